@@ -1,0 +1,85 @@
+"""The `streamcensus` command line. Each stage's package contributes its own commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from streamcensus import __version__
+from streamcensus.config import Settings, load_settings
+from streamcensus.errors import UserError
+
+
+class AppContext:
+    """What every command receives: how to build settings from the global options."""
+
+    def __init__(self, config_file: Path | None, data_dir: Path | None) -> None:
+        self.config_file = config_file
+        self.data_dir = data_dir
+
+    def settings(self, **overrides: Any) -> Settings:
+        return load_settings(self.config_file, {"data_dir": self.data_dir, **overrides})
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="streamcensus")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML settings file (default: $STREAMCENSUS_CONFIG or ./streamcensus.toml).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Lake, warehouse, state and logs (default: $STREAMCENSUS_DATA_DIR or ./data).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, data_dir: Path | None) -> None:
+    """streamcensus: a census of a Twitch language community every five minutes."""
+    ctx.obj = AppContext(config_file, data_dir)
+
+
+@cli.command("config")
+@pass_app
+def config_command(app: AppContext) -> None:
+    """Show the effective settings as JSON (secrets masked)."""
+    click.echo(json.dumps(app.settings().public_dict(), indent=2, default=str))
+
+
+def _register_commands() -> None:
+    from streamcensus.simulator.cli import simulator_command
+
+    cli.add_command(simulator_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors and a non-zero exit, never a traceback."""
+    _register_commands()
+    try:
+        code = cli.main(args=argv, prog_name="streamcensus", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except click.exceptions.Abort:
+        click.echo("streamcensus: interrupted", err=True)
+        sys.exit(130)
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"streamcensus: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"streamcensus: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code or 1)
+    except UserError as exc:
+        click.echo(f"streamcensus: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("streamcensus: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,142 @@
+"""Clocks that can be injected: the wall clock, and a drivable simulated clock.
+
+Everything that waits (the Helix client's pacing, the collector's grid) and everything
+that keeps time (the simulator's token bucket) takes a `Clock`. A `SimClock` lets a
+caller set and advance simulated time and let it flow at a chosen speed-up, so a
+simulated day can be collected in minutes while the rate limit is still honoured: the
+bucket refills on the same simulated time that the client sleeps on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from streamcensus.timeutil import from_epoch, to_epoch
+
+
+class Clock(Protocol):
+    """What a component needs to know about time."""
+
+    def time(self) -> float:
+        """Epoch seconds on this clock."""
+        ...
+
+    def now(self) -> dt.datetime:
+        """Aware UTC time on this clock."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of this clock's time."""
+        ...
+
+
+class WallClock:
+    """Real time."""
+
+    def time(self) -> float:
+        return time.time()
+
+    def now(self) -> dt.datetime:
+        return from_epoch(self.time())
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """A clock reading that can travel over HTTP: simulated epoch seconds and speed."""
+
+    epoch: float
+    speed: float
+
+    def to_json(self) -> dict[str, float | str]:
+        return {"epoch": self.epoch, "speed": self.speed, "now": from_epoch(self.epoch).isoformat()}
+
+
+class SimClock:
+    """A drivable clock: simulated time = anchor + (real time elapsed) × speed.
+
+    `speed=1` flows like real time, `speed=60` runs a minute per real second, `speed=0`
+    stands still. On a standing clock `sleep` advances the clock itself (virtual time),
+    so in-process callers never wait forever; out-of-process callers should give the
+    clock a speed instead, since only the owner's clock refills the rate limit.
+    """
+
+    def __init__(self, start: dt.datetime | float | None = None, speed: float = 1.0) -> None:
+        self._lock = threading.Lock()
+        self._anchor_sim = self._as_epoch(start) if start is not None else time.time()
+        self._anchor_real = time.monotonic()
+        self._speed = self._check_speed(speed)
+
+    @staticmethod
+    def _as_epoch(value: dt.datetime | float) -> float:
+        return to_epoch(value) if isinstance(value, dt.datetime) else float(value)
+
+    @staticmethod
+    def _check_speed(speed: float) -> float:
+        if not speed >= 0 or speed == float("inf"):
+            raise ValueError(f"clock speed must be a finite number >= 0, got {speed!r}")
+        return float(speed)
+
+    def _time_locked(self) -> float:
+        return self._anchor_sim + (time.monotonic() - self._anchor_real) * self._speed
+
+    def time(self) -> float:
+        with self._lock:
+            return self._time_locked()
+
+    def now(self) -> dt.datetime:
+        return from_epoch(self.time())
+
+    @property
+    def speed(self) -> float:
+        with self._lock:
+            return self._speed
+
+    def state(self) -> ClockState:
+        with self._lock:
+            return ClockState(epoch=self._time_locked(), speed=self._speed)
+
+    def set(self, moment: dt.datetime | float, speed: float | None = None) -> None:
+        """Jump to `moment` (and optionally change speed)."""
+        with self._lock:
+            self._anchor_sim = self._as_epoch(moment)
+            self._anchor_real = time.monotonic()
+            if speed is not None:
+                self._speed = self._check_speed(speed)
+
+    def set_speed(self, speed: float) -> None:
+        """Change speed from now on, keeping the current reading."""
+        with self._lock:
+            self._anchor_sim = self._time_locked()
+            self._anchor_real = time.monotonic()
+            self._speed = self._check_speed(speed)
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by `seconds` (never backward)."""
+        if seconds < 0:
+            raise ValueError("a clock only advances forward")
+        with self._lock:
+            self._anchor_sim = self._time_locked() + seconds
+            self._anchor_real = time.monotonic()
+
+    def sync(self, state: ClockState) -> None:
+        """Mirror another clock's reading and speed (e.g. a remote simulator's)."""
+        self.set(state.epoch, speed=state.speed)
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        speed = self.speed
+        if speed == 0:
+            self.advance(seconds)
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(seconds / speed)

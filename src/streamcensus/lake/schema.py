@@ -1,0 +1,95 @@
+"""The raw lake's layout and schemas: the contract between collect, lake and load.
+
+Layout under `<data_dir>/lake/`:
+
+    raw/streams/date=YYYY-MM-DD/<snapshot_id>.parquet    stream facts of one snapshot
+    raw/chatters/date=YYYY-MM-DD/<snapshot_id>.parquet   presence observations of one snapshot
+    raw/manifest/date=YYYY-MM-DD/<snapshot_id>.json      the snapshot's manifest record
+    curated/...                                          written by `load`
+    quarantine/...                                       files `load` could not read
+
+A snapshot id is its grid time in UTC, `YYYYMMDDTHHMMZ` (e.g. `20261127T2005Z`). Files
+are written atomically and never rewritten. Viewer identities are pseudonyms (P1):
+signed 64-bit integers (BigQuery, Spark and DuckDB all read int64 natively).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+
+from streamcensus.timeutil import UTC
+
+RAW = "raw"
+CURATED = "curated"
+QUARANTINE = "quarantine"
+KINDS = ("streams", "chatters", "manifest")
+
+# chatters_status values in STREAMS_SCHEMA
+CHATTERS_OK = "ok"  # every page read
+CHATTERS_FORBIDDEN = "forbidden"  # 403: the token may not read this channel's chatters
+CHATTERS_ERROR = "error"  # gave up after retries: the snapshot is partial
+CHATTERS_OFFLINE = "offline"  # channel ended between listing and reading chatters
+
+STREAMS_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string(), nullable=False),
+        pa.field("snapshot_ts", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("channel_id", pa.string(), nullable=False),
+        pa.field("channel_login", pa.string(), nullable=False),
+        pa.field("channel_name", pa.string(), nullable=False),
+        pa.field("stream_id", pa.string(), nullable=False),
+        pa.field("language", pa.string(), nullable=False),
+        pa.field("game_id", pa.string(), nullable=False),
+        pa.field("game_name", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("viewer_count", pa.int32(), nullable=False),
+        pa.field("started_at", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("is_mature", pa.bool_(), nullable=False),
+        pa.field("tags", pa.string(), nullable=False),  # comma-separated
+        pa.field("rank", pa.int32(), nullable=False),  # 1-based position in the listing
+        pa.field("tracked", pa.bool_(), nullable=False),  # from the tracked list
+        pa.field("chatters_status", pa.string(), nullable=False),
+        pa.field("chatters_total", pa.int32(), nullable=True),  # Helix `total`
+    ]
+)
+
+CHATTERS_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string(), nullable=False),
+        pa.field("snapshot_ts", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("channel_id", pa.string(), nullable=False),
+        pa.field("viewer", pa.int64(), nullable=False),  # keyed pseudonym (P1)
+        pa.field("key_id", pa.string(), nullable=False),  # which pseudonym key made it
+        pa.field("is_bot", pa.bool_(), nullable=False),
+        pa.field("bot_name", pa.string(), nullable=True),  # only for known public bots (P6)
+    ]
+)
+
+SNAPSHOT_ID_FORMAT = "%Y%m%dT%H%MZ"
+
+
+def snapshot_id(grid_time: dt.datetime) -> str:
+    """The id of the snapshot at a grid time."""
+    return grid_time.astimezone(UTC).strftime(SNAPSHOT_ID_FORMAT)
+
+
+def snapshot_time(snapshot_id_: str) -> dt.datetime:
+    """The grid time of a snapshot id."""
+    return dt.datetime.strptime(snapshot_id_, SNAPSHOT_ID_FORMAT).replace(tzinfo=UTC)
+
+
+def raw_path(lake_dir: Path, kind: str, snapshot_id_: str) -> Path:
+    """Where a snapshot's file of one kind lives."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown raw kind {kind!r}")
+    day = snapshot_time(snapshot_id_).date().isoformat()
+    suffix = "json" if kind == "manifest" else "parquet"
+    return lake_dir / RAW / kind / f"date={day}" / f"{snapshot_id_}.{suffix}"
+
+
+def raw_day_dir(lake_dir: Path, kind: str, day: dt.date) -> Path:
+    """The partition folder of one kind for one UTC day."""
+    return lake_dir / RAW / kind / f"date={day.isoformat()}"
