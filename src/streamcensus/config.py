@@ -38,7 +38,9 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    data_dir: Path = Field(Path("data"), description="lake, warehouse, state (keys, tokens) and logs")
+    data_dir: Path = Field(
+        Path("data"), description="lake, warehouse, state (keys, tokens) and logs"
+    )
     source: Source = Field("simulator", description="where `run`/`demo` take data from")
     helix_url: str = Field("https://api.twitch.tv/helix", description="Helix API base URL")
     auth_url: str = Field("https://id.twitch.tv/oauth2", description="OAuth base URL")
@@ -185,7 +187,9 @@ def load_settings(
         values.update(_read_toml(config_file))
     env_values = _env_values(env)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    data_dir = Path(given.get("data_dir") or env_values.get("data_dir") or values.get("data_dir") or "data")
+    data_dir = Path(
+        given.get("data_dir") or env_values.get("data_dir") or values.get("data_dir") or "data"
+    )
     values.update(_secrets_file(data_dir))
     values.update(env_values)
     values.update(given)

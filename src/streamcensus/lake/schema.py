@@ -49,7 +49,8 @@ STREAMS_SCHEMA = pa.schema(
         pa.field("started_at", pa.timestamp("s", tz="UTC"), nullable=False),
         pa.field("is_mature", pa.bool_(), nullable=False),
         pa.field("tags", pa.string(), nullable=False),  # comma-separated
-        pa.field("rank", pa.int32(), nullable=False),  # 1-based position in the listing
+        # 1-based position in the top-N listing; 0 = a tracked channel outside it
+        pa.field("rank", pa.int32(), nullable=False),
         pa.field("tracked", pa.bool_(), nullable=False),  # from the tracked list
         pa.field("chatters_status", pa.string(), nullable=False),
         pa.field("chatters_total", pa.int32(), nullable=True),  # Helix `total`

@@ -1,0 +1,293 @@
+"""One snapshot: list the community's live channels, read who is in their chats, store it.
+
+The steps follow DESIGN §4. Viewer logins and ids exist only in memory, for the time it
+takes to pseudonymise one chatter list (P1); opt-out channels are never requested and
+opt-out viewers are dropped before hashing (P4); known public bots keep their name (P6).
+Every fault is counted, and a snapshot that lacks anything is written as `partial` with
+what is missing: nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from streamcensus.clock import Clock
+from streamcensus.collect.privacy import KeyStore, Pseudonymiser, is_optout_channel
+from streamcensus.config import Settings
+from streamcensus.lake.manifest import ManifestRecord, MissingEntry
+from streamcensus.lake.schema import (
+    CHATTERS_ERROR,
+    CHATTERS_FORBIDDEN,
+    CHATTERS_OK,
+    CHATTERS_SCHEMA,
+    STREAMS_SCHEMA,
+    snapshot_id,
+)
+from streamcensus.lake.writer import LakeWriter
+from streamcensus.twitch import Forbidden, HelixClient, HelixError, Stream
+
+log = logging.getLogger("streamcensus.collect")
+
+NOT_PERMITTED_NO_TOKEN = "no moderator token configured"
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """What to collect: the community (language, top N), the tracked list and the opt-outs."""
+
+    language: str
+    top_n: int
+    tracked: tuple[str, ...] = ()
+    optout_channels: frozenset[str] = frozenset()
+    optout_viewers: tuple[str, ...] = ()
+    known_bots: tuple[str, ...] = ()
+    concurrency: int = 16
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CollectOptions:
+        return cls(
+            language=settings.language,
+            top_n=settings.top_n,
+            tracked=tuple(settings.tracked),
+            optout_channels=frozenset(settings.optout_channels),
+            optout_viewers=tuple(settings.optout_viewers),
+            known_bots=tuple(settings.known_bots),
+            concurrency=settings.concurrency,
+        )
+
+
+@dataclass
+class _ChannelResult:
+    status: str
+    table: pa.Table | None = None
+    total: int | None = None
+    optout_dropped: int = 0
+    duplicates_dropped: int = 0
+    reason: str = ""
+
+
+@dataclass
+class _Listing:
+    streams: list[Stream] = field(default_factory=list)
+    ranks: dict[str, int] = field(default_factory=dict)  # user_id -> 1-based rank, 0 = tracked
+    tracked_ids: set[str] = field(default_factory=set)
+    optout_skipped: int = 0
+    missing: list[MissingEntry] = field(default_factory=list)
+
+
+class Collector:
+    """Takes snapshots through a `HelixClient` into a `LakeWriter`.
+
+    `moderator_id` is the user whose token reads chatters (None: chatters are not
+    permitted anywhere, recorded per channel). The client's counters are read before and
+    after each snapshot, so one client can serve many snapshots.
+    """
+
+    def __init__(
+        self,
+        client: HelixClient,
+        writer: LakeWriter,
+        keys: KeyStore,
+        options: CollectOptions,
+        clock: Clock,
+        moderator_id: str | None,
+    ) -> None:
+        self.client = client
+        self.writer = writer
+        self.keys = keys
+        self.options = options
+        self.clock = clock
+        self.moderator_id = moderator_id
+
+    async def collect(self, grid_time: dt.datetime) -> ManifestRecord:
+        """Take the snapshot of `grid_time` and write its files; return its manifest record."""
+        sid = snapshot_id(grid_time)
+        started = self.clock.now()
+        before = self.client.stats.snapshot()
+        key = self.keys.current(grid_time)
+        pseudonymiser = Pseudonymiser(key, self.options.optout_viewers, self.options.known_bots)
+
+        listing = await self._list_channels()
+        results = await self._read_all_chatters(listing.streams, pseudonymiser, sid, grid_time)
+
+        streams_table = self._streams_table(sid, grid_time, listing, results)
+        chatter_tables = [r.table for r in results.values() if r.table is not None]
+        chatters_table = (
+            pa.concat_tables(chatter_tables) if chatter_tables else CHATTERS_SCHEMA.empty_table()
+        )
+        streams_file = self.writer.write_streams(sid, streams_table)
+        chatters_file = self.writer.write_chatters(sid, chatters_table)
+
+        missing = list(listing.missing)
+        missing.extend(
+            MissingEntry(what="chatters", channel_id=channel_id, reason=r.reason)
+            for channel_id, r in results.items()
+            if r.status == CHATTERS_ERROR
+        )
+        cost = self.client.stats.diff(before)
+        statuses = [r.status for r in results.values()]
+        lake_dir = self.writer.lake_dir
+        record = ManifestRecord(
+            snapshot_id=sid,
+            grid_time=grid_time,
+            started_at=started,
+            ended_at=self.clock.now(),
+            source=self.client.config.helix_url,
+            language=self.options.language,
+            top_n=self.options.top_n,
+            status="partial" if missing else "complete",
+            channels_listed=len(listing.streams),
+            channels_tracked=len(listing.tracked_ids),
+            channels_with_chatters=statuses.count(CHATTERS_OK),
+            channels_forbidden=statuses.count(CHATTERS_FORBIDDEN),
+            channels_failed=statuses.count(CHATTERS_ERROR),
+            presence_observations=chatters_table.num_rows,
+            optout_dropped=sum(r.optout_dropped for r in results.values()),
+            duplicates_dropped=sum(r.duplicates_dropped for r in results.values()),
+            requests=cost.requests,
+            retries=cost.retries,
+            rate_limit_waits=cost.rate_limit_waits,
+            rate_limit_wait_seconds=round(cost.rate_limit_wait_seconds, 3),
+            http_429=cost.http_429,
+            errors=dict(cost.errors),
+            missing=missing,
+            key_id=key.key_id,
+            files={
+                "streams": streams_file.to_entry(lake_dir),
+                "chatters": chatters_file.to_entry(lake_dir),
+            },
+        )
+        self.writer.write_manifest(record)
+        return record
+
+    async def _list_channels(self) -> _Listing:
+        """Top N live channels of the language, then tracked logins not already listed."""
+        opts = self.options
+        listing = _Listing()
+        top: list[Stream] = []
+        try:
+            top = await self.client.get_streams(language=opts.language, limit=opts.top_n)
+        except HelixError as exc:
+            listing.missing.append(MissingEntry(what="streams", channel_id=None, reason=str(exc)))
+        tracked: list[Stream] = []
+        wanted = [login for login in opts.tracked if login not in opts.optout_channels]
+        if wanted:
+            try:
+                tracked = await self.client.get_streams(user_logins=wanted)
+            except HelixError as exc:
+                listing.missing.append(
+                    MissingEntry(what="tracked streams", channel_id=None, reason=str(exc))
+                )
+        tracked_ids = {s.user_id for s in tracked}
+        for rank, stream in enumerate(top, start=1):
+            if is_optout_channel(stream.user_login, stream.user_id, opts.optout_channels):
+                listing.optout_skipped += 1
+                continue
+            listing.streams.append(stream)
+            listing.ranks[stream.user_id] = rank
+        for stream in tracked:
+            if stream.user_id not in listing.ranks and not is_optout_channel(
+                stream.user_login, stream.user_id, opts.optout_channels
+            ):
+                listing.streams.append(stream)
+                listing.ranks[stream.user_id] = 0
+        listing.tracked_ids = tracked_ids & set(listing.ranks)
+        return listing
+
+    async def _read_all_chatters(
+        self,
+        streams: list[Stream],
+        pseudonymiser: Pseudonymiser,
+        sid: str,
+        grid_time: dt.datetime,
+    ) -> dict[str, _ChannelResult]:
+        """Chatters of every listed channel, `concurrency` requests in flight."""
+        if self.moderator_id is None:
+            return {
+                s.user_id: _ChannelResult(CHATTERS_FORBIDDEN, reason=NOT_PERMITTED_NO_TOKEN)
+                for s in streams
+            }
+        gate = asyncio.Semaphore(self.options.concurrency)
+        moderator_id = self.moderator_id
+
+        async def one(stream: Stream) -> tuple[str, _ChannelResult]:
+            async with gate:
+                return stream.user_id, await self._read_chatters(
+                    stream.user_id, moderator_id, pseudonymiser, sid, grid_time
+                )
+
+        pairs = await asyncio.gather(*(one(s) for s in streams))
+        return dict(pairs)
+
+    async def _read_chatters(
+        self,
+        channel_id: str,
+        moderator_id: str,
+        pseudonymiser: Pseudonymiser,
+        sid: str,
+        grid_time: dt.datetime,
+    ) -> _ChannelResult:
+        try:
+            chatters = await self.client.get_chatters(channel_id, moderator_id)
+        except Forbidden:
+            return _ChannelResult(CHATTERS_FORBIDDEN, reason="403: not a moderator")
+        except HelixError as exc:
+            log.warning("snapshot %s: chatters of channel %s failed: %s", sid, channel_id, exc)
+            return _ChannelResult(CHATTERS_ERROR, reason=str(exc))
+        batch = pseudonymiser.pseudonymise(chatters.user_ids, chatters.user_logins)
+        total = chatters.total
+        del chatters  # logins and ids leave memory here (P1)
+        return _ChannelResult(
+            CHATTERS_OK,
+            table=batch.chatters_table(sid, grid_time, channel_id),
+            total=total,
+            optout_dropped=batch.optout_dropped,
+            duplicates_dropped=batch.duplicates_dropped,
+        )
+
+    def _streams_table(
+        self,
+        sid: str,
+        grid_time: dt.datetime,
+        listing: _Listing,
+        results: dict[str, _ChannelResult],
+    ) -> pa.Table:
+        rows = listing.streams
+        columns = {
+            "snapshot_id": [sid] * len(rows),
+            "snapshot_ts": [grid_time] * len(rows),
+            "channel_id": [s.user_id for s in rows],
+            "channel_login": [s.user_login for s in rows],
+            "channel_name": [s.user_name for s in rows],
+            "stream_id": [s.id for s in rows],
+            "language": [s.language for s in rows],
+            "game_id": [s.game_id for s in rows],
+            "game_name": [s.game_name for s in rows],
+            "title": [s.title for s in rows],
+            "viewer_count": [s.viewer_count for s in rows],
+            "started_at": [s.started_at for s in rows],
+            "is_mature": [s.is_mature for s in rows],
+            "tags": [",".join(s.tags) for s in rows],
+            "rank": [listing.ranks[s.user_id] for s in rows],
+            "tracked": [s.user_id in listing.tracked_ids for s in rows],
+            "chatters_status": [results[s.user_id].status for s in rows],
+            "chatters_total": [results[s.user_id].total for s in rows],
+        }
+        return pa.table(columns, schema=STREAMS_SCHEMA)
+
+
+def summary_line(record: ManifestRecord) -> str:
+    """The one log line of a snapshot (no viewer data)."""
+    return (
+        f"snapshot {record.snapshot_id} {record.status}: "
+        f"{record.channels_listed} channels, {record.channels_with_chatters} with chatters, "
+        f"{record.channels_forbidden} not permitted, {record.channels_failed} failed, "
+        f"{record.presence_observations:,} presence observations, "
+        f"{record.requests} requests, {record.retries} retries, "
+        f"{record.rate_limit_waits} rate-limit waits, {record.duration_seconds:.1f} s"
+    )

@@ -1,0 +1,240 @@
+"""`streamcensus demo`: the whole pipeline on embedded parts, with no account and no network.
+
+The simulator runs in this process on 127.0.0.1; its clock is set to each 5-minute grid
+time of the chosen days in turn and flows at a speed-up during each snapshot, so the
+rate limit is honoured on simulated time while a day is collected in minutes. Snapshots
+already in the lake are kept (raw files are never rewritten), so a second run resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from streamcensus.cli import AppContext, pass_app
+from streamcensus.clock import SimClock
+from streamcensus.collect.session import open_collector
+from streamcensus.collect.snapshot import summary_line
+from streamcensus.config import Settings
+from streamcensus.lake.manifest import ManifestRecord
+from streamcensus.lake.schema import raw_path, snapshot_id
+from streamcensus.logs import setup_logging
+from streamcensus.timeutil import GRID_SECONDS, day_start, parse_day, utcnow
+
+log = logging.getLogger("streamcensus.demo")
+
+DEMO_SPEED = 120.0  # simulated seconds per real second during a snapshot
+
+
+@dataclass
+class DemoReport:
+    """What the lake holds for the demo's days, and what this run added."""
+
+    collected: int = 0
+    skipped_existing: int = 0
+    snapshots_complete: int = 0
+    snapshots_partial: int = 0
+    channels: int = 0
+    presence_observations: int = 0
+    raw_bytes: int = 0
+    wall_seconds: float = 0.0
+
+    @property
+    def bytes_per_observation(self) -> float:
+        return self.raw_bytes / self.presence_observations if self.presence_observations else 0.0
+
+    def lines(self) -> list[str]:
+        return [
+            f"snapshots         {self.snapshots_complete:,} complete, "
+            f"{self.snapshots_partial:,} partial "
+            f"({self.collected:,} collected now, {self.skipped_existing:,} already in the lake)",
+            f"channels seen     {self.channels:,}",
+            f"presence obs.     {self.presence_observations:,}",
+            f"raw lake bytes    {self.raw_bytes:,}",
+            f"bytes/observation {self.bytes_per_observation:.2f} (all raw files / presence obs.)",
+            f"wall time         {self.wall_seconds:.1f} s",
+        ]
+
+
+def summarise_lake(lake_dir: Path, days: list[dt.date], report: DemoReport) -> None:
+    """Fill `report` from the manifests and files of `days` (what is on disk, not in memory)."""
+    import duckdb
+
+    raw = lake_dir / "raw"
+    for day in days:
+        for kind in ("streams", "chatters", "manifest"):
+            folder = raw / kind / f"date={day.isoformat()}"
+            if folder.exists():
+                report.raw_bytes += sum(
+                    p.stat().st_size for p in folder.iterdir() if not p.name.startswith(".")
+                )
+    parts = [raw / "streams" / f"date={d.isoformat()}" for d in days]
+    files = [str(p / "*.parquet") for p in parts if any(p.glob("*.parquet"))]
+    manifests = [raw / "manifest" / f"date={d.isoformat()}" for d in days]
+    for folder in manifests:
+        for path in folder.glob("*.json") if folder.exists() else []:
+            record = ManifestRecord.from_bytes(path.read_bytes())
+            report.snapshots_complete += record.status == "complete"
+            report.snapshots_partial += record.status == "partial"
+            report.presence_observations += record.presence_observations
+    if files:
+        con = duckdb.connect()
+        rows = con.execute(
+            "select count(distinct channel_id) from read_parquet(?)", [files]
+        ).fetchall()
+        report.channels = int(rows[0][0])
+        con.close()
+
+
+def grid_times(first_day: dt.date, hours: float) -> list[dt.datetime]:
+    """The 5-minute grid times from midnight UTC of `first_day`, over `hours`."""
+    start = day_start(first_day)
+    count = int(hours * 3600 // GRID_SECONDS)
+    return [start + dt.timedelta(seconds=GRID_SECONDS * i) for i in range(count)]
+
+
+async def _collect_days(
+    settings: Settings,
+    world_scale: str,
+    seed: int,
+    times: list[dt.datetime],
+    speed: float,
+    on_record: Callable[[ManifestRecord | None], None],
+) -> None:
+    from streamcensus.simulator.server import running_simulator
+    from streamcensus.simulator.world import PopulationWorld
+
+    world = PopulationWorld(scale=world_scale, seed=seed)
+    clock = SimClock(times[0], speed=0)
+    with running_simulator(world, clock) as handle:
+        async with open_collector(
+            settings, helix_url=handle.helix_url, auth_url=handle.auth_url, clock=clock
+        ) as session:
+            for grid_time in times:
+                if raw_path(settings.lake_dir, "manifest", snapshot_id(grid_time)).exists():
+                    on_record(None)
+                    continue
+                if clock.time() < grid_time.timestamp():
+                    clock.set(grid_time, speed=speed)
+                else:
+                    clock.set_speed(speed)
+                record = await session.collector.collect(grid_time)
+                clock.set_speed(0)
+                log.info(summary_line(record))
+                on_record(record)
+
+
+def run_demo_collection(
+    settings: Settings,
+    *,
+    first_day: dt.date,
+    hours: float,
+    scale: str,
+    seed: int,
+    speed: float = DEMO_SPEED,
+    console: Console | None = None,
+) -> DemoReport:
+    """Simulate and collect `hours` from midnight of `first_day`; return the summary."""
+    console = console or Console(stderr=True)
+    times = grid_times(first_day, hours)
+    report = DemoReport()
+    began = time.monotonic()
+    progress = Progress(
+        TextColumn("[bold]collect[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("building the simulated population...", total=len(times))
+
+        def on_record(record: ManifestRecord | None) -> None:
+            if record is None:
+                report.skipped_existing += 1
+                progress.update(task, advance=1, description="already in the lake")
+                return
+            report.collected += 1
+            progress.update(
+                task,
+                advance=1,
+                description=f"{record.snapshot_id} {record.status}, "
+                f"{record.channels_listed} channels, {record.presence_observations:,} chatters",
+            )
+            if record.status != "complete":
+                progress.console.print(summary_line(record))
+
+        asyncio.run(_collect_days(settings, scale, seed, times, speed, on_record))
+    report.wall_seconds = time.monotonic() - began
+    summarise_lake(settings.lake_dir, sorted({t.date() for t in times}), report)
+    return report
+
+
+@click.command("demo")
+@click.option("--scale", type=click.Choice(["small", "fr"]), default="small", show_default=True)
+@click.option("--days", type=click.IntRange(1, 31), default=1, show_default=True)
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0.1, max=24 * 31),
+    help="Collect only this many hours from the first day's midnight (overrides --days).",
+)
+@click.option(
+    "--start",
+    "start_day",
+    metavar="YYYY-MM-DD",
+    help="First simulated UTC day (default: yesterday).",
+)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=1),
+    default=DEMO_SPEED,
+    show_default=True,
+    help="Simulated seconds per real second during a snapshot.",
+)
+@click.option("--no-serve", is_flag=True, help="Build everything, print the summary and exit.")
+@pass_app
+def demo_command(
+    app: AppContext,
+    scale: str,
+    days: int,
+    hours: float | None,
+    start_day: str | None,
+    seed: int,
+    speed: float,
+    no_serve: bool,
+) -> None:
+    """Simulate Twitch, collect every 5 minutes, and summarise (embedded defaults)."""
+    settings = app.settings()
+    try:
+        first = parse_day(start_day) if start_day else utcnow().date() - dt.timedelta(days=1)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--start") from None
+    setup_logging(settings.log_dir, to_stderr=False)
+    console = Console(stderr=True)
+    span = hours if hours is not None else 24.0 * days
+    console.print(
+        f"streamcensus demo: simulated Twitch ({scale}, seed {seed}), {span:g} h from "
+        f"{first.isoformat()} 00:00 UTC, data in {settings.data_dir}"
+    )
+    report = run_demo_collection(
+        settings, first_day=first, hours=span, scale=scale, seed=seed, speed=speed, console=console
+    )
+    for line in report.lines():
+        click.echo(line)
+    if not no_serve:
+        console.print(
+            "the dashboard is not part of this version yet: the lake is ready in "
+            f"{settings.lake_dir}; see `streamcensus status`"
+        )

@@ -1,0 +1,136 @@
+"""`streamcensus load [--day YYYY-MM-DD | --all]`: raw lake → warehouse → serving tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import (
+    Progress as RichProgress,
+)
+
+from streamcensus.clock import WallClock
+from streamcensus.errors import StreamcensusError, UserError
+from streamcensus.load.loader import LoadReport, load_days
+from streamcensus.timeutil import parse_day
+from streamcensus.transform.runner import Progress
+
+if TYPE_CHECKING:
+    from streamcensus.cli import AppContext
+
+
+@contextmanager
+def rich_progress() -> Iterator[Progress]:
+    """A progress callback drawing one bar on stderr (hidden when stderr is not a terminal)."""
+    console = Console(stderr=True)
+    with RichProgress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("load", total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        yield report
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def format_report(report: LoadReport) -> list[str]:
+    """The lines `load` prints: one per day, quarantined files, retention, timings."""
+    lines: list[str] = []
+    for day in report.days:
+        per_obs = (
+            f", {day.curated_bytes / day.presence_observations:.2f} B/observation curated"
+            if day.presence_observations
+            else ""
+        )
+        lines.append(
+            f"{day.day}  {day.status:<9} {day.files} files ({_mb(day.raw_bytes)}), "
+            f"{day.snapshots} snapshots, {day.presence_observations:,} presence observations "
+            f"→ {day.viewing_sessions:,} viewing sessions{per_obs}"
+        )
+        for q in day.quarantined:
+            lines.append(f"  quarantined {q.path} → {q.quarantine_path}: {q.reason}")
+    if not report.days:
+        lines.append("nothing to load: every day in the lake is loaded and unchanged")
+    elif report.skipped:
+        lines.append(f"{len(report.skipped)} days unchanged or final, not reloaded")
+    retention = report.retention
+    if retention is not None and retention.days:
+        lines.append(
+            f"retention: deleted the presence of {len(retention.days)} days before "
+            f"{retention.cutoff} ({retention.files_deleted} files, {_mb(retention.bytes_deleted)})"
+        )
+    if report.days:
+        lines.append(
+            f"load {report.load_seconds:.1f} s, transform {report.transform_seconds:.1f} s "
+            f"(checks {report.check_seconds:.1f} s)"
+        )
+    return lines
+
+
+@click.command("load")
+@click.option(
+    "--day", "day_text", metavar="YYYY-MM-DD", help="Load one UTC day (default: yesterday)."
+)
+@click.option(
+    "--all",
+    "all_days",
+    is_flag=True,
+    help="Load every day not loaded yet, and reload days whose files changed.",
+)
+@click.option(
+    "--bot-min-chats",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Accounts in at least this many chats at one snapshot count as bots (default 20).",
+)
+@click.pass_obj
+def load_command(
+    app: AppContext, day_text: str | None, all_days: bool, bot_min_chats: int | None
+) -> None:
+    """Load raw lake days into the warehouse, build the serving tables, and check them."""
+    if day_text is not None and all_days:
+        raise click.UsageError("give --day or --all, not both")
+    settings = app.settings()
+    if all_days:
+        days: list[dt.date] | None = None
+    else:
+        try:
+            days = [
+                parse_day(day_text)
+                if day_text is not None
+                else WallClock().now().date() - dt.timedelta(days=1)
+            ]
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--day") from None
+    try:
+        with rich_progress() as progress:
+            report = load_days(settings, days, progress, bot_min_chats=bot_min_chats)
+    except UserError:
+        raise
+    except StreamcensusError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in format_report(report):
+        click.echo(line)

@@ -1,0 +1,45 @@
+"""What the warehouse holds, per day, for `streamcensus status --json`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streamcensus.config import Settings
+from streamcensus.load.rawfiles import lake_days
+from streamcensus.load.warehouse import connect, table_exists
+from streamcensus.transform.serving import SERVING_TABLES
+
+
+def warehouse_status(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Per day (`YYYY-MM-DD`, lake days and loaded days): `loaded` and serving-table rows.
+
+    `tables` maps every serving table present in the warehouse to its row count for that
+    day (0 when it has none). Opens the warehouse read-only.
+    """
+    days = {d.isoformat() for d in lake_days(settings.lake_dir)}
+    status: dict[str, dict[str, Any]] = {}
+    if not settings.warehouse_path.exists():
+        return {d: {"loaded": False, "tables": {}} for d in sorted(days)}
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        loaded = set()
+        if table_exists(con, "loaded_days"):
+            loaded = {
+                r[0].isoformat() for r in con.execute("select day from loaded_days").fetchall()
+            }
+        counts: dict[str, dict[str, int]] = {}
+        present = [t for t in SERVING_TABLES if table_exists(con, t)]
+        for table in present:
+            for day, rows in con.execute(
+                f"select day, count(*) from {table} group by day"
+            ).fetchall():
+                counts.setdefault(day.isoformat(), {})[table] = int(rows)
+    finally:
+        con.close()
+    for day in sorted(days | loaded):
+        per_day = counts.get(day, {})
+        status[day] = {
+            "loaded": day in loaded,
+            "tables": {table: per_day.get(table, 0) for table in present},
+        }
+    return status

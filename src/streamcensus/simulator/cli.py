@@ -1,0 +1,164 @@
+"""`streamcensus simulator`: serve the simulated Twitch on a port until interrupted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import click
+
+from streamcensus.clock import SimClock
+from streamcensus.timeutil import isoformat_z, parse_utc, utcnow
+
+
+class _Moment(click.ParamType):
+    """An ISO-8601 time (`2026-03-02T18:00:00Z`), or `now`."""
+
+    name = "ISO-TIME"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        text = str(value).strip()
+        if text.lower() == "now":
+            return utcnow()
+        try:
+            return parse_utc(text)
+        except ValueError:
+            self.fail(f"{text!r} is not an ISO-8601 time such as 2026-03-02T18:00:00Z", param, ctx)
+
+
+def _non_negative_finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise click.BadParameter("must be a finite number >= 0")
+    return value
+
+
+def usage_text(base_url: str, client_id: str, client_secret: str, operator_id: str) -> str:
+    """How to query a running simulator with curl (shown on start)."""
+    auth = f"{base_url}/oauth2"
+    return "\n".join(
+        [
+            f"Helix:  {base_url}/helix   OAuth: {auth}   clock & truth: {base_url}/_sim",
+            "",
+            "  # an app token (client credentials)",
+            f"  curl -s -X POST '{auth}/token?client_id={client_id}"
+            f"&client_secret={client_secret}&grant_type=client_credentials'",
+            "  # live streams in French, 100 per page",
+            f"  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Client-Id: {client_id}' \\",
+            f"       '{base_url}/helix/streams?language=fr&first=100'",
+            "  # a user token for the operator (Twitch CLI mock-API shape)",
+            f"  curl -s -X POST '{base_url}/auth/authorize?client_id={client_id}"
+            f"&client_secret={client_secret}&grant_type=user_token&user_id={operator_id}"
+            "&scope=moderator:read:chatters'",
+            "  # chatters of a channel the operator moderates",
+            f"  curl -s -H \"Authorization: Bearer $USER_TOKEN\" -H 'Client-Id: {client_id}' \\",
+            f"       '{base_url}/helix/chat/chatters?broadcaster_id=ID"
+            f"&moderator_id={operator_id}&first=1000'",
+            "  # the simulated clock: read it, or move it",
+            f"  curl -s {base_url}/_sim/clock",
+            f"  curl -s -X POST -H 'Content-Type: application/json' -d '{{\"advance\": 3600}}' "
+            f"{base_url}/_sim/clock",
+        ]
+    )
+
+
+@click.command("simulator")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "fr"]),
+    default="small",
+    show_default=True,
+    help="Population: a few hundred channels (small) or the French community (fr).",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Population seed.")
+@click.option(
+    "--start",
+    type=_Moment(),
+    default="now",
+    show_default=True,
+    help="Simulated time at start-up (ISO-8601, UTC unless an offset is given).",
+)
+@click.option(
+    "--speed",
+    type=float,
+    default=1.0,
+    show_default=True,
+    callback=_non_negative_finite,
+    help="Simulated seconds per real second (0 stands still).",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=1),
+    default=800,
+    show_default=True,
+    help="Helix points per minute in each token bucket.",
+)
+@click.option(
+    "--operator-mod-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=1.0,
+    show_default=True,
+    help="Share of channels the operator account moderates.",
+)
+@click.option(
+    "--operator-login",
+    default="streamcensus_operator",
+    show_default=True,
+    help="Login of the operator (the collector's moderator identity).",
+)
+@click.option("--client-id", default=None, help="Accept only this client id (default: any).")
+@click.option(
+    "--client-secret", default=None, help="Accept only this client secret (default: any)."
+)
+def simulator_command(
+    port: int,
+    host: str,
+    scale: str,
+    seed: int,
+    start: dt.datetime,
+    speed: float,
+    rate_limit: int,
+    operator_mod_share: float,
+    operator_login: str,
+    client_id: str | None,
+    client_secret: str | None,
+) -> None:
+    """Serve the simulated Twitch (Helix + OAuth) on HOST:PORT until interrupted."""
+    from streamcensus.simulator.server import bind_socket, serve_forever
+    from streamcensus.simulator.world import PopulationWorld
+
+    sock = bind_socket(host, port)  # fail fast, before building the population
+    port = int(sock.getsockname()[1])
+    click.echo(f"building the {scale} population (seed {seed})...", err=True)
+    world = PopulationWorld(
+        scale=scale,
+        seed=seed,
+        operator_login=operator_login,
+        operator_mod_share=operator_mod_share,
+    )
+    clock = SimClock(start, speed=speed)
+    shown_host = f"[{host}]" if ":" in host else host
+    base_url = f"http://{shown_host}:{port}"
+    operator = world.operator()
+    click.echo(
+        f"simulated Twitch on {base_url}: scale {scale}, seed {seed}, "
+        f"clock {isoformat_z(clock.now())} x{speed:g}, rate limit {rate_limit}/min, "
+        f"operator {operator.login} (id {operator.id})"
+    )
+    click.echo(usage_text(base_url, client_id or "any", client_secret or "any", operator.id))
+    click.echo("Ctrl-C stops it.")
+    serve_forever(
+        world,
+        clock,
+        host,
+        port,
+        sock=sock,
+        rate_limit_points=rate_limit,
+        require_client_id=client_id,
+        require_client_secret=client_secret,
+    )

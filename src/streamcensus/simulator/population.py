@@ -1,0 +1,249 @@
+"""The static population of the simulated Twitch: channels, viewers, bots, moderators.
+
+Everything here is drawn once per seed; what changes with time (broadcasts, viewing
+sessions, who is in which chat) is derived from it in `model_schedule`, `model_sessions`
+and `world`. Channels and viewers are stored in language blocks (fr first), channels
+within a block by popularity rank, so "the live channels of a language" and "popularity
+weights within a language" are contiguous slices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from streamcensus.simulator.model_random import Purpose, rng
+from streamcensus.simulator.model_scales import ScaleProfile
+from streamcensus.simulator.names import CATEGORIES, LANGUAGES, SERVICE_BOTS
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+MOD_SLOTS = 5
+LANG_CODES: tuple[str, ...] = tuple(code for code, _, _ in LANGUAGES)
+LANG_UTC_OFFSET: dict[str, int] = {code: off for code, off, _ in LANGUAGES}
+
+# Mixture of local start hours of channels: (share, mean hour, sd hours).
+_START_MIX: tuple[tuple[float, float, float], ...] = (
+    (0.66, 19.8, 1.4),
+    (0.14, 14.5, 1.6),
+    (0.08, 10.0, 1.2),
+    (0.12, 22.6, 0.9),
+)
+
+
+@dataclass(slots=True)
+class Channels:
+    """Per-channel attributes, indexed by channel index (= account index)."""
+
+    n: int
+    lang: npt.NDArray[np.uint8]
+    lang_start: I64  # channels of language i are [lang_start[i], lang_start[i+1])
+    weight: F64  # popularity; sums to 1 within each language
+    cum_weight: F64  # 0, then cumulative weight: language i spans [i, i+1)
+    size: F64  # 0 (smallest) .. 1 (top of its language), log-rank scale
+    scheduled: npt.NDArray[np.bool_]  # (n, 7) weekday (Monday=0) streaming plan
+    start_hour: npt.NDArray[np.float32]  # (n, 7) scheduled start, hours into the UTC day
+    hours: npt.NDArray[np.float32]  # mean broadcast length
+    skip: npt.NDArray[np.float32]  # chance to skip a scheduled day
+    game_main: npt.NDArray[np.int16]
+    game_alt: npt.NDArray[np.int16]
+    mature: npt.NDArray[np.bool_]
+    factor: npt.NDArray[np.float32]  # viewer_count / human chatters
+    service_bots: npt.NDArray[np.uint16]  # bitmask over SERVICE_BOTS
+    partner: npt.NDArray[np.uint8]  # 0 none, 1 affiliate, 2 partner
+
+
+@dataclass(slots=True)
+class Viewers:
+    """Per-viewer attributes, indexed by viewer number (account index - channels)."""
+
+    n: int
+    lang: npt.NDArray[np.uint8]
+    lang_start: I64
+    activity: npt.NDArray[np.float32]  # expected viewing sessions per day
+    lurker: npt.NDArray[np.bool_]  # leaves chats open for hours
+    favourites: npt.NDArray[np.int32]  # (n, K) channel indices; -1 = empty slot
+    affinity: npt.NDArray[np.uint8]  # (n, K) how much the viewer likes each favourite
+    explore: npt.NDArray[np.float32]  # chance a session goes to a channel outside favourites
+
+
+@dataclass(slots=True)
+class Population:
+    """Channels, viewers, bots and moderation of one seed and scale."""
+
+    profile: ScaleProfile
+    channels: Channels
+    viewers: Viewers
+    bot_coverage: F64  # per lurker bot: share of live channels it sits in
+    moderators: npt.NDArray[np.int32]  # (channels, MOD_SLOTS) account indices; -1 empty
+    operator_mod: npt.NDArray[np.bool_]  # channels the operator moderates
+
+
+def _blocks(counts: list[int]) -> I64:
+    starts = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return starts
+
+
+def _split(total: int, shares: list[float]) -> list[int]:
+    raw = np.asarray(shares, dtype=np.float64)
+    counts = np.floor(raw / raw.sum() * total).astype(np.int64)
+    counts[0] += total - int(counts.sum())
+    return [int(c) for c in counts]
+
+
+def build_channels(seed: int, prof: ScaleProfile) -> Channels:
+    """Channels with popularity, weekly schedules, games and chat-bot choices."""
+    counts = [prof.channels.get(code, 0) for code in LANG_CODES]
+    n = sum(counts)
+    starts = _blocks(counts)
+    gen = rng(seed, Purpose.CHANNELS)
+    lang = np.repeat(np.arange(len(counts), dtype=np.uint8), counts)
+    rank = np.arange(n, dtype=np.int64) - starts[lang] + 1
+    block_n = np.asarray(counts, dtype=np.float64)[lang]
+    weight = rank.astype(np.float64) ** -prof.zipf_alpha
+    totals = np.bincount(lang, weights=weight, minlength=len(counts))
+    weight = weight / totals[lang]
+    cum = np.zeros(n + 1, dtype=np.float64)
+    np.cumsum(weight, out=cum[1:])
+    size = 1.0 - np.log(rank) / np.log(np.maximum(block_n, 2.0))
+
+    days = np.rint(prof.streams_per_week - 0.6 + 2.4 * size + gen.normal(0.0, 1.0, n))
+    days = np.clip(days, 1, 7).astype(np.int64)
+    order = np.argsort(np.argsort(gen.random((n, 7)), axis=1), axis=1)
+    scheduled = order < days[:, None]
+
+    shares = np.asarray([m[0] for m in _START_MIX])
+    comp = np.searchsorted(np.cumsum(shares / shares.sum()), gen.random(n), side="right")
+    comp = np.minimum(comp, len(_START_MIX) - 1)
+    means = np.asarray([m[1] for m in _START_MIX])[comp]
+    sds = np.asarray([m[2] for m in _START_MIX])[comp]
+    local = means + sds * gen.normal(0.0, 1.0, n)
+    utc_off = np.asarray([LANG_UTC_OFFSET[c] for c in LANG_CODES], dtype=np.float64)[lang]
+    per_day = local[:, None] + gen.normal(0.0, 0.35, (n, 7)) - utc_off[:, None]
+    start_hour = np.mod(per_day, 24.0).astype(np.float32)
+
+    hours = (2.7 + 1.6 * size**1.5).astype(np.float32)
+    skip = (0.16 - 0.12 * size).astype(np.float32)
+
+    cat_share = np.asarray([c.share for c in CATEGORIES], dtype=np.float64)
+    cat_cum = np.cumsum(cat_share / cat_share.sum())
+    game_main = np.minimum(np.searchsorted(cat_cum, gen.random(n)), len(CATEGORIES) - 1)
+    game_alt = np.minimum(np.searchsorted(cat_cum, gen.random(n)), len(CATEGORIES) - 1)
+    game_alt = np.where(game_alt == game_main, (game_main + 1) % len(CATEGORIES), game_alt)
+
+    factor = np.clip(1.3 + 1.5 * size**1.2 + gen.uniform(-0.1, 0.3, n), 1.3, 3.0)
+    bots = np.zeros(n, dtype=np.uint16)
+    for bit, (_, _, share) in enumerate(SERVICE_BOTS):
+        uses = gen.random(n) < share * (0.6 + 0.8 * size)
+        bots |= np.where(uses, np.uint16(1 << bit), np.uint16(0))
+    quantile = rank / block_n
+    partner = np.where(quantile <= 0.03, 2, np.where(quantile <= 0.55, 1, 0)).astype(np.uint8)
+    return Channels(
+        n=n,
+        lang=lang,
+        lang_start=starts,
+        weight=weight,
+        cum_weight=cum,
+        size=size,
+        scheduled=scheduled,
+        start_hour=start_hour,
+        hours=hours,
+        skip=skip,
+        game_main=game_main.astype(np.int16),
+        game_alt=game_alt.astype(np.int16),
+        mature=gen.random(n) < 0.1,
+        factor=factor.astype(np.float32),
+        service_bots=bots,
+        partner=partner,
+    )
+
+
+def _favourites(
+    gen: np.random.Generator,
+    lang: npt.NDArray[np.uint8],
+    nfav: I64,
+    channels: Channels,
+    lang_cum: F64,
+    slots: int,
+) -> npt.NDArray[np.int32]:
+    """Favourite channels by popularity, mostly in the viewer's language, deduplicated."""
+    n = len(lang)
+    same = gen.random((n, slots)) < 0.88
+    other = np.searchsorted(lang_cum, gen.random((n, slots)), side="right")
+    other = np.minimum(other, len(LANG_CODES) - 1)
+    target = np.where(same, lang[:, None].astype(np.int64), other)
+    u = target + gen.random((n, slots))
+    fav = np.searchsorted(channels.cum_weight, u, side="right") - 1
+    lo = channels.lang_start[target]
+    hi = channels.lang_start[target + 1] - 1
+    fav = np.clip(fav, lo, hi)
+    fav = np.where(hi >= lo, fav, -1)
+    fav[np.arange(slots)[None, :] >= nfav[:, None]] = -1
+    fav.sort(axis=1)
+    dup = np.zeros_like(fav, dtype=np.bool_)
+    dup[:, 1:] = fav[:, 1:] == fav[:, :-1]
+    fav[dup] = -1
+    return fav.astype(np.int32)
+
+
+def build_viewers(seed: int, prof: ScaleProfile, channels: Channels) -> Viewers:
+    """Viewer accounts with activity levels, lurker flags and favourite channels."""
+    shares = [prof.viewer_language_share.get(code, 0.0) for code in LANG_CODES]
+    counts = _split(prof.viewers, shares)
+    n = prof.viewers
+    gen = rng(seed, Purpose.VIEWERS)
+    lang = np.repeat(np.arange(len(counts), dtype=np.uint8), counts)
+    lurker = gen.random(n) < 0.12
+    activity = gen.lognormal(0.0, 1.1, n) * np.where(lurker, 1.3, 1.0)
+    activity *= prof.sessions_per_day / activity.mean()
+    slots = prof.favourites
+    nfav = np.minimum(1 + gen.poisson(2.5, n) + np.where(lurker, 2, 0), slots)
+    explore = gen.uniform(0.03, 0.20, n).astype(np.float32)
+    lang_cum = np.cumsum(np.asarray(shares) / sum(shares))
+    fav = np.empty((n, slots), dtype=np.int32)
+    fgen = rng(seed, Purpose.FAVOURITES)
+    chunk = 250_000
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        fav[lo:hi] = _favourites(fgen, lang[lo:hi], nfav[lo:hi], channels, lang_cum, slots)
+    affinity = fgen.integers(1, 256, (n, slots), dtype=np.uint8)
+    return Viewers(
+        n=n,
+        lang=lang,
+        lang_start=_blocks(counts),
+        activity=activity.astype(np.float32),
+        lurker=lurker,
+        favourites=fav,
+        affinity=affinity,
+        explore=explore,
+    )
+
+
+def build_population(seed: int, prof: ScaleProfile, operator_mod_share: float) -> Population:
+    """The whole static population of a seed and scale."""
+    if not 0.0 <= operator_mod_share <= 1.0:
+        raise ValueError(f"operator_mod_share must be within [0, 1], got {operator_mod_share!r}")
+    channels = build_channels(seed, prof)
+    viewers = build_viewers(seed, prof, channels)
+    gen = rng(seed, Purpose.MODERATORS)
+    n_mods = np.clip(1 + np.rint(3.0 * channels.size + gen.random(channels.n)), 1, MOD_SLOTS)
+    lo = viewers.lang_start[channels.lang]
+    width = np.maximum(viewers.lang_start[channels.lang + 1] - lo, 1)
+    picks = lo[:, None] + (gen.random((channels.n, MOD_SLOTS)) * width[:, None]).astype(np.int64)
+    mods = (picks + channels.n).astype(np.int32)
+    mods[np.arange(MOD_SLOTS)[None, :] >= n_mods[:, None]] = -1
+    chosen = round(operator_mod_share * channels.n)
+    operator_mod = np.zeros(channels.n, dtype=np.bool_)
+    operator_mod[rng(seed, Purpose.OPERATOR).permutation(channels.n)[:chosen]] = True
+    coverage = rng(seed, Purpose.BOTS).uniform(0.25, 0.9, prof.lurker_bots)
+    return Population(
+        profile=prof,
+        channels=channels,
+        viewers=viewers,
+        bot_coverage=coverage,
+        moderators=mods,
+        operator_mod=operator_mod,
+    )

@@ -1,0 +1,156 @@
+"""Run the simulated Twitch on a real HTTP server (uvicorn) on this machine.
+
+`running_simulator` starts it in a background thread for tests, benchmarks and the demo
+(port 0 picks a free port) and stops it cleanly; `serve_forever` runs it in the
+foreground for the `simulator` command.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from streamcensus.clock import SimClock
+from streamcensus.errors import UserError
+from streamcensus.simulator.api import create_app
+from streamcensus.simulator.protocol import World
+
+STARTUP_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class SimulatorHandle:
+    """Where a running simulator answers, and the objects behind it."""
+
+    base_url: str
+    helix_url: str
+    auth_url: str
+    port: int
+    clock: SimClock
+    world: World
+    app: FastAPI
+
+    @property
+    def mock_auth_url(self) -> str:
+        """The Twitch CLI mock API's auth base (`/auth`): same tokens as `auth_url`."""
+        return f"{self.base_url}/auth"
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: a free one); UserError when taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it,
+    # small responses wait ~40 ms for the client's delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port or --host"
+        ) from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _config(app: FastAPI, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=3,
+        backlog=2048,
+    )
+
+
+@contextmanager
+def running_simulator(
+    world: World,
+    clock: SimClock,
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    log_level: str = "warning",
+    **app_kwargs: Any,
+) -> Iterator[SimulatorHandle]:
+    """Serve `world` on host:port in a background thread until the block exits.
+
+    `app_kwargs` go to `create_app` (rate limit, required client id/secret, token TTL).
+    """
+    app = create_app(world, clock, **app_kwargs)
+    sock = bind_socket(host, port)
+    bound_port = int(sock.getsockname()[1])
+    server = uvicorn.Server(_config(app, log_level))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"simulator:{bound_port}", daemon=True
+    )
+    thread.start()
+    shown_host = f"[{host}]" if ":" in host else host
+    base_url = f"http://{shown_host}:{bound_port}"
+    try:
+        _wait_until_answering(base_url, server, thread)
+        yield SimulatorHandle(
+            base_url=base_url,
+            helix_url=f"{base_url}/helix",
+            auth_url=f"{base_url}/oauth2",
+            port=bound_port,
+            clock=clock,
+            world=world,
+            app=app,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _wait_until_answering(base_url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
+    """Poll `/_sim/clock` until the server answers (bounded by STARTUP_TIMEOUT)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if not thread.is_alive():
+                raise RuntimeError("the simulator server stopped during start-up")
+            if server.started:
+                try:
+                    if client.get(f"{base_url}/_sim/clock").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+            time.sleep(0.01)
+    raise RuntimeError(f"the simulator did not answer on {base_url} within {STARTUP_TIMEOUT}s")
+
+
+def serve_forever(
+    world: World,
+    clock: SimClock,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    sock: socket.socket | None = None,
+    log_level: str = "warning",
+    **app_kwargs: Any,
+) -> None:
+    """Serve in the foreground until interrupted (Ctrl-C / SIGTERM).
+
+    `sock` is a socket already bound by `bind_socket` (then host and port are ignored).
+    """
+    app = create_app(world, clock, **app_kwargs)
+    if sock is None:
+        sock = bind_socket(host, port)
+    try:
+        uvicorn.Server(_config(app, log_level)).run(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,0 +1,60 @@
+"""`streamcensus status`: what the lake and the warehouse hold, per UTC day."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from streamcensus.cli import AppContext, pass_app
+from streamcensus.config import Settings
+from streamcensus.lake.reader import day_status
+
+
+def collect_status(settings: Settings) -> dict[str, Any]:
+    """`{"days": {day: {...}}}`: lake counts per day, plus `loaded` and serving-table rows."""
+    from streamcensus.load.status import warehouse_status
+
+    lake = day_status(settings.lake_dir)
+    warehouse = warehouse_status(settings)
+    days: dict[str, dict[str, Any]] = {}
+    for day in sorted(set(lake) | set(warehouse)):
+        entry: dict[str, Any] = dict(lake.get(day, {}))
+        entry.update(warehouse.get(day, {"loaded": False, "tables": {}}))
+        days[day] = entry
+    return {"data_dir": str(settings.data_dir), "days": days}
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def status_command(app: AppContext, as_json: bool) -> None:
+    """Per UTC day: snapshots complete/partial, presence observations, raw bytes, loaded."""
+    settings = app.settings()
+    status = collect_status(settings)
+    if as_json:
+        click.echo(json.dumps(status, indent=2, sort_keys=True))
+        return
+    if not status["days"]:
+        click.echo(
+            f"no snapshots in {settings.lake_dir} yet: run `streamcensus collect` "
+            "or `streamcensus demo --no-serve`"
+        )
+        return
+    table = Table(title=f"streamcensus lake: {settings.lake_dir}")
+    for column in ("day", "complete", "partial", "orphaned", "presence obs.", "raw MB", "loaded"):
+        table.add_column(column, justify="left" if column == "day" else "right")
+    for day, entry in status["days"].items():
+        table.add_row(
+            day,
+            f"{entry.get('snapshots_complete', 0):,}",
+            f"{entry.get('snapshots_partial', 0):,}",
+            f"{entry.get('snapshots_orphaned', 0):,}",
+            f"{entry.get('presence_observations', 0):,}",
+            f"{entry.get('raw_bytes', 0) / 1e6:.2f}",
+            "yes" if entry.get("loaded") else "no",
+        )
+    Console().print(table)

@@ -1,0 +1,37 @@
+-- check: one row per snapshot (and per snapshot and game); counts in range, chatters >= k
+with params as (
+
+    select * from run_params
+
+)
+
+select snapshot_id, 'invalid' as problem
+from community_timeseries
+cross join params
+where
+    live_channels < 0
+    or viewers < 0
+    or channels_with_chatters > live_channels
+    or chatters < params.k
+    or viewers_per_live_channel < 0
+
+union all
+
+select snapshot_id, 'duplicate' as problem
+from community_timeseries
+group by snapshot_id
+having count(*) > 1
+
+union all
+
+select by_game.snapshot_id, 'invalid by game' as problem
+from community_timeseries_by_game as by_game
+cross join params
+where by_game.live_channels < 1 or by_game.viewers < 0 or by_game.chatters < params.k
+
+union all
+
+select snapshot_id, 'duplicate by game' as problem
+from community_timeseries_by_game
+group by snapshot_id, game_id
+having count(*) > 1

@@ -1,0 +1,299 @@
+"""The `exposure` model: how singled-out viewers would be by a tracker, as shares only.
+
+Measured the way the literature does (de Montjoye et al. 2013; Narayanan & Shmatikov 2008)
+over the people (bots excluded) of a day and of the 7 days ending on it:
+
+- unicity for p = 1..8: draw p points at random from a sampled viewer's own trace of
+  (channel, hour) points; the viewer is *unique* if nobody else in the whole population
+  has all p points. Estimated on a random sample (size `exposure_sample`, deterministic for
+  a day, so reloads give identical rows) with a 95% Wilson interval;
+- the share of people unique by their set of channels and by their top-3 channels (by
+  minutes), and, over 7 days, by their hour-of-day pattern. These are exact (a census of
+  the window's population), computed in DuckDB so memory stays bounded.
+
+The sample drives the only numpy work: its traces, and the audiences of the points drawn
+from them, which is at most 8 × sample points. Rows with fewer than k people behind them
+are not published (P3); no row or column names a viewer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from streamcensus.load.warehouse import Connection
+
+if TYPE_CHECKING:
+    from streamcensus.transform.runner import RunContext
+
+INPUTS = ("viewing_sessions", "calendar", "run_days", "run_params")
+GRAIN = "one row per day, window_days (1 or 7), measure and points"
+MAX_POINTS = 8
+WINDOWS = (1, 7)
+Z95 = 1.959963984540054
+
+SCHEMA = pa.schema(
+    [
+        pa.field("day", pa.date32()),
+        pa.field("window_days", pa.int32()),
+        pa.field("measure", pa.string()),
+        pa.field("points", pa.int32()),
+        pa.field("population", pa.int64()),
+        pa.field("days_covered", pa.int32()),
+        pa.field("method", pa.string()),
+        pa.field("sample_size", pa.int64()),
+        pa.field("unique_share", pa.float64()),
+        pa.field("ci_low", pa.float64()),
+        pa.field("ci_high", pa.float64()),
+    ]
+)
+
+Row = dict[str, object]
+IntArray = npt.NDArray[np.int64]
+
+
+def wilson(successes: int, trials: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion."""
+    if trials == 0:
+        return (0.0, 1.0)
+    share = successes / trials
+    denom = 1 + Z95**2 / trials
+    centre = (share + Z95**2 / (2 * trials)) / denom
+    half = Z95 * math.sqrt(share * (1 - share) / trials + Z95**2 / (4 * trials**2)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _people_view(con: Connection, first: dt.date, last: dt.date) -> None:
+    """`_exposure_people`: the window's people sessions with absolute start/end hours."""
+    con.execute(
+        f"""
+        create or replace temp view _exposure_people as
+        select
+            s.viewer,
+            s.channel_id,
+            s.day,
+            s.minutes,
+            c.day_number * 24 + cast(extract(hour from s.first_seen) as bigint) as h0,
+            c.day_number * 24 + cast(extract(hour from s.last_seen) as bigint) as h1
+        from viewing_sessions as s
+        inner join calendar as c on s.day = c.day
+        cross join run_params as p
+        where
+            s.day between date '{first.isoformat()}' and date '{last.isoformat()}'
+            and not s.is_known_bot
+            and s.peak_chats < p.bot_min_chats
+        """
+    )
+
+
+def _census_share(con: Connection, signature_sql: str) -> int:
+    """Number of people whose signature (one row per viewer) no one else shares."""
+    rows = con.execute(
+        f"""
+        with signatures as ({signature_sql}),
+        counts as (select signature, count(*) as n from signatures group by signature)
+        select coalesce(sum(case when n = 1 then 1 else 0 end), 0) from counts
+        """
+    ).fetchall()
+    return int(rows[0][0])
+
+
+CHANNEL_SET_SQL = """
+    select viewer, sum(hash(channel_id)) as signature
+    from (select distinct viewer, channel_id from _exposure_people)
+    group by viewer
+"""
+TOP3_SQL = """
+    with minutes as (
+        select viewer, channel_id, sum(minutes) as minutes
+        from _exposure_people group by viewer, channel_id
+    ),
+    ranked as (
+        select viewer, channel_id,
+            row_number() over (partition by viewer order by minutes desc, channel_id) as position
+        from minutes
+    )
+    select viewer, sum(hash(channel_id)) as signature
+    from ranked where position <= 3 group by viewer
+"""
+HOUR_PATTERN_SQL = """
+    with offsets as (select range as o from range(24)),
+    hours as (
+        select distinct p.viewer, (p.h0 + offsets.o) % 24 as hour_of_day
+        from _exposure_people as p inner join offsets on offsets.o <= p.h1 - p.h0
+    )
+    select viewer, bit_or(cast(1 as bigint) << hour_of_day) as signature
+    from hours group by viewer
+"""
+
+
+def _expand(h0: IntArray, h1: IntArray) -> tuple[IntArray, IntArray]:
+    """Row index and absolute hour for every hour a session covers."""
+    lengths = (h1 - h0 + 1).astype(np.int64)
+    rows = np.repeat(np.arange(len(h0), dtype=np.int64), lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    hours = h0[rows] + (np.arange(int(lengths.sum()), dtype=np.int64) - starts)
+    return rows, hours
+
+
+def _unicity(
+    con: Connection, sample: IntArray, rng: np.random.Generator
+) -> tuple[list[int], list[int]]:
+    """(eligible, unique) counts for p = 1..8 over the sampled viewers."""
+    eligible = [0] * (MAX_POINTS + 1)
+    unique = [0] * (MAX_POINTS + 1)
+    if len(sample) == 0:
+        return eligible, unique
+    con.register("_exposure_sample", pa.table({"viewer": pa.array(sample, pa.int64())}))
+    try:
+        traces = con.sql(
+            "select p.viewer, p.channel_id, p.h0, p.h1 from _exposure_people as p "
+            "inner join _exposure_sample as s on p.viewer = s.viewer"
+        ).to_arrow_table()
+    finally:
+        con.unregister("_exposure_sample")
+    viewers = traces.column("viewer").to_numpy()
+    channels, channel_codes = np.unique(
+        traces.column("channel_id").to_numpy(zero_copy_only=False), return_inverse=True
+    )
+    rows, hours = _expand(traces.column("h0").to_numpy(), traces.column("h1").to_numpy())
+    points = np.unique(
+        np.stack([viewers[rows], channel_codes[rows].astype(np.int64), hours], axis=1), axis=0
+    )
+    drawn: list[IntArray] = []
+    starts = np.searchsorted(points[:, 0], sample, side="left")
+    ends = np.searchsorted(points[:, 0], sample, side="right")
+    for start, end in zip(starts, ends, strict=True):
+        trace = points[start:end, 1:]
+        order = rng.permutation(len(trace))[:MAX_POINTS]
+        drawn.append(trace[order])
+    wanted = np.unique(np.concatenate(drawn), axis=0)
+    con.register(
+        "_exposure_drawn",
+        pa.table(
+            {
+                "channel_id": pa.array(channels[wanted[:, 0]], pa.string()),
+                "code": pa.array(wanted[:, 0], pa.int64()),
+                "hour": pa.array(wanted[:, 1], pa.int64()),
+            }
+        ),
+    )
+    try:
+        audience = con.execute(
+            "select distinct d.code, d.hour, p.viewer from _exposure_people as p "
+            "inner join _exposure_drawn as d "
+            "on p.channel_id = d.channel_id and d.hour between p.h0 and p.h1 "
+            "order by d.code, d.hour, p.viewer"
+        ).fetchnumpy()
+    finally:
+        con.unregister("_exposure_drawn")
+    codes = np.asarray(audience["code"], dtype=np.int64)
+    hour_col = np.asarray(audience["hour"], dtype=np.int64)
+    members = np.asarray(audience["viewer"], dtype=np.int64)
+    keys = np.stack([codes, hour_col], axis=1)
+    boundaries = np.flatnonzero(np.any(np.diff(keys, axis=0) != 0, axis=1)) + 1
+    group_starts = np.concatenate([[0], boundaries])
+    group_ends = np.concatenate([boundaries, [len(members)]])
+    index = {
+        (int(codes[s]), int(hour_col[s])): members[s:e]
+        for s, e in zip(group_starts, group_ends, strict=True)
+    }
+    for trace in drawn:
+        candidates: IntArray | None = None
+        for p in range(1, len(trace) + 1):
+            group = index[(int(trace[p - 1, 0]), int(trace[p - 1, 1]))]
+            if candidates is None:
+                candidates = group
+            else:
+                at = np.searchsorted(group, candidates).clip(max=len(group) - 1)
+                candidates = candidates[group[at] == candidates]
+            eligible[p] += 1
+            if len(candidates) == 1:
+                for rest in range(p, len(trace) + 1):
+                    unique[rest] += 1
+                eligible[p + 1 : len(trace) + 1] = [e + 1 for e in eligible[p + 1 : len(trace) + 1]]
+                break
+    return eligible, unique
+
+
+def _window_rows(con: Connection, day: dt.date, window: int, ctx: RunContext) -> list[Row]:
+    first = day - dt.timedelta(days=window - 1)
+    _people_view(con, first, day)
+    population, days_covered = con.execute(
+        "select count(distinct viewer), count(distinct day) from _exposure_people"
+    ).fetchall()[0]
+    k = ctx.params.k
+    if population < k:
+        return []
+    base: Row = {
+        "day": day,
+        "window_days": window,
+        "population": int(population),
+        "days_covered": int(days_covered),
+    }
+    seed = [ctx.params.seed, (day - dt.date(1970, 1, 1)).days, window]
+    rng = np.random.default_rng(seed)
+    sample_size = min(ctx.params.exposure_sample, int(population))
+    sample = np.asarray(
+        [
+            r[0]
+            for r in con.execute(
+                "select viewer from (select distinct viewer from _exposure_people) "
+                "order by hash(viewer, ?), viewer limit ?",
+                [int(rng.integers(0, 2**31)), sample_size],
+            ).fetchall()
+        ],
+        dtype=np.int64,
+    )
+    sample.sort()
+    rows: list[Row] = []
+    eligible, unique = _unicity(con, sample, rng)
+    for p in range(1, MAX_POINTS + 1):
+        if eligible[p] < k:
+            continue
+        low, high = wilson(unique[p], eligible[p])
+        rows.append(
+            base
+            | {
+                "measure": "unicity",
+                "points": p,
+                "method": "sample",
+                "sample_size": eligible[p],
+                "unique_share": round(unique[p] / eligible[p], 6),
+                "ci_low": round(low, 6),
+                "ci_high": round(high, 6),
+            }
+        )
+    census = [("channel_set", CHANNEL_SET_SQL), ("top3_channels", TOP3_SQL)]
+    if window == 7:
+        census.append(("hour_pattern", HOUR_PATTERN_SQL))
+    for measure, sql in census:
+        share = round(_census_share(con, sql) / int(population), 6)
+        rows.append(
+            base
+            | {
+                "measure": measure,
+                "points": None,
+                "method": "census",
+                "sample_size": int(population),
+                "unique_share": share,
+                "ci_low": share,
+                "ci_high": share,
+            }
+        )
+    return rows
+
+
+def build(con: Connection, ctx: RunContext) -> pa.Table:
+    """Exposure rows for the run's days, both windows."""
+    rows: list[Row] = []
+    for day in sorted(ctx.run_days):
+        for window in WINDOWS:
+            rows.extend(_window_rows(con, day, window, ctx))
+    con.execute("drop view if exists _exposure_people")
+    return pa.Table.from_pylist(rows, schema=SCHEMA)

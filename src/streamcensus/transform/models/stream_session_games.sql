@@ -1,0 +1,58 @@
+-- model: stream_session_games
+-- inputs: stg_streams, run_params
+-- output: table stream_session_games (serving)
+-- grain: one row per broadcast and game played (stream_id, game_id)
+-- units: minutes (snapshots in that game × the snapshot interval, minutes)
+-- materialized: table
+
+with snapshots as (
+
+    select * from stg_streams
+
+),
+
+params as (
+
+    select * from run_params
+
+),
+
+broadcasts as (
+
+    select stream_id, cast(min(started_at) as date) as day, min(channel_id) as channel_id
+    from snapshots
+    group by stream_id
+
+),
+
+games as (
+
+    select
+        stream_id,
+        game_id,
+        max(game_name) as game_name,
+        min(snapshot_ts) as first_seen,
+        count(*) as snapshots
+    from snapshots
+    group by stream_id, game_id
+
+),
+
+final as (
+
+    select
+        broadcasts.day,
+        games.stream_id,
+        broadcasts.channel_id,
+        games.game_id,
+        games.game_name,
+        games.first_seen,
+        cast(games.snapshots as integer) as snapshots,
+        cast(games.snapshots * params.interval_minutes as integer) as minutes
+    from games
+    inner join broadcasts on games.stream_id = broadcasts.stream_id
+    cross join params
+
+)
+
+select * from final

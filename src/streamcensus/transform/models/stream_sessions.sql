@@ -1,0 +1,172 @@
+-- model: stream_sessions
+-- inputs: stg_streams, int_snapshot_channels, stream_session_games, run_params
+-- output: table stream_sessions (serving): a streamer's schedule
+-- grain: one row per broadcast (stream_id), from its Helix started_at to its last snapshot
+-- units: duration_minutes (started_at to last snapshot, minutes); airtime_minutes
+--   (snapshots × interval, minutes); peak_viewers, avg_viewers (viewers, average over the
+--   broadcast's snapshots); viewer_hours (Σ viewer_count × interval, viewer-hours);
+--   peak_chatters, avg_chatters (accounts in chat; null under k or when never read)
+-- materialized: table
+
+with snapshots as (
+
+    select * from stg_streams
+
+),
+
+chats as (
+
+    select slot, channel_id, chatters
+    from int_snapshot_channels
+    where chatters_status = 'ok'
+
+),
+
+games as (
+
+    select * from stream_session_games
+
+),
+
+params as (
+
+    select * from run_params
+
+),
+
+broadcasts as (
+
+    select
+        stream_id,
+        min(channel_id) as channel_id,
+        min(started_at) as started_at,
+        min(started_epoch) as started_epoch,
+        max(snapshot_ts) as ended_at,
+        max(snapshot_epoch) as ended_epoch,
+        count(*) as snapshots,
+        max(viewer_count) as peak_viewers,
+        sum(viewer_count) as viewer_sum
+    from snapshots
+    group by stream_id
+
+),
+
+titled as (
+
+    select
+        stream_id,
+        title,
+        lag(title) over (partition by stream_id order by slot) as previous_title
+    from snapshots
+
+),
+
+title_changes as (
+
+    select
+        stream_id,
+        sum(case when previous_title is not null and title <> previous_title then 1 else 0 end)
+            as title_changes
+    from titled
+    group by stream_id
+
+),
+
+ranked_snapshots as (
+
+    select
+        stream_id,
+        channel_login,
+        channel_name,
+        title,
+        row_number() over (partition by stream_id order by slot desc) as recency
+    from snapshots
+
+),
+
+latest as (
+
+    select * from ranked_snapshots where recency = 1
+
+),
+
+chatter_stats as (
+
+    select
+        snapshots.stream_id,
+        max(chats.chatters) as peak_chatters,
+        sum(chats.chatters) as chatter_sum,
+        count(*) as chatter_snapshots
+    from snapshots
+    inner join chats on snapshots.slot = chats.slot and snapshots.channel_id = chats.channel_id
+    group by snapshots.stream_id
+
+),
+
+game_lists as (
+
+    select
+        stream_id,
+        count(*) as game_count,
+        string_agg(
+            game_name || ' (' || cast(minutes as string) || ' min)', ', '
+            order by first_seen, game_id
+        ) as games
+    from games
+    group by stream_id
+
+),
+
+ranked_games as (
+
+    select
+        stream_id,
+        game_name,
+        row_number() over (partition by stream_id order by minutes desc, first_seen, game_id)
+            as position
+    from games
+
+),
+
+final as (
+
+    select
+        cast(broadcasts.started_at as date) as day,
+        broadcasts.stream_id,
+        broadcasts.channel_id,
+        latest.channel_login,
+        latest.channel_name,
+        broadcasts.started_at,
+        broadcasts.ended_at,
+        cast(round((broadcasts.ended_epoch - broadcasts.started_epoch) / 60.0) as integer)
+            as duration_minutes,
+        cast(broadcasts.snapshots as integer) as snapshots,
+        cast(broadcasts.snapshots * params.interval_minutes as integer) as airtime_minutes,
+        broadcasts.peak_viewers,
+        round(cast(broadcasts.viewer_sum as double) / broadcasts.snapshots, 2) as avg_viewers,
+        round(cast(broadcasts.viewer_sum * params.interval_minutes as double) / 60, 4)
+            as viewer_hours,
+        ranked_games.game_name as main_game,
+        cast(game_lists.game_count as integer) as game_count,
+        game_lists.games,
+        cast(title_changes.title_changes as integer) as title_changes,
+        latest.title as last_title,
+        case
+            when chatter_stats.peak_chatters >= params.k then chatter_stats.peak_chatters
+        end as peak_chatters,
+        case
+            when chatter_stats.peak_chatters >= params.k
+                then round(cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots, 2)
+        end as avg_chatters
+    from broadcasts
+    inner join latest on broadcasts.stream_id = latest.stream_id
+    inner join title_changes on broadcasts.stream_id = title_changes.stream_id
+    inner join game_lists on broadcasts.stream_id = game_lists.stream_id
+    inner join ranked_games
+        on broadcasts.stream_id = ranked_games.stream_id and ranked_games.position = 1
+    left join chatter_stats on broadcasts.stream_id = chatter_stats.stream_id
+    cross join params
+
+)
+
+select * from final

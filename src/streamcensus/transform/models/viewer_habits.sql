@@ -1,0 +1,336 @@
+-- model: viewer_habits
+-- inputs: viewing_sessions, calendar, run_days, run_params
+-- output: table viewer_habits (serving): the community's viewing schedule, in aggregate only
+-- grain: one row per day, metric and bucket (day, metric, bucket). Metrics:
+--   hour_of_week: people chatting in each hour of the day; bucket = (ISO weekday - 1) × 24
+--     + hour (0 = Monday 00:00-00:59 UTC); buckets under k are not published;
+--   sessions_per_viewer, channels_per_viewer: people by their number of viewing sessions /
+--     distinct channels that day;
+--   session_minutes: viewing sessions by length in minutes;
+--   days_active_per_week: people by days active in the 7 days ending on `day` (loyalty).
+--   In the distributions, a bucket under k is merged with every bucket above it, so every
+--   published value is at least k (P3); a distribution under k in total is not published.
+-- units: value (people, or sessions for session_minutes, see `unit`); share (value / all
+--   people active that day for hour_of_week, value / the distribution's total otherwise);
+--   bucket_min, bucket_max (the bucket's range in the metric's unit; null max = open)
+-- materialized: incremental
+
+with sessions as (
+
+    select * from viewing_sessions
+
+),
+
+days as (
+
+    select * from calendar
+
+),
+
+params as (
+
+    select * from run_params
+
+),
+
+hours as (
+
+    select * from (
+        values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11),
+        (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23)
+    ) as hours_of_day (hour)
+
+),
+
+count_buckets as (
+
+    select * from (
+        values (1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 5), (5, 6, 10), (6, 11, null)
+    ) as buckets (bucket, bucket_min, bucket_max)
+
+),
+
+minute_buckets as (
+
+    select * from (
+        values (1, 0, 5), (2, 6, 15), (3, 16, 30), (4, 31, 60), (5, 61, 120), (6, 121, 240),
+        (7, 241, null)
+    ) as buckets (bucket, bucket_min, bucket_max)
+
+),
+
+people_sessions as (
+
+    select sessions.*
+    from sessions
+    cross join params
+    where not sessions.is_known_bot and sessions.peak_chats < params.bot_min_chats
+
+),
+
+today_sessions as (
+
+    select * from people_sessions
+    where day in (select day from run_days)
+
+),
+
+day_people as (
+
+    select day, count(distinct viewer) as people
+    from today_sessions
+    group by day
+
+),
+
+active_hours as (
+
+    select distinct today_sessions.day, hours.hour, today_sessions.viewer
+    from today_sessions
+    inner join hours
+        on
+            hours.hour >= extract(hour from today_sessions.first_seen)
+            and hours.hour <= extract(hour from today_sessions.last_seen)
+
+),
+
+hour_counts as (
+
+    select
+        active_hours.day,
+        (days.isodow - 1) * 24 + active_hours.hour as bucket,
+        count(*) as n
+    from active_hours
+    inner join days on active_hours.day = days.day
+    group by active_hours.day, days.isodow, active_hours.hour
+
+),
+
+per_viewer as (
+
+    select day, viewer, count(*) as session_count, count(distinct channel_id) as channel_count
+    from today_sessions
+    group by day, viewer
+
+),
+
+week_days as (
+
+    select today.day, member.day as member_day
+    from days as today
+    inner join days as member
+        on
+            member.day_number <= today.day_number
+            and member.day_number > today.day_number - 7
+    where today.day in (select day from run_days)
+
+),
+
+week_activity as (
+
+    select week_days.day, people_sessions.viewer, count(distinct people_sessions.day) as days_active
+    from people_sessions
+    inner join week_days on people_sessions.day = week_days.member_day
+    group by week_days.day, people_sessions.viewer
+
+),
+
+distributions as (
+
+    select
+        per_viewer.day,
+        'sessions_per_viewer' as metric,
+        'people' as unit,
+        count_buckets.bucket,
+        count_buckets.bucket_min,
+        count_buckets.bucket_max,
+        count(*) as n
+    from per_viewer
+    inner join count_buckets
+        on
+            per_viewer.session_count >= count_buckets.bucket_min
+            and (
+                count_buckets.bucket_max is null
+                or per_viewer.session_count <= count_buckets.bucket_max
+            )
+    group by
+        per_viewer.day, count_buckets.bucket, count_buckets.bucket_min, count_buckets.bucket_max
+
+    union all
+
+    select
+        per_viewer.day,
+        'channels_per_viewer' as metric,
+        'people' as unit,
+        count_buckets.bucket,
+        count_buckets.bucket_min,
+        count_buckets.bucket_max,
+        count(*) as n
+    from per_viewer
+    inner join count_buckets
+        on
+            per_viewer.channel_count >= count_buckets.bucket_min
+            and (
+                count_buckets.bucket_max is null
+                or per_viewer.channel_count <= count_buckets.bucket_max
+            )
+    group by
+        per_viewer.day, count_buckets.bucket, count_buckets.bucket_min, count_buckets.bucket_max
+
+    union all
+
+    select
+        today_sessions.day,
+        'session_minutes' as metric,
+        'sessions' as unit,
+        minute_buckets.bucket,
+        minute_buckets.bucket_min,
+        minute_buckets.bucket_max,
+        count(*) as n
+    from today_sessions
+    inner join minute_buckets
+        on
+            today_sessions.minutes >= minute_buckets.bucket_min
+            and (
+                minute_buckets.bucket_max is null
+                or today_sessions.minutes <= minute_buckets.bucket_max
+            )
+    group by
+        today_sessions.day,
+        minute_buckets.bucket,
+        minute_buckets.bucket_min,
+        minute_buckets.bucket_max
+
+    union all
+
+    select
+        day,
+        'days_active_per_week' as metric,
+        'people' as unit,
+        days_active as bucket,
+        days_active as bucket_min,
+        days_active as bucket_max,
+        count(*) as n
+    from week_activity
+    group by day, days_active
+
+),
+
+ordered as (
+
+    select
+        distributions.*,
+        sum(n) over (
+            partition by day, metric
+            order by bucket desc
+            rows between unbounded preceding and current row
+        ) as n_from_top
+    from distributions
+
+),
+
+cuts as (
+
+    select
+        ordered.day,
+        ordered.metric,
+        max(case when ordered.n_from_top >= params.k then ordered.bucket end) as top_start,
+        min(case when ordered.n < params.k then ordered.bucket end) as first_small
+    from ordered
+    cross join params
+    group by ordered.day, ordered.metric
+
+),
+
+assigned as (
+
+    select
+        ordered.day,
+        ordered.metric,
+        ordered.unit,
+        ordered.bucket_min,
+        ordered.bucket_max,
+        ordered.n,
+        case
+            when ordered.bucket >= least(cuts.top_start, coalesce(cuts.first_small, cuts.top_start))
+                then least(cuts.top_start, coalesce(cuts.first_small, cuts.top_start))
+            else ordered.bucket
+        end as bucket
+    from ordered
+    inner join cuts on ordered.day = cuts.day and ordered.metric = cuts.metric
+    where cuts.top_start is not null
+
+),
+
+merged as (
+
+    select
+        day,
+        metric,
+        unit,
+        bucket,
+        min(bucket_min) as bucket_min,
+        case when count(bucket_max) = count(*) then max(bucket_max) end as bucket_max,
+        sum(n) as n
+    from assigned
+    group by day, metric, unit, bucket
+
+),
+
+published_distributions as (
+
+    select
+        day,
+        metric,
+        unit,
+        bucket,
+        bucket_min,
+        bucket_max,
+        n,
+        cast(n as double) / sum(n) over (partition by day, metric) as share
+    from merged
+
+),
+
+published_hours as (
+
+    select
+        hour_counts.day,
+        'hour_of_week' as metric,
+        'people' as unit,
+        hour_counts.bucket,
+        hour_counts.bucket as bucket_min,
+        hour_counts.bucket as bucket_max,
+        hour_counts.n,
+        cast(hour_counts.n as double) / day_people.people as share
+    from hour_counts
+    inner join day_people on hour_counts.day = day_people.day
+    cross join params
+    where hour_counts.n >= params.k
+
+),
+
+combined as (
+
+    select * from published_distributions
+    union all
+    select * from published_hours
+
+),
+
+final as (
+
+    select
+        day,
+        metric,
+        unit,
+        cast(bucket as integer) as bucket,
+        cast(bucket_min as integer) as bucket_min,
+        cast(bucket_max as integer) as bucket_max,
+        cast(n as integer) as value,
+        round(share, 6) as share
+    from combined
+
+)
+
+select * from final

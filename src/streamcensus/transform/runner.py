@@ -1,0 +1,314 @@
+"""Runs the SQL models (`transform/models/*.sql`) and Python models in dependency order.
+
+Each `.sql` file is one model named after the file. Its header comment says what it reads
+and builds, and one line tells the runner how to materialise it:
+
+- `view`: a temporary view, rebuilt every run (staging models over the raw sources);
+- `table`: rebuilt completely every run (`create or replace table`);
+- `incremental`: rows of the run's days replaced (`delete` then `insert`), others kept, so
+  aggregates outlive the pseudonymous presence they came from (P2);
+- `curated`: written per run day as sorted zstd Parquet under `lake/curated/<model>/`
+  and attached as a temporary view over every retained partition (see `load/curate.py`).
+
+Dependencies are the model names a query reads (`from x` / `join x`), plus any listed in an
+`-- after:` header line (for bookkeeping a model writes as a side effect). Besides the models and
+the warehouse tables, a run provides three small temporary tables: `run_days(day)`,
+`run_params` (k, thresholds) and `calendar(day, day_number, isodow)`; with them the models
+need no engine-specific date arithmetic and stay portable to Spark SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import graphlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from streamcensus.errors import StreamcensusError
+from streamcensus.load.warehouse import Connection, table_columns, table_exists
+
+MODELS_DIR = Path(__file__).with_name("models")
+MATERIALIZATIONS = ("view", "curated", "incremental", "table")
+_RANK = {name: rank for rank, name in enumerate(MATERIALIZATIONS)}
+_REF = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_HEADER = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*)$")
+_EPOCH = dt.date(1970, 1, 1)
+
+
+class TransformError(StreamcensusError):
+    """A model could not be built."""
+
+
+class Progress(Protocol):
+    """Reports progress: a step name, how many steps are done, and how many there are."""
+
+    def __call__(self, step: str, done: int, total: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Parameters the models read from `run_params`."""
+
+    k: int = 10  # minimum published group of viewers (P3)
+    bot_min_chats: int = 20  # accounts in this many chats at one snapshot count as bots
+    interval_minutes: int = 5  # minutes between snapshots
+    lookback_days: int = 7  # "returning chatter": seen in the same chat on one of these days
+    exposure_sample: int = 1000  # viewers sampled per window for unicity
+    seed: int = 20131  # seeds the exposure sample, so reloads give identical tables
+
+
+@dataclass
+class RunContext:
+    """What one run of the models covers."""
+
+    lake_dir: Path
+    run_days: list[dt.date]
+    params: RunParams = field(default_factory=RunParams)
+    progress: Progress | None = None
+
+
+PythonBuild = Callable[[Connection, RunContext], pa.Table]
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model: its query (or Python builder), materialisation and inputs."""
+
+    name: str
+    materialized: str
+    inputs: tuple[str, ...]
+    sql: str | None = None
+    order_by: tuple[str, ...] = ()
+    path: Path | None = None
+    build: PythonBuild | None = None
+    header: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """How one model run went."""
+
+    name: str
+    materialized: str
+    rows: int
+    seconds: float
+
+
+def parse_header(sql: str) -> dict[str, str]:
+    """The `-- key: value` lines at the top of a model (continuation lines appended)."""
+    header: dict[str, str] = {}
+    last: str | None = None
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            break
+        match = _HEADER.match(stripped)
+        if match:
+            last = match.group(1).lower()
+            header[last] = match.group(2).strip()
+        elif last is not None:
+            header[last] = f"{header[last]} {stripped.lstrip('-').strip()}".strip()
+    return header
+
+
+def strip_comments(sql: str) -> str:
+    """The query without `--` comments."""
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+
+
+def referenced_names(sql: str) -> set[str]:
+    """Relation names a query reads from (CTE names included; callers intersect)."""
+    return {m.group(1).lower() for m in _REF.finditer(strip_comments(sql))}
+
+
+def python_models() -> list[Model]:
+    """Models computed in Python (bounded numpy work the SQL engines do poorly)."""
+    from streamcensus.transform import exposure
+
+    return [
+        Model(
+            name="exposure",
+            materialized="incremental",
+            inputs=exposure.INPUTS,
+            build=exposure.build,
+            header={"grain": exposure.GRAIN},
+        )
+    ]
+
+
+def load_models(models_dir: Path = MODELS_DIR) -> dict[str, Model]:
+    """Every model: the `.sql` files of `models_dir` plus the Python models."""
+    raw: dict[str, tuple[Path, str, dict[str, str]]] = {}
+    for path in sorted(models_dir.glob("*.sql")):
+        sql = path.read_text()
+        raw[path.stem] = (path, sql, parse_header(sql))
+    python = {m.name: m for m in python_models()}
+    names = set(raw) | set(python)
+    models: dict[str, Model] = {}
+    for name, (path, sql, header) in raw.items():
+        materialized = (
+            header.get("materialized", "").split()[0] if header.get("materialized") else ""
+        )
+        if materialized not in MATERIALIZATIONS:
+            raise TransformError(f"model {name}: unknown materialization {materialized!r}")
+        order_by = tuple(c.strip() for c in header.get("order", "").split(",") if c.strip())
+        after = {a.strip() for a in header.get("after", "").split(",") if a.strip()}
+        inputs = tuple(sorted(((referenced_names(sql) | after) & names) - {name}))
+        models[name] = Model(name, materialized, inputs, sql, order_by, path, None, header)
+    for name, model in python.items():
+        if name in models:
+            raise TransformError(f"model {name} is defined twice")
+        models[name] = Model(
+            name,
+            model.materialized,
+            tuple(sorted(set(model.inputs) & names)),
+            build=model.build,
+            header=model.header,
+        )
+    return models
+
+
+def model_order(models: dict[str, Model]) -> list[Model]:
+    """Models in an order where every input comes first (views, then curated, ...)."""
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for model in models.values():
+        sorter.add(model.name, *model.inputs)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        raise TransformError(f"models depend on each other in a cycle: {exc.args[1]}") from None
+    ordered: list[Model] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda n: (_RANK[models[n].materialized], n))
+        for name in ready:
+            ordered.append(models[name])
+            sorter.done(name)
+    return ordered
+
+
+def day_number(day: dt.date) -> int:
+    """Days since 1970-01-01."""
+    return (day - _EPOCH).days
+
+
+def prepare_run(con: Connection, ctx: RunContext, known_days: list[dt.date]) -> None:
+    """Create the run's helper tables: `run_days`, `run_params` and `calendar`."""
+    p = ctx.params
+    con.execute("create or replace temp table run_days (day date not null)")
+    if ctx.run_days:
+        con.executemany("insert into run_days values (?)", [[d] for d in sorted(ctx.run_days)])
+    con.execute(
+        "create or replace temp table run_params as select "
+        "? as k, ? as bot_min_chats, ? as interval_minutes, ? as lookback_days, "
+        "? as exposure_sample, ? as interval_slots",
+        [
+            p.k,
+            p.bot_min_chats,
+            p.interval_minutes,
+            p.lookback_days,
+            p.exposure_sample,
+            max(1, p.interval_minutes // 5),
+        ],
+    )
+    span = [*known_days, *ctx.run_days]
+    con.execute(
+        "create or replace temp table calendar "
+        "(day date not null, day_number integer not null, isodow integer not null)"
+    )
+    if span:
+        first = min(span) - dt.timedelta(days=p.lookback_days + 7)
+        last = max(span) + dt.timedelta(days=p.lookback_days + 7)
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        con.executemany(
+            "insert into calendar values (?, ?, ?)",
+            [[d, day_number(d), d.isoweekday()] for d in days],
+        )
+
+
+def _query(model: Model) -> str:
+    assert model.sql is not None
+    return strip_comments(model.sql).strip().rstrip(";")
+
+
+def _stage(con: Connection, model: Model, ctx: RunContext) -> None:
+    """Compute the model's new rows into the temporary table `_model_rows`."""
+    if model.build is not None:
+        table = model.build(con, ctx)
+        con.register("_model_arrow", table)
+        try:
+            con.execute("create or replace temp table _model_rows as select * from _model_arrow")
+        finally:
+            con.unregister("_model_arrow")
+    else:
+        con.execute(f"create or replace temp table _model_rows as {_query(model)}")
+
+
+def _replace_days(con: Connection, model: Model) -> None:
+    outside = con.execute(
+        "select count(*) from _model_rows where day not in (select day from run_days)"
+    ).fetchall()[0][0]
+    if outside:
+        raise TransformError(f"model {model.name} produced {outside} rows outside the run's days")
+    if not table_exists(con, model.name):
+        con.execute(f"create table {model.name} as select * from _model_rows")
+        return
+    if table_columns(con, model.name) != table_columns(con, "_model_rows"):
+        raise TransformError(
+            f"model {model.name} changed its columns; drop table {model.name} in the warehouse "
+            "(its history is rebuilt only for days whose presence is still retained)"
+        )
+    con.execute(f"delete from {model.name} where day in (select day from run_days)")
+    con.execute(f"insert into {model.name} select * from _model_rows")
+
+
+def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
+    """Build one model according to its materialisation."""
+    from streamcensus.load import curate
+
+    started = time.perf_counter()
+    rows = 0
+    if model.materialized == "view":
+        con.execute(f"create or replace temp view {model.name} as {_query(model)}")
+    elif model.materialized == "table":
+        con.execute(f"create or replace table {model.name} as {_query(model)}")
+        rows = int(con.execute(f"select count(*) from {model.name}").fetchall()[0][0])
+    elif model.materialized == "incremental":
+        _stage(con, model, ctx)
+        _replace_days(con, model)
+        rows = int(con.execute("select count(*) from _model_rows").fetchall()[0][0])
+    else:
+        rows = curate.materialize(con, model.name, _query(model), model.order_by, ctx)
+    con.execute("drop table if exists _model_rows")
+    return ModelRun(model.name, model.materialized, rows, time.perf_counter() - started)
+
+
+def run_models(
+    con: Connection,
+    ctx: RunContext,
+    known_days: list[dt.date],
+    models: dict[str, Model] | None = None,
+) -> list[ModelRun]:
+    """Prepare the run and build every model in dependency order."""
+    chosen = load_models() if models is None else models
+    prepare_run(con, ctx, known_days)
+    ordered = model_order(chosen)
+    results: list[ModelRun] = []
+    for done, model in enumerate(ordered):
+        if ctx.progress is not None:
+            ctx.progress(f"model {model.name}", done, len(ordered))
+        try:
+            results.append(run_model(con, model, ctx))
+        except TransformError:
+            raise
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TransformError(f"model {model.name} failed: {first}") from exc
+    if ctx.progress is not None:
+        ctx.progress("models", len(ordered), len(ordered))
+    return results

@@ -1,0 +1,67 @@
+"""Privacy after a demo run: no viewer login or id anywhere under the data dir (P1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from streamcensus.config import load_settings
+from streamcensus.demo import grid_times, run_demo_collection
+from streamcensus.logs import setup_logging
+from streamcensus.simulator.world import PopulationWorld
+
+DAY = dt.date(2026, 11, 27)
+HOURS = 2.0
+
+
+def _viewer_identities(world: PopulationWorld, times: list[dt.datetime]) -> set[str]:
+    """Logins and ids of every viewer account that sat in a chat the demo collected."""
+    channel_ids = {u.id for s in world.live_streams(times[0].timestamp()) for u in [s]}
+    seen: set[int] = set()
+    for moment in times:
+        t = moment.timestamp()
+        for stream in world.live_streams(t):
+            channel_ids.add(stream.user_id)
+            listed = world.chatters(stream.user_id, t)
+            if listed is not None:
+                seen.update(int(i) for i in listed.account_ids.tolist())
+    viewers = np.array(sorted(seen - {int(c) for c in channel_ids}), dtype=np.int64)
+    logins = world.logins(viewers)
+    return {*(str(v) for v in viewers.tolist()), *logins}
+
+
+def _strings_in(path: Path) -> set[str]:
+    """Every value in a file, decompressed: Parquet cells, JSON values, or log words."""
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        return {str(v) for col in table.columns for v in col.to_pylist() if v is not None}
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".json":
+        text = json.dumps(json.loads(text))
+    words = set(text.replace('"', " ").replace(",", " ").replace(":", " ").split())
+    return words | {w.strip(".,;()[]{}'") for w in words}
+
+
+def test_no_viewer_identity_on_disk_after_demo(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"data_dir": tmp_path}, environ={})
+    setup_logging(settings.log_dir, to_stderr=False)
+    report = run_demo_collection(settings, first_day=DAY, hours=HOURS, scale="small", seed=42)
+    assert report.snapshots_complete == len(grid_times(DAY, HOURS)) == 24
+    assert report.presence_observations > 1000
+
+    world = PopulationWorld(scale="small", seed=42)
+    # known public service bots are kept by name on purpose (P6): they are not people
+    identities = _viewer_identities(world, grid_times(DAY, HOURS)) - set(settings.known_bots)
+    assert len(identities) > 1000
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".log" for p in files)
+    assert sum(p.suffix == ".parquet" for p in files) == 48
+    for path in files:
+        if path.name == "pseudonym_keys.json":
+            continue  # key material: random bytes, no identity
+        leaked = _strings_in(path) & identities
+        assert not leaked, f"{path} holds viewer identities: {sorted(leaked)[:3]}"

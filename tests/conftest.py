@@ -1,0 +1,56 @@
+"""Shared fixtures: a simulated Twitch on 127.0.0.1, over a hand-made or a population world."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from simulator.fake_world import START, FakeWorld
+from streamcensus.clock import SimClock
+from streamcensus.simulator.protocol import World
+from streamcensus.simulator.server import SimulatorHandle, running_simulator as _running
+
+StartSimulator = Callable[..., SimulatorHandle]
+
+
+@pytest.fixture
+def fake_world() -> FakeWorld:
+    """A tiny world with hand-computable answers (see tests/simulator/fake_world.py)."""
+    return FakeWorld()
+
+
+@pytest.fixture(scope="session")
+def small_world() -> World:
+    """The population model at `small` scale, seed 42, operator moderating every channel."""
+    world_module = pytest.importorskip("streamcensus.simulator.world")
+    world: World = world_module.PopulationWorld(
+        scale="small", seed=42, operator_login="streamcensus_operator", operator_mod_share=1.0
+    )
+    return world
+
+
+@pytest.fixture
+def running_simulator() -> Iterator[StartSimulator]:
+    """Start simulators on 127.0.0.1 (free ports), all stopped after the test.
+
+    `running_simulator(world=None, start=START, speed=0.0, **app_kwargs)`: `world` defaults
+    to a `FakeWorld`; the clock stands still unless `speed` is given; `app_kwargs` go to
+    `create_app` (rate_limit_points, require_client_id, token_ttl, ...).
+    """
+    with ExitStack() as stack:
+
+        def start(
+            world: World | None = None,
+            *,
+            start: float = START,
+            speed: float = 0.0,
+            **app_kwargs: Any,
+        ) -> SimulatorHandle:
+            clock = SimClock(start, speed=speed)
+            used: World = world if world is not None else FakeWorld()
+            return stack.enter_context(_running(used, clock, **app_kwargs))
+
+        yield start

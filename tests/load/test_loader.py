@@ -1,0 +1,241 @@
+"""Loading days: idempotence, change detection, quarantine, failing checks, privacy of tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from load.lakebuilder import (
+    DAY,
+    LakeBuilder,
+    Stream,
+    all_tables,
+    at,
+    make_settings,
+    one,
+    query,
+    run_load,
+    synthetic_day,
+)
+from streamcensus.errors import UserError
+from streamcensus.lake.schema import raw_path, snapshot_id
+from streamcensus.load import checks
+from streamcensus.load.checks import CheckFailed
+from streamcensus.transform.serving import SERVING_TABLES, is_viewer_column
+
+NEXT = DAY + dt.timedelta(days=1)
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two synthetic days (20 channels live, 1000 chatters, 4 hours each)."""
+    root = tmp_path_factory.mktemp("template")
+    builder = LakeBuilder(root / "lake")
+    synthetic_day(builder, DAY, live_channels=20, chatters_per_snapshot=1000, snapshots=48)
+    synthetic_day(builder, NEXT, 20, 1000, seed=8, snapshots=48)
+    return root
+
+
+@pytest.fixture
+def lake(template: Path, tmp_path: Path) -> Path:
+    """A private copy of the template lake."""
+    shutil.copytree(template / "lake", tmp_path / "lake")
+    return tmp_path
+
+
+def test_loading_twice_leaves_every_table_identical(lake: Path) -> None:
+    settings = make_settings(lake)
+    first = run_load(settings)
+    assert [(d.day, d.status) for d in first.days] == [(DAY, "loaded"), (NEXT, "loaded")]
+    before = all_tables(settings)
+    assert all(before[t] for t in SERVING_TABLES), "every serving table is populated"
+    curated = sorted(p.read_bytes() for p in (lake / "lake" / "curated").rglob("*.parquet"))
+
+    again = run_load(settings, [DAY, NEXT])
+    assert [(d.day, d.status) for d in again.days] == [(DAY, "reloaded"), (NEXT, "refreshed")]
+    assert all_tables(settings) == before
+    assert sorted(p.read_bytes() for p in (lake / "lake" / "curated").rglob("*.parquet")) == curated
+
+    pending = run_load(settings)
+    assert pending.days == [] and pending.skipped == [DAY, NEXT]
+    assert all_tables(settings) == before
+
+
+def test_loaded_files_are_recorded_with_size_and_checksum(lake: Path) -> None:
+    settings = make_settings(lake)
+    run_load(settings, [DAY])
+    rows = query(
+        settings,
+        "select kind, count(*), sum(bytes), sum(rows) from loaded_files group by kind order by kind",
+    )
+    chatter_files = sorted((lake / "lake" / "raw" / "chatters" / f"date={DAY}").iterdir())
+    assert rows[0][:3] == ("chatters", 48, sum(p.stat().st_size for p in chatter_files))
+    assert [r[:2] for r in rows] == [("chatters", 48), ("manifest", 48), ("streams", 48)]
+    path = chatter_files[0]
+    sha = one(
+        settings,
+        "select sha256 from loaded_files where path = ?",
+        [path.relative_to(lake / "lake").as_posix()],
+    )["sha256"]
+    assert sha == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_all_reloads_a_day_whose_files_changed_and_refreshes_the_week_after(lake: Path) -> None:
+    settings = make_settings(lake)
+    run_load(settings)
+    builder = LakeBuilder(lake / "lake")
+    extra = at(DAY, "23:55")
+    builder.snapshot(extra, [Stream("777", 42, at(DAY, "23:00"))], {"777": list(range(1, 21))})
+    report = run_load(settings)
+    assert [(d.day, d.status) for d in report.days] == [(DAY, "reloaded"), (NEXT, "refreshed")]
+    assert query(settings, "select peak_viewers from channel_day where channel_id = '777'") == [
+        (42,)
+    ]
+    assert run_load(settings).days == []
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path) -> None:
+    raw = lake / "lake"
+    ids = [snapshot_id(at(DAY, t)) for t in ("00:00", "00:05", "00:10", "00:15", "00:20")]
+    _truncate(raw_path(raw, "chatters", ids[0]))
+    raw_path(raw, "streams", ids[1]).write_bytes(b"not parquet at all")
+    wrong = pq.read_table(raw_path(raw, "chatters", ids[2])).append_column(
+        "login", pa.array(["x"] * pq.read_metadata(raw_path(raw, "chatters", ids[2])).num_rows)
+    )
+    path = raw_path(raw, "chatters", ids[2])
+    path.unlink()
+    pq.write_table(wrong, path)
+    raw_path(raw, "manifest", ids[3]).write_text("{ broken json")
+    manifest = json.loads(raw_path(raw, "manifest", ids[4]).read_text())
+    manifest["files"]["chatters"]["sha256"] = "0" * 64
+    raw_path(raw, "manifest", ids[4]).write_text(json.dumps(manifest))
+    expected_presence = sum(
+        pq.read_metadata(p).num_rows
+        for p in (raw / "raw" / "chatters" / f"date={DAY}").iterdir()
+        if p.stem not in (ids[0], ids[2], ids[4])
+    )
+
+    settings = make_settings(lake)
+    report = run_load(settings, [DAY])
+
+    reasons = {(q.kind, Path(q.path).stem): q.reason for q in report.quarantined}
+    assert set(reasons) == {
+        ("chatters", ids[0]),
+        ("streams", ids[1]),
+        ("chatters", ids[2]),
+        ("manifest", ids[3]),
+        ("chatters", ids[4]),
+    }
+    assert reasons[("chatters", ids[0])].startswith("unreadable Parquet")
+    assert reasons[("streams", ids[1])].startswith("unreadable Parquet")
+    assert "unexpected ['login']" in reasons[("chatters", ids[2])]
+    assert reasons[("manifest", ids[3])].startswith("not valid JSON")
+    assert "SHA-256 differs" in reasons[("chatters", ids[4])]
+    for q in report.quarantined:
+        assert (raw / q.quarantine_path).exists() and not (raw / q.path).exists()
+        note = json.loads((raw / (q.quarantine_path + ".reason.json")).read_text())
+        assert note["reason"] == q.reason
+    day = report.days[0]
+    assert day.presence_observations == expected_presence
+    assert query(settings, "select count(*) from quarantined_files") == [(5,)]
+    assert (
+        one(settings, "select * from pipeline_health where day = ?", [DAY])["quarantined_files"]
+        == 5
+    )
+    assert query(settings, "select count(*) from community_timeseries where day = ?", [DAY]) == [
+        (48,)
+    ]
+    assert run_load(settings).days[0].day == NEXT  # DAY is unchanged now, not reloaded
+
+
+def test_a_failing_check_fails_the_load_and_keeps_nothing(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(lake)
+    run_load(settings, [DAY])
+    before = all_tables(settings)
+    failing = tmp_path / "checks"
+    failing.mkdir()
+    (failing / "assert_always_fails.sql").write_text("select 1 as broken\n")
+    monkeypatch.setattr(checks, "CHECKS_DIR", failing)
+    with pytest.raises(CheckFailed, match="assert_always_fails \\(1 rows\\)"):
+        run_load(settings, [NEXT])
+    assert all_tables(settings) == before
+    assert query(settings, "select count(*) from loaded_days where day = ?", [NEXT]) == [(0,)]
+
+
+def test_loading_a_day_without_files_is_a_user_error(lake: Path) -> None:
+    with pytest.raises(UserError, match="no raw files for 2026-12-25"):
+        run_load(make_settings(lake), [dt.date(2026, 12, 25)])
+
+
+def test_no_serving_table_identifies_a_viewer(lake: Path) -> None:
+    settings = make_settings(lake)
+    run_load(settings)
+    pseudonyms = set(
+        pq.read_table(lake / "lake" / "raw" / "chatters", columns=["viewer"])
+        .column("viewer")
+        .to_pylist()
+    )
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        for table in SERVING_TABLES:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = ?",
+                [table],
+            ).fetchall()
+            assert columns, table
+            assert not [c for c, _ in columns if is_viewer_column(c)], table
+            for column, kind in columns:
+                if kind in ("BIGINT", "HUGEINT", "VARCHAR"):
+                    values = {
+                        r[0]
+                        for r in con.execute(f"select distinct {column} from {table}").fetchall()
+                    }
+                    as_ints = {int(v) for v in values if isinstance(v, int)}
+                    as_ints |= {
+                        int(v) for v in values if isinstance(v, str) and v.lstrip("-").isdigit()
+                    }
+                    assert not as_ints & pseudonyms, f"{table}.{column} holds pseudonyms"
+        warehouse_tables = {
+            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        }
+    finally:
+        con.close()
+    assert not {"viewing_sessions", "raw_chatters", "stg_presence"} & warehouse_tables
+
+
+def test_is_viewer_column() -> None:
+    assert all(is_viewer_column(n) for n in ("viewer", "user_id", "pseudonym", "user_login"))
+    assert not any(
+        is_viewer_column(n) for n in ("viewers", "peak_viewers", "channel_login", "chatters")
+    )
+
+
+def test_viewer_columns_check_catches_a_leak(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create table bot_share (day date, viewer bigint)")
+    assert checks.viewer_columns(con) == ["bot_share.viewer"]
+    con.close()
+
+
+def test_synthetic_lake_is_realistic(template: Path) -> None:
+    files = sorted((template / "lake" / "raw" / "chatters" / f"date={DAY}").iterdir())
+    table = pq.read_table(files[-1])
+    assert 900 <= table.num_rows <= 1100 + 5 * 20 + 10 * 20
+    assert np.all(np.diff(table.column("viewer").to_numpy()[:10]) >= 0)
