@@ -22,6 +22,19 @@ $(STAMP): requirements.lock pyproject.toml
 .PHONY: install
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
+# Browser tests drive Debian's Chromium (Playwright cannot download a browser here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "browser tests need Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; \
+	fi
+
+.PHONY: browser
+browser: $(CHROMIUM) ## Install Debian's chromium for the browser tests (needs root)
+
 .PHONY: lock
 lock: $(STAMP) ## Re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
@@ -42,7 +55,7 @@ fmt: $(STAMP) ## Format the code
 	$(BIN)/ruff check --fix src tests
 
 .PHONY: test
-test: $(STAMP) lint ## Set up, lint, and run the whole test suite
+test: $(STAMP) $(CHROMIUM) lint ## Set up, lint, and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: bench

@@ -11,7 +11,8 @@ import pytest
 from simulator.fake_world import START, FakeWorld
 from streamcensus.clock import SimClock
 from streamcensus.simulator.protocol import World
-from streamcensus.simulator.server import SimulatorHandle, running_simulator as _running
+from streamcensus.simulator.server import SimulatorHandle
+from streamcensus.simulator.server import running_simulator as _running
 
 StartSimulator = Callable[..., SimulatorHandle]
 

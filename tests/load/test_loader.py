@@ -75,7 +75,8 @@ def test_loaded_files_are_recorded_with_size_and_checksum(lake: Path) -> None:
     run_load(settings, [DAY])
     rows = query(
         settings,
-        "select kind, count(*), sum(bytes), sum(rows) from loaded_files group by kind order by kind",
+        "select kind, count(*), sum(bytes), sum(rows) from loaded_files "
+        "group by kind order by kind",
     )
     chatter_files = sorted((lake / "lake" / "raw" / "chatters" / f"date={DAY}").iterdir())
     assert rows[0][:3] == ("chatters", 48, sum(p.stat().st_size for p in chatter_files))
@@ -152,10 +153,9 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     day = report.days[0]
     assert day.presence_observations == expected_presence
     assert query(settings, "select count(*) from quarantined_files") == [(5,)]
-    assert (
-        one(settings, "select * from pipeline_health where day = ?", [DAY])["quarantined_files"]
-        == 5
-    )
+    health = one(settings, "select * from pipeline_health where day = ?", [DAY])
+    assert health["quarantined_files"] == 5
+    assert (health["snapshots"], health["snapshots_without_manifest"]) == (47, 1)
     assert query(settings, "select count(*) from community_timeseries where day = ?", [DAY]) == [
         (48,)
     ]

@@ -142,10 +142,7 @@ class FakeWorld:
     def can_read_chatters(self, user_id: str, broadcaster_id: str) -> bool:
         if user_id == broadcaster_id:
             return True
+        channels = {c.user_id for c in CHANNELS} | {OFFLINE.id}
         if user_id == OPERATOR.id:
-            return (
-                broadcaster_id != "7"
-                and any(broadcaster_id == c.user_id for c in CHANNELS)
-                or broadcaster_id == OFFLINE.id
-            )
+            return broadcaster_id in channels and broadcaster_id != "7"
         return user_id == HELPER.id and broadcaster_id == "1"

@@ -7,6 +7,10 @@ the clock and ground-truth routes. A few checks also run in process (ASGI transp
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +20,7 @@ import pytest
 
 from streamcensus.clock import SimClock
 from streamcensus.simulator.api import create_app
+from streamcensus.simulator.protocol import StreamRow, World
 from streamcensus.simulator.server import SimulatorHandle
 
 from .fake_world import CHANNELS, START, TICK, FakeWorld, chatter_ids
@@ -332,7 +337,9 @@ def test_streams_paging_neither_drops_nor_repeats(api: Api) -> None:
         if cursor is None:
             assert len(r.json()["data"]) == 1
             break
+        api.clock(advance=10)  # time flows, but stays inside the tick
     assert seen == LIVE_AT_START
+    assert api.sim.clock.time() == START + 30
     back = api.get(
         "/streams",
         token,
@@ -359,6 +366,8 @@ def test_streams_follow_the_tick(api: Api) -> None:
         {"type": "vodcast"},
         {"after": "%%%"},
         {"after": "eyJrIjoiYyJ9"},
+        {"after": "eyJrIjoicyIsIm8iOiJ4In0"},
+        {"before": "eyJrIjoicyIsIm8iOi0xfQ"},
         {"user_id": [str(i) for i in range(101)]},
     ],
 )
@@ -597,3 +606,149 @@ async def test_in_process_snapshot_is_computed_once_per_tick() -> None:
         assert world.calls["live_streams"] == 2
         assert r.headers["Ratelimit-Remaining"] == "799"  # a minute refilled the bucket
     assert np.array_equal(chatter_ids(CHANNELS[0])[:3], [1001, 1003, 1005])
+
+
+# --- the population world at small scale -------------------------------------------------------
+
+EVENING = 1_795_809_600.0  # 2026-11-27T20:00:00Z
+
+
+@pytest.fixture
+def small_api(running_simulator: StartSimulator, small_world: World) -> Iterator[Api]:
+    sim = running_simulator(small_world, start=EVENING)
+    with httpx.Client(timeout=30) as client:
+        yield Api(sim, client)
+
+
+def walk(api: Api, path: str, token: str, first: int, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a paged Helix listing, following cursors (bounded)."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(1000):
+        page = api.get(path, token, first=first, **(params | ({"after": cursor} if cursor else {})))
+        assert page.status_code == 200, page.text
+        items += page.json()["data"]
+        cursor = page.json()["pagination"].get("cursor")
+        if cursor is None:
+            return items
+    raise AssertionError("paging did not end")
+
+
+def test_population_streams_match_the_ground_truth(small_api: Api) -> None:
+    token = small_api.app_token()
+    truth = small_api.http.get(f"{small_api.sim.base_url}/_sim/truth/streams").json()["data"]
+    assert len(truth) > 50
+    listed = walk(small_api, "/streams", token, 37)
+    assert listed == truth
+    counts = [s["viewer_count"] for s in listed]
+    assert counts == sorted(counts, reverse=True)
+    french = walk(small_api, "/streams", token, 100, language="fr")
+    assert french == [s for s in truth if s["language"] == "fr"]
+    assert len({s["language"] for s in truth}) > 1
+    assert ids(small_api.get("/streams", token, user_login=truth[3]["user_login"].upper())) == [
+        truth[3]["user_id"]
+    ]
+
+
+def test_population_chatters_match_the_ground_truth(small_api: Api, small_world: World) -> None:
+    operator = small_world.operator()
+    token = small_api.user_grant(operator.id)["access_token"]
+    truth_streams = small_api.http.get(f"{small_api.sim.base_url}/_sim/truth/streams").json()
+    for stream in truth_streams["data"][:3]:
+        channel = stream["user_id"]
+        truth = small_api.http.get(f"{small_api.sim.base_url}/_sim/truth/chatters/{channel}").json()
+        listed = walk(
+            small_api, "/chat/chatters", token, 50, broadcaster_id=channel, moderator_id=operator.id
+        )
+        assert [(c["user_id"], c["user_login"]) for c in listed] == [
+            (c["user_id"], c["user_login"]) for c in truth["data"]
+        ]
+        assert len(listed) == truth["total"] > 50
+
+
+def test_population_consent_paths(small_api: Api, small_world: World) -> None:
+    top = small_api.http.get(f"{small_api.sim.base_url}/_sim/truth/streams").json()["data"][0]
+    channel = top["user_id"]
+    chat = small_api.http.get(f"{small_api.sim.base_url}/_sim/truth/chatters/{channel}").json()
+    viewer = next(
+        c["user_id"]
+        for c in chat["data"]
+        if c["user_id"] != channel and not small_world.can_read_chatters(c["user_id"], channel)
+    )
+    as_viewer = small_api.user_grant(viewer)["access_token"]
+    denied = small_api.get("/chat/chatters", as_viewer, broadcaster_id=channel, moderator_id=viewer)
+    assert denied.status_code == 403
+    as_broadcaster = small_api.user_grant(channel)["access_token"]
+    own = small_api.get(
+        "/chat/chatters", as_broadcaster, broadcaster_id=channel, moderator_id=channel
+    )
+    assert own.json()["total"] == chat["total"]
+
+
+async def test_in_process_errors_keep_twitch_bodies() -> None:
+    class Broken(FakeWorld):
+        def live_streams(self, t: float) -> list[StreamRow]:
+            raise RuntimeError("model failure")
+
+    app = create_app(Broken(), SimClock(START, speed=0))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
+        grant = (
+            await client.post(
+                "/auth/token",
+                params={"client_id": CID, "client_secret": "x", "grant_type": "client_credentials"},
+            )
+        ).json()
+        headers = {"Authorization": f"Bearer {grant['access_token']}", "Client-Id": CID}
+        broken = await client.get("/helix/streams", headers=headers)
+        assert broken.status_code == 500
+        assert broken.json() == {
+            "error": "Internal Server Error",
+            "status": 500,
+            "message": "Internal Server Error",
+        }
+        wrong_method = await client.post("/helix/streams", headers=headers)
+        assert wrong_method.status_code == 405
+        assert wrong_method.json()["error"] == "Method Not Allowed"
+        spaced = await client.get(
+            "/_sim/truth/chatters/2", params={"at": "2026-01-01T12:00:00 00:00"}
+        )
+        assert spaced.json()["total"] == 40
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_simulator_command_serves_until_interrupted() -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "streamcensus",
+        "simulator",
+        "--port",
+        "0",
+        "--speed",
+        "0",
+        "--start",
+        "2026-11-27T20:00:00Z",
+        "--rate-limit",
+        "5",
+        "--seed",
+        "3",
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first_line = proc.stdout.readline()
+        found = re.search(r"on (http://127\.0\.0\.1:\d+):", first_line)
+        assert found, first_line
+        base = found.group(1)
+        info = httpx.get(f"{base}/_sim/info", timeout=10).json()
+        assert (info["scale"], info["seed"], info["rate_limit"]["points"]) == ("small", 3, 5)
+        assert httpx.get(f"{base}/_sim/clock").json()["now"] == "2026-11-27T20:00:00+00:00"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode in (0, 130), stderr
+    assert "Traceback" not in stderr

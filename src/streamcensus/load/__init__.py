@@ -1,11 +1,7 @@
 """Load: raw lake days → DuckDB warehouse (idempotent, quarantine, retention) → models.
 
-Public entry points: `load_days` (used by `streamcensus load`, `run` and `demo`),
-`warehouse_status` (for `streamcensus status`), and the click command `load_command`
-in `streamcensus.load.cli`.
+Entry points: `loader.load_days` (used by `streamcensus load`, `run` and `demo`),
+`status.warehouse_status` (for `streamcensus status`), and the click command
+`cli.load_command`. Nothing is imported here, so `transform` can use `load.warehouse`
+without a cycle.
 """
-
-from streamcensus.load.loader import DayReport, LoadReport, load_days
-from streamcensus.load.status import warehouse_status
-
-__all__ = ["DayReport", "LoadReport", "load_days", "warehouse_status"]

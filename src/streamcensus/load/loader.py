@@ -3,8 +3,9 @@
 A day is loaded as a whole, in one transaction: its stream facts and manifests replace the
 day's rows, its chatters files are attached for the run, the models rebuild the day's rows,
 and the checks must pass or nothing is kept. Loading a day twice therefore leaves every
-table as after the first load; what was loaded is recorded per file (size, SHA-256) and per
-day (a fingerprint of its files), which is how `--all` finds days that are new or changed.
+table as after the first load. What was loaded is recorded per file (size, rows, SHA-256)
+and per day (a fingerprint of its files); `--all` loads days not loaded yet and days whose
+files differ from the record (a file added, removed or resized).
 
 Rolling aggregates (7-day overlap, returning chatters, loyalty) of later days depend on a
 day, so reloading a day also reloads the loaded days in the week after it. Days whose
@@ -33,6 +34,7 @@ from streamcensus.load.rawfiles import (
     BadFile,
     RawFile,
     day_files,
+    day_listing,
     fingerprint,
     lake_days,
     manifest_checksums,
@@ -256,10 +258,11 @@ def _record(con: Connection, data: _DayData, now: dt.datetime) -> None:
     con.execute("delete from loaded_files where day = ?", [day])
     for raw in data.files:
         con.execute(
-            "insert into loaded_files values (?, ?, ?, ?, ?, ?, ?, false)",
+            "insert into loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, false)",
             [
                 day,
                 raw.kind,
+                raw.snapshot_id,
                 raw.rel,
                 raw.bytes,
                 data.rows.get(raw.rel, 1),
@@ -341,13 +344,16 @@ def _load_group(
 def pending_days(con: Connection, lake_dir: Path) -> tuple[list[dt.date], list[dt.date]]:
     """(days to load because new or changed, days skipped as unchanged or final)."""
     loaded = loaded_day_rows(con)
+    recorded: dict[dt.date, dict[str, int]] = {}
+    for day, path, size in con.execute(
+        "select day, path, bytes from loaded_files where not retired"
+    ).fetchall():
+        recorded.setdefault(day, {})[str(path)] = int(size)
     todo: list[dt.date] = []
     skipped: list[dt.date] = []
     for day in lake_days(lake_dir):
         known = loaded.get(day)
-        if known is None:
-            todo.append(day)
-        elif known[1] or known[0] == fingerprint(day_files(lake_dir, day)):
+        if known is not None and (known[1] or day_listing(lake_dir, day) == recorded.get(day, {})):
             skipped.append(day)
         else:
             todo.append(day)

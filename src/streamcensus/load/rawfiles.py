@@ -80,28 +80,42 @@ def lake_days(lake_dir: Path) -> list[dt.date]:
     return sorted(days)
 
 
-def day_files(lake_dir: Path, day: dt.date) -> list[RawFile]:
-    """The raw files of one day (temporary files of interrupted writes skipped), sorted."""
-    found: list[RawFile] = []
+def _day_paths(lake_dir: Path, day: dt.date) -> list[tuple[str, Path]]:
+    found: list[tuple[str, Path]] = []
     for kind in KINDS:
         folder = raw_day_dir(lake_dir, kind, day)
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            if not path.is_file() or is_temp_file(path):
-                continue
-            found.append(
-                RawFile(
-                    kind=kind,
-                    path=path,
-                    rel=path.relative_to(lake_dir).as_posix(),
-                    day=day,
-                    snapshot_id=path.name.split(".", 1)[0],
-                    bytes=path.stat().st_size,
-                    sha256=sha256_file(path),
-                )
-            )
+        if folder.is_dir():
+            found += [
+                (kind, p) for p in sorted(folder.iterdir()) if p.is_file() and not is_temp_file(p)
+            ]
     return found
+
+
+def day_listing(lake_dir: Path, day: dt.date) -> dict[str, int]:
+    """Relative path → size of a day's raw files: a cheap test of whether the day changed.
+
+    Lake files are written once and never rewritten, so a new, removed or resized file is
+    what a change looks like; `load --day` re-reads everything and compares checksums.
+    """
+    return {
+        p.relative_to(lake_dir).as_posix(): p.stat().st_size for _, p in _day_paths(lake_dir, day)
+    }
+
+
+def day_files(lake_dir: Path, day: dt.date) -> list[RawFile]:
+    """The raw files of one day (temporary files of interrupted writes skipped), sorted."""
+    return [
+        RawFile(
+            kind=kind,
+            path=path,
+            rel=path.relative_to(lake_dir).as_posix(),
+            day=day,
+            snapshot_id=path.name.split(".", 1)[0],
+            bytes=path.stat().st_size,
+            sha256=sha256_file(path),
+        )
+        for kind, path in _day_paths(lake_dir, day)
+    ]
 
 
 def fingerprint(files: list[RawFile]) -> str:

@@ -84,6 +84,7 @@ create table if not exists raw_manifests (
 create table if not exists loaded_files (
     day date not null,
     kind varchar not null,
+    snapshot_id varchar not null,
     path varchar not null,
     bytes bigint not null,
     rows bigint not null,

@@ -1,4 +1,4 @@
-"""The simulated Twitch over HTTP: Helix routes, OAuth routes, and `/_sim` ground truth.
+"""The simulated Twitch over HTTP: Helix routes, plus OAuth (`auth`) and `/_sim` (`control`).
 
 `create_app` turns a `World` (what is true at simulated time t) and a `SimClock` into a
 FastAPI app that answers like Twitch: the same paths, parameters, bodies, error bodies,
@@ -10,7 +10,8 @@ Choices where Twitch is silent or the model differs, documented here once:
   `{"k": "c", "t": tick, "a": last_account_id}` (chatters). Within one tick of the world,
   paging neither drops nor repeats an item. Across ticks, streams page by offset in the new
   ranking (an item may repeat or be missed, as Twitch warns), chatters resume after the
-  last account id (no repeats; a newcomer with a smaller id may be missed).
+  last account id (no repeats; a newcomer with a smaller id may be missed). Cursors are
+  positions: `before=c` on Get Streams gives the `first` streams ranked just above `c`.
 - Get Chatters on a channel that is not live answers 200 with an empty list and total 0:
   Twitch answers for offline chat rooms too, and in this model nobody sits in an offline chat.
 - Get Chatters errors follow Twitch's reference: 401 when the token is not a user token,
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from streamcensus.clock import SimClock
@@ -77,16 +78,16 @@ def encode_cursor(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(text: str, kind: str) -> dict[str, Any]:
-    """The payload of a cursor this server issued for `kind`; HelixError 400 otherwise."""
+def decode_cursor(text: str, kind: str, field: str) -> int:
+    """The integer `field` of a cursor this server issued for `kind`; HelixError 400 otherwise."""
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        payload = json.loads(raw)
+        payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise HelixError(400, "The cursor is not valid") from None
-    if not isinstance(payload, dict) or payload.get("k") != kind:
+    value = payload.get(field) if isinstance(payload, dict) and payload.get("k") == kind else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise HelixError(400, "The cursor is not valid")
-    return payload
+    return value
 
 
 # --- query parameters ------------------------------------------------------------------------
@@ -288,6 +289,10 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return error_response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return error_response(500, "Internal Server Error")
+
     def authenticate(request: Request) -> Token:
         """The gateway checks of every Helix call: token, then client id (401s)."""
         header = request.headers.get("authorization")
@@ -353,12 +358,11 @@ def create_app(
             snap, frozenset(languages), frozenset(game_ids), frozenset(user_ids), frozenset(logins)
         )
         if before:
-            end = min(int(decode_cursor(before, "s").get("o", 0)), len(chosen))
+            end = min(decode_cursor(before, "s", "o"), len(chosen))
             start = max(0, end - first)
             cursor = encode_cursor({"k": "s", "t": snap.tick, "o": start}) if start > 0 else None
         else:
-            start = int(decode_cursor(after, "s").get("o", 0)) if after else 0
-            start = max(0, start)
+            start = decode_cursor(after, "s", "o") if after else 0
             end = min(start + first, len(chosen))
             more = end < len(chosen)
             cursor = encode_cursor({"k": "s", "t": snap.tick, "o": end}) if more else None
@@ -411,7 +415,7 @@ def create_app(
                 "broadcaster's moderators.",
             )
         after = request.query_params.get("after")
-        last_id = int(decode_cursor(after, "c").get("a", -1)) if after else -1
+        last_id = decode_cursor(after, "c", "a") if after else -1
         listed = world.chatters(broadcaster_id, now)
         if listed is None:
             return page_body([], None, ',"total":0')

@@ -7,6 +7,8 @@ foreground for the `simulator` command.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import socket
 import threading
 import time
@@ -64,9 +66,62 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class CoalescingTransport:
+    """Sends the writes made in one event-loop step as one `write`.
+
+    uvicorn writes a response's head and body separately; with TCP_NODELAY they leave as two
+    segments. Some clients (pyTwitchAPI's token request) close their session as soon as the
+    head is parsed and lose a body that has not arrived yet. Real Twitch delivers small
+    responses whole, so the simulator does too.
+    """
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(bytes(data))
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _protocol_class() -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol (httptools when installed, as uvicorn's `auto`), coalescing."""
+    base: type[Any]
+    if importlib.util.find_spec("httptools") is not None:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        base = HttpToolsProtocol
+    else:
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        base = H11Protocol
+
+    class CoalescingProtocol(base):  # type: ignore[misc]
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(CoalescingTransport(transport))
+
+    return CoalescingProtocol
+
+
 def _config(app: FastAPI, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        http=_protocol_class(),
         log_level=log_level,
         access_log=False,
         lifespan="off",

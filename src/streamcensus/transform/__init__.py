@@ -1,0 +1,1 @@
+"""Transform: the SQL models (`models/*.sql`), their runner, checks and serving tables."""

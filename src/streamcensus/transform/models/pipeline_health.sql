@@ -7,7 +7,8 @@
 --   api_errors, http_429, rate_limit_waits (events); rate_limit_wait_seconds (seconds);
 --   raw_bytes, raw_chatters_bytes, curated_bytes (bytes on disk); presence_observations
 --   (rows of the loaded chatters files); *_bytes_per_observation (bytes per presence
---   observation, raw chatters files and curated viewing sessions)
+--   observation, raw chatters files and curated viewing sessions);
+--   snapshots_without_manifest (snapshots with data files but no loadable manifest)
 -- after: viewing_sessions
 -- materialized: table
 
@@ -74,9 +75,27 @@ file_days as (
         count(*) as raw_files,
         sum(bytes) as raw_bytes,
         sum(case when kind = 'chatters' then bytes else 0 end) as raw_chatters_bytes,
-        sum(case when kind = 'chatters' then rows else 0 end) as presence_observations,
-        sum(case when kind = 'streams' then 1 else 0 end) as stream_files
+        sum(case when kind = 'chatters' then rows else 0 end) as presence_observations
     from files
+    group by day
+
+),
+
+file_snapshots as (
+
+    select
+        day,
+        snapshot_id,
+        max(case when kind = 'manifest' then 1 else 0 end) as has_manifest
+    from files
+    group by day, snapshot_id
+
+),
+
+orphan_days as (
+
+    select day, sum(1 - has_manifest) as snapshots_without_manifest
+    from file_snapshots
     group by day
 
 ),
@@ -105,7 +124,7 @@ final as (
         cast(coalesce(manifest_days.snapshots, 0) as integer) as snapshots,
         cast(coalesce(manifest_days.snapshots_complete, 0) as integer) as snapshots_complete,
         cast(coalesce(manifest_days.snapshots_partial, 0) as integer) as snapshots_partial,
-        cast(coalesce(file_days.stream_files, 0) - coalesce(manifest_days.snapshots, 0) as integer)
+        cast(coalesce(orphan_days.snapshots_without_manifest, 0) as integer)
             as snapshots_without_manifest,
         cast(coalesce(manifest_days.requests, 0) as bigint) as requests,
         cast(coalesce(manifest_days.retries, 0) as bigint) as retries,
@@ -138,6 +157,7 @@ final as (
     from loaded
     left join manifest_days on loaded.day = manifest_days.day
     left join file_days on loaded.day = file_days.day
+    left join orphan_days on loaded.day = orphan_days.day
     left join quarantine_days on loaded.day = quarantine_days.day
     left join curated_days on loaded.day = curated_days.day
     cross join params

@@ -6,6 +6,8 @@
 --   (snapshots × interval, minutes); peak_viewers, avg_viewers (viewers, average over the
 --   broadcast's snapshots); viewer_hours (Σ viewer_count × interval, viewer-hours);
 --   peak_chatters, avg_chatters (accounts in chat; null under k or when never read)
+-- portability: string_agg(x, sep order by y) is DuckDB's spelling; Spark SQL 4 writes
+--   listagg(x, sep) within group (order by y)
 -- materialized: table
 
 with snapshots as (

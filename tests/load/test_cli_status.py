@@ -1,0 +1,74 @@
+"""`streamcensus load` and the warehouse status used by `streamcensus status --json`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from load.lakebuilder import DAY, LakeBuilder, Stream, at, make_settings, run_load
+from streamcensus.cli import AppContext
+from streamcensus.load.cli import load_command
+from streamcensus.load.status import warehouse_status
+from streamcensus.transform.serving import SERVING_TABLES
+
+NEXT = DAY + dt.timedelta(days=1)
+
+
+def _lake(data_dir: Path) -> None:
+    builder = LakeBuilder(data_dir / "lake")
+    for day in (DAY, NEXT):
+        builder.snapshot(
+            at(day, "20:00"), [Stream("6001", 30, at(day, "19:00"))], {"6001": range(20)}
+        )
+
+
+def _invoke(data_dir: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(load_command, list(args), obj=AppContext(None, data_dir))
+    return result.exit_code, result.output
+
+
+def test_load_a_day_prints_a_summary(tmp_path: Path) -> None:
+    _lake(tmp_path)
+    code, output = _invoke(tmp_path, "--day", DAY.isoformat())
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[0].startswith(f"{DAY}  loaded    3 files")
+    assert "20 presence observations → 20 viewing sessions" in lines[0]
+    assert lines[-1].startswith("load ")
+
+
+def test_load_all_then_nothing_pending(tmp_path: Path) -> None:
+    _lake(tmp_path)
+    code, output = _invoke(tmp_path, "--all")
+    assert code == 0, output
+    assert [line[:10] for line in output.splitlines()[:2]] == [DAY.isoformat(), NEXT.isoformat()]
+    code, output = _invoke(tmp_path, "--all")
+    assert code == 0 and output.startswith("nothing to load")
+
+
+def test_bad_arguments_give_one_line_errors(tmp_path: Path) -> None:
+    code, output = _invoke(tmp_path, "--day", "27/11/2026")
+    assert code == 2 and "not a day: '27/11/2026' (expected YYYY-MM-DD)" in output
+    code, output = _invoke(tmp_path, "--day", DAY.isoformat(), "--all")
+    assert code == 2 and "give --day or --all, not both" in output
+
+
+def test_warehouse_status_per_day(tmp_path: Path) -> None:
+    _lake(tmp_path)
+    settings = make_settings(tmp_path)
+    assert warehouse_status(settings) == {
+        DAY.isoformat(): {"loaded": False, "tables": {}},
+        NEXT.isoformat(): {"loaded": False, "tables": {}},
+    }
+    run_load(settings, [DAY])
+    status = warehouse_status(settings)
+    assert status[DAY.isoformat()]["loaded"] is True
+    assert status[NEXT.isoformat()]["loaded"] is False
+    tables = status[DAY.isoformat()]["tables"]
+    assert set(tables) == set(SERVING_TABLES)
+    assert tables["stream_sessions"] == 1
+    assert tables["community_timeseries"] == 1
+    assert tables["pipeline_health"] == 1
+    assert status[NEXT.isoformat()]["tables"]["channel_day"] == 0
