@@ -74,6 +74,9 @@ class Settings(BaseModel):
     interval_seconds: int = Field(300, ge=60, le=3600, description="seconds between snapshots")
     concurrency: int = Field(16, ge=1, le=256, description="chatter requests in flight")
     k: int = Field(10, ge=2, description="minimum group size of any published viewer count (P3)")
+    bot_min_chats: int = Field(
+        20, ge=2, description="accounts in at least this many chats at one snapshot count as bots"
+    )
     retention_days: int = Field(30, ge=1, description="days pseudonymous presence is kept (P2)")
     key_rotation_days: int = Field(30, ge=1, description="days a pseudonym key is used (P2)")
     load_at: str = Field("02:00", description="UTC time of the daily load in `run`")

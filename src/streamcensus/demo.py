@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,6 +182,62 @@ def run_demo_collection(
     return report
 
 
+def run_demo_load(settings: Settings, last_day: dt.date, console: Console) -> list[str]:
+    """Load every pending day into the warehouse, as of the end of the simulated period."""
+    from streamcensus.load.cli import format_report, rich_progress
+    from streamcensus.load.loader import load_days
+
+    # retention counts days back from the clock's date: use the simulated one
+    clock = SimClock(day_start(last_day) + dt.timedelta(days=1), speed=0)
+    with rich_progress() as progress:
+        report = load_days(settings, None, progress, clock=clock)
+    return [*format_report(report), *headlines(settings)]
+
+
+def headlines(settings: Settings) -> list[str]:
+    """Each serving table with its row count, and a few headline numbers."""
+    import duckdb
+
+    from streamcensus.transform.serving import SERVING_TABLES
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        lines = ["", "serving tables (rows):"]
+        for table in SERVING_TABLES:
+            rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+            lines.append(f"  {table:<30} {rows:>10,}")
+        peak = con.execute(
+            "select snapshot_ts, viewers, live_channels, viewers_per_live_channel "
+            "from community_timeseries order by viewers desc, snapshot_ts limit 1"
+        ).fetchall()
+        if peak:
+            moment, viewers, live, ratio = peak[0]
+            lines += [
+                "",
+                f"peak viewers      {viewers:,} at {moment:%Y-%m-%d %H:%M} UTC "
+                f"({live:,} live channels, {ratio:,.1f} viewers per live channel)",
+            ]
+        overlaps = con.execute(
+            "select channel_login_a, channel_login_b, shared_chatters, jaccard "
+            "from audience_overlap where window_days = 1 "
+            "order by shared_chatters desc, channel_login_a, channel_login_b limit 3"
+        ).fetchall()
+        for a, b, shared, jaccard in overlaps:
+            lines.append(
+                f"top overlap       {a} & {b}: {shared:,} shared chatters, J={jaccard:.3f}"
+            )
+    finally:
+        con.close()
+    return lines
+
+
+def serve_dashboard(settings: Settings, console: Console) -> None:
+    """Serve the dashboard until Ctrl-C."""
+    from streamcensus.serve.cli import serve_until_interrupted
+
+    serve_until_interrupted(settings, console)
+
+
 @click.command("demo")
 @click.option("--scale", type=click.Choice(["small", "fr"]), default="small", show_default=True)
 @click.option("--days", type=click.IntRange(1, 31), default=1, show_default=True)
@@ -233,8 +290,9 @@ def demo_command(
     )
     for line in report.lines():
         click.echo(line)
+    last_day = first + dt.timedelta(days=max(0, math.ceil(span / 24) - 1))
+    load_lines = run_demo_load(settings, last_day, console)
+    for line in load_lines:
+        click.echo(line)
     if not no_serve:
-        console.print(
-            "the dashboard is not part of this version yet: the lake is ready in "
-            f"{settings.lake_dir}; see `streamcensus status`"
-        )
+        serve_dashboard(settings, console)

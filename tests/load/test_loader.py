@@ -26,7 +26,7 @@ from load.lakebuilder import (
     run_load,
     synthetic_day,
 )
-from streamcensus.errors import UserError
+from streamcensus.errors import StreamcensusError, UserError
 from streamcensus.lake.schema import raw_path, snapshot_id
 from streamcensus.load import checks
 from streamcensus.load.checks import CheckFailed
@@ -239,3 +239,9 @@ def test_synthetic_lake_is_realistic(template: Path) -> None:
     table = pq.read_table(files[-1])
     assert 900 <= table.num_rows <= 1100 + 5 * 20 + 10 * 20
     assert np.all(np.diff(table.column("viewer").to_numpy()[:10]) >= 0)
+
+
+def test_missing_checks_fail_loudly(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    with pytest.raises(StreamcensusError, match="no data checks"):
+        checks.run_checks(con, tmp_path)

@@ -170,3 +170,25 @@ def test_pipeline_health_counts_snapshots_and_bytes(evening: Settings) -> None:
     assert row["raw_bytes_per_observation"] == round(row["raw_chatters_bytes"] / 372, 3)
     assert row["quarantined_files"] == 0
     assert row["presence_retired"] is False
+
+
+def test_a_broadcast_across_midnight_is_completed_by_the_next_day(tmp_path: Path) -> None:
+    builder = LakeBuilder(tmp_path / "lake")
+    following = DAY + dt.timedelta(days=1)
+    for moment in grid(at(DAY, "23:00"), at(following, "01:00")):
+        builder.snapshot(moment, [Stream("1003", 60, at(DAY, "23:00"))], {"1003": range(15)})
+    settings = make_settings(tmp_path)
+    run_load(settings, [DAY])
+    partial = one(settings, "select snapshots, ended_at from stream_sessions")
+    assert partial == {"snapshots": 12, "ended_at": at(DAY, "23:55")}
+    run_load(settings, [following], today=following + dt.timedelta(days=1))
+    row = one(
+        settings, "select day, snapshots, duration_minutes, viewer_hours from stream_sessions"
+    )
+    assert row == {"day": DAY, "snapshots": 25, "duration_minutes": 120, "viewer_hours": 125.0}
+    assert query(settings, "select day, airtime_hours from channel_day order by day") == [
+        (DAY, 1.0),
+        (following, round(13 * 5 / 60, 4)),
+    ]
+    # viewing sessions are per UTC day: the 15 chatters have one session on each day
+    assert query(settings, "select sum(viewing_sessions) from pipeline_health") == [(30,)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamcensus.errors import UserError
+from streamcensus.errors import StreamcensusError, UserError
 from streamcensus.load.warehouse import Connection, table_columns, table_exists
 from streamcensus.transform.runner import strip_comments
 from streamcensus.transform.serving import SERVING_TABLES, is_viewer_column
@@ -52,7 +52,12 @@ def viewer_columns(con: Connection) -> list[str]:
 def run_checks(con: Connection, checks_dir: Path | None = None) -> list[CheckResult]:
     """Run every check; returns each check's count of failing rows."""
     results: list[CheckResult] = []
-    for path in check_files(checks_dir):
+    files = check_files(checks_dir)
+    if not files:
+        raise StreamcensusError(
+            f"no data checks in {checks_dir or CHECKS_DIR}: the installation is incomplete"
+        )
+    for path in files:
         query = strip_comments(path.read_text()).strip().rstrip(";")
         count = con.execute(f"select count(*) from ({query}) as failing").fetchall()[0][0]
         results.append(CheckResult(path.stem, int(count)))

@@ -45,7 +45,6 @@ from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.load.warehouse import Connection, loaded_day_rows, open_warehouse
 from streamcensus.transform.runner import ModelRun, Progress, RunContext, RunParams, run_models
 
-DEFAULT_BOT_MIN_CHATS = 20
 REFRESH_DAYS = 7  # later days whose rolling aggregates read a reloaded day
 
 MANIFEST_COLUMNS = (
@@ -142,9 +141,8 @@ class _DayData:
 
 
 def run_params(settings: Settings, bot_min_chats: int | None = None) -> RunParams:
-    """Model parameters from the settings (`bot_min_chats` when the settings lack it)."""
-    configured = getattr(settings, "bot_min_chats", None)
-    chats = bot_min_chats or (int(configured) if configured else DEFAULT_BOT_MIN_CHATS)
+    """Model parameters from the settings (`bot_min_chats` overrides the setting)."""
+    chats = bot_min_chats or settings.bot_min_chats
     return RunParams(
         k=settings.k,
         bot_min_chats=chats,
