@@ -58,7 +58,7 @@ def bucket_requests(lake_dir: Path, record: ManifestRecord) -> tuple[int, int]:
     snapshot's requests went to the app bucket (stream pages).
     """
     streams = pq.read_table(
-        lake_dir / record.files["streams"].path, columns=["chatters_status", "chatters_total"]
+        lake_dir / record.files["streams"]["path"], columns=["chatters_status", "chatters_total"]
     ).to_pylist()
     user = 0
     for row in streams:
@@ -116,8 +116,8 @@ async def timed_snapshot(
         "peak_rss_mb": to_mb(peak_rss_bytes()),
         "rss_after_mb": to_mb(rss_bytes()),
         "tick_warmup_s": warm,
-        "chatters_bytes": record.files["chatters"].bytes,
-        "streams_bytes": record.files["streams"].bytes,
+        "chatters_bytes": record.files["chatters"]["bytes"],
+        "streams_bytes": record.files["streams"]["bytes"],
     }
 
 

@@ -82,6 +82,8 @@ def format_report(report: LoadReport) -> list[str]:
             f"retention: deleted the presence of {len(retention.days)} days before "
             f"{retention.cutoff} ({retention.files_deleted} files, {_mb(retention.bytes_deleted)})"
         )
+    if retention is not None and retention.keys_deleted:
+        lines.append(f"retention: deleted {len(retention.keys_deleted)} expired pseudonym key(s)")
     if report.days:
         lines.append(
             f"load {report.load_seconds:.1f} s, transform {report.transform_seconds:.1f} s "

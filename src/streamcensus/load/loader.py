@@ -41,6 +41,7 @@ from streamcensus.load.rawfiles import (
     read_manifest,
     read_parquet,
 )
+from streamcensus.collect.privacy import KeyStore
 from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.load.warehouse import Connection, loaded_day_rows, open_warehouse
 from streamcensus.transform.runner import ModelRun, Progress, RunContext, RunParams, run_models
@@ -407,4 +408,7 @@ def load_days(
             _load_group(con, lake_dir, group, params, now, progress, report, status)
             done.update(group)
         report.retention = apply_retention(con, lake_dir, now.date(), settings.retention_days)
+    # P2: a key older than rotation + retention made nothing that is still kept
+    keys = KeyStore(settings.state_dir, settings.key_rotation_days, clock or WallClock())
+    report.retention.keys_deleted = keys.purge_expired(now, keep_days=settings.retention_days)
     return report

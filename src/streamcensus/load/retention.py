@@ -26,6 +26,7 @@ class RetentionReport:
     days: list[dt.date] = field(default_factory=list)
     files_deleted: int = 0
     bytes_deleted: int = 0
+    keys_deleted: list[str] = field(default_factory=list)  # pseudonym keys purged (P2)
 
 
 def _partition_days(folder: Path) -> dict[dt.date, Path]:

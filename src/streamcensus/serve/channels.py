@@ -1,0 +1,262 @@
+"""Channel views: the search box, one channel's page, and the audience-overlap map."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from streamcensus.serve import models as m
+from streamcensus.serve.community import (
+    BROADCAST_COLUMNS,
+    ViewContext,
+    broadcast,
+    broadcast_games,
+)
+from streamcensus.serve.layout import force_layout
+from streamcensus.serve.reader import Reader, day_bounds, num, opt, people, ts
+
+NEIGHBOURS = 10
+NEIGHBOURS_WINDOW = 7
+EDGES_PER_NODE = 5
+MAX_BROADCASTS = 500
+
+
+def search(reader: Reader, q: str, limit: int) -> m.ChannelSearch:
+    """Channels whose login or display name starts with `q` (case-insensitive)."""
+    prefix = q.strip().lower()
+    if not reader.has("channel_day") or not prefix:
+        return m.ChannelSearch(q=q, channels=[])
+    rows = reader.rows(
+        "with channels as (select channel_id, arg_max(channel_login, day) as channel_login, "
+        "arg_max(channel_name, day) as channel_name, max(day) as last_day, "
+        "sum(viewer_hours) as viewer_hours from channel_day group by channel_id) "
+        "select * from channels where starts_with(lower(channel_login), ?) "
+        "or starts_with(lower(channel_name), ?) "
+        "order by lower(channel_login) = ? desc, viewer_hours desc, channel_login limit ?",
+        [prefix, prefix, prefix, limit],
+    )
+    return m.ChannelSearch(
+        q=q,
+        channels=[
+            m.ChannelMatch(
+                channel_login=r["channel_login"],
+                channel_name=r["channel_name"],
+                last_day=r["last_day"],
+                viewer_hours=num(r["viewer_hours"]),
+            )
+            for r in rows
+        ],
+    )
+
+
+def find_channel(reader: Reader, login: str) -> m.ChannelIdentity | None:
+    """The channel with this login (the most recent one if a login changed hands)."""
+    if not reader.has("channel_day"):
+        return None
+    rows = reader.rows(
+        "select channel_id, arg_max(channel_login, day) as channel_login, "
+        "arg_max(channel_name, day) as channel_name, min(day) as first_day, "
+        "max(day) as last_day from channel_day where lower(channel_login) = ? "
+        "group by channel_id order by last_day desc, channel_id limit 1",
+        [login.lower()],
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    return m.ChannelIdentity(
+        channel_id=r["channel_id"],
+        channel_login=r["channel_login"],
+        channel_name=r["channel_name"],
+        first_day=r["first_day"],
+        last_day=r["last_day"],
+    )
+
+
+def _channel_curve(reader: Reader, channel_id: str, day: dt.date, k: int) -> m.ChannelCurve:
+    if not reader.has("int_snapshot_channels"):
+        return m.ChannelCurve(ts=[], viewers=[], chatters=[], game=[])
+    rows = reader.rows(
+        "select snapshot_ts, viewer_count, chatters, game_name from int_snapshot_channels "
+        "where day = ? and channel_id = ? order by snapshot_ts",
+        [day, channel_id],
+    )
+    return m.ChannelCurve(
+        ts=[ts(r["snapshot_ts"]) for r in rows],
+        viewers=[int(r["viewer_count"]) for r in rows],
+        chatters=[people(r["chatters"], k) for r in rows],
+        game=[r["game_name"] for r in rows],
+    )
+
+
+def _channel_days(
+    reader: Reader, channel_id: str, first: dt.date, last: dt.date, k: int
+) -> list[m.ChannelDay]:
+    rows = reader.rows(
+        "select day, airtime_hours, peak_viewers, avg_viewers, viewer_hours, main_game, "
+        "unique_chatters, returning_chatters, chatters_per_viewer, bot_share from channel_day "
+        "where channel_id = ? and day between ? and ? order by day",
+        [channel_id, first, last],
+    )
+    days: list[m.ChannelDay] = []
+    for r in rows:
+        chatters = people(r["unique_chatters"], k)
+        days.append(
+            m.ChannelDay(
+                day=r["day"],
+                airtime_hours=num(r["airtime_hours"]),
+                peak_viewers=int(r["peak_viewers"]),
+                avg_viewers=num(r["avg_viewers"], 2),
+                viewer_hours=num(r["viewer_hours"]),
+                main_game=r["main_game"],
+                unique_chatters=chatters,
+                returning_chatters=people(r["returning_chatters"], k),
+                chatters_per_viewer=opt(r["chatters_per_viewer"]) if chatters else None,
+                bot_share=opt(r["bot_share"]) if chatters else None,
+            )
+        )
+    return days
+
+
+def _neighbours(reader: Reader, channel_id: str, day: dt.date) -> list[m.Neighbour]:
+    if not reader.has("audience_overlap"):
+        return []
+    rows = reader.rows(
+        "select case when channel_a = ? then coalesce(channel_login_b, channel_b) "
+        "else coalesce(channel_login_a, channel_a) end as other, shared_chatters, "
+        "case when channel_a = ? then share_a else share_b end as share_of_this, "
+        "case when channel_a = ? then share_b else share_a end as share_of_other, jaccard "
+        "from audience_overlap where day = ? and window_days = ? "
+        "and (channel_a = ? or channel_b = ?) "
+        "order by jaccard desc, shared_chatters desc, other limit ?",
+        [channel_id] * 3 + [day, NEIGHBOURS_WINDOW, channel_id, channel_id, NEIGHBOURS],
+    )
+    return [
+        m.Neighbour(
+            channel_login=r["other"],
+            shared_chatters=int(r["shared_chatters"]),
+            share_of_this=num(r["share_of_this"]),
+            share_of_other=num(r["share_of_other"]),
+            jaccard=num(r["jaccard"]),
+        )
+        for r in rows
+    ]
+
+
+def channel_view(
+    reader: Reader, channel: m.ChannelIdentity, day: dt.date, weeks: int, ctx: ViewContext
+) -> m.ChannelView:
+    """One channel: broadcasts of the `weeks` weeks ending on `day`, and `day` in detail."""
+    first = day - dt.timedelta(days=7 * weeks - 1)
+    start, end = day_bounds(first, day)
+    broadcasts: list[m.Broadcast] = []
+    games: list[m.ChannelGame] = []
+    if reader.has("stream_sessions"):
+        rows = reader.rows(
+            f"select {BROADCAST_COLUMNS} from stream_sessions as s where s.channel_id = ? "
+            "and s.started_at < ? and s.ended_at >= ? order by s.started_at limit ?",
+            [channel.channel_id, end, start, MAX_BROADCASTS],
+        )
+        played = broadcast_games(reader, [r["stream_id"] for r in rows])
+        broadcasts = [broadcast(r, played) for r in rows]
+        totals: dict[str, tuple[int, int]] = {}
+        for item in played.values():
+            for game in item:
+                minutes, count = totals.get(game.game_name, (0, 0))
+                totals[game.game_name] = (minutes + game.minutes, count + 1)
+        games = [
+            m.ChannelGame(game_name=name, minutes=minutes, broadcasts=count)
+            for name, (minutes, count) in sorted(totals.items(), key=lambda t: (-t[1][0], t[0]))
+        ]
+    return m.ChannelView(
+        channel=channel,
+        day=day,
+        period_from=first,
+        period_to=day,
+        interval_minutes=ctx.interval_minutes,
+        broadcasts=broadcasts,
+        curve=_channel_curve(reader, channel.channel_id, day, ctx.k),
+        games=games,
+        days=_channel_days(reader, channel.channel_id, first, day, ctx.k),
+        neighbours_window_days=NEIGHBOURS_WINDOW,
+        neighbours=_neighbours(reader, channel.channel_id, day),
+    )
+
+
+def overlap_map(reader: Reader, day: dt.date, window: int, limit: int) -> m.OverlapMap:
+    """The `limit` channels with the largest chats, joined by their strongest overlaps."""
+    empty = m.OverlapMap(day=day, window_days=window, pairs_total=0, nodes=[], edges=[])
+    if not reader.has("audience_overlap"):
+        return empty
+    total = int(
+        reader.value(
+            "select count(*) from audience_overlap where day = ? and window_days = ?",
+            [day, window],
+        )
+        or 0
+    )
+    rows = reader.rows(
+        "with pairs as (select * from audience_overlap where day = ? and window_days = ?), "
+        "sides as (select channel_a as id, channel_login_a as login, chatters_a as chatters "
+        "from pairs union all select channel_b, channel_login_b, chatters_b from pairs), "
+        "chosen as (select id, max(chatters) as chatters from sides group by id "
+        "order by chatters desc, id limit ?) "
+        "select p.* from pairs as p where p.channel_a in (select id from chosen) "
+        "and p.channel_b in (select id from chosen) "
+        "order by p.jaccard desc, p.shared_chatters desc, p.channel_a, p.channel_b",
+        [day, window, limit],
+    )
+    if not rows:
+        return empty.model_copy(update={"pairs_total": total})
+    degree: dict[str, int] = {}
+    kept = []
+    for r in rows:
+        if degree.get(r["channel_a"], 0) < EDGES_PER_NODE or (
+            degree.get(r["channel_b"], 0) < EDGES_PER_NODE
+        ):
+            kept.append(r)
+            degree[r["channel_a"]] = degree.get(r["channel_a"], 0) + 1
+            degree[r["channel_b"]] = degree.get(r["channel_b"], 0) + 1
+    sizes: dict[str, int] = {}
+    logins: dict[str, str] = {}
+    for r in kept:
+        sizes[r["channel_a"]] = int(r["chatters_a"])
+        sizes[r["channel_b"]] = int(r["chatters_b"])
+        logins[r["channel_a"]] = r["channel_login_a"] or r["channel_a"]
+        logins[r["channel_b"]] = r["channel_login_b"] or r["channel_b"]
+    ids = sorted(sizes, key=lambda c: (-sizes[c], c))
+    index = {c: i for i, c in enumerate(ids)}
+    info = {
+        r["channel_id"]: r
+        for r in reader.rows(
+            "select channel_id, arg_max(channel_name, day) as channel_name, "
+            "arg_max(main_game, day) as main_game from channel_day "
+            "where list_contains(?, channel_id) and day between ? and ? group by channel_id",
+            [ids, day - dt.timedelta(days=window - 1), day],
+        )
+    }
+    edges = [(index[r["channel_a"]], index[r["channel_b"]], float(r["jaccard"])) for r in kept]
+    pos = force_layout(len(ids), edges)
+    return m.OverlapMap(
+        day=day,
+        window_days=window,
+        pairs_total=total,
+        nodes=[
+            m.MapNode(
+                channel_login=logins[c],
+                channel_name=str(info.get(c, {}).get("channel_name") or logins[c]),
+                chatters=sizes[c],
+                main_game=str(info.get(c, {}).get("main_game") or ""),
+                x=float(pos[i, 0]),
+                y=float(pos[i, 1]),
+            )
+            for i, c in enumerate(ids)
+        ],
+        edges=[
+            m.MapEdge(
+                source=index[r["channel_a"]],
+                target=index[r["channel_b"]],
+                shared_chatters=int(r["shared_chatters"]),
+                jaccard=num(r["jaccard"]),
+            )
+            for r in kept
+        ],
+    )
