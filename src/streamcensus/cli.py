@@ -58,10 +58,18 @@ def _register_commands() -> None:
     from streamcensus.collect.cli import collect_command
     from streamcensus.demo import demo_command
     from streamcensus.load.cli import load_command
+    from streamcensus.simulator.calibrate import calibrate_command
     from streamcensus.simulator.cli import simulator_command
     from streamcensus.status import status_command
 
-    for command in (demo_command, simulator_command, collect_command, load_command, status_command):
+    for command in (
+        demo_command,
+        simulator_command,
+        collect_command,
+        load_command,
+        status_command,
+        calibrate_command,
+    ):
         cli.add_command(command)
 
 

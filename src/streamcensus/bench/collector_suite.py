@@ -164,53 +164,47 @@ def _collector_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_collector_suite(
-    scale: str,
+    sim: SimulatorProcess,
+    data_dir: Path,
     grid: dt.datetime,
     repeat: int,
     *,
     speed: float,
     snapshots: int,
     compare: bool = True,
-    seed: int = 42,
-    keep_lake: Path | None = None,
 ) -> dict[str, Any]:
-    """Timed snapshots, a memory soak and the general-purpose library, one simulator child.
+    """Timed snapshots, a memory soak and the general-purpose library on one simulator.
 
-    The first `max(repeat, snapshots)` consecutive snapshots share one collector: the first
-    `repeat` give the timing medians, all of them the RSS series. With `keep_lake`, the
-    collected lake is left there (the storage suite measures it).
+    `max(repeat, snapshots)` consecutive snapshots share one collector writing into
+    `data_dir`: the first `repeat` give the timing medians, all of them the RSS series.
+    The library comparison runs an hour later in simulated time, in a data dir of its own.
     """
     from streamcensus.bench.thirdparty import compare_with_library
 
     count = max(repeat, snapshots)
-    with SimulatorProcess(scale, grid, seed=seed) as sim, tempfile.TemporaryDirectory() as tmp:
-        data_dir = keep_lake or Path(tmp) / "series"
-        runs = asyncio.run(collect_series(sim, data_dir, grid, count, speed))
-        comparison = (
-            compare_with_library(sim, Path(tmp) / "compare", grid + dt.timedelta(hours=1))
-            if compare
-            else None
-        )
-        server_rss = sim.rss_bytes()
+    runs = asyncio.run(collect_series(sim, data_dir, grid, count, speed))
+    comparison = None
+    if compare:
+        with tempfile.TemporaryDirectory() as tmp:
+            comparison = compare_with_library(sim, Path(tmp), grid + dt.timedelta(hours=1))
     rss = [r["rss_after_mb"] for r in runs]
-    timed = runs[:repeat]
     return {
-        "scale": scale,
-        "seed": seed,
+        "scale": sim.scale,
+        "seed": sim.seed,
         "grid_time": grid.isoformat(),
         "speed": speed,
         "bucket": BUCKET,
         "concurrency": 16,
         "top_n": 2000,
-        "snapshot": _collector_figures(timed),
+        "snapshot": _collector_figures(runs[:repeat]),
         "memory": {
             "snapshots": count,
             "rss_after_each_mb": rss,
-            "growth_after_first_mb": round(rss[-1] - rss[0], 1),
+            "growth_first_to_last_mb": round(rss[-1] - rss[0], 1),
             "max_mb": max(rss),
             "peak_rss_mb": summary([r["peak_rss_mb"] for r in runs]),
         },
-        "server_rss_mb": to_mb(server_rss),
+        "server_rss_mb": to_mb(sim.rss_bytes()),
         "library_comparison": comparison,
         "runs": runs,
     }

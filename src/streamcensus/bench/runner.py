@@ -1,0 +1,107 @@
+"""Run the chosen suites in one process, side by side, and gather one JSON document.
+
+The simulator suite starts its own simulator child (rate limit lifted); the collector and
+storage suites share one child with Twitch's bucket, and storage measures the snapshots
+the collector suite collected (or collects `repeat` of its own when run alone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from streamcensus import __version__
+from streamcensus.bench.measure import machine
+from streamcensus.bench.simproc import SimulatorProcess
+from streamcensus.timeutil import UTC, isoformat_z, utcnow
+
+SUITES = ("simulator", "collector", "storage")
+BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
+DEFAULT_SPEED = 10.0
+DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
+
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    del message
+
+
+def bench_command_line(
+    suites: Sequence[str], scale: str, repeat: int, speed: float, snapshots: int, out: str | None
+) -> str:
+    """The command that reproduces a run (quoted in BENCHMARKS.md)."""
+    suite = "all" if tuple(suites) == SUITES else ",".join(suites)
+    parts = [
+        "streamcensus bench",
+        f"--suite {suite}",
+        f"--scale {scale}",
+        f"--repeat {repeat}",
+        f"--speed {speed:g}",
+        f"--snapshots {snapshots}",
+    ]
+    if out:
+        parts.append(f"--out {out}")
+    return " ".join(parts)
+
+
+def run_bench(
+    suites: Sequence[str],
+    scale: str,
+    repeat: int,
+    *,
+    speed: float = DEFAULT_SPEED,
+    snapshots: int | None = None,
+    compare: bool = True,
+    seed: int = 42,
+    grid: dt.datetime = BENCH_GRID,
+    out: str | None = None,
+    progress: Progress = _quiet,
+) -> dict[str, Any]:
+    """Run `suites` at `scale`; every figure in one dict (see BENCHMARKS.md for the keys)."""
+    from streamcensus.bench.collector_suite import run_collector_suite
+    from streamcensus.bench.simulator_suite import run_simulator_suite
+    from streamcensus.bench.storage_suite import run_storage_suite
+
+    soak = DEFAULT_SNAPSHOTS.get(scale, 5) if snapshots is None else snapshots
+    began = time.monotonic()
+    result: dict[str, Any] = {
+        "meta": {
+            "command": bench_command_line(suites, scale, repeat, speed, soak, out),
+            "date": isoformat_z(utcnow()),
+            "version": __version__,
+            "machine": machine(),
+            "scale": scale,
+            "seed": seed,
+            "repeat": repeat,
+            "grid_time": isoformat_z(grid),
+            "speed": speed,
+            "snapshots": soak,
+            "suites": list(suites),
+        }
+    }
+    if "simulator" in suites:
+        progress(f"simulator suite ({scale})")
+        result["simulator"] = run_simulator_suite(scale, grid, repeat, seed=seed)
+    if "collector" in suites or "storage" in suites:
+        with (
+            SimulatorProcess(scale, grid, seed=seed) as sim,
+            tempfile.TemporaryDirectory(prefix="streamcensus-bench-") as tmp,
+        ):
+            data_dir = Path(tmp) / "series"
+            if "collector" in suites:
+                progress(f"collector suite ({scale}, x{speed:g})")
+                result["collector"] = run_collector_suite(
+                    sim, data_dir, grid, repeat, speed=speed, snapshots=soak, compare=compare
+                )
+            if "storage" in suites:
+                progress(f"storage suite ({scale})")
+                result["storage"] = run_storage_suite(
+                    sim, data_dir, grid, repeat, speed=speed, study_repeats=min(repeat, 3)
+                )
+    result["meta"]["elapsed_s"] = round(time.monotonic() - began, 1)
+    return result

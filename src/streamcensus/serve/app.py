@@ -1,0 +1,187 @@
+"""The dashboard application: pages, the JSON API, and the assets, all served locally.
+
+`create_app(settings)` builds a FastAPI app that reads the warehouse read-only, one short
+connection per request. Charts are drawn in the browser by plotly.js, served from the
+installed `plotly` package: no CDN, the dashboard works offline (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib.resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from streamcensus import __version__
+from streamcensus.config import Settings
+from streamcensus.serve import channels
+from streamcensus.serve.api import ServeState, router, view_context
+from streamcensus.serve.pages import PAGES, Page, PageContext, render_error, render_page
+from streamcensus.serve.params import (
+    ParamError,
+    check_query,
+    parse_day,
+    resolve_channel,
+    resolve_day,
+)
+from streamcensus.serve.reader import WarehouseBusy, open_reader
+
+STATIC_DIR = Path(__file__).with_name("static")
+BUSY = "the warehouse is busy (a load is writing it); retry in a few seconds"
+
+
+@functools.cache
+def plotly_js() -> tuple[bytes, bytes]:
+    """plotly.min.js from the installed plotly package, plain and gzip-compressed."""
+    data = (importlib.resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+    return data, gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def _page_context(request: Request, error: str | None = None) -> PageContext:
+    state: ServeState = request.app.state.serve
+    try:
+        with open_reader(state.settings.warehouse_path) as reader:
+            days = reader.loaded_days()
+    except WarehouseBusy:
+        days = []
+    return PageContext(
+        days=days, k=state.ctx.k, interval_minutes=state.ctx.interval_minutes, error=error
+    )
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    headers = {"Retry-After": "5"} if status == 503 else None
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    html = render_error("live", _page_context(request, message), status)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path"))
+        given = err.get("input")
+        shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+        parts.append(f"invalid {where or 'request'}: {err.get('msg', 'bad value')}{shown}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ParamError)
+    async def param_error(request: Request, exc: ParamError) -> Response:
+        return _error(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return _error(request, 400, _validation_message(exc))
+
+    @app.exception_handler(WarehouseBusy)
+    async def busy(request: Request, exc: WarehouseBusy) -> Response:
+        return _error(request, 503, BUSY)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail) if exc.status_code != 404 else f"no such page: {request.url.path}"
+        return _error(request, exc.status_code, message)
+
+
+def _page_response(request: Request, page: Page, day: str | None) -> HTMLResponse:
+    state: ServeState = request.app.state.serve
+    with open_reader(state.settings.warehouse_path) as reader:
+        days = reader.loaded_days()
+        chosen = resolve_day(reader, day) if days else parse_day(day)
+    ctx = PageContext(
+        days=days, k=state.ctx.k, interval_minutes=state.ctx.interval_minutes, day=chosen
+    )
+    return HTMLResponse(render_page(page, "live", ctx))
+
+
+def _install_pages(app: FastAPI) -> None:
+    def add(page: Page) -> None:
+        def endpoint(request: Request, day: str | None = None) -> HTMLResponse:
+            return _page_response(request, page, day)
+
+        endpoint.__name__ = f"{page.name}_page"
+        app.add_api_route(
+            page.path, endpoint, methods=["GET"], include_in_schema=False, name=page.name
+        )
+
+    for page in PAGES.values():
+        if page.nav:
+            add(page)
+
+    @app.get("/channels", include_in_schema=False)
+    def channels_page(request: Request, q: str = "", day: str | None = None) -> Response:
+        """Search results; one match (or an exact login) goes straight to its page."""
+        state: ServeState = request.app.state.serve
+        ctx = _page_context(request)
+        ctx.query = q
+        if q.strip():
+            text = check_query(q)
+            with open_reader(state.settings.warehouse_path) as reader:
+                ctx.matches = channels.search(reader, text, 50).channels
+            exact = [c for c in ctx.matches if c.channel_login.lower() == text.lower()]
+            if len(ctx.matches) == 1 or exact:
+                target = (exact or ctx.matches)[0].channel_login
+                suffix = f"?day={day}" if day and parse_day(day) else ""
+                return RedirectResponse(f"/channels/{target}{suffix}", status_code=303)
+        return HTMLResponse(render_page(PAGES["channels"], "live", ctx))
+
+    @app.get("/channels/{channel}", include_in_schema=False)
+    def channel_page(request: Request, channel: str, day: str | None = None) -> HTMLResponse:
+        state: ServeState = request.app.state.serve
+        with open_reader(state.settings.warehouse_path) as reader:
+            found = resolve_channel(reader, channel)
+            days = reader.loaded_days()
+            chosen = resolve_day(reader, day)
+        ctx = PageContext(
+            days=days,
+            k=state.ctx.k,
+            interval_minutes=state.ctx.interval_minutes,
+            day=chosen,
+            channel=found,
+        )
+        return HTMLResponse(render_page(PAGES["channel"], "live", ctx))
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The dashboard and JSON API over the warehouse of `settings` (read-only)."""
+    app = FastAPI(
+        title="streamcensus",
+        version=__version__,
+        description="Aggregates of a Twitch language community, read-only. No route returns "
+        "a row about one viewer, and every count of people is at least k (P3).",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.serve = ServeState(settings=settings, ctx=view_context(settings))
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    _install_handlers(app)
+    app.include_router(router)
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_asset(request: Request) -> Response:
+        plain, packed = plotly_js()
+        headers = {"Cache-Control": "public, max-age=86400"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            headers["Vary"] = "Accept-Encoding"
+            return Response(packed, media_type="text/javascript", headers=headers)
+        return Response(plain, media_type="text/javascript", headers=headers)
+
+    _install_pages(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

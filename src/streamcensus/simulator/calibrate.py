@@ -1,0 +1,144 @@
+"""`streamcensus calibrate`: sample the simulated population as the public dataset was sampled.
+
+Rappaz, McAuley and Aberer (RecSys 2021) polled every stream's chat list every 10 minutes
+for 43 days. An *interaction* is a run of consecutive polls in which one user sits in one
+channel's chat; its length is the number of polls × 10 minutes. This module polls the
+simulator's ground truth the same way (human accounts only: bots and broadcasters are
+left out) and computes the same figures, so the model can be compared with the data.
+Everything stays in memory; only aggregates are printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+
+import click
+import numpy as np
+import numpy.typing as npt
+
+from streamcensus.simulator.world import PopulationWorld
+from streamcensus.timeutil import day_start, parse_day
+
+POLL_SECONDS = 600  # the dataset's 10-minute polling
+DATASET_DAYS = 43
+
+# Figures of the public dataset (DESIGN §3): full dataset, and its public 100k-user subset.
+DATASET = {
+    "interactions_per_user_43d_full": 124e6 / 15.5e6,  # 124M interactions, 15.5M users
+    "interactions_per_user_43d_subset": 30.0,  # ~30 stays per active user (100k subset)
+    "minutes_per_interaction": 31.0,  # ~31 min average stay seen by 10-minute polling
+}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The simulated figures, over `days` of 10-minute polls."""
+
+    scale: str
+    seed: int
+    days: float
+    polls: int
+    users: int
+    channels: int
+    interactions: int
+    interactions_per_user: float
+    interactions_per_user_43d: float  # scaled linearly to the dataset's 43 days
+    minutes_per_interaction: float
+    median_minutes_per_interaction: float
+    repeat_share: float  # interactions with a channel the user had an interaction with before
+    channels_per_user: float
+
+
+def _poll(world: PopulationWorld, t: float, people: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """(channel index, account index) pairs of human chatters at t, packed in one int64."""
+    state = world.tick_state(t)
+    sizes = np.diff(state.chat_offsets)
+    channel = np.repeat(np.arange(sizes.shape[0], dtype=np.int64), sizes)
+    account = world.accounts.index_of(state.chat_ids)
+    keep = people[account]
+    return (channel[keep] << 32) | account[keep]
+
+
+def calibrate(world: PopulationWorld, first_day: dt.date, days: float) -> Calibration:
+    """Poll the ground truth every 10 minutes over `days` and compute the dataset's figures."""
+    start = day_start(first_day).timestamp()
+    polls = int(days * 86400 // POLL_SECONDS)
+    people = np.zeros(world.operator_index + 1, dtype=np.bool_)
+    people[world.n_channels : world.n_channels + world.n_viewers] = True
+    pairs: list[npt.NDArray[np.int64]] = []
+    when: list[npt.NDArray[np.int64]] = []
+    for poll in range(polls):
+        seen = _poll(world, start + poll * POLL_SECONDS, people)
+        pairs.append(seen)
+        when.append(np.full(seen.shape[0], poll, dtype=np.int64))
+    pair = np.concatenate(pairs) if pairs else np.zeros(0, np.int64)
+    poll_of = np.concatenate(when) if when else np.zeros(0, np.int64)
+    account = pair & 0xFFFFFFFF
+    order = np.lexsort((poll_of, pair, account))
+    pair, poll_of, account = pair[order], poll_of[order], account[order]
+    new_pair = np.ones(pair.shape[0], dtype=np.bool_)
+    new_pair[1:] = pair[1:] != pair[:-1]
+    gap = np.ones(pair.shape[0], dtype=np.bool_)
+    gap[1:] = poll_of[1:] != poll_of[:-1] + 1
+    starts = np.flatnonzero(new_pair | gap)
+    lengths = np.diff(np.append(starts, pair.shape[0])) * (POLL_SECONDS / 60)
+    repeat = ~new_pair[starts]  # an interaction that is not the pair's first
+    users = np.unique(account).shape[0]
+    distinct_pairs = int(new_pair.sum())
+    interactions = int(starts.shape[0])
+    per_user = interactions / users if users else 0.0
+    return Calibration(
+        scale=world.scale,
+        seed=world.seed,
+        days=days,
+        polls=polls,
+        users=int(users),
+        channels=int(np.unique(pair >> 32).shape[0]),
+        interactions=interactions,
+        interactions_per_user=round(per_user, 2),
+        interactions_per_user_43d=round(per_user * DATASET_DAYS / days, 1) if days else 0.0,
+        minutes_per_interaction=round(float(lengths.mean()), 1) if interactions else 0.0,
+        median_minutes_per_interaction=float(np.median(lengths)) if interactions else 0.0,
+        repeat_share=round(float(repeat.mean()), 3) if interactions else 0.0,
+        channels_per_user=round(distinct_pairs / users, 2) if users else 0.0,
+    )
+
+
+def report_lines(result: Calibration) -> list[str]:
+    """Simulated figures beside the dataset's."""
+    return [
+        f"simulated {result.scale} (seed {result.seed}), {result.days:g} days of 10-minute polls: "
+        f"{result.users:,} users, {result.channels:,} channels, "
+        f"{result.interactions:,} interactions",
+        f"{'figure':<34}{'simulated':>12}{'dataset':>12}",
+        f"{'interactions per user (43 days)':<34}{result.interactions_per_user_43d:>12}"
+        f"{DATASET['interactions_per_user_43d_full']:>12.1f}  (full; 100k subset: ~30)",
+        f"{'minutes per interaction (mean)':<34}{result.minutes_per_interaction:>12}"
+        f"{DATASET['minutes_per_interaction']:>12.0f}",
+        f"{'minutes per interaction (median)':<34}{result.median_minutes_per_interaction:>12}"
+        f"{'':>12}",
+        f"{'share of repeat interactions':<34}{result.repeat_share:>12}{'':>12}",
+        f"{'channels per user':<34}{result.channels_per_user:>12}{'':>12}",
+    ]
+
+
+@click.command("calibrate")
+@click.option("--scale", type=click.Choice(["small", "fr"]), default="small", show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--days", type=click.FloatRange(0.5, 43), default=7.0, show_default=True)
+@click.option("--start", "start_day", default="2026-11-02", show_default=True, metavar="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def calibrate_command(scale: str, seed: int, days: float, start_day: str, as_json: bool) -> None:
+    """Compare the simulated population with the public Twitch dataset (10-minute polls)."""
+    try:
+        first = parse_day(start_day)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--start") from None
+    result = calibrate(PopulationWorld(scale=scale, seed=seed), first, days)
+    if as_json:
+        click.echo(json.dumps({"simulated": asdict(result), "dataset": DATASET}, indent=2))
+        return
+    for line in report_lines(result):
+        click.echo(line)
