@@ -11,7 +11,7 @@ import click
 
 from streamcensus import __version__
 from streamcensus.config import Settings, load_settings
-from streamcensus.errors import UserError
+from streamcensus.errors import StreamcensusError, UserError
 
 
 class AppContext:
@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         click.echo(f"streamcensus: error: {exc}", err=True)
         sys.exit(2)
+    except StreamcensusError as exc:
+        click.echo(f"streamcensus: error: {exc}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("streamcensus: interrupted", err=True)
         sys.exit(130)

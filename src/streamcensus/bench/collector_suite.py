@@ -47,7 +47,9 @@ CLIENT_ID = "streamcensus-bench"
 
 def bench_settings(data_dir: Path, client_id: str, top_n: int = 2000) -> Settings:
     """The collector's default settings (top 2000 `fr` channels, 16 in flight) in `data_dir`."""
-    return Settings(data_dir=data_dir, client_id=client_id, top_n=top_n, language="fr")
+    return Settings.model_validate(
+        {"data_dir": data_dir, "client_id": client_id, "top_n": top_n, "language": "fr"}
+    )
 
 
 def bucket_requests(lake_dir: Path, record: ManifestRecord) -> tuple[int, int]:
@@ -157,7 +159,7 @@ def _collector_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "peak_rss_mb",
         "tick_warmup_s",
     )
-    figures = {key: median_of(runs, key) for key in keys}
+    figures: dict[str, Any] = {key: median_of(runs, key) for key in keys}
     figures["statuses"] = sorted({str(r["status"]) for r in runs})
     figures["http_429_total"] = sum(int(r["http_429"]) for r in runs)
     return figures

@@ -8,6 +8,7 @@ the collector suite collected (or collects `repeat` of its own when run alone).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +33,13 @@ def _quiet(message: str) -> None:
 
 
 def bench_command_line(
-    suites: Sequence[str], scale: str, repeat: int, speed: float, snapshots: int, out: str | None
+    suites: Sequence[str],
+    scale: str,
+    repeat: int,
+    speed: float,
+    snapshots: int,
+    out: str | None,
+    compare: bool = True,
 ) -> str:
     """The command that reproduces a run (quoted in BENCHMARKS.md)."""
     suite = "all" if tuple(suites) == SUITES else ",".join(suites)
@@ -44,6 +51,8 @@ def bench_command_line(
         f"--speed {speed:g}",
         f"--snapshots {snapshots}",
     ]
+    if not compare:
+        parts.append("--no-compare")
     if out:
         parts.append(f"--out {out}")
     return " ".join(parts)
@@ -71,7 +80,7 @@ def run_bench(
     began = time.monotonic()
     result: dict[str, Any] = {
         "meta": {
-            "command": bench_command_line(suites, scale, repeat, speed, soak, out),
+            "command": bench_command_line(suites, scale, repeat, speed, soak, out, compare),
             "date": isoformat_z(utcnow()),
             "version": __version__,
             "machine": machine(),
@@ -82,6 +91,7 @@ def run_bench(
             "speed": speed,
             "snapshots": soak,
             "suites": list(suites),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         }
     }
     if "simulator" in suites:
@@ -103,5 +113,6 @@ def run_bench(
                 result["storage"] = run_storage_suite(
                     sim, data_dir, grid, repeat, speed=speed, study_repeats=min(repeat, 3)
                 )
+    result["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["meta"]["elapsed_s"] = round(time.monotonic() - began, 1)
     return result

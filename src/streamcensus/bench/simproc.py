@@ -105,7 +105,7 @@ class SimulatorProcess:
         last_error = ""
         for _ in range(PORT_ATTEMPTS):
             self.port = free_port()
-            self._log = tempfile.TemporaryFile()
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
             began = time.monotonic()
             self._proc = subprocess.Popen(
                 self.command(),

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import subprocess
 import sys
 import time
 from typing import Any
-
-import json
 
 from streamcensus.bench.measure import median_of, percentiles_ms, summary, to_mb
 from streamcensus.bench.rawhttp import RawClient
@@ -32,9 +31,7 @@ CHATTERS_PAGE = 1000
 class LoadGenerator:
     """One snapshot's requests against a simulator, with per-request latencies."""
 
-    def __init__(
-        self, sim: SimulatorProcess, language: str, top_n: int, concurrency: int
-    ) -> None:
+    def __init__(self, sim: SimulatorProcess, language: str, top_n: int, concurrency: int) -> None:
         self.sim = sim
         self.language = language
         self.top_n = top_n
@@ -82,7 +79,8 @@ class LoadGenerator:
             params = [("language", self.language), ("first", str(STREAMS_PAGE))]
             if after:
                 params.append(("after", after))
-            page = json.loads(await self._get(http, "/streams", params, self.app_headers, streams_lat))
+            body = await self._get(http, "/streams", params, self.app_headers, streams_lat)
+            page = json.loads(body)
             channel_ids += [item["user_id"] for item in page["data"]]
             after = page["pagination"].get("cursor")
             if not after or not page["data"]:

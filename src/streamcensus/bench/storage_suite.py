@@ -29,9 +29,16 @@ from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.lake.formats import compression_study, default_encodings
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import CHATTERS_OK
+from streamcensus.lake.writer import VIEWER_ENCODING, ZSTD_LEVEL
 
 BASELINE_GZIP_LEVEL = 6
 BASELINE_HEADER = "snapshot_time,channel_login,viewer_login\n"
+
+
+def lake_format_name() -> str:
+    """The study's name for the encoding the lake writer uses for chatters files."""
+    viewer = {"PLAIN": "plain", "DELTA_BINARY_PACKED": "delta"}.get(VIEWER_ENCODING or "", "dict")
+    return f"chatters:parquet+zstd-{ZSTD_LEVEL}/{viewer}"
 
 
 def manifests(lake_dir: Path) -> list[tuple[ManifestRecord, int]]:
@@ -113,12 +120,16 @@ def run_storage_suite(
     speed: float,
     study_repeats: int = 3,
 ) -> dict[str, Any]:
-    """Bytes per observation of the snapshots under `data_dir` (collected first if none)."""
+    """Bytes per observation of the first `repeat` snapshots under `data_dir`.
+
+    When `data_dir` holds no snapshot yet, `repeat` are collected first.
+    """
     lake = data_dir / "lake"
     found = manifests(lake)
     if not found:
         asyncio.run(collect_series(sim, data_dir, grid, repeat, speed))
         found = manifests(lake)
+    found = found[: max(1, repeat)]
     runs = [snapshot_storage(sim, lake, record, size) for record, size in found]
     totals = {
         key: sum(r[key] for r in runs)
@@ -130,9 +141,7 @@ def run_storage_suite(
     baseline = next(r for r in runs if r["snapshot_id"] == largest.snapshot_id)
     for result in study:
         result["bytes_vs_baseline"] = result["bytes"] / max(1, baseline["baseline_gzip_bytes"])
-    lake_format = next(
-        (r for r in study if r["format"] == "chatters:parquet+zstd-3/delta"), None
-    )
+    lake_format = next((r for r in study if r["format"] == "chatters:parquet+zstd-3/delta"), None)
     return {
         "snapshots": len(runs),
         "presence_observations": totals["presence_observations"],
@@ -152,5 +161,7 @@ def run_storage_suite(
         "study_baseline_bytes": baseline["baseline_gzip_bytes"],
         "study": study,
         "lake_format": lake_format["format"] if lake_format else None,
+        "lake_format_study_bytes": lake_format["bytes"] if lake_format else None,
+        "study_snapshot_chatters_bytes": int(largest.files["chatters"]["bytes"]),
         "runs": runs,
     }

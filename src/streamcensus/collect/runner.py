@@ -14,7 +14,7 @@ from streamcensus.collect.session import CollectSession
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.errors import UserError
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import raw_path, snapshot_id
+from streamcensus.lake.schema import KINDS, raw_path, snapshot_id
 from streamcensus.timeutil import floor_to_grid, next_grid
 
 log = logging.getLogger("streamcensus.collect")
@@ -37,10 +37,16 @@ def parse_interval(text: str) -> int:
 
 
 def _check_new(session: CollectSession, grid_time: dt.datetime) -> None:
+    """Refuse a grid time that has any raw file: raw files are never rewritten.
+
+    Data files without a manifest are what a killed collector leaves; they stay as they
+    are (reported as orphaned by `status`) and the next grid time is collected instead.
+    """
     lake = session.collector.writer.lake_dir
-    if raw_path(lake, "manifest", snapshot_id(grid_time)).exists():
+    sid = snapshot_id(grid_time)
+    if any(raw_path(lake, kind, sid).exists() for kind in KINDS):
         raise UserError(
-            f"snapshot {snapshot_id(grid_time)} is already in the lake; "
+            f"snapshot {sid} is already in the lake; "
             "raw files are never rewritten (wait for the next grid time)"
         )
 

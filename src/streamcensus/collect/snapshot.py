@@ -154,6 +154,7 @@ class Collector:
             rate_limit_waits=cost.rate_limit_waits,
             rate_limit_wait_seconds=round(cost.rate_limit_wait_seconds, 3),
             http_429=cost.http_429,
+            token_refreshes=cost.token_refreshes,
             errors=dict(cost.errors),
             missing=missing,
             key_id=key.key_id,

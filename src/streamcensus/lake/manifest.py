@@ -60,6 +60,7 @@ _INT_FIELDS = (
     "retries",
     "rate_limit_waits",
     "http_429",
+    "token_refreshes",
 )
 
 
@@ -95,6 +96,7 @@ class ManifestRecord:
     rate_limit_waits: int = 0
     rate_limit_wait_seconds: float = 0.0
     http_429: int = 0
+    token_refreshes: int = 0
     errors: dict[str, int] = field(default_factory=dict)  # error kind -> count
     missing: list[MissingEntry] = field(default_factory=list)
     key_id: str = ""

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from streamcensus.clock import Clock, WallClock
+from streamcensus.collect.privacy import KeyStore
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.lake.schema import STREAMS_SCHEMA
@@ -41,7 +42,6 @@ from streamcensus.load.rawfiles import (
     read_manifest,
     read_parquet,
 )
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.load.warehouse import Connection, loaded_day_rows, open_warehouse
 from streamcensus.transform.runner import ModelRun, Progress, RunContext, RunParams, run_models

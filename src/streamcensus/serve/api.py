@@ -145,7 +145,9 @@ def habits_endpoint(request: Request, day: DayParam = None) -> m.Habits:
 
 
 @router.get("/exposure", summary="Exposure")
-def exposure_endpoint(request: Request, day: DayParam = None, window: WindowParam = 1) -> m.Exposure:
+def exposure_endpoint(
+    request: Request, day: DayParam = None, window: WindowParam = 1
+) -> m.Exposure:
     """What a tracker could learn: shares of people singled out by a few points of their
     activity, in aggregate, with plain-words sentences."""
     check_window(window)

@@ -48,6 +48,28 @@ def search(reader: Reader, q: str, limit: int) -> m.ChannelSearch:
     )
 
 
+def top_channels(reader: Reader, first: dt.date, last: dt.date, limit: int) -> list[m.ChannelMatch]:
+    """The channels with the most viewer-hours between `first` and `last`."""
+    if limit == 0 or not reader.has("channel_day"):
+        return []
+    rows = reader.rows(
+        "select arg_max(channel_login, day) as channel_login, "
+        "arg_max(channel_name, day) as channel_name, max(day) as last_day, "
+        "sum(viewer_hours) as viewer_hours from channel_day where day between ? and ? "
+        "group by channel_id order by viewer_hours desc, channel_login limit ?",
+        [first, last, limit],
+    )
+    return [
+        m.ChannelMatch(
+            channel_login=r["channel_login"],
+            channel_name=r["channel_name"],
+            last_day=r["last_day"],
+            viewer_hours=num(r["viewer_hours"]),
+        )
+        for r in rows
+    ]
+
+
 def find_channel(reader: Reader, login: str) -> m.ChannelIdentity | None:
     """The channel with this login (the most recent one if a login changed hands)."""
     if not reader.has("channel_day"):
@@ -144,8 +166,12 @@ def _neighbours(reader: Reader, channel_id: str, day: dt.date) -> list[m.Neighbo
 def channel_view(
     reader: Reader, channel: m.ChannelIdentity, day: dt.date, weeks: int, ctx: ViewContext
 ) -> m.ChannelView:
-    """One channel: broadcasts of the `weeks` weeks ending on `day`, and `day` in detail."""
+    """One channel: broadcasts of the `weeks` weeks ending on `day` (from the first loaded
+    day at the earliest), and `day` in detail."""
+    loaded = reader.loaded_days()
     first = day - dt.timedelta(days=7 * weeks - 1)
+    if loaded and loaded[0] > first:
+        first = min(loaded[0], day)
     start, end = day_bounds(first, day)
     broadcasts: list[m.Broadcast] = []
     games: list[m.ChannelGame] = []

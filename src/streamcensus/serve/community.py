@@ -216,19 +216,20 @@ def schedules(reader: Reader, day: dt.date, limit: int = 25) -> m.Schedules:
 
 
 DISTRIBUTIONS = {
-    "sessions_per_viewer": ("Viewing sessions per person in the day", ""),
-    "channels_per_viewer": ("Channels per person in the day", ""),
-    "session_minutes": ("Length of viewing sessions", " min"),
-    "days_active_per_week": ("Days active in the 7 days ending on the day", ""),
+    "sessions_per_viewer": "Viewing sessions per person in the day",
+    "channels_per_viewer": "Channels per person in the day",
+    "session_minutes": "Length of viewing sessions (minutes)",
+    "days_active_per_week": "Days active in the 7 days ending on the day",
 }
 
 
-def _bucket_label(low: int, high: int | None, unit: str) -> str:
+def bucket_label(low: int, high: int | None) -> str:
+    """`3`, `4–5` or `11+`."""
     if high is None:
-        return f"{low}+{unit}"
+        return f"{low}+"
     if high == low:
-        return f"{low}{unit}"
-    return f"{low}–{high}{unit}"
+        return f"{low}"
+    return f"{low}–{high}"
 
 
 def habits(reader: Reader, day: dt.date) -> m.Habits:
@@ -260,7 +261,7 @@ def habits(reader: Reader, day: dt.date) -> m.Habits:
             "order by metric, bucket",
             [day],
         )
-        for metric, (title, suffix) in DISTRIBUTIONS.items():
+        for metric, title in DISTRIBUTIONS.items():
             buckets = [r for r in rows if r["metric"] == metric]
             if not buckets:
                 continue
@@ -271,7 +272,7 @@ def habits(reader: Reader, day: dt.date) -> m.Habits:
                     unit=str(buckets[0]["unit"]),
                     buckets=[
                         m.HabitBucket(
-                            label=_bucket_label(int(b["bucket_min"]), b["bucket_max"], suffix),
+                            label=bucket_label(int(b["bucket_min"]), b["bucket_max"]),
                             bucket_min=int(b["bucket_min"]),
                             bucket_max=None if b["bucket_max"] is None else int(b["bucket_max"]),
                             value=int(b["value"]),
@@ -317,7 +318,7 @@ def exposure_sentences(view: m.Exposure, day: dt.date) -> list[str]:
         else f"in the {view.window_days} days ending on {day.isoformat()}"
     )
     covered = (
-        f" ({view.days_covered} of them with data)"
+        f" (data for {view.days_covered} of those days)"
         if view.window_days > 1 and view.days_covered is not None
         else ""
     )
@@ -329,11 +330,17 @@ def exposure_sentences(view: m.Exposure, day: dt.date) -> list[str]:
     for point in view.unicity:
         if point.points in (1, 2, 4):
             plural = "point" if point.points == 1 else "points"
-            sentences.append(
-                f"Knowing {point.points} random (channel, hour) {plural} of someone's "
-                f"activity is enough to single out {_percent(point.unique_share)} of people "
-                f"(95% interval {_percent(point.ci_low)}–{_percent(point.ci_high)})."
-            )
+            known = f"Knowing {point.points} random (channel, hour) {plural} of someone's activity"
+            if point.unique_share == 0:
+                sentences.append(
+                    f"{known} singles out nobody in the sample of {point.sample_size:,} "
+                    f"(95% interval up to {_percent(point.ci_high)} of people)."
+                )
+            else:
+                sentences.append(
+                    f"{known} is enough to single out {_percent(point.unique_share)} of people "
+                    f"(95% interval {_percent(point.ci_low)}–{_percent(point.ci_high)})."
+                )
     for measure in view.census:
         sentences.append(
             f"{_percent(measure.unique_share)} of people are the only ones with {measure.label}."

@@ -1,43 +1,35 @@
 """Fault injection for the simulated Twitch: a pure ASGI middleware driven by a JSON plan.
 
-`FaultMiddleware(app, clock=...)` wraps the simulator's app. Until a plan is set it only
-serves its own route and passes every request through. `POST /_sim/faults` sets a plan,
-`GET` shows it with the counters of injected faults, `DELETE` clears it (answering the
-final counters). A plan:
+`FaultMiddleware(app, clock=...)` wraps the simulator's app and passes every request
+through until a plan is set: `POST /_sim/faults` sets one, `GET` shows it with counters of
+injected faults, `DELETE` clears it (answering the final counters). A plan:
 
     {"seed": 1, "rules": [{"path": "/helix/chat/chatters", "fault": "500", "rate": 0.2}]}
 
 Rule fields: `path` (exact, or a prefix ending in `*`), `fault`, `rate` (0..1, default 1),
-`count` (most injections by this rule), `skip` (matching requests let through first),
-`method`, `query` (parameters that must all be present with these values), `delay`
-(seconds, for `timeout` and `delay`) and `reset_in` (seconds ahead on the simulator clock
-for a 429's `Ratelimit-Reset`). The first rule that fires decides the fault.
-
-Whether a rule fires is a pure function of the seed, the rule, the request (method, path
-and query string) and how many times that same request was seen before, so a run is
-reproducible even when requests interleave differently, and a retried request gets a
-fresh draw.
+`count` (most injections), `skip` (matching requests let through first), `method`,
+`query` (parameters that must be present with these values), `delay` (seconds, for
+`timeout` and `delay`), `reset_in` (seconds ahead on the simulator clock, for `429`).
+The first rule that fires decides. Whether it fires is a pure function of the seed, the
+rule, the request (method, path, query string) and how often that same request came
+before: runs repeat even when requests interleave differently, and a retry gets a fresh
+draw.
 
 Faults:
-- `500`, `502`, `503`, `504`: that status with Twitch's error body.
-- `401`: Twitch's `Invalid OAuth token` answer.
-- `429`: Twitch's body with `Ratelimit-Remaining: 0` and `Ratelimit-Reset` `reset_in`
-  seconds ahead on the simulator clock.
-- `timeout`: no answer for `delay` seconds (default 30, longer than Twitch clients wait);
-  ends as soon as the client hangs up, else the real answer follows.
-- `delay`: the real answer, `delay` seconds late (default 1).
-- `reset`: the connection is closed with nothing sent. uvicorn closes the transport when
-  an ASGI callable returns a value other than None; httpx then raises
-  `RemoteProtocolError: Server disconnected without sending a response`. This needs the
-  middleware to be the outermost app (Starlette's own middleware drops return values).
-- `truncated`: the real answer's head (with its `Content-Length`) and half its body, then
-  the connection closes; httpx raises `RemoteProtocolError: peer closed connection
-  without sending complete message body`.
-- `malformed`: a complete 200 whose body is not what Helix documents, in turn: JSON cut
-  off mid-way, an object without `data`, an HTML gateway page.
+- `500`, `502`, `503`, `504`, `401`: that status with Twitch's error body.
+- `429`: Twitch's body, `Ratelimit-Remaining: 0`, `Ratelimit-Reset` `reset_in` ahead.
+- `timeout`: no answer for `delay` seconds (default 30, longer than clients wait); ends
+  when the client hangs up, else the real answer follows. `delay`: the real answer, late.
+- `reset`: the connection closes with nothing sent. uvicorn closes the transport when an
+  ASGI callable returns something other than None, and httpx raises `RemoteProtocolError:
+  Server disconnected without sending a response`. So the middleware must be the
+  outermost app (Starlette's own middleware stack drops return values).
+- `truncated`: the real answer's head (its `Content-Length`) and half its body, then the
+  connection closes (httpx: `peer closed connection without sending complete message body`).
+- `malformed`: a complete 200 whose body is not what Helix documents, in turn: JSON cut off,
+  an object without `data`, an HTML gateway page.
 
-uvicorn logs an error for the two deliberate hang-ups; a filter on its `uvicorn.error`
-logger drops exactly those records.
+uvicorn logs an error for each deliberate hang-up; a filter on `uvicorn.error` drops those.
 """
 
 from __future__ import annotations
@@ -240,12 +232,8 @@ class _RuleState:
     seen: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Injection:
-    """The fault chosen for one request."""
-
-    rule: FaultRule
-    variant: int  # which malformed body, in turn
+Injection = tuple[FaultRule, int]
+"""The fault chosen for one request: its rule and the how-many-th injection of that rule."""
 
 
 # --- quiet hang-ups --------------------------------------------------------------------------
@@ -269,14 +257,8 @@ def _install_log_filter() -> None:
         logger.addFilter(_FILTER)
 
 
-class _Hangup:
-    """Returned to uvicorn to make it close the connection without answering."""
-
-    def __repr__(self) -> str:
-        return "<fault: connection reset>"
-
-
-HANG_UP = _Hangup()
+HANG_UP = "fault injection: connection reset"
+"""Returned to uvicorn, which then closes the connection without answering."""
 
 
 # --- the middleware --------------------------------------------------------------------------
@@ -379,7 +361,7 @@ class FaultMiddleware:
                 variant = state.injected
                 state.injected += 1
                 self._by_fault[rule.fault] = self._by_fault.get(rule.fault, 0) + 1
-                return Injection(rule, variant)
+                return rule, variant
             return None
 
     # ------------------------------------------------------------------ ASGI
@@ -402,13 +384,14 @@ class FaultMiddleware:
     async def _inject(
         self, injection: Injection, scope: Scope, receive: Receive, send: Send
     ) -> Any:
-        fault = injection.rule.fault
+        rule, variant = injection
+        fault = rule.fault
         if fault == "429":
             now = self.clock.time()
             headers = [
                 (b"ratelimit-limit", str(self.rate_limit_points).encode()),
                 (b"ratelimit-remaining", b"0"),
-                (b"ratelimit-reset", str(math.ceil(now + injection.rule.reset_in)).encode()),
+                (b"ratelimit-reset", str(math.ceil(now + rule.reset_in)).encode()),
             ]
             await _respond(send, 429, _twitch_error(429, "Too Many Requests"), headers=headers)
         elif fault == "401":
@@ -419,19 +402,19 @@ class FaultMiddleware:
             status = int(fault)
             await _respond(send, status, _twitch_error(status, HTTPStatus(status).phrase))
         elif fault == "malformed":
-            content_type, body = _MALFORMED_BODIES[injection.variant % len(_MALFORMED_BODIES)]
+            content_type, body = _MALFORMED_BODIES[variant % len(_MALFORMED_BODIES)]
             await _respond(send, 200, body, content_type)
         elif fault == "reset":
             return self._hang_up()
         elif fault == "truncated":
             return await self._truncate(scope, receive, send)
         else:  # timeout, delay
-            replay = await _hold(receive, injection.rule.delay)
+            replay = await _hold(receive, rule.delay)
             if replay is not None:
                 return await self.app(scope, replay, send)
         return None
 
-    def _hang_up(self) -> _Hangup:
+    def _hang_up(self) -> str:
         _HANGING_UP.set(True)
         return HANG_UP
 

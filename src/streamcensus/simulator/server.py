@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from streamcensus.clock import SimClock
 from streamcensus.errors import UserError
 from streamcensus.simulator.api import create_app
+from streamcensus.simulator.faults import FaultMiddleware
 from streamcensus.simulator.protocol import World
 
 STARTUP_TIMEOUT = 30.0
@@ -119,8 +120,12 @@ def _protocol_class() -> type[asyncio.Protocol]:
 
 
 def _config(app: FastAPI, log_level: str) -> uvicorn.Config:
+    # fault injection wraps the whole app: resets need the outermost ASGI callable
+    faults = FaultMiddleware(
+        app, clock=app.state.clock, rate_limit_points=app.state.rate_limiter.points
+    )
     return uvicorn.Config(
-        app,
+        faults,
         http=_protocol_class(),
         log_level=log_level,
         access_log=False,

@@ -1,0 +1,92 @@
+"""`streamcensus bench`: the benchmarks behind BENCHMARKS.md, as JSON and tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from streamcensus.bench.report import print_report
+from streamcensus.bench.runner import DEFAULT_SNAPSHOTS, DEFAULT_SPEED, SUITES, run_bench
+from streamcensus.fsutil import atomic_write_bytes
+
+
+@click.command("bench")
+@click.option(
+    "--suite",
+    type=click.Choice([*SUITES, "all"]),
+    default="all",
+    show_default=True,
+    help="Which benchmarks to run.",
+)
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "fr"]),
+    default="small",
+    show_default=True,
+    help="Simulated population.",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 50),
+    default=3,
+    show_default=True,
+    help="Repeats behind every median.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=1.0, max=100.0),
+    default=DEFAULT_SPEED,
+    show_default=True,
+    help="Simulated seconds per real second while the collector works.",
+)
+@click.option(
+    "--snapshots",
+    type=click.IntRange(1, 500),
+    default=None,
+    help=(
+        "Consecutive snapshots for the collector's memory series "
+        f"(default: {DEFAULT_SNAPSHOTS['small']} at small, {DEFAULT_SNAPSHOTS['fr']} at fr)."
+    ),
+)
+@click.option(
+    "--no-compare",
+    is_flag=True,
+    help="Skip the general-purpose library (pyTwitchAPI) comparison.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write every figure as JSON to this file.",
+)
+def bench_command(
+    suite: str,
+    scale: str,
+    repeat: int,
+    speed: float,
+    snapshots: int | None,
+    no_compare: bool,
+    out: Path | None,
+) -> None:
+    """Measure the simulator, the collector and the raw lake; print tables (and JSON).
+
+    The simulator runs in a child process on 127.0.0.1; everything lands in a temporary
+    directory that is removed afterwards.
+    """
+    suites = SUITES if suite == "all" else (suite,)
+    console = Console(stderr=True)
+    result = run_bench(
+        suites,
+        scale,
+        repeat,
+        speed=speed,
+        snapshots=snapshots,
+        compare=not no_compare,
+        out=str(out) if out else None,
+        progress=lambda message: console.print(f"[bold]bench[/] {message}..."),
+    )
+    if out is not None:
+        atomic_write_bytes(out, (json.dumps(result, indent=2) + "\n").encode())
+    print_report(result, Console())

@@ -1,0 +1,170 @@
+"""Render a bench result as rich tables: medians first, the runs beside them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 0.01:
+            return f"{value:.4f}"
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _median(figure: Any) -> Any:
+    return figure.get("median") if isinstance(figure, dict) else figure
+
+
+def _runs(figure: Any) -> str:
+    if isinstance(figure, dict) and len(figure.get("runs", [])) > 1:
+        return " ".join(_fmt(v) for v in figure["runs"])
+    return ""
+
+
+def _figures_table(title: str, rows: Iterable[tuple[str, Any, str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("figure")
+    table.add_column("median", justify="right")
+    table.add_column("runs / note")
+    for name, figure, note in rows:
+        runs = _runs(figure)
+        table.add_row(name, _fmt(_median(figure)), " ".join(p for p in (runs, note) if p))
+    return table
+
+
+def simulator_tables(res: dict[str, Any]) -> list[Table]:
+    lat = res["latency_ms"]
+    rows = [
+        ("world construction (s)", res["world_build_s"], "fresh interpreter"),
+        ("world RSS after build (MB)", res["world_rss_mb"], ""),
+        ("server start-up (s)", res["server_startup_s"], "spawn to first answer"),
+        ("server RSS after build (MB)", res["server_rss_after_build_mb"], ""),
+        ("server RSS after serving (MB)", res["server_rss_after_serving_mb"], ""),
+        ("requests per snapshot", res["requests"], "stream pages + chatter pages"),
+        ("snapshot served in (s)", res["snapshot_wall_s"], ""),
+        ("requests / s", res["requests_per_s"], f"{res['concurrency']} in flight"),
+        ("latency p50 (ms)", lat["p50"], ""),
+        ("latency p90 (ms)", lat["p90"], ""),
+        ("latency p99 (ms)", lat["p99"], ""),
+        ("latency max (ms)", lat["max"], ""),
+        ("first request on a new tick (s)", res["cold_tick_s"], "tick computed"),
+        ("server CPU per snapshot (s)", res["server_cpu_s"], ""),
+        ("load generator CPU (s)", res["client_cpu_s"], ""),
+    ]
+    return [_figures_table(f"simulator ({res['scale']})", rows)]
+
+
+def collector_tables(res: dict[str, Any]) -> list[Table]:
+    snap = res["snapshot"]
+    mem = res["memory"]
+    rows = [
+        ("channels listed", snap["channels"], ""),
+        ("presence observations", snap["presence_observations"], ""),
+        (
+            "requests",
+            snap["requests"],
+            f"app token {_fmt(_median(snap['app_requests']), 0)}, "
+            f"user token {_fmt(_median(snap['user_requests']), 0)}",
+        ),
+        ("wall time, simulated (s)", snap["wall_s"], f"clock x{res['speed']:g}"),
+        ("rate-limit floor (s)", snap["floor_s"], f"bucket {res['bucket']} full at start"),
+        ("wall / floor", snap["wall_over_floor"], "target <= 1.1"),
+        ("HTTP 429", snap["http_429"], "target 0"),
+        ("pacing waits", snap["rate_limit_waits"], ""),
+        ("collector CPU per snapshot (s)", snap["cpu_s"], ""),
+        ("CPU share of the 5-min interval", snap["cpu_share_of_interval"], ""),
+        ("collector peak RSS (MB)", snap["peak_rss_mb"], ""),
+        (
+            f"RSS after each of {mem['snapshots']} snapshots (MB)",
+            mem["max_mb"],
+            "max; series " + " ".join(_fmt(v, 1) for v in mem["rss_after_each_mb"]),
+        ),
+        ("simulator tick warm-up (s)", snap["tick_warmup_s"], "before the clock runs"),
+    ]
+    tables = [_figures_table(f"collector ({res['scale']})", rows)]
+    cmp = res.get("library_comparison")
+    if cmp and "skipped" not in cmp:
+        ours, lib = cmp["streamcensus"], cmp["twitchapi"]
+        table = Table(
+            title=f"same snapshot, clock x1: streamcensus vs {lib['library']}",
+            title_justify="left",
+        )
+        table.add_column("figure")
+        table.add_column("streamcensus", justify="right")
+        table.add_column("twitchAPI", justify="right")
+        for key, name in (
+            ("wall_s", "wall time (s)"),
+            ("requests", "HTTP requests"),
+            ("http_429", "HTTP 429"),
+            ("channels", "channels listed"),
+            ("channels_complete", "channels with every chatter"),
+            ("presence_observations", "presence observations"),
+            ("presence_observations_missed", "observations missed"),
+            ("cpu_s", "client CPU (s)"),
+        ):
+            table.add_row(name, _fmt(ours.get(key)), _fmt(lib.get(key)))
+        table.add_row("rate-limit floor (s)", _fmt(ours["floor_s"]), "")
+        tables.append(table)
+    elif cmp:
+        tables.append(_figures_table("library comparison", [("skipped", None, cmp["skipped"])]))
+    return tables
+
+
+def storage_tables(res: dict[str, Any]) -> list[Table]:
+    rows = [
+        ("snapshots measured", res["snapshots"], ""),
+        ("presence observations", res["presence_observations"], ""),
+        ("lake chatters file (B/obs)", res["chatters_bytes_per_obs"], res["lake_format"] or ""),
+        ("all raw files (B/obs)", res["raw_bytes_per_obs"], "streams + chatters + manifest"),
+        ("write-up gzip CSV (B/obs)", res["baseline_bytes_per_obs"], "in memory, never written"),
+        ("baseline / chatters file", res["baseline_over_chatters"], ""),
+        ("baseline / all raw files", res["baseline_over_raw"], ""),
+    ]
+    tables = [_figures_table(f"storage ({res['snapshots']} snapshots)", rows)]
+    study = Table(
+        title=f"compression study: snapshot {res['study_snapshot']}, {res['study_rows']:,} rows",
+        title_justify="left",
+    )
+    for name in ("format", "B/obs", "vs baseline", "write CPU (ms)", "load (rows/s)"):
+        study.add_column(name, justify="left" if name == "format" else "right")
+    for r in res["study"]:
+        study.add_row(
+            r["format"].removeprefix("chatters:"),
+            _fmt(r["bytes_per_observation"]),
+            _fmt(r["bytes_vs_baseline"], 3),
+            _fmt(r["write_cpu_s"] * 1000, 1),
+            _fmt(r["load_rows_per_s"], 0),
+        )
+    tables.append(study)
+    return tables
+
+
+def print_report(result: dict[str, Any], console: Console | None = None) -> None:
+    """Print every suite's tables, then the command and machine."""
+    console = console or Console()
+    for key, render in (
+        ("simulator", simulator_tables),
+        ("collector", collector_tables),
+        ("storage", storage_tables),
+    ):
+        if key in result:
+            for table in render(result[key]):
+                console.print(table)
+    meta = result["meta"]
+    mach = meta["machine"]
+    console.print(
+        f"{meta['command']}\n{meta['date']}, {mach['cpus']} CPUs ({mach['cpu_model']}), "
+        f"Python {mach['python']}, {meta['elapsed_s']} s"
+    )

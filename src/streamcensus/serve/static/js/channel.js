@@ -1,0 +1,119 @@
+/* Channel: broadcasts over recent weeks, the day's curve, games, neighbours, chatters. */
+(function () {
+  "use strict";
+  var f = SC.fmt;
+  var HOUR = 3600 * 1000;
+  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+  function login() { return SC.cfg.channel || SC.param("channel"); }
+
+  function dayLabel(iso) {
+    var d = new Date(iso + "T00:00:00Z");
+    return DAYS[d.getUTCDay()] + " " + iso.slice(5);
+  }
+
+  function weekChart(d) {
+    var step = d.interval_minutes * 60 * 1000;
+    var labels = [];
+    for (var t = Date.parse(d.period_to + "T00:00:00Z"); t >= Date.parse(d.period_from + "T00:00:00Z"); t -= 24 * HOUR) {
+      labels.push(dayLabel(new Date(t).toISOString().slice(0, 10)));
+    }
+    var byGame = {};
+    d.broadcasts.forEach(function (b) {
+      var from = Date.parse(b.started_at);
+      var to = Date.parse(b.ended_at) + step;
+      while (from < to) {
+        var midnight = Math.floor(from / (24 * HOUR)) * 24 * HOUR;
+        var pieceEnd = Math.min(to, midnight + 24 * HOUR);
+        var label = dayLabel(new Date(midnight).toISOString().slice(0, 10));
+        if (labels.indexOf(label) >= 0) {
+          var trace = byGame[b.main_game];
+          if (!trace) {
+            trace = byGame[b.main_game] = {
+              type: "bar", orientation: "h", name: b.main_game, base: [], x: [], y: [], customdata: [],
+              marker: { color: SC.colorFor(b.main_game) },
+              hovertemplate: "%{customdata[0]}–%{customdata[1]} UTC<br>peak %{customdata[2]} viewers, average %{customdata[3]}<br>%{customdata[4]}<extra></extra>",
+            };
+          }
+          trace.base.push((from - midnight) / HOUR);
+          trace.x.push((pieceEnd - from) / HOUR);
+          trace.y.push(labels.length - 1 - labels.indexOf(label));
+          trace.customdata.push([b.started_at.slice(0, 16).replace("T", " "), b.ended_at.slice(11, 16),
+            f.int(b.peak_viewers), f.int(b.avg_viewers), b.games.map(function (g) { return g.game_name; }).join(", ")]);
+        }
+        from = pieceEnd;
+      }
+    });
+    SC.$("chart-week").style.height = Math.max(260, 18 * labels.length + 90) + "px";
+    return SC.plot("chart-week", Object.keys(byGame).sort().map(function (k) { return byGame[k]; }), {
+      barmode: "overlay",
+      xaxis: { range: [0, 24], dtick: 3, title: { text: "hour of the day (UTC)" } },
+      yaxis: {
+        range: [-0.5, labels.length - 0.5], tickvals: labels.map(function (l, i) { return labels.length - 1 - i; }),
+        ticktext: labels, showgrid: false, zeroline: false, automargin: true,
+      },
+      hovermode: "closest",
+      margin: { l: 80, r: 20, t: 10, b: 40 },
+    });
+  }
+
+  SC.page(function (day) {
+    var name = login();
+    if (!name) {
+      SC.notice("no channel chosen: use the search box");
+      return null;
+    }
+    return SC.load("channels/" + name.toLowerCase(), { day: day }).then(function (d) {
+      var c = d.channel;
+      document.title = c.channel_name + " · streamcensus";
+      SC.$("page-title").textContent = c.channel_name;
+      var today = d.days.filter(function (x) { return x.day === d.day; })[0];
+      SC.$("summary").textContent = "twitch.tv/" + c.channel_login + " · seen live from " + c.first_day +
+        " to " + c.last_day + " · " + d.broadcasts.length + " broadcasts from " + d.period_from + " to " + d.period_to +
+        (today ? "" : " · not live on " + d.day);
+      SC.tiles("tiles", [
+        ["hours live on the day", today ? f.num(today.airtime_hours, 1) : "0"],
+        ["peak viewers", today ? f.int(today.peak_viewers) : "–"],
+        ["viewer-hours", today ? f.int(today.viewer_hours) : "–"],
+        ["people in chat", today ? f.int(today.unique_chatters) : "–"],
+        ["returning chatters", today ? f.int(today.returning_chatters) : "–"],
+        ["bot share", today ? f.pct(today.bot_share) : "–"],
+      ]);
+      var x = SC.plotTimes(d.curve.ts);
+      var drawn = [
+        weekChart(d),
+        SC.plot("chart-curve", [
+          { x: x, y: d.curve.viewers, name: "viewers", type: "scatter", mode: "lines", line: { color: SC.palette[0], width: 2 }, customdata: d.curve.game, hovertemplate: "%{y:,} viewers · %{customdata}<extra></extra>" },
+          { x: x, y: d.curve.chatters, name: "chatters", type: "scatter", mode: "lines", line: { color: SC.palette[1], width: 2 } },
+        ], {
+          xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M UTC", range: [SC.plotTime(d.day + "T00:00:00Z"), SC.plotTime(d.day + "T23:59:59Z")] },
+          yaxis: { rangemode: "tozero" }, hovermode: "x unified",
+        }),
+        SC.plot("chart-games", [{
+          type: "bar", orientation: "h",
+          y: d.games.slice(0, 10).reverse().map(function (g) { return g.game_name; }),
+          x: d.games.slice(0, 10).reverse().map(function (g) { return g.minutes / 60; }),
+          marker: { color: d.games.slice(0, 10).reverse().map(function (g) { return SC.colorFor(g.game_name); }) },
+          hovertemplate: "<b>%{y}</b><br>%{x:.1f} hours<extra></extra>",
+        }], { margin: { l: 150, r: 20, t: 10, b: 40 }, xaxis: { title: { text: "hours" } } }),
+        SC.plot("chart-days", [
+          { type: "bar", name: "people in chat", x: d.days.map(function (r) { return r.day; }), y: d.days.map(function (r) { return r.unique_chatters; }), marker: { color: SC.palette[0] } },
+          { type: "bar", name: "returning chatters", x: d.days.map(function (r) { return r.day; }), y: d.days.map(function (r) { return r.returning_chatters; }), marker: { color: SC.palette[2] } },
+          { type: "scatter", mode: "lines+markers", name: "bot share", yaxis: "y2", x: d.days.map(function (r) { return r.day; }), y: d.days.map(function (r) { return r.bot_share; }), line: { color: SC.palette[3] } },
+        ], {
+          barmode: "group", xaxis: { type: "category" },
+          yaxis2: { overlaying: "y", side: "right", showgrid: false, tickmode: "auto", tickformat: ".1~%", rangemode: "tozero" },
+          margin: { l: 55, r: 50, t: 10, b: 40 },
+        }),
+      ];
+      SC.table("table-neighbours", [
+        { label: "channel", value: function (n) { return SC.link(SC.channelUrl(n.channel_login), n.channel_login); } },
+        { label: "shared chatters", num: true, value: function (n) { return f.int(n.shared_chatters); } },
+        { label: "of this chat", num: true, value: function (n) { return f.pct(n.share_of_this); } },
+        { label: "of theirs", num: true, value: function (n) { return f.pct(n.share_of_other); } },
+        { label: "Jaccard", num: true, value: function (n) { return f.num(n.jaccard, 3); } },
+      ], d.neighbours, "No channel shares at least k chatters with this one in the period.");
+      return Promise.all(drawn);
+    });
+  });
+})();

@@ -1,0 +1,56 @@
+/* Pipeline health: snapshots, errors, rate-limit use, lake size and compression per day. */
+(function () {
+  "use strict";
+  var f = SC.fmt;
+
+  SC.page(function (day) {
+    return SC.load("health", { day: day }).then(function (d) {
+      var t = d.totals;
+      var rows = d.days;
+      var x = rows.map(function (r) { return r.day; });
+      var last = rows.length ? rows[rows.length - 1] : null;
+      SC.tiles("tiles", [
+        ["days loaded (shown)", f.int(t.days)],
+        ["snapshots complete", f.int(t.snapshots_complete) + " / " + f.int(t.snapshots_expected)],
+        ["snapshots partial", f.int(t.snapshots_partial)],
+        ["API errors", f.int(t.api_errors)],
+        ["HTTP 429", f.int(t.http_429)],
+        ["lake size (raw + curated)", f.bytes(t.raw_bytes + t.curated_bytes)],
+        ["bytes per presence observation (raw → curated)", last && last.raw_bytes_per_observation !== null
+          ? f.num(last.raw_bytes_per_observation, 2) + " → " + f.num(last.curated_bytes_per_observation, 2) : "–"],
+        ["quarantined files", f.int(t.quarantined_files)],
+      ]);
+      var dayAxis = { type: "category" };
+      return Promise.all([
+        SC.plot("chart-snapshots", [
+          { type: "bar", name: "complete", x: x, y: rows.map(function (r) { return r.snapshots_complete; }), marker: { color: SC.palette[2] } },
+          { type: "bar", name: "partial", x: x, y: rows.map(function (r) { return r.snapshots_partial; }), marker: { color: SC.palette[1] } },
+          { type: "bar", name: "missing", x: x, y: rows.map(function (r) { return r.snapshots_missing; }), marker: { color: "#c9c4d8" } },
+        ], { barmode: "stack", xaxis: dayAxis }),
+        SC.plot("chart-errors", [
+          { type: "bar", name: "API errors", x: x, y: rows.map(function (r) { return r.api_errors; }), marker: { color: SC.palette[3] } },
+          { type: "bar", name: "HTTP 429", x: x, y: rows.map(function (r) { return r.http_429; }), marker: { color: SC.palette[1] } },
+          { type: "scatter", mode: "lines+markers", name: "rate-limit use", yaxis: "y2", x: x, y: rows.map(function (r) { return r.rate_limit_use; }), line: { color: SC.palette[0] } },
+        ], {
+          barmode: "group", xaxis: dayAxis,
+          yaxis2: { overlaying: "y", side: "right", showgrid: false, tickmode: "auto", tickformat: ".1~%", rangemode: "tozero" },
+          margin: { l: 55, r: 50, t: 10, b: 40 },
+        }),
+        SC.plot("chart-bytes", [
+          { type: "bar", name: "raw", x: x, y: rows.map(function (r) { return r.raw_bytes; }), marker: { color: SC.palette[5] } },
+          { type: "bar", name: "curated", x: x, y: rows.map(function (r) { return r.curated_bytes; }), marker: { color: SC.palette[0] } },
+        ], { barmode: "group", xaxis: dayAxis, yaxis: { tickformat: ".2s", ticksuffix: "B" } }),
+      ]).then(function () {
+        SC.table("table-days", [
+          { label: "day", value: function (r) { return r.day; } },
+          { label: "complete", num: true, value: function (r) { return f.int(r.snapshots_complete); } },
+          { label: "partial", num: true, value: function (r) { return f.int(r.snapshots_partial); } },
+          { label: "errors", num: true, value: function (r) { return f.int(r.api_errors); } },
+          { label: "rate limit", num: true, value: function (r) { return f.pct(r.rate_limit_use); } },
+          { label: "raw", num: true, value: function (r) { return f.bytes(r.raw_bytes); } },
+          { label: "compression", num: true, value: function (r) { return r.compression_ratio === null ? "–" : f.num(r.compression_ratio, 1) + "×"; } },
+        ], rows.slice().reverse());
+      });
+    });
+  });
+})();

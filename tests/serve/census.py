@@ -1,0 +1,135 @@
+"""Warehouses for the dashboard tests: a hand-made census with hand-computed answers, and a
+larger synthetic one for the browser.
+
+The hand-made lake covers two UTC days (k = 10):
+
+Thursday 2026-11-26, snapshots 20:00-23:55 (48; 21:00 is partial: one 429, two errors):
+- alice (1001): live 20:00-21:55 (24 snapshots), viewers 100 + 10 i (i = 0..23), Just
+  Chatting until 20:45 then Fortnite; chat = people 1..20 and the known bot 999;
+- bob (1002): live 20:30-21:25 (12), started 20:28, 50 viewers, Minecraft; chat = 11..25;
+- eve (1005): live 20:00-20:10 (3), 5 viewers, Art; chat = person 60 alone (under k);
+- carol (1003): live 23:00 → Friday 00:55 (one broadcast, started 22:58), 30 viewers, Art;
+  chat not readable (forbidden);
+- 22:00-22:55: snapshots with nobody live.
+
+Friday 2026-11-27, snapshots 00:00-00:55 (carol) and 20:00-20:55 (12 each):
+- alice: 300 viewers, Just Chatting, chat = 1..12 and the bot (12 returning chatters);
+- dave_tv (1004): 80 viewers, Minecraft, chat = 30..41.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from load.lakebuilder import LakeBuilder, Stream, at, grid, make_settings, run_load, synthetic_day
+from streamcensus.config import Settings
+
+THURSDAY = dt.date(2026, 11, 26)
+FRIDAY = dt.date(2026, 11, 27)
+ALICE, BOB, CAROL, DAVE, EVE = "1001", "1002", "1003", "1004", "1005"
+BOT = 999
+ALICE_THURSDAY = [*range(1, 21), BOT]
+BOB_CHAT = list(range(11, 26))
+ALICE_FRIDAY = [*range(1, 13), BOT]
+DAVE_CHAT = list(range(30, 42))
+JUST_CHATTING = ("509658", "Just Chatting")
+FORTNITE = ("33214", "Fortnite")
+MINECRAFT = ("27471", "Minecraft")
+ART = ("509660", "Art")
+
+
+def _stream(
+    channel: str,
+    login: str,
+    viewers: int,
+    started: dt.datetime,
+    game: tuple[str, str],
+    status: str = "ok",
+) -> Stream:
+    return Stream(
+        channel,
+        viewers,
+        started,
+        game_id=game[0],
+        game_name=game[1],
+        title=f"{login} live",
+        login=login,
+        chatters_status=status,
+    )
+
+
+def _carol(moment: dt.datetime) -> Stream:
+    return _stream(CAROL, "carol", 30, at(THURSDAY, "22:58"), ART, "forbidden")
+
+
+def _thursday(builder: LakeBuilder) -> None:
+    for moment in grid(at(THURSDAY, "20:00"), at(THURSDAY, "23:55")):
+        streams: list[Stream] = []
+        chat: dict[str, list[int]] = {}
+        if moment <= at(THURSDAY, "21:55"):
+            i = int((moment - at(THURSDAY, "20:00")).total_seconds() // 300)
+            game = JUST_CHATTING if moment < at(THURSDAY, "20:50") else FORTNITE
+            streams.append(_stream(ALICE, "alice", 100 + 10 * i, at(THURSDAY, "20:00"), game))
+            chat[ALICE] = ALICE_THURSDAY
+        if at(THURSDAY, "20:30") <= moment <= at(THURSDAY, "21:25"):
+            streams.append(_stream(BOB, "bob", 50, at(THURSDAY, "20:28"), MINECRAFT))
+            chat[BOB] = BOB_CHAT
+        if moment <= at(THURSDAY, "20:10"):
+            streams.append(_stream(EVE, "eve", 5, at(THURSDAY, "20:00"), ART))
+            chat[EVE] = [60]
+        if moment >= at(THURSDAY, "23:00"):
+            streams.append(_carol(moment))
+        if moment == at(THURSDAY, "21:00"):
+            builder.snapshot(
+                moment,
+                streams,
+                chat,
+                status="partial",
+                manifest={"http_429": 1, "retries": 2, "errors": {"http_5xx": 2}},
+            )
+        else:
+            builder.snapshot(moment, streams, chat)
+
+
+def _friday(builder: LakeBuilder) -> None:
+    for moment in grid(at(FRIDAY, "00:00"), at(FRIDAY, "00:55")):
+        builder.snapshot(moment, [_carol(moment)], {})
+    for moment in grid(at(FRIDAY, "20:00"), at(FRIDAY, "20:55")):
+        streams = [
+            _stream(ALICE, "alice", 300, at(FRIDAY, "20:00"), JUST_CHATTING),
+            _stream(DAVE, "dave_tv", 80, at(FRIDAY, "20:00"), MINECRAFT),
+        ]
+        builder.snapshot(moment, streams, {ALICE: ALICE_FRIDAY, DAVE: DAVE_CHAT})
+
+
+def build_census(data_dir: Path) -> Settings:
+    """The hand-made lake above, loaded into `data_dir/warehouse.duckdb`."""
+    builder = LakeBuilder(data_dir / "lake", known_bots=[BOT])
+    _thursday(builder)
+    _friday(builder)
+    settings = make_settings(data_dir)
+    run_load(settings, today=FRIDAY + dt.timedelta(days=1))
+    return settings
+
+
+def build_synthetic(data_dir: Path, days: int = 2) -> Settings:
+    """`days` synthetic days of 30 live channels and 1,500 chatters per snapshot, loaded."""
+    builder = LakeBuilder(data_dir / "lake")
+    for offset in range(days):
+        day = THURSDAY + dt.timedelta(days=offset)
+        synthetic_day(
+            builder,
+            day,
+            live_channels=30,
+            chatters_per_snapshot=1500,
+            seed=7 + offset,
+            known_bots=2,
+            lurker_bots=4,
+        )
+    builder.known_bots = np.unique(builder.known_bots)
+    settings = make_settings(data_dir)
+    run_load(settings, today=THURSDAY + dt.timedelta(days=days))
+    return settings

@@ -1,0 +1,420 @@
+"""The JSON API over the hand-made census (serve/census.py): exact, hand-computed figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from serve.census import FRIDAY, THURSDAY
+from serve.conftest import ClientFactory
+from streamcensus.config import Settings
+from streamcensus.transform.exposure import wilson
+
+THU = THURSDAY.isoformat()
+FRI = FRIDAY.isoformat()
+
+
+async def get(client_for: ClientFactory, settings: Settings, url: str) -> Any:
+    async with client_for(settings) as client:
+        response = await client.get(url)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_days_lists_the_loaded_days_and_the_latest(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, "/api/days")
+    assert body == {
+        "days": [THU, FRI],
+        "first": THU,
+        "latest": FRI,
+        "k": 10,
+        "interval_minutes": 5,
+    }
+
+
+async def test_overview_curve_and_totals_of_thursday(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, f"/api/overview?day={THU}")
+    curve = body["curve"]
+    assert len(curve["ts"]) == 48
+    assert curve["ts"][0] == "2026-11-26T20:00:00Z"
+    assert curve["ts"][-1] == "2026-11-26T23:55:00Z"
+    # alice 100 + 10 i, eve 5 until 20:10, bob 50 from 20:30 to 21:25, nobody 22:00-22:55
+    assert curve["viewers"][:7] == [105, 115, 125, 130, 140, 150, 210]
+    assert curve["viewers"][17:25] == [320, 280, 290, 300, 310, 320, 330, 0]
+    assert curve["viewers"][36:] == [30] * 12
+    assert curve["live_channels"][:7] == [2, 2, 2, 1, 1, 1, 2]
+    # accounts in chat: alice's 20 people + the bot, eve's one, bob's 15 (10 shared)
+    assert curve["chatters"][:7] == [22, 22, 22, 21, 21, 21, 26]
+    assert curve["chatters"][24:] == [None] * 24  # nobody, then carol's unreadable chat
+    assert curve["viewers_per_live_channel"][:4] == [52.5, 57.5, 62.5, 130.0]
+    assert curve["viewers_per_live_channel"][24] is None
+    assert curve["status"].count("partial") == 1
+    assert curve["status"][12] == "partial"
+    assert body["totals"] == {
+        "snapshots": 48,
+        "snapshots_expected": 288,
+        "peak_viewers": 330,
+        "peak_viewers_at": "2026-11-26T21:55:00Z",
+        "avg_viewers": 127.81,  # 6,135 viewers over 48 snapshots
+        "viewer_hours": 511.25,  # 6,135 × 5 / 60
+        "peak_live_channels": 2,
+        "channels_live": 4,
+        "avg_viewers_per_live_channel": 121.46,  # 4,372.5 over the 36 snapshots with a channel
+        "peak_chatters": 26,
+    }
+
+
+async def test_overview_top_channels_and_games(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, f"/api/overview?day={THU}")
+    assert body["top_channels"] == [
+        {
+            "channel_login": "alice",
+            "channel_name": "Alice",
+            "main_game": "Fortnite",
+            "airtime_hours": 2.0,
+            "peak_viewers": 330,
+            "avg_viewers": 215.0,
+            "viewer_hours": 430.0,
+            "unique_chatters": 21,
+            "chatters_per_viewer": 0.0977,  # 24 × 21 / 5,160
+        },
+        {
+            "channel_login": "bob",
+            "channel_name": "Bob",
+            "main_game": "Minecraft",
+            "airtime_hours": 1.0,
+            "peak_viewers": 50,
+            "avg_viewers": 50.0,
+            "viewer_hours": 50.0,
+            "unique_chatters": 15,
+            "chatters_per_viewer": 0.3,
+        },
+        {
+            "channel_login": "carol",
+            "channel_name": "Carol",
+            "main_game": "Art",
+            "airtime_hours": 1.0,
+            "peak_viewers": 30,
+            "avg_viewers": 30.0,
+            "viewer_hours": 30.0,
+            "unique_chatters": None,
+            "chatters_per_viewer": None,
+        },
+        {
+            "channel_login": "eve",
+            "channel_name": "Eve",
+            "main_game": "Art",
+            "airtime_hours": 0.25,
+            "peak_viewers": 5,
+            "avg_viewers": 5.0,
+            "viewer_hours": 1.25,
+            "unique_chatters": None,  # one person: under k
+            "chatters_per_viewer": None,
+        },
+    ]
+    games = [(g["game_name"], g["viewer_hours"], g["share"], g["peak_viewers"]) for g in body["top_games"]]
+    assert games == [
+        ("Fortnite", 309.1667, 0.6047, 330),  # alice from 20:50: 3,710 viewer-snapshots
+        ("Just Chatting", 120.8333, 0.2363, 190),  # alice until 20:45: 1,450
+        ("Minecraft", 50.0, 0.0978, 50),
+        ("Art", 31.25, 0.0611, 30),  # carol 360 + eve 15
+    ]
+
+
+async def test_overview_defaults_to_the_latest_day_and_honours_limit(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, "/api/overview?limit=1")
+    assert body["day"] == FRI
+    assert body["totals"]["peak_viewers"] == 380
+    assert body["totals"]["peak_viewers_at"] == "2026-11-27T20:00:00Z"
+    assert body["totals"]["viewer_hours"] == 410.0
+    assert body["totals"]["channels_live"] == 3
+    assert body["totals"]["peak_chatters"] == 25
+    assert [c["channel_login"] for c in body["top_channels"]] == ["alice"]
+    assert [(g["game_name"], g["share"]) for g in body["top_games"]] == [("Just Chatting", 0.7317)]
+
+
+async def test_schedules_list_broadcasts_overlapping_the_day(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, f"/api/schedules?day={THU}")
+    assert body["channels_live"] == 4
+    assert [c["channel_login"] for c in body["channels"]] == ["alice", "bob", "carol", "eve"]
+    alice = body["channels"][0]["broadcasts"]
+    assert alice == [
+        {
+            "stream_id": "1001-202611262000",
+            "started_at": "2026-11-26T20:00:00Z",
+            "ended_at": "2026-11-26T21:55:00Z",
+            "duration_minutes": 115,
+            "peak_viewers": 330,
+            "avg_viewers": 215.0,
+            "viewer_hours": 430.0,
+            "main_game": "Fortnite",
+            "title": "alice live",
+            "games": [
+                {"game_name": "Just Chatting", "minutes": 50},
+                {"game_name": "Fortnite", "minutes": 70},
+            ],
+        }
+    ]
+    bob = body["channels"][1]["broadcasts"][0]
+    assert (bob["started_at"], bob["duration_minutes"]) == ("2026-11-26T20:28:00Z", 57)
+    carol = body["channels"][2]["broadcasts"][0]
+    assert (carol["started_at"], carol["ended_at"]) == (
+        "2026-11-26T22:58:00Z",
+        "2026-11-27T00:55:00Z",
+    )
+    assert carol["viewer_hours"] == 60.0  # the whole broadcast, across midnight
+
+
+async def test_a_broadcast_across_midnight_is_on_both_days(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, f"/api/schedules?day={FRI}&limit=2")
+    assert [c["channel_login"] for c in body["channels"]] == ["alice", "dave_tv"]
+    body = await get(client_for, census, f"/api/schedules?day={FRI}")
+    carol = next(c for c in body["channels"] if c["channel_login"] == "carol")
+    assert [b["stream_id"] for b in carol["broadcasts"]] == ["1003-202611262258"]
+
+
+async def test_search_matches_a_prefix_of_login_or_name_case_insensitively(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, "/api/channels?q=DA")
+    assert body["channels"] == [
+        {
+            "channel_login": "dave_tv",
+            "channel_name": "Dave_Tv",
+            "last_day": FRI,
+            "viewer_hours": 80.0,
+        }
+    ]
+    body = await get(client_for, census, "/api/channels?q=dave_")
+    assert [c["channel_login"] for c in body["channels"]] == ["dave_tv"]
+    body = await get(client_for, census, "/api/channels?q=%25")
+    assert body["channels"] == []  # no LIKE wildcard
+    body = await get(client_for, census, "/api/channels?q=zz")
+    assert body["channels"] == []
+
+
+async def test_channel_page_data_of_alice_on_friday(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, "/api/channels/ALICE")
+    assert body["channel"] == {
+        "channel_id": "1001",
+        "channel_login": "alice",
+        "channel_name": "Alice",
+        "first_day": THU,
+        "last_day": FRI,
+    }
+    assert (body["day"], body["period_from"], body["period_to"]) == (FRI, THU, FRI)
+    assert [b["stream_id"] for b in body["broadcasts"]] == [
+        "1001-202611262000",
+        "1001-202611272000",
+    ]
+    assert body["curve"]["viewers"] == [300] * 12
+    assert body["curve"]["chatters"] == [13] * 12
+    assert body["curve"]["game"] == ["Just Chatting"] * 12
+    assert body["games"] == [
+        {"game_name": "Just Chatting", "minutes": 110, "broadcasts": 2},
+        {"game_name": "Fortnite", "minutes": 70, "broadcasts": 1},
+    ]
+    assert body["days"] == [
+        {
+            "day": THU,
+            "airtime_hours": 2.0,
+            "peak_viewers": 330,
+            "avg_viewers": 215.0,
+            "viewer_hours": 430.0,
+            "main_game": "Fortnite",
+            "unique_chatters": 21,
+            "returning_chatters": None,
+            "chatters_per_viewer": 0.0977,
+            "bot_share": 0.0476,  # the known bot among 21 accounts
+        },
+        {
+            "day": FRI,
+            "airtime_hours": 1.0,
+            "peak_viewers": 300,
+            "avg_viewers": 300.0,
+            "viewer_hours": 300.0,
+            "main_game": "Just Chatting",
+            "unique_chatters": 13,
+            "returning_chatters": 12,  # people 1..12 were there on Thursday
+            "chatters_per_viewer": 0.0433,
+            "bot_share": 0.0769,
+        },
+    ]
+    assert body["neighbours_window_days"] == 7
+    assert body["neighbours"] == [
+        {
+            "channel_login": "bob",
+            "shared_chatters": 10,
+            "share_of_this": 0.5,
+            "share_of_other": 0.6667,
+            "jaccard": 0.4,
+        }
+    ]
+
+
+async def test_a_channel_on_a_day_it_was_not_live(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, f"/api/channels/eve?day={FRI}&weeks=1")
+    assert body["curve"] == {"ts": [], "viewers": [], "chatters": [], "game": []}
+    assert [d["day"] for d in body["days"]] == [THU]
+    assert body["days"][0]["unique_chatters"] is None
+    assert body["neighbours"] == []
+    assert body["period_from"] == THU
+
+
+async def test_map_joins_channels_sharing_at_least_k_people(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, f"/api/map?day={THU}&window=1")
+    assert body["pairs_total"] == 1
+    assert [(n["channel_login"], n["chatters"], n["main_game"]) for n in body["nodes"]] == [
+        ("alice", 20, "Fortnite"),
+        ("bob", 15, "Minecraft"),
+    ]
+    assert body["edges"] == [{"source": 0, "target": 1, "shared_chatters": 10, "jaccard": 0.4}]
+    xs = sorted(n["x"] for n in body["nodes"])
+    assert xs[0] == -1.0 and xs[1] == 1.0  # laid out in [-1, 1]
+    friday = await get(client_for, census, f"/api/map?day={FRI}&window=1")
+    assert (friday["pairs_total"], friday["nodes"], friday["edges"]) == (0, [], [])
+    week = await get(client_for, census, "/api/map")
+    assert (week["day"], week["window_days"], week["pairs_total"]) == (FRI, 7, 1)
+    assert week["nodes"][0]["main_game"] == "Just Chatting"  # alice's latest day
+
+
+async def test_habits_heatmap_and_distributions(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, "/api/habits")
+    heat = body["heatmap"]
+    assert heat["dates"] == [None, None, None, THU, FRI, None, None]
+    assert heat["people"][3][20:22] == [26, 25]  # Thursday 20h, 21h
+    assert heat["share"][3][20:22] == [1.0, 0.9615]
+    assert heat["people"][4][20] == 24  # Friday: alice's 12 and dave's 12
+    assert sum(v is not None for row in heat["people"] for v in row) == 3
+    thursday = await get(client_for, census, f"/api/habits?day={THU}")
+    shown = {
+        d["metric"]: [(b["label"], b["value"], b["share"]) for b in d["buckets"]]
+        for d in thursday["distributions"]
+    }
+    assert shown == {
+        "sessions_per_viewer": [("1", 16, 0.6154), ("2", 10, 0.3846)],
+        "channels_per_viewer": [("1", 16, 0.6154), ("2", 10, 0.3846)],
+        # eve's one 15-minute session is under k: merged with the buckets above it
+        "session_minutes": [("6–120", 36, 1.0)],
+        "days_active_per_week": [("1", 26, 1.0)],
+    }
+    week = {d["metric"]: d for d in body["distributions"]}["days_active_per_week"]
+    assert [(b["label"], b["value"]) for b in week["buckets"]] == [("1", 26), ("2", 12)]
+
+
+async def test_exposure_in_figures_and_plain_words(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, f"/api/exposure?day={THU}")
+    assert (body["population"], body["days_covered"]) == (26, 1)
+    low, high = wilson(1, 26)
+    assert body["unicity"][0] == {
+        "points": 1,
+        "unique_share": 0.038462,  # person 60, alone in eve's chat
+        "ci_low": round(low, 6),
+        "ci_high": round(high, 6),
+        "sample_size": 26,
+    }
+    assert [(u["points"], u["unique_share"], u["sample_size"]) for u in body["unicity"]] == [
+        (1, 0.038462, 26),
+        (2, 0.0, 25),
+        (3, 0.0, 10),
+        (4, 0.0, 10),
+    ]
+    assert body["census"] == [
+        {"measure": "channel_set", "label": "their exact set of channels", "unique_share": 0.038462},
+        {
+            "measure": "top3_channels",
+            "label": "their three most-watched channels",
+            "unique_share": 0.038462,
+        },
+    ]
+    assert body["sentences"][:4] == [
+        "26 people chatted on 2026-11-26, bots excluded. A tracker that saw every chat list "
+        "would know, for each of them, which channels they were in and at which hours.",
+        "Knowing 1 random (channel, hour) point of someone's activity is enough to single out "
+        "4% of people (95% interval 0.7%–19%).",
+        "Knowing 2 random (channel, hour) points of someone's activity singles out nobody in "
+        "the sample of 25 (95% interval up to 13% of people).",
+        "Knowing 4 random (channel, hour) points of someone's activity singles out nobody in "
+        "the sample of 10 (95% interval up to 28% of people).",
+    ]
+    assert "4% of people are the only ones with their exact set of channels." in body["sentences"]
+    week = await get(client_for, census, f"/api/exposure?day={THU}&window=7")
+    assert [c["measure"] for c in week["census"]] == [
+        "channel_set",
+        "top3_channels",
+        "hour_pattern",
+    ]
+    assert week["sentences"][0].startswith(
+        "26 people chatted in the 7 days ending on 2026-11-26 (data for 1 of those days)"
+    )
+
+
+async def test_health_per_day_and_totals(census: Settings, client_for: ClientFactory) -> None:
+    body = await get(client_for, census, "/api/health")
+    assert (body["day"], body["period_from"]) == (FRI, "2026-10-29")
+    thursday, friday = body["days"]
+    lake_bytes = sum(
+        p.stat().st_size
+        for p in (census.lake_dir / "raw").rglob("*")
+        if p.is_file() and f"date={THU}" in p.as_posix()
+    )
+    assert thursday | {"raw_bytes": 0, "curated_bytes": 0} == thursday | {
+        "day": THU,
+        "snapshots_expected": 288,
+        "snapshots": 48,
+        "snapshots_complete": 47,
+        "snapshots_partial": 1,
+        "snapshots_missing": 240,
+        "requests": 99,  # one streams request plus one per live channel, per snapshot
+        "retries": 2,
+        "api_errors": 2,
+        "http_429": 1,
+        "rate_limit_waits": 0,
+        "rate_limit_wait_seconds": 0.0,
+        "rate_limit_use": 0.0005,  # 99 / 48 of 4,000 points per 5 minutes
+        "missing_items": 0,
+        "presence_observations": 687,  # 24 × 21 + 12 × 15 + 3 × 1
+        "quarantined_files": 0,
+        "presence_retired": False,
+        "raw_bytes": 0,
+        "curated_bytes": 0,
+    }
+    assert thursday["raw_bytes"] == lake_bytes
+    assert thursday["curated_bytes"] > 0
+    assert thursday["raw_bytes_per_observation"] == round(
+        thursday["raw_bytes_per_observation"], 3
+    )
+    assert friday["presence_observations"] == 300
+    assert body["totals"]["snapshots_complete"] == 47 + 24
+    assert body["totals"]["presence_observations"] == 987
+    assert body["totals"]["raw_bytes"] == thursday["raw_bytes"] + friday["raw_bytes"]
+    one = await get(client_for, census, f"/api/health?day={THU}&days=1")
+    assert [d["day"] for d in one["days"]] == [THU]
+
+
+async def test_payloads_stay_small(census: Settings, client_for: ClientFactory) -> None:
+    async with client_for(census) as client:
+        for url in ("/api/overview", "/api/schedules", "/api/map", "/api/channels/alice"):
+            response = await client.get(url, headers={"Accept-Encoding": "identity"})
+            assert len(response.content) < 20_000, url
