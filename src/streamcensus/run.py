@@ -107,7 +107,7 @@ async def _dashboard(settings: Settings, enabled: bool) -> AsyncIterator[None]:
     )
     server = uvicorn.Server(config)
     # the service owns SIGINT/SIGTERM (they stop the collector first)
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve())
     log.info("dashboard on http://%s:%d", settings.host, settings.port)
     try:
