@@ -55,6 +55,7 @@ def config_command(app: AppContext) -> None:
 
 
 def _register_commands() -> None:
+    from streamcensus.bench.cli import bench_command
     from streamcensus.collect.cli import collect_command
     from streamcensus.demo import demo_command
     from streamcensus.load.cli import load_command
@@ -69,6 +70,7 @@ def _register_commands() -> None:
         load_command,
         status_command,
         calibrate_command,
+        bench_command,
     ):
         cli.add_command(command)
 

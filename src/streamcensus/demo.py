@@ -47,11 +47,11 @@ class DemoReport:
     channels: int = 0
     presence_observations: int = 0
     raw_bytes: int = 0
+    chatters_bytes: int = 0
     wall_seconds: float = 0.0
 
-    @property
-    def bytes_per_observation(self) -> float:
-        return self.raw_bytes / self.presence_observations if self.presence_observations else 0.0
+    def per_observation(self, size: int) -> float:
+        return size / self.presence_observations if self.presence_observations else 0.0
 
     def lines(self) -> list[str]:
         return [
@@ -61,7 +61,8 @@ class DemoReport:
             f"channels seen     {self.channels:,}",
             f"presence obs.     {self.presence_observations:,}",
             f"raw lake bytes    {self.raw_bytes:,}",
-            f"bytes/observation {self.bytes_per_observation:.2f} (all raw files / presence obs.)",
+            f"bytes/observation {self.per_observation(self.chatters_bytes):.2f} in chatters files, "
+            f"{self.per_observation(self.raw_bytes):.2f} with stream facts and manifests",
             f"wall time         {self.wall_seconds:.1f} s",
         ]
 
@@ -75,9 +76,12 @@ def summarise_lake(lake_dir: Path, days: list[dt.date], report: DemoReport) -> N
         for kind in ("streams", "chatters", "manifest"):
             folder = raw / kind / f"date={day.isoformat()}"
             if folder.exists():
-                report.raw_bytes += sum(
+                size = sum(
                     p.stat().st_size for p in folder.iterdir() if not p.name.startswith(".")
                 )
+                report.raw_bytes += size
+                if kind == "chatters":
+                    report.chatters_bytes += size
     parts = [raw / "streams" / f"date={d.isoformat()}" for d in days]
     files = [str(p / "*.parquet") for p in parts if any(p.glob("*.parquet"))]
     manifests = [raw / "manifest" / f"date={d.isoformat()}" for d in days]
@@ -220,6 +224,7 @@ def headlines(settings: Settings) -> list[str]:
         overlaps = con.execute(
             "select channel_login_a, channel_login_b, shared_chatters, jaccard "
             "from audience_overlap where window_days = 1 "
+            "and day = (select max(day) from audience_overlap) "
             "order by shared_chatters desc, channel_login_a, channel_login_b limit 3"
         ).fetchall()
         for a, b, shared, jaccard in overlaps:

@@ -64,7 +64,7 @@ def test_compression_study(tmp_path: Path) -> None:
         assert result["bytes"] > 0 and result["write_cpu_s"] >= 0 and result["read_s"] > 0
         assert result["bytes_per_observation"] == result["bytes"] / 4000
     # the lake's encoding is what the writer produces
-    lake = by_name["chatters:parquet+zstd-3/delta"]
+    lake = by_name["chatters:parquet+zstd-3/plain"]
     assert lake["bytes"] == len(
         encode_parquet(chatters.sort_by([("channel_id", "ascending"), ("viewer", "ascending")]))
     )

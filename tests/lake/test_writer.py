@@ -33,7 +33,8 @@ def test_chatters_written_sorted_validated_and_described(tmp_path: Path) -> None
     assert meta.num_row_groups == 1
     assert meta.row_group(0).column(0).compression == "ZSTD"
     viewer = meta.row_group(0).column(CHATTERS_SCHEMA.get_field_index("viewer"))
-    assert "DELTA_BINARY_PACKED" in viewer.encodings
+    assert "PLAIN" in viewer.encodings  # no dictionary, no delta: repeats are left to zstd
+    assert not {"PLAIN_DICTIONARY", "RLE_DICTIONARY", "DELTA_BINARY_PACKED"} & set(viewer.encodings)
     assert info.to_entry(tmp_path) == {
         "path": "raw/chatters/date=2026-11-27/20261127T2005Z.parquet",
         "bytes": len(data),

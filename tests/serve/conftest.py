@@ -36,9 +36,13 @@ def empty(tmp_path: Path) -> Settings:
 
 @asynccontextmanager
 async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings))
-    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
-        yield client
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+            yield client
+    finally:
+        app.state.serve.pool.close()
 
 
 @pytest.fixture

@@ -67,9 +67,7 @@ async def test_overview_curve_and_totals_of_thursday(
     }
 
 
-async def test_overview_top_channels_and_games(
-    census: Settings, client_for: ClientFactory
-) -> None:
+async def test_overview_top_channels_and_games(census: Settings, client_for: ClientFactory) -> None:
     body = await get(client_for, census, f"/api/overview?day={THU}")
     assert body["top_channels"] == [
         {
@@ -117,7 +115,10 @@ async def test_overview_top_channels_and_games(
             "chatters_per_viewer": None,
         },
     ]
-    games = [(g["game_name"], g["viewer_hours"], g["share"], g["peak_viewers"]) for g in body["top_games"]]
+    games = [
+        (g["game_name"], g["viewer_hours"], g["share"], g["peak_viewers"])
+        for g in body["top_games"]
+    ]
     assert games == [
         ("Fortnite", 309.1667, 0.6047, 330),  # alice from 20:50: 3,710 viewer-snapshots
         ("Just Chatting", 120.8333, 0.2363, 190),  # alice until 20:45: 1,450
@@ -341,7 +342,11 @@ async def test_exposure_in_figures_and_plain_words(
         (4, 0.0, 10),
     ]
     assert body["census"] == [
-        {"measure": "channel_set", "label": "their exact set of channels", "unique_share": 0.038462},
+        {
+            "measure": "channel_set",
+            "label": "their exact set of channels",
+            "unique_share": 0.038462,
+        },
         {
             "measure": "top3_channels",
             "label": "their three most-watched channels",
@@ -402,9 +407,7 @@ async def test_health_per_day_and_totals(census: Settings, client_for: ClientFac
     }
     assert thursday["raw_bytes"] == lake_bytes
     assert thursday["curated_bytes"] > 0
-    assert thursday["raw_bytes_per_observation"] == round(
-        thursday["raw_bytes_per_observation"], 3
-    )
+    assert thursday["raw_bytes_per_observation"] == round(thursday["raw_bytes_per_observation"], 3)
     assert friday["presence_observations"] == 300
     assert body["totals"]["snapshots_complete"] == 47 + 24
     assert body["totals"]["presence_observations"] == 987

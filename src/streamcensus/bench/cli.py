@@ -10,6 +10,7 @@ from rich.console import Console
 
 from streamcensus.bench.report import print_report
 from streamcensus.bench.runner import DEFAULT_SNAPSHOTS, DEFAULT_SPEED, SUITES, run_bench
+from streamcensus.bench.simproc import SimulatorError
 from streamcensus.fsutil import atomic_write_bytes
 
 
@@ -77,16 +78,19 @@ def bench_command(
     """
     suites = SUITES if suite == "all" else (suite,)
     console = Console(stderr=True)
-    result = run_bench(
-        suites,
-        scale,
-        repeat,
-        speed=speed,
-        snapshots=snapshots,
-        compare=not no_compare,
-        out=str(out) if out else None,
-        progress=lambda message: console.print(f"[bold]bench[/] {message}..."),
-    )
+    try:
+        result = run_bench(
+            suites,
+            scale,
+            repeat,
+            speed=speed,
+            snapshots=snapshots,
+            compare=not no_compare,
+            out=str(out) if out else None,
+            progress=lambda message: console.print(f"[bold]bench[/] {message}..."),
+        )
+    except SimulatorError as exc:
+        raise click.ClickException(str(exc)) from None
     if out is not None:
         atomic_write_bytes(out, (json.dumps(result, indent=2) + "\n").encode())
     print_report(result, Console())

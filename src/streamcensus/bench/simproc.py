@@ -20,6 +20,7 @@ from typing import IO, Any
 import httpx
 import psutil
 
+from streamcensus.errors import StreamcensusError
 from streamcensus.timeutil import isoformat_z
 
 STARTUP_TIMEOUT = 300.0  # seconds; the fr population takes ~10 s to build on 2 cores
@@ -27,7 +28,7 @@ NO_RATE_LIMIT = 10_000_000  # points per minute: a bucket a benchmark never empt
 PORT_ATTEMPTS = 5
 
 
-class SimulatorError(RuntimeError):
+class SimulatorError(StreamcensusError):
     """The simulator child did not start or stopped answering."""
 
 
@@ -122,7 +123,9 @@ class SimulatorProcess:
             self.stop()
             if "cannot listen" not in last_error:
                 break
-        raise SimulatorError(f"the simulator did not start: {last_error.strip()[-500:]}")
+        lines = [line for line in last_error.splitlines() if line.strip()]
+        reason = lines[-1].strip() if lines else "no output"
+        raise SimulatorError(f"the simulator child did not start: {reason}")
 
     def _wait_until_answering(self) -> bool:
         assert self._proc is not None

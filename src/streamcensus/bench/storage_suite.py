@@ -141,7 +141,7 @@ def run_storage_suite(
     baseline = next(r for r in runs if r["snapshot_id"] == largest.snapshot_id)
     for result in study:
         result["bytes_vs_baseline"] = result["bytes"] / max(1, baseline["baseline_gzip_bytes"])
-    lake_format = next((r for r in study if r["format"] == "chatters:parquet+zstd-3/delta"), None)
+    lake_format = next((r for r in study if r["format"] == lake_format_name()), None)
     return {
         "snapshots": len(runs),
         "presence_observations": totals["presence_observations"],

@@ -25,14 +25,15 @@ from streamcensus.lake import schema as lake_schema
 from streamcensus.lake.manifest import FileEntry, LakeError, ManifestRecord
 from streamcensus.lake.schema import CHATTERS_SCHEMA, STREAMS_SCHEMA, raw_path, snapshot_time
 
-# Chosen by the compression study in lake/formats.py (figures in BENCHMARKS.md): random
-# 64-bit pseudonyms are near-incompressible, so the gain comes from encoding, not the codec.
-# Sorted within a channel, DELTA_BINARY_PACKED stores each pseudonym in about
-# 64 - log2(chatters) bits; a dictionary only adds a page of 8-byte values. zstd levels 1-9
-# give the same bytes within 0.1%; level 19 saves about 0.2% for several times the write CPU,
-# so the lake uses level 3, zstd's default.
+# Chosen by measurement on collected snapshots (`streamcensus bench --suite storage`,
+# BENCHMARKS.md): random 64-bit pseudonyms are near-incompressible, so the gain comes from
+# what repeats across channels. Bots and regulars sit in many chats of one snapshot, and
+# a PLAIN-encoded `viewer` column leaves those repeated 8-byte values for zstd to find;
+# delta encoding (smaller on synthetic data without such repeats) hides them and is about
+# 30% larger on real snapshots. zstd levels 1-9 give the same bytes within 0.1%; level 19
+# saves about 0.2% for several times the write CPU, so the lake uses zstd's default, 3.
 ZSTD_LEVEL = 3
-VIEWER_ENCODING = "DELTA_BINARY_PACKED"
+VIEWER_ENCODING = "PLAIN"
 _LINK_UNSUPPORTED = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS}
 
 

@@ -24,7 +24,7 @@ from streamcensus.serve.params import (
     resolve_channel,
     resolve_day,
 )
-from streamcensus.serve.reader import Reader, open_reader
+from streamcensus.serve.reader import Reader, ReaderPool
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -42,10 +42,11 @@ WindowParam = Annotated[
 
 @dataclass(frozen=True)
 class ServeState:
-    """What the endpoints need: the settings and the view parameters derived from them."""
+    """What the endpoints need: settings, view parameters, and the warehouse readers."""
 
     settings: Settings
     ctx: ViewContext
+    pool: ReaderPool
 
 
 def view_context(settings: Settings) -> ViewContext:
@@ -57,7 +58,7 @@ def view_context(settings: Settings) -> ViewContext:
 def reading(request: Request) -> Iterator[tuple[Reader, ViewContext]]:
     """A read-only warehouse reader for one request, with the view context."""
     state: ServeState = request.app.state.serve
-    with open_reader(state.settings.warehouse_path) as reader:
+    with state.pool.reader() as reader:
         yield reader, state.ctx
 
 

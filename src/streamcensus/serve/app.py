@@ -31,7 +31,7 @@ from streamcensus.serve.params import (
     resolve_channel,
     resolve_day,
 )
-from streamcensus.serve.reader import WarehouseBusy, open_reader
+from streamcensus.serve.reader import ReaderPool, WarehouseBusy
 
 STATIC_DIR = Path(__file__).with_name("static")
 BUSY = "the warehouse is busy (a load is writing it); retry in a few seconds"
@@ -51,7 +51,7 @@ def _is_api(request: Request) -> bool:
 def _page_context(request: Request, error: str | None = None) -> PageContext:
     state: ServeState = request.app.state.serve
     try:
-        with open_reader(state.settings.warehouse_path) as reader:
+        with state.pool.reader() as reader:
             days = reader.loaded_days()
     except WarehouseBusy:
         days = []
@@ -99,7 +99,7 @@ def _install_handlers(app: FastAPI) -> None:
 
 def _page_response(request: Request, page: Page, day: str | None) -> HTMLResponse:
     state: ServeState = request.app.state.serve
-    with open_reader(state.settings.warehouse_path) as reader:
+    with state.pool.reader() as reader:
         days = reader.loaded_days()
         chosen = resolve_day(reader, day) if days else parse_day(day)
     ctx = PageContext(
@@ -130,7 +130,7 @@ def _install_pages(app: FastAPI) -> None:
         ctx.query = q
         if q.strip():
             text = check_query(q)
-            with open_reader(state.settings.warehouse_path) as reader:
+            with state.pool.reader() as reader:
                 ctx.matches = channels.search(reader, text, 50).channels
             exact = [c for c in ctx.matches if c.channel_login.lower() == text.lower()]
             if len(ctx.matches) == 1 or exact:
@@ -142,7 +142,7 @@ def _install_pages(app: FastAPI) -> None:
     @app.get("/channels/{channel}", include_in_schema=False)
     def channel_page(request: Request, channel: str, day: str | None = None) -> HTMLResponse:
         state: ServeState = request.app.state.serve
-        with open_reader(state.settings.warehouse_path) as reader:
+        with state.pool.reader() as reader:
             found = resolve_channel(reader, channel)
             days = reader.loaded_days()
             chosen = resolve_day(reader, day)
@@ -156,8 +156,11 @@ def _install_pages(app: FastAPI) -> None:
         return HTMLResponse(render_page(PAGES["channel"], "live", ctx))
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The dashboard and JSON API over the warehouse of `settings` (read-only)."""
+def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
+    """The dashboard and JSON API over the warehouse of `settings` (read-only).
+
+    The warehouse is closed `idle_seconds` after the last request, so a load can write.
+    """
     app = FastAPI(
         title="streamcensus",
         version=__version__,
@@ -167,7 +170,11 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    app.state.serve = ServeState(settings=settings, ctx=view_context(settings))
+    app.state.serve = ServeState(
+        settings=settings,
+        ctx=view_context(settings),
+        pool=ReaderPool(settings.warehouse_path, idle_seconds),
+    )
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     _install_handlers(app)
     app.include_router(router)

@@ -6,6 +6,7 @@ work (n ≤ a few hundred nodes, a fixed number of iterations), coordinates in [
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,7 +22,17 @@ def force_layout(
     seed: int = 7,
     iterations: int = 200,
 ) -> FloatArray:
-    """Positions (n × 2) for `n` nodes joined by weighted `edges` (i, j, weight > 0)."""
+    """Positions (n × 2) for `n` nodes joined by weighted `edges` (i, j, weight > 0).
+
+    Layouts are cached: the same graph (a day's map asked again) is laid out once.
+    """
+    return _cached_layout(n, tuple(edges), seed, iterations).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_layout(
+    n: int, edges: tuple[tuple[int, int, float], ...], seed: int, iterations: int
+) -> FloatArray:
     if n == 0:
         return np.zeros((0, 2))
     rng = np.random.default_rng(seed)

@@ -82,7 +82,7 @@ def render_page(page: Page, mode: Mode, ctx: PageContext) -> str:
     config: dict[str, Any] = {
         "mode": mode,
         "page": page.name,
-        "apiBase": "/api/",
+        "apiBase": "/api/" if mode == "live" else None,
         "dataBase": "data/",
         "days": [d.isoformat() for d in ctx.days],
         "latest": ctx.days[-1].isoformat() if ctx.days else None,

@@ -1,14 +1,15 @@
-"""Read-only access to the warehouse: one short-lived connection per request.
+"""Read-only access to the warehouse, held only while requests are being answered.
 
-The dashboard never keeps the warehouse open, so `streamcensus load` (another process)
-can take its write lock between requests. A missing warehouse reads as empty; one that
-cannot be opened right now (a load holds it) raises `WarehouseBusy`.
+The dashboard never keeps the warehouse open for long, so `streamcensus load` (another
+process) can take its write lock between bursts of requests. A missing warehouse reads as
+empty; one that cannot be opened right now (a load holds it) raises `WarehouseBusy`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,22 +71,127 @@ class Reader:
         return [r["day"] for r in rows]
 
 
-@contextlib.contextmanager
-def open_reader(path: Path) -> Iterator[Reader]:
-    """A `Reader` on the warehouse at `path`, closed on exit."""
-    if not path.is_file():
-        yield Reader(None)
-        return
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WarehouseBusy(first) from None
+
+
+@contextlib.contextmanager
+def open_reader(path: Path) -> Iterator[Reader]:
+    """A `Reader` on its own connection to the warehouse at `path`, closed on exit."""
+    if not path.is_file():
+        yield Reader(None)
+        return
+    con = _connect(path)
     try:
         con.execute("set TimeZone = 'UTC'")
         yield Reader(con)
     finally:
         con.close()
+
+
+class ReaderPool:
+    """Read-only access shared by concurrent requests, released when idle.
+
+    Opening the database costs tens of milliseconds; requests in a burst share one open
+    instance (each gets its own cursor), and the instance is closed `idle_seconds` after
+    the last request ends, so a `load` in another process can take the write lock.
+    """
+
+    def __init__(self, path: Path, idle_seconds: float = 1.0) -> None:
+        self.path = path
+        self.idle_seconds = idle_seconds
+        self._lock = threading.Condition()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._users = 0
+        self._timer: threading.Timer | None = None
+        self._paused = 0
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A `Reader` for one request."""
+        with self._lock:
+            if self._paused:
+                raise WarehouseBusy("a load is writing the warehouse")
+            if self._con is None:
+                if not self.path.is_file():
+                    con = None
+                else:
+                    con = self._con = _connect(self.path)
+            else:
+                con = self._con
+            if con is None:
+                cursor = None
+            else:
+                cursor = con.cursor()
+                self._users += 1
+        if cursor is None:
+            yield Reader(None)
+            return
+        try:
+            cursor.execute("set TimeZone = 'UTC'")
+            yield Reader(cursor)
+        finally:
+            cursor.close()
+            self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users:
+                return
+            self._lock.notify_all()
+            if self._timer is not None:
+                self._timer.cancel()
+            if self.idle_seconds <= 0:
+                self._close_locked()
+                return
+            self._timer = threading.Timer(self.idle_seconds, self._close_if_idle)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _close_if_idle(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._close_locked()
+
+    def _close_locked(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    @contextlib.contextmanager
+    def paused(self, timeout: float = 30.0) -> Iterator[None]:
+        """Let a writer in this process (the daily load of `run`) open the warehouse.
+
+        New requests get `WarehouseBusy` (503) meanwhile; running ones finish first (up to
+        `timeout` seconds), then the shared connection is closed.
+        """
+        with self._lock:
+            self._paused += 1
+            self._lock.wait_for(lambda: self._users == 0, timeout=timeout)
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._users == 0:
+                self._close_locked()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._paused -= 1
+
+    def close(self) -> None:
+        """Close the shared connection now (requests still running keep their cursor)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._users == 0:
+                self._close_locked()
 
 
 def ts(moment: dt.datetime) -> str:

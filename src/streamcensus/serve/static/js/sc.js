@@ -48,7 +48,8 @@
         };
         tag.onerror = function () {
           tag.remove();
-          reject(new Error("this export holds no data for " + key.replace(/\//g, " ")));
+          reject(new Error("this static export does not include " + endpoint +
+            (query.day ? " on " + query.day : "") + " (export it with a wider --from/--to or --channels)"));
         };
         document.head.appendChild(tag);
       });

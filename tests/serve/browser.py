@@ -1,0 +1,158 @@
+"""Helpers of the browser tests: Debian's Chromium driven by Playwright, servers on 127.0.0.1.
+
+Playwright cannot download a browser on these machines, so the tests launch
+`/usr/bin/chromium` (`apt-get install chromium`). Without it they skip on a laptop and fail
+in CI (`CI=true`), where a skipped browser test would hide a broken dashboard.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streamcensus.config import Settings
+from streamcensus.serve.cli import bind_socket, make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+READY = "() => ['ready', 'error'].includes(document.body.dataset.state)"
+CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('.chart')).map(el => ({
+    id: el.id,
+    svg: el.querySelectorAll('svg.main-svg').length,
+    marks: el.querySelectorAll('svg.main-svg .trace path, svg.main-svg .hm image').length,
+    points: (el.data || []).reduce(
+        (n, t) => n + ((t.x || t.z || []).filter(v => v !== null).length), 0),
+    day: el.dataset.day,
+}))"""
+
+
+def require_chromium() -> None:
+    """Skip without Chromium, except in CI where the browser tests must run."""
+    if CHROMIUM.is_file():
+        return
+    message = f"{CHROMIUM} is missing: install Debian's chromium (`make browser`)"
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The dashboard on a free port of 127.0.0.1, stopped on exit; yields its base URL."""
+    sock = bind_socket("127.0.0.1", 0)
+    server = make_server(settings)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(400):
+            if server.started:
+                break
+            time.sleep(0.025)
+        else:
+            pytest.fail("the dashboard did not start within 10 s")
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@contextmanager
+def static_server(root: Path) -> Iterator[str]:
+    """A plain static file server for `root` on 127.0.0.1 (what any static host does)."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(10)
+
+
+@dataclass
+class Watch:
+    """Console errors, page errors, failed requests and requests off 127.0.0.1 (the
+    dashboard must work offline) seen by a page."""
+
+    problems: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on(
+            "console",
+            lambda m: (
+                self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        page.on("response", self._response)
+        page.on("request", self._request)
+
+    def _request(self, request: Any) -> None:
+        url = urllib.parse.urlsplit(request.url)
+        if url.scheme in ("http", "https") and url.hostname != "127.0.0.1":
+            self.problems.append(f"left the machine: {request.url}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+
+def open_page(page: Any, url: str) -> None:
+    """Go to `url` and wait until the page has drawn its data (or said why not)."""
+    page.goto(url)
+    page.wait_for_function(READY, timeout=30_000)
+
+
+def charts(page: Any) -> list[dict[str, Any]]:
+    """What each chart of the page drew."""
+    drawn: list[dict[str, Any]] = page.evaluate(CHARTS_DRAWN)
+    return drawn
+
+
+def assert_charts_drawn(page: Any) -> list[dict[str, Any]]:
+    """Every chart has an SVG with marks and data points."""
+    drawn = charts(page)
+    assert drawn, "the page has no chart"
+    for chart in drawn:
+        assert chart["svg"] > 0, chart
+        assert chart["marks"] > 0, chart
+        assert chart["points"] > 0, chart
+    return drawn
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
