@@ -59,6 +59,8 @@ def _register_commands() -> None:
     from streamcensus.collect.cli import collect_command
     from streamcensus.demo import demo_command
     from streamcensus.load.cli import load_command
+    from streamcensus.run import run_command
+    from streamcensus.serve.cli import export_command, serve_command
     from streamcensus.simulator.calibrate import calibrate_command
     from streamcensus.simulator.cli import simulator_command
     from streamcensus.status import status_command
@@ -69,6 +71,9 @@ def _register_commands() -> None:
         collect_command,
         load_command,
         status_command,
+        serve_command,
+        export_command,
+        run_command,
         calibrate_command,
         bench_command,
     ):

@@ -76,9 +76,7 @@ def summarise_lake(lake_dir: Path, days: list[dt.date], report: DemoReport) -> N
         for kind in ("streams", "chatters", "manifest"):
             folder = raw / kind / f"date={day.isoformat()}"
             if folder.exists():
-                size = sum(
-                    p.stat().st_size for p in folder.iterdir() if not p.name.startswith(".")
-                )
+                size = sum(p.stat().st_size for p in folder.iterdir() if not p.name.startswith("."))
                 report.raw_bytes += size
                 if kind == "chatters":
                     report.chatters_bytes += size

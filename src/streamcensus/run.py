@@ -93,28 +93,33 @@ def _simulator(settings: Settings) -> Iterator[tuple[str | None, str | None, Clo
         yield handle.helix_url, handle.auth_url, clock
 
 
+LoadPause = Callable[[], contextlib.AbstractContextManager[None]]
+
+
 @contextlib.asynccontextmanager
-async def _dashboard(settings: Settings, enabled: bool) -> AsyncIterator[None]:
+async def _dashboard(settings: Settings, enabled: bool) -> AsyncIterator[LoadPause]:
+    """Serve the dashboard in this loop; yield how to pause its reads during a load."""
     if not enabled:
-        yield
+        yield contextlib.nullcontext
         return
-    import uvicorn
-
     from streamcensus.serve.app import create_app
+    from streamcensus.serve.cli import bind_socket, dashboard_url, make_server
 
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
+    sock = bind_socket(settings.host, settings.port)
+    app = create_app(settings)
+    server = make_server(settings, app)
     # the service owns SIGINT/SIGTERM (they stop the collector first)
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    task = asyncio.create_task(server.serve())
-    log.info("dashboard on http://%s:%d", settings.host, settings.port)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    log.info("dashboard on %s", dashboard_url(settings.host, settings.port))
+    # DuckDB allows no read-write open while this process holds a read-only connection
+    pool = app.state.serve.pool
     try:
-        yield
+        yield pool.paused
     finally:
         server.should_exit = True
         await task
+        sock.close()
 
 
 async def run_service(settings: Settings, *, serve: bool) -> None:
@@ -126,9 +131,14 @@ async def run_service(settings: Settings, *, serve: bool) -> None:
     with _simulator(settings) as (helix_url, auth_url, clock):
         async with (
             open_collector(settings, helix_url=helix_url, auth_url=auth_url) as session,
-            _dashboard(settings, serve),
+            _dashboard(settings, serve) as pause,
         ):
-            loader = asyncio.create_task(daily_loads(settings, clock, stop, _load_days))
+
+            def load(settings: Settings, days: list[dt.date]) -> None:
+                with pause():
+                    _load_days(settings, days)
+
+            loader = asyncio.create_task(daily_loads(settings, clock, stop, load))
             await collect_every(session, settings.interval_seconds, stop=stop)
             stop.set()
             await loader

@@ -243,3 +243,15 @@ def test_the_static_export_shows_the_same_charts(
         clean(page)
         if how == "file":
             screenshot(page, "static-channel")
+
+
+def test_without_chromium_ci_fails_and_a_laptop_skips(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("serve.browser.CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no-chromium is missing"):
+        require_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_chromium()

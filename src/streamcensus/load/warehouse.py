@@ -134,9 +134,9 @@ def connect(path: Path, read_only: bool = False) -> Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
         text = str(exc)
-        if "lock" in text.lower():
+        if "lock" in text.lower() or isinstance(exc, duckdb.ConnectionException):
             raise UserError(
                 f"the warehouse {path} is in use by another process; stop it "
                 "(e.g. `streamcensus run` or `serve`) or wait for it to finish"

@@ -17,6 +17,7 @@ from streamcensus.timeutil import parse_day
 
 if TYPE_CHECKING:
     import uvicorn
+    from fastapi import FastAPI
 
     from streamcensus.cli import AppContext
 
@@ -46,14 +47,14 @@ def dashboard_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def make_server(settings: Settings) -> uvicorn.Server:
-    """A uvicorn server for the dashboard, quiet (no access log), ready to `run(sockets=...)`."""
+def make_server(settings: Settings, app: FastAPI | None = None) -> uvicorn.Server:
+    """A uvicorn server for the dashboard (or `app`), quiet, ready to `run(sockets=...)`."""
     import uvicorn
 
     from streamcensus.serve.app import create_app
 
     config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="off"
+        app or create_app(settings), log_level="warning", access_log=False, lifespan="off"
     )
     return uvicorn.Server(config)
 
