@@ -30,7 +30,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     ("argv", "needle"),
     [
         (["nosuchcommand"], "No such command"),
-        (["collect", "--every", "7m"], "divide a day"),
+        (["collect", "--every", "7m"], "runs every 5m"),
         (["collect", "--every", "soon"], "not an interval"),
         (["collect", "--count", "3"], "--count only applies with --every"),
         (["collect", "--top-n", "0"], "--top-n"),

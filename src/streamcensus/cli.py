@@ -103,6 +103,16 @@ def main(argv: list[str] | None = None) -> None:
     except StreamcensusError as exc:
         click.echo(f"streamcensus: error: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"streamcensus: error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("duckdb", "_duckdb")):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        click.echo(f"streamcensus: error: the warehouse failed: {first}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("streamcensus: interrupted", err=True)
         sys.exit(130)

@@ -71,7 +71,9 @@ class Settings(BaseModel):
         ],
         description="public service bots kept by name and flagged (P6)",
     )
-    interval_seconds: int = Field(300, ge=60, le=3600, description="seconds between snapshots")
+    interval_seconds: int = Field(
+        300, ge=300, le=300, description="seconds between snapshots (the 5-minute grid)"
+    )
     concurrency: int = Field(16, ge=1, le=256, description="chatter requests in flight")
     k: int = Field(10, ge=2, description="minimum group size of any published viewer count (P3)")
     bot_min_chats: int = Field(
@@ -125,10 +127,11 @@ class Settings(BaseModel):
         return self.data_dir / "warehouse.duckdb"
 
     def public_dict(self) -> dict[str, Any]:
-        """Settings as shown to a person: secrets masked (P5)."""
+        """Settings as shown to a person: secrets masked (P5), opted-out viewers counted (P1)."""
         shown = self.model_dump(mode="json")
         for name in SECRET_FIELDS:
             shown[name] = "***" if getattr(self, name).get_secret_value() else ""
+        shown["optout_viewers"] = f"{len(self.optout_viewers)} viewer(s)"
         return shown
 
 

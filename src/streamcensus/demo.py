@@ -212,7 +212,7 @@ def headlines(settings: Settings) -> list[str]:
             "select snapshot_ts, viewers, live_channels, viewers_per_live_channel "
             "from community_timeseries order by viewers desc, snapshot_ts limit 1"
         ).fetchall()
-        if peak:
+        if peak and peak[0][1]:
             moment, viewers, live, ratio = peak[0]
             lines += [
                 "",
@@ -281,6 +281,10 @@ def demo_command(
         first = parse_day(start_day) if start_day else utcnow().date() - dt.timedelta(days=1)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--start") from None
+    if not dt.date(2000, 1, 1) <= first <= dt.date(2999, 1, 1):
+        raise click.BadParameter(
+            "must be a day between 2000-01-01 and 2999-01-01", param_hint="--start"
+        )
     setup_logging(settings.log_dir, to_stderr=False)
     console = Console(stderr=True)
     span = hours if hours is not None else 24.0 * days

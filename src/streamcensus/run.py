@@ -73,9 +73,11 @@ async def daily_loads(
 
 
 def _load_days(settings: Settings, days: list[dt.date]) -> None:
+    """Load `days` and every other day not loaded yet (e.g. after a missed daily load)."""
     from streamcensus.load.loader import load_days
 
-    load_days(settings, days)
+    del days  # yesterday is among the pending days
+    load_days(settings, None)
 
 
 @contextlib.contextmanager

@@ -6,9 +6,11 @@ figures, and what must hold on any machine are.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +24,11 @@ from streamcensus.lake.formats import default_encodings
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     args = ["--suite", "all", "--scale", "small", "--repeat", "1", "--snapshots", "2"]
+    args += ["--hours", "1"]
     run = CliRunner().invoke(bench_command, [*args, "--out", str(out)])
     assert run.exit_code == 0, run.output
     assert "wall / floor" in run.output and "compression study" in run.output
+    assert "slowest models" in run.output
     document: dict[str, Any] = json.loads(out.read_text())
     return document
 
@@ -37,10 +41,12 @@ def median(figure: dict[str, Any]) -> Any:
 def test_meta_names_the_command_and_machine(result: dict[str, Any]) -> None:
     meta = result["meta"]
     assert meta["command"].startswith(
-        "streamcensus bench --suite all --scale small --repeat 1 --speed 10 --snapshots 2 --out "
+        "streamcensus bench --suite all --scale small --repeat 1 --speed 10 --snapshots 2 "
+        "--hours 1 --out "
     )
     assert meta["machine"]["cpus"] == os.cpu_count()
-    assert meta["suites"] == ["simulator", "collector", "storage"]
+    assert meta["suites"] == ["simulator", "collector", "storage", "warehouse"]
+    assert meta["hours"] == 1
     assert meta["grid_time"] == "2026-11-27T20:30:00Z"
 
 
@@ -114,3 +120,107 @@ def test_no_viewer_login_in_the_output(result: dict[str, Any]) -> None:
     assert len(logins) > 1000
     words = set(re.findall(r"[a-z0-9_]{4,25}", json.dumps(result).lower()))
     assert not words & logins
+
+
+def test_warehouse_figures(result: dict[str, Any]) -> None:
+    wh = result["warehouse"]
+    assert wh["day"] == "2026-11-27" and wh["hours"] == 1 and wh["whole_day"] is False
+    assert "fr" not in wh  # the fr day only with --scale fr
+    demo = wh["demo"]
+    assert demo["snapshots"] == demo["snapshots_complete"] == 12  # 1 h on the 5-minute grid
+    assert demo["snapshots_partial"] == 0
+    obs = demo["presence_observations"]
+    assert obs > demo["stream_facts"] >= 12
+    assert demo["scan_rows_match"] is True
+    # a viewer has at least one session, a session at least one observation
+    assert 0 < demo["distinct_viewers"] <= demo["viewing_sessions"] <= obs
+    assert demo["chatters_bytes_per_obs"] == pytest.approx(demo["raw_chatters_bytes"] / obs)
+    assert 1 < demo["chatters_bytes_per_obs"] < demo["raw_bytes_per_obs"] < 100
+    assert 0 < demo["curated_bytes_per_obs"] < demo["chatters_bytes_per_obs"]
+    health = demo["pipeline_health"]
+    assert health["presence_observations"] == obs
+    assert health["raw_chatters_bytes"] == demo["raw_chatters_bytes"]
+    assert health["raw_bytes"] == demo["raw_bytes"]
+    assert health["curated_bytes"] == demo["curated_bytes"]
+    assert health["viewing_sessions"] == demo["viewing_sessions"]
+    assert health["raw_bytes_per_observation"] == round(demo["chatters_bytes_per_obs"], 3)
+    assert health["curated_bytes_per_observation"] == round(demo["curated_bytes_per_obs"], 3)
+
+
+def test_warehouse_timings_are_consistent(result: dict[str, Any]) -> None:
+    demo = result["warehouse"]["demo"]
+    (run,) = demo["runs"]
+    assert 0 < run["checks_s"] < run["transform_s"]
+    assert 0 < run["load_s"] + run["transform_s"] <= run["wall_s"]
+    assert run["obs_per_s"] == pytest.approx(demo["presence_observations"] / run["wall_s"])
+    for scan in ("count_distinct", "all_columns"):
+        assert run[f"{scan}_s"] > 0
+        assert run[f"wall_over_{scan}"] == pytest.approx(run["wall_s"] / run[f"{scan}_s"])
+        assert median(demo[f"wall_over_{scan}"]) == pytest.approx(run[f"wall_over_{scan}"], 1e-3)
+    assert run["peak_rss_mb"] > 10 and run["warehouse_bytes"] > 0
+    models = demo["models"]
+    names = {m["name"] for m in models}
+    assert {"viewing_sessions", "pipeline_health", "channel_day", "exposure"} <= names
+    medians = [m["seconds"]["median"] for m in models]
+    assert medians == sorted(medians, reverse=True)
+    sessions = next(m for m in models if m["name"] == "viewing_sessions")
+    assert sessions["materialized"] == "curated"
+    assert sessions["rows"] == demo["viewing_sessions"]
+
+
+def test_ground_truth_lake_matches_the_collected_day(result: dict[str, Any]) -> None:
+    check = result["warehouse"]["truth_check"]
+    for key in ("snapshots", "stream_facts", "presence_observations", "viewing_sessions"):
+        assert check[f"{key}_equal"] is True, key
+    assert check["distinct_viewers_equal"] is True
+    # other pseudonym keys, the same structure: sizes within a few percent
+    assert 0.9 < check["chatters_bytes_ratio"] < 1.1
+    assert 0.9 < check["curated_bytes_ratio"] < 1.1
+
+
+def test_truth_lake_files_follow_the_contract(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from streamcensus.bench.truthlake import write_truth_day
+    from streamcensus.lake.manifest import ManifestRecord
+    from streamcensus.lake.schema import CHATTERS_SCHEMA, STREAMS_SCHEMA, raw_path
+
+    day = dt.date(2026, 11, 27)
+    bots = ("nightbot", "streamelements", "wizebot")
+    written = write_truth_day(
+        tmp_path / "lake",
+        tmp_path / "state",
+        day,
+        scale="small",
+        hours=0.5,
+        top_n=5,
+        known_bots=bots,
+    )
+    assert written.snapshots == 6
+    assert written.peak_channels == 5  # more than 5 fr channels are live at midnight
+    lake = tmp_path / "lake"
+    chatters_rows = 0
+    flagged: set[str] = set()
+    for index in range(6):
+        moment = dt.datetime(2026, 11, 27, 0, 5 * index, tzinfo=dt.UTC)
+        sid = moment.strftime("%Y%m%dT%H%MZ")
+        record = ManifestRecord.from_bytes(raw_path(lake, "manifest", sid).read_bytes())
+        assert record.status == "complete" and record.grid_time == moment
+        streams = pq.read_table(raw_path(lake, "streams", sid))
+        chatters = pq.read_table(raw_path(lake, "chatters", sid))
+        assert streams.schema.equals(STREAMS_SCHEMA, check_metadata=False)
+        assert chatters.schema.equals(CHATTERS_SCHEMA, check_metadata=False)
+        assert streams.column("rank").to_pylist() == [1, 2, 3, 4, 5]
+        assert record.presence_observations == chatters.num_rows
+        assert sum(streams.column("chatters_total").to_pylist()) == chatters.num_rows
+        assert record.files["chatters"]["rows"] == chatters.num_rows
+        assert set(chatters.column("channel_id").to_pylist()) <= set(
+            streams.column("channel_id").to_pylist()
+        )
+        names = chatters.column("bot_name").to_pylist()
+        assert [n is not None for n in names] == chatters.column("is_bot").to_pylist()
+        flagged |= {n for n in names if n is not None}
+        chatters_rows += chatters.num_rows
+    assert chatters_rows == written.presence_observations
+    assert flagged and flagged <= set(bots)
+    assert 0 < written.distinct_accounts < written.presence_observations

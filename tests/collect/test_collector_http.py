@@ -165,8 +165,7 @@ async def test_without_moderator_token_chatters_are_not_permitted(tmp_path: Path
         helix_url="https://helix.example/helix",
         auth_url="https://id.example/oauth2",
     )
-    async with open_collector(settings) as session:
-        session.collector.client._http._transport = transport
+    async with open_collector(settings, transport=transport) as session:
         record = await session.collector.collect(EVENING)
     assert session.collector.moderator_id is None
     assert record.status == "complete"

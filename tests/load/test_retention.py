@@ -88,9 +88,16 @@ def test_recent_presence_is_kept(tmp_path: Path) -> None:
     assert all(raw_day_dir(settings.lake_dir, "chatters", d).exists() for d in DAYS)
 
 
-def test_unloaded_expired_presence_is_deleted_too(tmp_path: Path) -> None:
+def test_unloaded_expired_presence_is_kept_until_loaded(tmp_path: Path) -> None:
     _lake(tmp_path)
     settings = make_settings(tmp_path, retention_days=1)
     report = run_load(settings, [DAY], today=DAY + dt.timedelta(days=1))
+    # the two earlier days are past retention but were never aggregated: kept, reported
+    assert report.retention is not None
+    assert report.retention.days == []
+    assert report.retention.unloaded_expired == DAYS[:2]
+    assert raw_day_dir(settings.lake_dir, "chatters", DAYS[0]).exists()
+    report = run_load(settings, None, today=DAY + dt.timedelta(days=1))
     assert report.retention is not None and report.retention.days == DAYS[:2]
+    assert report.retention.unloaded_expired == []
     assert not raw_day_dir(settings.lake_dir, "chatters", DAYS[0]).exists()

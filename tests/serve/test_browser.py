@@ -168,10 +168,13 @@ def test_the_map_zooms_and_a_click_opens_the_channel(page: Any, dashboard: str) 
     assert "window=1" in page.url
     target = nodes.first
     target.wait_for()
+    hover = page.locator("#chart-map .hoverlayer .hovertext")
+    # leave the chart first, so the label read below is the target's, not a stale one
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    hover.wait_for(state="hidden")
     point = target.bounding_box()
     x, y = point["x"] + point["width"] / 2, point["y"] + point["height"] / 2
     page.mouse.move(x, y)
-    hover = page.locator("#chart-map .hoverlayer .hovertext")
     hover.wait_for()
     name = page.evaluate(
         "() => document.querySelector("

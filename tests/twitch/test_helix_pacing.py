@@ -186,7 +186,26 @@ async def test_429_blocks_the_bucket_until_reset_and_leaves_the_other_bucket_alo
     user.release(httpx.Response(429, headers=headers))
     assert user.blocked_until == pytest.approx(now + 12)
     await app.acquire()
-    assert clock.time() == now and app.blocked_until == 0
+    assert clock.time() == now and app.blocked_until == -math.inf
     await user.acquire()
     assert clock.time() - now == pytest.approx(12.0)
     assert stats.rate_limit_waits == 1
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+async def test_a_bucket_smaller_than_the_margin_still_paces(limit: int) -> None:
+    """A bucket of 1 or 2 points lets one request through per refill, never waits forever."""
+    start = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.UTC)
+    clock = SimClock(start, speed=0)
+    pacer = Pacer(clock, ClientStats(), margin=2.0, default_limit=limit, window=60.0)
+    for _ in range(5):
+        await asyncio.wait_for(pacer.acquire(), timeout=5)
+        remaining = max(0, int(pacer.estimate()))
+        headers = {
+            "Ratelimit-Limit": str(limit),
+            "Ratelimit-Remaining": str(remaining),
+            "Ratelimit-Reset": str(int(clock.time()) + 60),
+        }
+        pacer.release(httpx.Response(200, headers=headers))
+    # five requests through a bucket of `limit` points: at most one window per request
+    assert 0 < clock.time() - start.timestamp() <= 5 * 60

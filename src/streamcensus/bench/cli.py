@@ -9,7 +9,13 @@ import click
 from rich.console import Console
 
 from streamcensus.bench.report import print_report
-from streamcensus.bench.runner import DEFAULT_SNAPSHOTS, DEFAULT_SPEED, SUITES, run_bench
+from streamcensus.bench.runner import (
+    DEFAULT_HOURS,
+    DEFAULT_SNAPSHOTS,
+    DEFAULT_SPEED,
+    SUITES,
+    run_bench,
+)
 from streamcensus.bench.simproc import SimulatorError
 from streamcensus.fsutil import atomic_write_bytes
 
@@ -53,6 +59,13 @@ from streamcensus.fsutil import atomic_write_bytes
     ),
 )
 @click.option(
+    "--hours",
+    type=click.FloatRange(min=1.0, max=24.0),
+    default=DEFAULT_HOURS,
+    show_default=True,
+    help="Hours of the warehouse suite's day, from midnight UTC (24: the whole day).",
+)
+@click.option(
     "--no-compare",
     is_flag=True,
     help="Skip the general-purpose library (pyTwitchAPI) comparison.",
@@ -68,13 +81,15 @@ def bench_command(
     repeat: int,
     speed: float,
     snapshots: int | None,
+    hours: float,
     no_compare: bool,
     out: Path | None,
 ) -> None:
-    """Measure the simulator, the collector and the raw lake; print tables (and JSON).
+    """Measure the simulator, the collector, the raw lake and the warehouse; print tables.
 
-    The simulator runs in a child process on 127.0.0.1; everything lands in a temporary
-    directory that is removed afterwards.
+    The simulator runs in a child process on 127.0.0.1 (the warehouse suite's demo day uses
+    the in-process one); everything lands in a temporary directory that is removed
+    afterwards.
     """
     suites = SUITES if suite == "all" else (suite,)
     console = Console(stderr=True)
@@ -86,6 +101,7 @@ def bench_command(
             speed=speed,
             snapshots=snapshots,
             compare=not no_compare,
+            hours=hours,
             out=str(out) if out else None,
             progress=lambda message: console.print(f"[bold]bench[/] {message}..."),
         )

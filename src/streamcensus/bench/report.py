@@ -151,6 +151,76 @@ def storage_tables(res: dict[str, Any]) -> list[Table]:
     return tables
 
 
+def _whole(figure: Any) -> Any:
+    """A repeated figure with its median and runs as whole numbers (rates)."""
+    if isinstance(figure, dict):
+        median = figure.get("median")
+        return {
+            "median": None if median is None else round(median),
+            "runs": [round(v) for v in figure.get("runs", [])],
+        }
+    return figure
+
+
+def _day_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    health = res["pipeline_health"]
+    return [
+        ("snapshots", res["snapshots"], f"{res['stream_facts']:,} stream facts"),
+        ("presence observations", res["presence_observations"], ""),
+        ("distinct pseudonyms", res["distinct_viewers"], ""),
+        ("viewing sessions", res["viewing_sessions"], ""),
+        ("load + transform, wall (s)", res["wall_s"], "load_days, fresh warehouse"),
+        ("  load (s)", res["load_s"], "read, validate, insert"),
+        ("  transform (s)", res["transform_s"], "models + checks"),
+        ("  checks (s)", res["checks_s"], ""),
+        ("  CPU (s)", res["cpu_s"], "all threads"),
+        ("  peak RSS (MB)", res["peak_rss_mb"], "bench process"),
+        ("presence observations / s", _whole(res["obs_per_s"]), "over the wall time"),
+        ("bare scan: count, distinct viewers (s)", res["count_distinct_s"], "DuckDB"),
+        ("bare scan: every column (s)", res["all_columns_s"], "DuckDB"),
+        ("bare scan, every column (obs/s)", _whole(res["all_columns_obs_per_s"]), ""),
+        ("load + transform / scan every column", res["wall_over_all_columns"], "per repeat"),
+        ("load + transform / scan count distinct", res["wall_over_count_distinct"], ""),
+        ("raw chatters files (B/obs)", res["chatters_bytes_per_obs"], ""),
+        ("all raw files (B/obs)", res["raw_bytes_per_obs"], "streams + chatters + manifests"),
+        ("curated viewing sessions (B/obs)", res["curated_bytes_per_obs"], ""),
+        (
+            "pipeline_health raw / curated (B/obs)",
+            health.get("raw_bytes_per_observation"),
+            f"curated {_fmt(health.get('curated_bytes_per_observation'), 3)}",
+        ),
+        ("warehouse file (MB)", res["warehouse_bytes"] / 1024**2, ""),
+        ("lake written in (s)", res["prepare_s"], res["source"]),
+    ]
+
+
+def warehouse_tables(res: dict[str, Any]) -> list[Table]:
+    span = "whole day" if res["whole_day"] else f"{res['hours']:g} h from midnight UTC"
+    tables: list[Table] = []
+    for key in ("demo", "fr"):
+        if key not in res:
+            continue
+        day = res[key]
+        title = f"warehouse: {day['scale']} day {day['day']} ({span}), {day['source']}"
+        tables.append(_figures_table(title, _day_rows(day)))
+        slow = Table(title=f"slowest models ({day['scale']})", title_justify="left")
+        for name in ("model", "materialized", "rows", "median (s)", "runs"):
+            slow.add_column(name, justify="left" if name in ("model", "runs") else "right")
+        for model in day["models"][:5]:
+            slow.add_row(
+                model["name"],
+                model["materialized"],
+                _fmt(model["rows"]),
+                _fmt(model["seconds"]["median"]),
+                _runs(model["seconds"]),
+            )
+        tables.append(slow)
+    check = res["truth_check"]
+    rows = [(name.removesuffix("_equal"), value, "") for name, value in check.items()]
+    tables.append(_figures_table("ground-truth lake of the demo day vs the collected one", rows))
+    return tables
+
+
 def print_report(result: dict[str, Any], console: Console | None = None) -> None:
     """Print every suite's tables, then the command and machine."""
     console = console or Console()
@@ -158,6 +228,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
         ("simulator", simulator_tables),
         ("collector", collector_tables),
         ("storage", storage_tables),
+        ("warehouse", warehouse_tables),
     ):
         if key in result:
             for table in render(result[key]):

@@ -2,7 +2,9 @@
 
 The simulator suite starts its own simulator child (rate limit lifted); the collector and
 storage suites share one child with Twitch's bucket, and storage measures the snapshots
-the collector suite collected (or collects `repeat` of its own when run alone).
+the collector suite collected (or collects `repeat` of its own when run alone). The
+warehouse suite needs no child: it collects its demo day with the in-process simulator
+and writes the `fr` day from the simulator's ground truth.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from streamcensus.bench.measure import machine
 from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
-SUITES = ("simulator", "collector", "storage")
+SUITES = ("simulator", "collector", "storage", "warehouse")
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
 DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
+DEFAULT_HOURS = 24.0  # the warehouse suite loads a whole day
 
 Progress = Callable[[str], None]
 
@@ -40,6 +43,7 @@ def bench_command_line(
     snapshots: int,
     out: str | None,
     compare: bool = True,
+    hours: float = DEFAULT_HOURS,
 ) -> str:
     """The command that reproduces a run (quoted in BENCHMARKS.md)."""
     suite = "all" if tuple(suites) == SUITES else ",".join(suites)
@@ -53,6 +57,8 @@ def bench_command_line(
     ]
     if not compare:
         parts.append("--no-compare")
+    if "warehouse" in suites:
+        parts.append(f"--hours {hours:g}")
     if out:
         parts.append(f"--out {out}")
     return " ".join(parts)
@@ -66,6 +72,7 @@ def run_bench(
     speed: float = DEFAULT_SPEED,
     snapshots: int | None = None,
     compare: bool = True,
+    hours: float = DEFAULT_HOURS,
     seed: int = 42,
     grid: dt.datetime = BENCH_GRID,
     out: str | None = None,
@@ -75,12 +82,13 @@ def run_bench(
     from streamcensus.bench.collector_suite import run_collector_suite
     from streamcensus.bench.simulator_suite import run_simulator_suite
     from streamcensus.bench.storage_suite import run_storage_suite
+    from streamcensus.bench.warehouse_suite import run_warehouse_suite
 
     soak = DEFAULT_SNAPSHOTS.get(scale, 5) if snapshots is None else snapshots
     began = time.monotonic()
     result: dict[str, Any] = {
         "meta": {
-            "command": bench_command_line(suites, scale, repeat, speed, soak, out, compare),
+            "command": bench_command_line(suites, scale, repeat, speed, soak, out, compare, hours),
             "date": isoformat_z(utcnow()),
             "version": __version__,
             "machine": machine(),
@@ -90,6 +98,7 @@ def run_bench(
             "grid_time": isoformat_z(grid),
             "speed": speed,
             "snapshots": soak,
+            "hours": hours,
             "suites": list(suites),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         }
@@ -113,6 +122,11 @@ def run_bench(
                 result["storage"] = run_storage_suite(
                     sim, data_dir, grid, repeat, speed=speed, study_repeats=min(repeat, 3)
                 )
+    if "warehouse" in suites:
+        progress(f"warehouse suite ({scale}, {hours:g} h)")
+        result["warehouse"] = run_warehouse_suite(
+            scale, repeat, day=grid.date(), hours=hours, seed=seed, progress=progress
+        )
     result["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["meta"]["elapsed_s"] = round(time.monotonic() - began, 1)
     return result

@@ -74,7 +74,8 @@ class KeyStore:
             newest = max(keys, key=lambda k: k.created_at, default=None)
             if newest is not None and moment - newest.created_at < self.rotation:
                 return newest
-            fresh = _new_key(moment)
+            # keys start at UTC midnight, so a rotation never splits a day's audience
+            fresh = _new_key(dt.datetime.combine(moment.date(), dt.time(), tzinfo=UTC))
             self._save([*keys, fresh])
             return fresh
 

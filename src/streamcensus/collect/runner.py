@@ -13,9 +13,9 @@ from collections.abc import Callable
 from streamcensus.collect.session import CollectSession
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.errors import UserError
-from streamcensus.lake.manifest import ManifestRecord
+from streamcensus.lake.manifest import LakeError, ManifestRecord
 from streamcensus.lake.schema import KINDS, raw_path, snapshot_id
-from streamcensus.timeutil import floor_to_grid, next_grid
+from streamcensus.timeutil import GRID_SECONDS, floor_to_grid, next_grid
 
 log = logging.getLogger("streamcensus.collect")
 
@@ -24,15 +24,17 @@ _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 
 def parse_interval(text: str) -> int:
-    """`5m`, `300s`, `300` or `1h` → seconds; between 1 minute and 1 hour, dividing a day."""
+    """`5m`, `300s` or `300` → 300: the census runs on the 5-minute grid.
+
+    The warehouse's models count one snapshot as five minutes of airtime and viewing, so
+    another interval would give wrong figures; it is refused here rather than loaded.
+    """
     match = _DURATION.match(text.lower())
     if not match:
-        raise UserError(f"not an interval: {text!r} (use e.g. 5m, 300s or 1h)")
+        raise UserError(f"not an interval: {text!r} (use 5m)")
     seconds = int(match.group(1)) * _UNIT[match.group(2)]
-    if not 60 <= seconds <= 3600 or 86400 % seconds:
-        raise UserError(
-            f"interval {text!r} must be between 1m and 1h and divide a day (e.g. 5m, 10m, 15m)"
-        )
+    if seconds != GRID_SECONDS:
+        raise UserError(f"interval {text!r} is not supported: the census runs every 5m")
     return seconds
 
 
@@ -57,6 +59,28 @@ async def collect_once(session: CollectSession, interval: int = 300) -> Manifest
     grid_time = floor_to_grid(session.collector.clock.now(), interval)
     _check_new(session, grid_time)
     record = await session.collector.collect(grid_time)
+    log.info(summary_line(record))
+    listing = [m for m in record.missing if m["channel_id"] is None]
+    if listing:
+        raise UserError(
+            f"snapshot {record.snapshot_id} written as partial: {listing[0]['what']} failed "
+            f"({listing[0]['reason']})"
+        )
+    return record
+
+
+async def _collect_or_log(session: CollectSession, grid_time: dt.datetime) -> ManifestRecord | None:
+    """One snapshot of the loop; a grid time already in the lake or a failed write is logged
+    and skipped, so a long-running collector goes on."""
+    try:
+        _check_new(session, grid_time)
+        record = await session.collector.collect(grid_time)
+    except UserError as exc:
+        log.warning("%s; skipped", exc)
+        return None
+    except (LakeError, OSError) as exc:
+        log.error("snapshot %s could not be written: %s", snapshot_id(grid_time), exc)
+        return None
     log.info(summary_line(record))
     return record
 
@@ -98,16 +122,16 @@ async def collect_every(
                 if stop.is_set():
                     break
             await session.sync_clock()
-            record = await session.collector.collect(grid_time)
-            log.info(summary_line(record))
-            count += 1
-            if on_record is not None:
-                on_record(record)
+            record = await _collect_or_log(session, grid_time)
+            if record is not None:
+                count += 1
+                if on_record is not None:
+                    on_record(record)
             following = next_grid(clock.now(), interval)
             skipped = int((following - grid_time).total_seconds() // interval) - 1
             if skipped > 0:
                 log.warning(
-                    "snapshot %s overran: skipped %d grid time(s)", record.snapshot_id, skipped
+                    "snapshot %s overran: skipped %d grid time(s)", snapshot_id(grid_time), skipped
                 )
             grid_time = following
     finally:

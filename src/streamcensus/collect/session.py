@@ -125,16 +125,19 @@ async def open_collector(
     helix_url: str | None = None,
     auth_url: str | None = None,
     clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[CollectSession]:
     """A ready collector for `settings` (URLs may be overridden); closes its client after.
 
     Pass `clock` when the caller drives a simulator in process and already shares its
     clock; otherwise the clock is the wall clock, or a mirror of a simulator's clock.
+    `transport` replaces the network (tests).
     """
     helix = helix_url or settings.helix_url
     auth = auth_url or settings.auth_url
     pool = max(10, 2 * settings.concurrency)
     async with httpx.AsyncClient(
+        transport=transport,
         timeout=httpx.Timeout(10.0),
         limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
     ) as http:
@@ -155,6 +158,7 @@ async def open_collector(
         )
         client = HelixClient(config, clock=clock, http=http)
         try:
+            await client.app_token()  # wrong credentials or no route: fail now, in one line
             moderator_id = await _moderator_id(client, simulator)
         except HelixError as exc:
             raise UserError(f"cannot reach Twitch at {auth}: {exc}") from None

@@ -240,6 +240,9 @@ class Collector:
         except HelixError as exc:
             log.warning("snapshot %s: chatters of channel %s failed: %s", sid, channel_id, exc)
             return _ChannelResult(CHATTERS_ERROR, reason=str(exc))
+        except Exception as exc:  # one channel's surprise must not lose the whole snapshot
+            log.exception("snapshot %s: chatters of channel %s failed", sid, channel_id)
+            return _ChannelResult(CHATTERS_ERROR, reason=f"{type(exc).__name__}: {exc}")
         batch = pseudonymiser.pseudonymise(chatters.user_ids, chatters.user_logins)
         total = chatters.total
         del chatters  # logins and ids leave memory here (P1)

@@ -82,6 +82,11 @@ def format_report(report: LoadReport) -> list[str]:
             f"retention: deleted the presence of {len(retention.days)} days before "
             f"{retention.cutoff} ({retention.files_deleted} files, {_mb(retention.bytes_deleted)})"
         )
+    if retention is not None and retention.unloaded_expired:
+        lines.append(
+            f"retention: {len(retention.unloaded_expired)} day(s) past retention are not loaded "
+            "yet and were kept: run `streamcensus load --all`"
+        )
     if retention is not None and retention.keys_deleted:
         lines.append(f"retention: deleted {len(retention.keys_deleted)} expired pseudonym key(s)")
     if report.days:

@@ -27,6 +27,7 @@ class RetentionReport:
     files_deleted: int = 0
     bytes_deleted: int = 0
     keys_deleted: list[str] = field(default_factory=list)  # pseudonym keys purged (P2)
+    unloaded_expired: list[dt.date] = field(default_factory=list)  # kept until loaded
 
 
 def _partition_days(folder: Path) -> dict[dt.date, Path]:
@@ -65,11 +66,15 @@ def apply_retention(
     """Delete presence older than the cutoff from the lake and mark it in the warehouse."""
     report = RetentionReport(cutoff=retention_cutoff(today, retention_days))
     folders = presence_folders(lake_dir)
+    loaded = {r[0] for r in con.execute("select day from loaded_days").fetchall()}
+    # presence is deleted once aggregated: an expired day not loaded yet is kept and
+    # reported, so `load --all` can still build its aggregates (then it is deleted)
+    report.unloaded_expired = sorted(d for d in folders if d < report.cutoff and d not in loaded)
     open_days = {
         r[0]
         for r in con.execute("select day from loaded_days where not presence_retired").fetchall()
     }
-    expired = sorted(d for d in set(folders) | open_days if d < report.cutoff)
+    expired = sorted(d for d in (set(folders) & loaded) | open_days if d < report.cutoff)
     for day in expired:
         for part in folders.get(day, []):
             for path in part.rglob("*"):

@@ -150,7 +150,9 @@ class ReaderPool:
                 self._close_locked()
                 return
             self._timer = threading.Timer(self.idle_seconds, self._close_if_idle)
-            self._timer.daemon = True
+            # not a daemon: at interpreter exit the connection is closed by this thread,
+            # never torn down mid-call (DuckDB aborts the process when that happens)
+            self._timer.daemon = False
             self._timer.start()
 
     def _close_if_idle(self) -> None:

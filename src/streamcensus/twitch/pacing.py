@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 import httpx
 
@@ -76,7 +77,7 @@ class Pacer:
         self._stamp = clock.time()
         self._known = False
         self._in_flight = 0
-        self._blocked_until = 0.0
+        self._blocked_until = -math.inf
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
 
@@ -96,7 +97,7 @@ class Pacer:
 
     @property
     def blocked_until(self) -> float:
-        """Clock time before which no request starts (after a 429); 0 when not blocked."""
+        """Clock time before which no request starts (after a 429); -inf when not blocked."""
         return self._blocked_until
 
     def estimate(self) -> float:
@@ -113,7 +114,8 @@ class Pacer:
         """Seconds to wait before the next request may start (0 when it may start now)."""
         if now < self._blocked_until - _EPS:
             return self._blocked_until - now
-        need = 1.0 + self._margin
+        # a bucket smaller than the margin still lets one request through at a time
+        need = min(1.0 + self._margin, float(self._limit))
         if not self._known or self._tokens >= need - _EPS:
             return 0.0
         return (need - self._tokens) / self.rate

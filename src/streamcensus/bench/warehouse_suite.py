@@ -1,0 +1,325 @@
+"""Suite `warehouse`: load + transform of a whole day, against a bare DuckDB scan.
+
+Two days of raw lake, each measured the same way:
+
+- `demo`: a `small` day collected by the real collector (`demo.run_demo_collection`: the
+  in-process simulator, 288 snapshots at the demo's clock speed-up), collected once;
+- `fr` (with `--scale fr`): an `fr` day written from the simulator's ground truth
+  (`bench/truthlake.py`), because collecting it over HTTP takes hours.
+
+Each repeat loads the day into a fresh warehouse (`load.loader.load_days`, curated files
+removed first) and then scans the same raw chatters files with a bare in-memory DuckDB:
+`count(*), count(distinct viewer)`, and every column. The scan is the practical limit of
+reading the data; the ratio of the load's wall time to it is per repeat, side by side.
+Bytes per presence observation come from the files on disk (raw chatters files, all raw
+files, the curated viewing sessions) and from the warehouse's `pipeline_health`.
+
+The small day is also written from the ground truth and loaded once: equal stream facts,
+observations and viewing sessions show the ground-truth lake stands in for a collected one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console
+
+from streamcensus.bench.measure import peak_rss_bytes, reset_peak_rss, summary, to_mb
+from streamcensus.bench.truthlake import write_truth_day
+from streamcensus.clock import SimClock
+from streamcensus.config import Settings
+from streamcensus.lake.schema import CURATED, raw_day_dir
+from streamcensus.load.loader import LoadReport, load_days
+from streamcensus.load.warehouse import connect
+from streamcensus.timeutil import day_start
+
+Progress = Callable[[str], None]
+SLOWEST = 5  # models listed in the report
+SCANS = {
+    "count_distinct": "select count(*), count(distinct viewer) from read_parquet(?)",
+    "all_columns": (
+        "select count(*), count(distinct viewer), count(distinct channel_id), "
+        "min(snapshot_ts), max(snapshot_id), max(key_id), "
+        "sum(cast(is_bot as integer)), count(bot_name) from read_parquet(?)"
+    ),
+}
+HEALTH_COLUMNS = (
+    "raw_bytes",
+    "raw_chatters_bytes",
+    "curated_bytes",
+    "presence_observations",
+    "viewing_sessions",
+    "raw_bytes_per_observation",
+    "curated_bytes_per_observation",
+)
+
+
+def _quiet(message: str) -> None:
+    del message
+
+
+def day_settings(data_dir: Path) -> Settings:
+    """Default settings with everything under `data_dir` (the demo's defaults)."""
+    return Settings.model_validate({"data_dir": data_dir})
+
+
+def raw_files(lake_dir: Path, day: dt.date, kind: str) -> list[Path]:
+    """The day's raw files of one kind (temporary files left out)."""
+    folder = raw_day_dir(lake_dir, kind, day)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def raw_bytes(lake_dir: Path, day: dt.date) -> dict[str, int]:
+    """Bytes on disk of the day's raw files, per kind."""
+    return {
+        kind: sum(p.stat().st_size for p in raw_files(lake_dir, day, kind))
+        for kind in ("streams", "chatters", "manifest")
+    }
+
+
+def fresh_warehouse(settings: Settings) -> None:
+    """Remove the warehouse and the curated zone, so the next load starts from nothing."""
+    for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(settings.lake_dir / CURATED, ignore_errors=True)
+
+
+def bare_scan(files: list[Path]) -> dict[str, Any]:
+    """Each scan of `SCANS` over `files` on a fresh in-memory DuckDB: seconds and counts."""
+    listed = [str(p) for p in files]
+    con = duckdb.connect()
+    try:
+        out: dict[str, Any] = {}
+        for name, sql in SCANS.items():
+            began = time.perf_counter()
+            rows = con.execute(sql, [listed]).fetchall()
+            out[f"{name}_s"] = time.perf_counter() - began
+            out["rows"], out["distinct_viewers"] = int(rows[0][0]), int(rows[0][1])
+        return out
+    finally:
+        con.close()
+
+
+def pipeline_health(settings: Settings, day: dt.date) -> dict[str, Any]:
+    """The day's bytes and observations as the warehouse's `pipeline_health` reports them."""
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        rows = con.execute(
+            f"select {', '.join(HEALTH_COLUMNS)} from pipeline_health where day = ?", [day]
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(zip(HEALTH_COLUMNS, rows[0], strict=True)) if rows else {}
+
+
+def load_once(settings: Settings, day: dt.date) -> tuple[LoadReport, dict[str, Any]]:
+    """Load `day` into a fresh warehouse: the report and the run's wall, CPU and memory."""
+    fresh_warehouse(settings)
+    gc.collect()
+    reset_peak_rss()
+    clock = SimClock(day_start(day + dt.timedelta(days=1)), speed=0.0)
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = load_days(settings, [day], clock=clock)
+    run = {
+        "wall_s": time.perf_counter() - wall,
+        "cpu_s": time.process_time() - cpu,
+        "peak_rss_mb": to_mb(peak_rss_bytes()),
+        "load_s": report.load_seconds,
+        "transform_s": report.transform_seconds,
+        "checks_s": report.check_seconds,
+        "models_s": sum(m.seconds for m in report.models),
+        "warehouse_bytes": settings.warehouse_path.stat().st_size,
+    }
+    return report, run
+
+
+def _models(reports: list[LoadReport]) -> list[dict[str, Any]]:
+    """Every model with its median seconds over the repeats, slowest first."""
+    runs: dict[str, list[float]] = {}
+    rows: dict[str, tuple[str, int]] = {}
+    for report in reports:
+        for model in report.models:
+            runs.setdefault(model.name, []).append(model.seconds)
+            rows[model.name] = (model.materialized, model.rows)
+    models = [
+        {"name": name, "materialized": rows[name][0], "rows": rows[name][1], "seconds": summary(s)}
+        for name, s in runs.items()
+    ]
+    return sorted(models, key=lambda m: (-m["seconds"]["median"], m["name"]))
+
+
+def measure_day(
+    settings: Settings, day: dt.date, repeat: int, label: str, progress: Progress = _quiet
+) -> dict[str, Any]:
+    """Load + transform `day` `repeat` times beside a bare scan of its chatters files."""
+    lake = settings.lake_dir
+    chatters = raw_files(lake, day, "chatters")
+    reports: list[LoadReport] = []
+    runs: list[dict[str, Any]] = []
+    for index in range(repeat):
+        progress(f"warehouse: load {label}, repeat {index + 1}/{repeat}")
+        report, run = load_once(settings, day)
+        run.update(bare_scan(chatters))
+        obs = report.days[0].presence_observations
+        run["obs_per_s"] = obs / run["wall_s"]
+        run["obs_per_s_load_transform"] = obs / (run["load_s"] + run["transform_s"])
+        for name in SCANS:
+            run[f"{name}_obs_per_s"] = obs / run[f"{name}_s"]
+            run[f"wall_over_{name}"] = run["wall_s"] / run[f"{name}_s"]
+        reports.append(report)
+        runs.append(run)
+    first = reports[-1].days[0]
+    sizes = raw_bytes(lake, day)
+    obs = max(1, first.presence_observations)
+    all_raw = sum(sizes.values())
+    figures = {
+        key: summary([r[key] for r in runs])
+        for key in (
+            "wall_s",
+            "cpu_s",
+            "load_s",
+            "transform_s",
+            "checks_s",
+            "models_s",
+            "peak_rss_mb",
+            "obs_per_s",
+            "obs_per_s_load_transform",
+            *(f"{name}_s" for name in SCANS),
+            *(f"{name}_obs_per_s" for name in SCANS),
+            *(f"wall_over_{name}" for name in SCANS),
+        )
+    }
+    return {
+        "day": day.isoformat(),
+        "snapshots": first.snapshots,
+        "stream_facts": first.stream_facts,
+        "presence_observations": first.presence_observations,
+        "distinct_viewers": runs[-1]["distinct_viewers"],
+        "scan_rows_match": all(r["rows"] == first.presence_observations for r in runs),
+        "viewing_sessions": first.viewing_sessions,
+        "raw_bytes": all_raw,
+        "raw_chatters_bytes": sizes["chatters"],
+        "curated_bytes": first.curated_bytes,
+        "warehouse_bytes": runs[-1]["warehouse_bytes"],
+        "chatters_bytes_per_obs": sizes["chatters"] / obs,
+        "raw_bytes_per_obs": all_raw / obs,
+        "curated_bytes_per_obs": first.curated_bytes / obs,
+        "pipeline_health": pipeline_health(settings, day),
+        "models": _models(reports),
+        **figures,
+        "runs": runs,
+    }
+
+
+def demo_day(
+    data_dir: Path, day: dt.date, hours: float, seed: int, repeat: int, progress: Progress
+) -> dict[str, Any]:
+    """A `small` day collected by the real collector, then measured."""
+    settings = day_settings(data_dir)
+    progress(f"warehouse: collect the demo day (small, {hours:g} h)")
+    from streamcensus.demo import run_demo_collection
+
+    report = run_demo_collection(
+        settings,
+        first_day=day,
+        hours=hours,
+        scale="small",
+        seed=seed,
+        console=Console(quiet=True),
+    )
+    result = measure_day(settings, day, repeat, "demo day (small)", progress)
+    result["source"] = "collector (demo, in-process simulator)"
+    result["scale"] = "small"
+    result["prepare_s"] = report.wall_seconds
+    result["snapshots_complete"] = report.snapshots_complete
+    result["snapshots_partial"] = report.snapshots_partial
+    return result
+
+
+def truth_day(
+    data_dir: Path,
+    day: dt.date,
+    hours: float,
+    scale: str,
+    seed: int,
+    repeat: int,
+    progress: Progress,
+) -> dict[str, Any]:
+    """A day written from the simulator's ground truth at `scale`, then measured."""
+    settings = day_settings(data_dir)
+    progress(f"warehouse: write the {scale} day from the simulator's ground truth ({hours:g} h)")
+    began = time.perf_counter()
+    written = write_truth_day(
+        settings.lake_dir,
+        settings.state_dir,
+        day,
+        scale=scale,
+        seed=seed,
+        hours=hours,
+        language=settings.language,
+        top_n=settings.top_n,
+        known_bots=settings.known_bots,
+    )
+    prepared = time.perf_counter() - began
+    gc.collect()
+    result = measure_day(settings, day, repeat, f"{scale} day", progress)
+    result["source"] = "simulator ground truth (bench/truthlake.py)"
+    result["scale"] = scale
+    result["prepare_s"] = prepared
+    result["world_build_s"] = written.world_build_s
+    result["peak_channels"] = written.peak_channels
+    result["peak_observations"] = written.peak_observations
+    return result
+
+
+def truth_check(collected: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any]:
+    """How the ground-truth lake of the demo day compares with the collected one."""
+    same = ("snapshots", "stream_facts", "presence_observations", "viewing_sessions")
+    return {
+        **{f"{key}_equal": collected[key] == truth[key] for key in same},
+        "distinct_viewers_equal": collected["distinct_viewers"] == truth["distinct_viewers"],
+        "chatters_bytes_ratio": (
+            truth["raw_chatters_bytes"] / max(1, collected["raw_chatters_bytes"])
+        ),
+        "curated_bytes_ratio": truth["curated_bytes"] / max(1, collected["curated_bytes"]),
+        "wall_ratio": truth["wall_s"]["median"] / collected["wall_s"]["median"],
+    }
+
+
+def run_warehouse_suite(
+    scale: str,
+    repeat: int,
+    *,
+    day: dt.date,
+    hours: float = 24.0,
+    seed: int = 42,
+    progress: Progress = _quiet,
+) -> dict[str, Any]:
+    """The demo day (always) and, at `fr`, the `fr` day: every figure in one dict."""
+    with tempfile.TemporaryDirectory(prefix="streamcensus-bench-warehouse-") as tmp:
+        root = Path(tmp)
+        demo = demo_day(root / "demo", day, hours, seed, repeat, progress)
+        check = truth_day(root / "demo-truth", day, hours, "small", seed, 1, progress)
+        result: dict[str, Any] = {
+            "day": day.isoformat(),
+            "hours": hours,
+            "whole_day": hours >= 24.0,
+            "demo": demo,
+            "truth_check": truth_check(demo, check),
+        }
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(root / "demo-truth")
+        if scale == "fr":
+            result["fr"] = truth_day(root / "fr", day, hours, "fr", seed, repeat, progress)
+    return result
