@@ -159,6 +159,14 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     assert query(settings, "select count(*) from community_timeseries where day = ?", [DAY]) == [
         (48,)
     ]
+    # chats of a snapshot whose chatters file was quarantined are unknown, not empty
+    lost = query(
+        settings,
+        "select distinct chatters_status, chatters from int_snapshot_channels "
+        "where snapshot_id in (?, ?, ?)",
+        [ids[0], ids[2], ids[4]],
+    )
+    assert lost == [("missing", None)]
     assert run_load(settings).days[0].day == NEXT  # DAY is unchanged now, not reloaded
 
 

@@ -15,6 +15,7 @@ where
     or channel_day.peak_viewers < channel_day.avg_viewers
     or channel_day.viewer_hours < 0
     or channel_day.unique_chatters < params.k
+    or channel_day.avg_chatters < params.k
     or channel_day.returning_chatters < params.k
     or channel_day.returning_chatters > channel_day.unique_chatters
     or channel_day.bot_share < 0

@@ -12,6 +12,8 @@ where
     or peak_viewers < avg_viewers
     or viewer_hours < 0
     or (peak_chatters is not null and peak_chatters < avg_chatters)
+    or peak_chatters < (select k from run_params)
+    or avg_chatters < (select k from run_params)
 
 union all
 

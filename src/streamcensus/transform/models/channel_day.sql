@@ -194,12 +194,15 @@ final as (
             when chatter_counts.unique_chatters >= params.k
                 then cast(chatter_counts.unique_chatters as integer)
         end as unique_chatters,
+        -- an average under k would publish a small group (P3): both need avg ≥ k
         case
-            when chatter_counts.unique_chatters >= params.k and airtime.chatter_snapshots > 0
+            when airtime.chatter_snapshots > 0
+                and cast(airtime.chatter_sum as double) / airtime.chatter_snapshots >= params.k
                 then round(cast(airtime.chatter_sum as double) / airtime.chatter_snapshots, 2)
         end as avg_chatters,
         case
-            when chatter_counts.unique_chatters >= params.k and airtime.viewer_sum_read > 0
+            when airtime.chatter_snapshots > 0 and airtime.viewer_sum_read > 0
+                and cast(airtime.chatter_sum as double) / airtime.chatter_snapshots >= params.k
                 then round(cast(airtime.chatter_sum as double) / airtime.viewer_sum_read, 4)
         end as chatters_per_viewer,
         case

@@ -5,7 +5,7 @@
 -- units: duration_minutes (started_at to last snapshot, minutes); airtime_minutes
 --   (snapshots × interval, minutes); peak_viewers, avg_viewers (viewers, average over the
 --   broadcast's snapshots); viewer_hours (Σ viewer_count × interval, viewer-hours);
---   peak_chatters, avg_chatters (accounts in chat; null under k or when never read)
+--   peak_chatters, avg_chatters (accounts in chat; each null under k or when never read)
 -- portability: string_agg(x, sep order by y) is DuckDB's spelling; Spark SQL 4 writes
 --   listagg(x, sep) within group (order by y)
 -- materialized: table
@@ -157,7 +157,8 @@ final as (
             when chatter_stats.peak_chatters >= params.k then chatter_stats.peak_chatters
         end as peak_chatters,
         case
-            when chatter_stats.peak_chatters >= params.k
+            when cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots
+                >= params.k
                 then round(cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots, 2)
         end as avg_chatters
     from broadcasts
