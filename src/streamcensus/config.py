@@ -56,7 +56,8 @@ class Settings(BaseModel):
         default_factory=list, description="channel logins never collected (P4)"
     )
     optout_viewers: list[str] = Field(
-        default_factory=list, description="viewer logins dropped at collection (P4)"
+        default_factory=list,
+        description="viewer logins (or ids) dropped at collection; logins resolved to ids (P4)",
     )
     known_bots: list[str] = Field(
         default_factory=lambda: [

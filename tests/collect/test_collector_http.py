@@ -195,3 +195,23 @@ def _streams_only_server(request: httpx.Request) -> httpx.Response:
         "is_mature": False,
     }
     return httpx.Response(200, json={"data": [stream], "pagination": {}})
+
+
+async def test_optout_viewer_is_dropped_and_resolved_to_its_id(
+    tmp_path: Path, running_simulator, small_world: PopulationWorld
+) -> None:
+    handle = running_simulator(small_world, start=EVENING.timestamp())
+    channel = next(s for s in _truth(handle.base_url, "streams")["data"] if s["language"] == "fr")
+    someone = _truth(handle.base_url, f"chatters/{channel['user_id']}")["data"][0]
+    settings = _settings(tmp_path, top_n=20, optout_viewers=[someone["user_login"].upper()])
+    async with open_collector(
+        settings, helix_url=handle.helix_url, auth_url=handle.auth_url, clock=handle.clock
+    ) as session:
+        # matched by id too, so a later rename of the account changes nothing (P4)
+        assert someone["user_id"] in session.collector.options.optout_viewers
+        record = await session.collector.collect(EVENING)
+    key = KeyStore(settings.state_dir, settings.key_rotation_days, handle.clock).current(EVENING)
+    hidden = Pseudonymiser(key, [], []).pseudonym(someone["user_id"])
+    chatters = pq.read_table(raw_path(settings.lake_dir, "chatters", record.snapshot_id))
+    assert hidden not in set(chatters.column("viewer").to_pylist())
+    assert record.optout_dropped >= 1

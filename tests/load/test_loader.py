@@ -253,3 +253,28 @@ def test_missing_checks_fail_loudly(tmp_path: Path) -> None:
     con = duckdb.connect()
     with pytest.raises(StreamcensusError, match="no data checks"):
         checks.run_checks(con, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("requests", "99999999999"),
+        ("presence_observations", "1e400"),
+        ("rate_limit_wait_seconds", '"abc"'),
+        ("retries", "-1"),
+    ],
+)
+def test_a_manifest_with_numbers_out_of_range_is_quarantined(
+    lake: Path, field: str, value: str
+) -> None:
+    raw = lake / "lake"
+    sid = snapshot_id(at(DAY, "00:00"))
+    path = raw_path(raw, "manifest", sid)
+    doc = json.loads(path.read_text())
+    doc[field] = "__VALUE__"
+    path.write_text(json.dumps(doc).replace('"__VALUE__"', value))
+    report = run_load(make_settings(lake), [DAY])
+    [quarantined] = report.quarantined
+    assert (quarantined.kind, Path(quarantined.path).stem) == ("manifest", sid)
+    assert field in quarantined.reason
+    assert report.days[0].snapshots == 47

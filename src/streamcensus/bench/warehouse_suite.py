@@ -293,7 +293,6 @@ def truth_check(collected: dict[str, Any], truth: dict[str, Any]) -> dict[str, A
             truth["raw_chatters_bytes"] / max(1, collected["raw_chatters_bytes"])
         ),
         "curated_bytes_ratio": truth["curated_bytes"] / max(1, collected["curated_bytes"]),
-        "wall_ratio": truth["wall_s"]["median"] / collected["wall_s"]["median"],
     }
 
 

@@ -11,6 +11,7 @@ through its Twitch-CLI-mock route.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -103,6 +104,19 @@ async def _moderator_id(client: HelixClient, simulator: SimulatorInfo | None) ->
     return None
 
 
+async def _resolve_optouts(client: HelixClient, options: CollectOptions) -> CollectOptions:
+    """Add the user ids of opted-out viewer logins, so a renamed account stays out (P4)."""
+    logins = [entry for entry in options.optout_viewers if not entry.isdigit()]
+    if not logins:
+        return options
+    try:
+        users = await client.get_users(logins=logins)
+    except HelixError as exc:
+        raise UserError(f"cannot resolve the opted-out viewers' ids: {exc}") from None
+    ids = tuple(user.id for user in users)
+    return dataclasses.replace(options, optout_viewers=(*options.optout_viewers, *ids))
+
+
 @dataclass
 class CollectSession:
     """A ready collector, and the simulator behind it when there is one."""
@@ -162,11 +176,12 @@ async def open_collector(
             moderator_id = await _moderator_id(client, simulator)
         except HelixError as exc:
             raise UserError(f"cannot reach Twitch at {auth}: {exc}") from None
+        options = await _resolve_optouts(client, CollectOptions.from_settings(settings))
         collector = Collector(
             client=client,
             writer=LakeWriter(settings.lake_dir),
             keys=KeyStore(settings.state_dir, settings.key_rotation_days, clock),
-            options=CollectOptions.from_settings(settings),
+            options=options,
             clock=clock,
             moderator_id=moderator_id,
         )

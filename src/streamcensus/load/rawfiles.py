@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -215,13 +216,29 @@ _INT_MANIFEST = (
 )
 
 
-def _int(doc: dict[str, Any], name: str) -> int | None:
-    value = doc.get(name)
-    if value is None:
-        return None
+_INT32_MAX = 2**31 - 1  # the warehouse's integer columns
+
+
+def _count(value: Any, name: str) -> int:
+    """A manifest count: a whole number from 0 to the warehouse's integer range."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadFile(f"manifest field {name} is not a number")
+    if not math.isfinite(value) or value != int(value) or not 0 <= value <= _INT32_MAX:
+        raise BadFile(f"manifest field {name} is out of range: {value!r}")
     return int(value)
+
+
+def _int(doc: dict[str, Any], name: str) -> int | None:
+    value = doc.get(name)
+    return None if value is None else _count(value, name)
+
+
+def _seconds(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise BadFile(f"manifest field {name} is not a finite number")
+    if value < 0:
+        raise BadFile(f"manifest field {name} is negative")
+    return float(value)
 
 
 def read_manifest(raw: RawFile) -> dict[str, Any]:
@@ -266,8 +283,10 @@ def read_manifest(raw: RawFile) -> dict[str, Any]:
         "source": str(doc.get("source", "")),
         "language": str(doc.get("language", "")),
         "status": doc["status"],
-        "rate_limit_wait_seconds": float(doc.get("rate_limit_wait_seconds") or 0.0),
-        "errors_total": sum(int(v) for v in errors.values() if isinstance(v, int | float)),
+        "rate_limit_wait_seconds": _seconds(
+            doc.get("rate_limit_wait_seconds") or 0.0, "rate_limit_wait_seconds"
+        ),
+        "errors_total": min(_INT32_MAX, sum(_count(v, "errors") for v in errors.values())),
         "errors_json": json.dumps(errors, sort_keys=True),
         "missing_count": len(missing_items),
         "missing_json": json.dumps(missing_items, sort_keys=True),
