@@ -20,7 +20,6 @@ observations and viewing sessions show the ground-truth lake stands in for a col
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gc
 import shutil
@@ -317,8 +316,7 @@ def run_warehouse_suite(
             "demo": demo,
             "truth_check": truth_check(demo, check),
         }
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(root / "demo-truth")
+        shutil.rmtree(root / "demo-truth", ignore_errors=True)
         if scale == "fr":
             result["fr"] = truth_day(root / "fr", day, hours, "fr", seed, repeat, progress)
     return result
