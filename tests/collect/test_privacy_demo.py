@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from streamcensus.config import load_settings
 from streamcensus.demo import grid_times, run_demo_collection
@@ -15,7 +16,7 @@ from streamcensus.logs import setup_logging
 from streamcensus.simulator.world import PopulationWorld
 
 DAY = dt.date(2026, 11, 27)
-HOURS = 2.0
+HOURS = 24.0  # a whole demo day
 
 
 def _viewer_identities(world: PopulationWorld, times: list[dt.datetime]) -> set[str]:
@@ -46,11 +47,12 @@ def _strings_in(path: Path) -> set[str]:
     return words | {w.strip(".,;()[]{}'") for w in words}
 
 
+@pytest.mark.slow
 def test_no_viewer_identity_on_disk_after_demo(tmp_path: Path) -> None:
     settings = load_settings(overrides={"data_dir": tmp_path}, environ={})
     setup_logging(settings.log_dir, to_stderr=False)
     report = run_demo_collection(settings, first_day=DAY, hours=HOURS, scale="small", seed=42)
-    assert report.snapshots_complete == len(grid_times(DAY, HOURS)) == 24
+    assert report.snapshots_complete == len(grid_times(DAY, HOURS)) == 288
     assert report.presence_observations > 1000
 
     world = PopulationWorld(scale="small", seed=42)
@@ -59,7 +61,7 @@ def test_no_viewer_identity_on_disk_after_demo(tmp_path: Path) -> None:
     assert len(identities) > 1000
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.suffix == ".log" for p in files)
-    assert sum(p.suffix == ".parquet" for p in files) == 48
+    assert sum(p.suffix == ".parquet" for p in files) == 2 * 288
     for path in files:
         if path.name == "pseudonym_keys.json":
             continue  # key material: random bytes, no identity
