@@ -45,14 +45,16 @@ def status_command(app: AppContext, as_json: bool) -> None:
         )
         return
     table = Table(title=f"streamcensus lake: {settings.lake_dir}")
-    for column in ("day", "complete", "partial", "orphaned", "presence obs.", "raw MB", "loaded"):
-        table.add_column(column, justify="left" if column == "day" else "right")
+    table.add_column("day", no_wrap=True)
+    for column in ("complete", "partial", "orphaned", "unreadable", "presence", "raw MB", "loaded"):
+        table.add_column(column, justify="right")
     for day, entry in status["days"].items():
         table.add_row(
             day,
             f"{entry.get('snapshots_complete', 0):,}",
             f"{entry.get('snapshots_partial', 0):,}",
             f"{entry.get('snapshots_orphaned', 0):,}",
+            f"{entry.get('manifests_unreadable', 0):,}",
             f"{entry.get('presence_observations', 0):,}",
             f"{entry.get('raw_bytes', 0) / 1e6:.2f}",
             "yes" if entry.get("loaded") else "no",

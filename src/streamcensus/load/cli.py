@@ -72,7 +72,12 @@ def format_report(report: LoadReport) -> list[str]:
         )
         for q in day.quarantined:
             lines.append(f"  quarantined {q.path} → {q.quarantine_path}: {q.reason}")
-    if not report.days:
+    if not report.days and not report.skipped:
+        lines.append(
+            "nothing to load: the lake has no snapshots yet "
+            "(run `streamcensus collect` or `streamcensus demo --no-serve`)"
+        )
+    elif not report.days:
         lines.append("nothing to load: every day in the lake is loaded and unchanged")
     elif report.skipped:
         lines.append(f"{len(report.skipped)} days unchanged or final, not reloaded")
