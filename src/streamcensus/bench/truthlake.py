@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from streamcensus.clock import SimClock
 from streamcensus.collect.privacy import KeyStore, Pseudonymiser
+from streamcensus.demo import grid_times
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import (
     CHATTERS_OFFLINE,
@@ -35,7 +36,7 @@ from streamcensus.lake.schema import (
 from streamcensus.lake.writer import LakeWriter
 from streamcensus.simulator.protocol import StreamRow
 from streamcensus.simulator.world import PopulationWorld
-from streamcensus.timeutil import GRID_SECONDS, UTC, day_start
+from streamcensus.timeutil import UTC
 
 I64 = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]
@@ -81,13 +82,6 @@ class PseudonymCache:
             self._ids = np.insert(self._ids, pos[~known], new)
             self._values = np.insert(self._values, pos[~known], values)
         return self._values[np.searchsorted(self._ids, ids)]
-
-
-def grid_times(day: dt.date, hours: float) -> list[dt.datetime]:
-    """The 5-minute grid times of `hours` from midnight UTC of `day`."""
-    start = day_start(day)
-    count = max(1, int(hours * 3600 // GRID_SECONDS))
-    return [start + dt.timedelta(seconds=GRID_SECONDS * i) for i in range(count)]
 
 
 def streams_table(
