@@ -32,6 +32,7 @@ from streamcensus.lake.schema import STREAMS_SCHEMA
 from streamcensus.load import checks
 from streamcensus.load.quarantine import Quarantined, quarantine_file
 from streamcensus.load.rawfiles import (
+    MANIFEST_COUNTS,
     BadFile,
     RawFile,
     day_files,
@@ -68,26 +69,9 @@ _MANIFEST_SCHEMA = pa.schema(
         ("duration_seconds", pa.float64()),
         ("source", pa.string()),
         ("language", pa.string()),
-        ("top_n", pa.int64()),
         ("status", pa.string()),
-        *[
-            (name, pa.int64())
-            for name in (
-                "channels_listed",
-                "channels_tracked",
-                "channels_with_chatters",
-                "channels_forbidden",
-                "channels_failed",
-                "channels_offline",
-                "presence_observations",
-                "optout_dropped",
-                "requests",
-                "retries",
-                "rate_limit_waits",
-            )
-        ],
+        *[(name, pa.int64()) for name in MANIFEST_COUNTS],
         ("rate_limit_wait_seconds", pa.float64()),
-        ("http_429", pa.int64()),
         ("errors_total", pa.int64()),
         ("errors_json", pa.string()),
         ("missing_count", pa.int64()),

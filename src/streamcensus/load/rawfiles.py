@@ -199,7 +199,7 @@ def read_parquet(raw: RawFile) -> pa.Table:
 
 
 _REQUIRED_MANIFEST = ("snapshot_id", "grid_time", "status")
-_INT_MANIFEST = (
+MANIFEST_COUNTS = (  # the manifest's counts the warehouse keeps (integer columns)
     "top_n",
     "channels_listed",
     "channels_tracked",
@@ -293,7 +293,7 @@ def read_manifest(raw: RawFile) -> dict[str, Any]:
         "key_id": str(doc.get("key_id", "")),
         "collector_version": str(doc.get("collector_version", "")),
     }
-    for name in _INT_MANIFEST:
+    for name in MANIFEST_COUNTS:
         row[name] = _int(doc, name)
     row["files"] = files
     return row
