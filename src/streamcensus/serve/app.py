@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import gzip
 import importlib.resources
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -37,6 +39,15 @@ STATIC_DIR = Path(__file__).with_name("static")
 BUSY = "the warehouse is busy (a load is writing it); retry in a few seconds"
 
 
+class StaticAssets(StaticFiles):
+    """The dashboard's static files; a path the filesystem cannot name (a NUL byte) is a 404."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        if "\x00" in path:
+            return "", None
+        return super().lookup_path(path)
+
+
 @functools.cache
 def plotly_js() -> tuple[bytes, bytes]:
     """plotly.min.js from the installed plotly package, plain and gzip-compressed."""
@@ -60,8 +71,10 @@ def _page_context(request: Request, error: str | None = None) -> PageContext:
     )
 
 
-def _error(request: Request, status: int, message: str) -> Response:
-    headers = {"Retry-After": "5"} if status == 503 else None
+def _error(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    headers = {**(headers or {}), **({"Retry-After": "5"} if status == 503 else {})} or None
     if _is_api(request):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
     html = render_error("live", _page_context(request, message), status)
@@ -94,7 +107,7 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = str(exc.detail) if exc.status_code != 404 else f"no such page: {request.url.path}"
-        return _error(request, exc.status_code, message)
+        return _error(request, exc.status_code, message, exc.headers)
 
 
 def _page_response(request: Request, page: Page, day: str | None) -> HTMLResponse:
@@ -135,7 +148,8 @@ def _install_pages(app: FastAPI) -> None:
             exact = [c for c in ctx.matches if c.channel_login.lower() == text.lower()]
             if len(ctx.matches) == 1 or exact:
                 target = (exact or ctx.matches)[0].channel_login
-                suffix = f"?day={day}" if day and parse_day(day) else ""
+                chosen = parse_day(day)
+                suffix = f"?day={chosen.isoformat()}" if chosen else ""
                 return RedirectResponse(f"/channels/{target}{suffix}", status_code=303)
         return HTMLResponse(render_page(PAGES["channels"], "live", ctx))
 
@@ -190,5 +204,5 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
         return Response(plain, media_type="text/javascript", headers=headers)
 
     _install_pages(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
     return app

@@ -13,8 +13,8 @@ from streamcensus.serve import models as m
 from streamcensus.serve.channels import find_channel
 from streamcensus.serve.reader import Reader
 
-DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-CHANNEL_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,25}$")
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+CHANNEL_PATTERN = re.compile(r"[A-Za-z0-9_]{1,25}")
 NO_DATA = (
     "no data loaded yet: run `make demo` (or `streamcensus demo`) to simulate and load a "
     "day, or `streamcensus collect` then `streamcensus load --all`"
@@ -36,7 +36,7 @@ def parse_day(value: str | None, name: str = "day") -> dt.date | None:
         return None
     text = value.strip()
     try:
-        if not DAY_PATTERN.match(text):
+        if not DAY_PATTERN.fullmatch(text):
             raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -61,7 +61,7 @@ def resolve_day(reader: Reader, value: str | None) -> dt.date:
 
 def check_channel(value: str) -> str:
     """A Twitch login: 1-25 letters, digits or underscores."""
-    if not CHANNEL_PATTERN.match(value):
+    if not CHANNEL_PATTERN.fullmatch(value):
         raise ParamError(
             400, f"invalid channel {value!r}: a Twitch login is 1-25 letters, digits or underscores"
         )
