@@ -26,8 +26,9 @@ def fake_world() -> FakeWorld:
 @pytest.fixture(scope="session")
 def small_world() -> World:
     """The population model at `small` scale, seed 42, operator moderating every channel."""
-    world_module = pytest.importorskip("streamcensus.simulator.world")
-    world: World = world_module.PopulationWorld(
+    from streamcensus.simulator.world import PopulationWorld
+
+    world: World = PopulationWorld(
         scale="small", seed=42, operator_login="streamcensus_operator", operator_mod_share=1.0
     )
     return world
