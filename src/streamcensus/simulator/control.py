@@ -68,6 +68,12 @@ def parse_seconds(value: object, name: str) -> float:
     return float(value)
 
 
+def chat_info(app: FastAPI) -> dict[str, object]:
+    """`{"chat": {"irc": "host:port", "websocket": "ws://host:port/"}}` once chat is served."""
+    chat = getattr(app.state, "chat", None)
+    return {"chat": chat.info()} if chat is not None else {}
+
+
 def add_control_routes(app: FastAPI, world: World, clock: SimClock, streams_at: StreamsAt) -> None:
     """`/_sim/clock`, `/_sim/info` and `/_sim/truth/...` on `app`."""
 
@@ -119,6 +125,7 @@ def add_control_routes(app: FastAPI, world: World, clock: SimClock, streams_at: 
                     "window_seconds": app.state.rate_limiter.window,
                 },
                 "token_ttl_seconds": app.state.tokens.ttl,
+                **chat_info(app),
             }
         )
 
