@@ -214,8 +214,8 @@ class Connection:
         cmd, params = msg.command, msg.params
         if cmd == "PASS":
             self.password = params[0] if params else ""
-        elif cmd == "NICK":
-            self._nick(params[0] if params else "")
+        elif cmd == "NICK" and params and params[0].strip():
+            self._nick(params[0])
         elif cmd == "CAP":
             self._cap(params)
         elif cmd in ("USER", "PRIVMSG"):

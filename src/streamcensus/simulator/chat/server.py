@@ -36,6 +36,8 @@ PING_CHECK_INTERVAL = 0.5
 MAX_LOG_LINES = 400_000  # lines kept for clients still reading (bounded memory)
 MAX_CATCH_UP = 3600.0  # a clock jump delivers at most the last hour of messages
 MAX_CONNECTIONS = 5000
+SEND_BUFFER = 256 * 1024  # kernel send buffer per client: a client that stops reading
+# fills it, its writer waits, and the log moves on without it (bounded memory)
 PONG_WAIT_REAL = 5.0  # an unanswered PING also waits this many real seconds (fast clocks)
 CHAT_READ_SCOPE = "chat:read"
 
@@ -325,6 +327,7 @@ class ChatServer:
         return True
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _limit_send_buffer(writer.get_extra_info("socket"))
         conn = Connection(self, _TcpWire(writer), "irc")
         if not self._admit(conn):
             return
@@ -347,6 +350,7 @@ class ChatServer:
             writer.close()
 
     async def _serve_ws(self, ws: ServerConnection) -> None:
+        _limit_send_buffer(ws.transport.get_extra_info("socket"))
         conn = Connection(self, _WsWire(ws), "websocket")
         if not self._admit(conn):
             return
@@ -378,6 +382,12 @@ async def _finish(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
+
+
+def _limit_send_buffer(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
 
 def _address(sock: socket.socket) -> str:
