@@ -71,8 +71,8 @@ class ChatParams:
     talker_share_viewer: float = 0.50  # accounts that ever post, among ordinary viewers
     talker_share_lurker: float = 0.12  # ... among viewers who leave chats open for hours
     talker_share_broadcaster: float = 0.90
-    rate_min: float = 0.05  # messages/min of the least active talker (Pareto scale)
-    rate_alpha: float = 1.5  # Pareto shape: smaller is heavier-tailed
+    rate_min: float = 0.07  # messages/min of the least active talker (Pareto scale)
+    rate_alpha: float = 1.3  # Pareto shape: smaller is heavier-tailed
     rate_max: float = 4.0  # messages/min cap (spam filters, slow mode)
     lurker_rate_factor: float = 0.3
     broadcaster_rate: float = 0.25
