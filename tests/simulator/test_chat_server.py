@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import httpx
+import numpy as np
 import pytest
 import websockets
 
@@ -49,7 +50,10 @@ def test_welcome_caps_join_and_roomstate(sim: SimulatorHandle) -> None:
     c.send("CAP REQ :twitch.tv/tags twitch.tv/commands twitch.tv/membership")
     c.send("PASS SCHMOOPIIE", "NICK justinfan777")
     welcome = c.until(lambda t: " 376 " in t)
-    assert welcome[0] == ":tmi.twitch.tv CAP * ACK :twitch.tv/tags twitch.tv/commands twitch.tv/membership"
+    assert (
+        welcome[0]
+        == ":tmi.twitch.tv CAP * ACK :twitch.tv/tags twitch.tv/commands twitch.tv/membership"
+    )
     assert [t.split()[1] for t in welcome[1:]] == ["001", "002", "003", "004", "375", "372", "376"]
     assert welcome[1] == ":tmi.twitch.tv 001 justinfan777 :Welcome, GLHF!"
     channel = top_logins(sim, 1)[0]
@@ -117,7 +121,11 @@ def test_barrier_delivers_every_message_in_time_order_and_matches_the_truth(
     assert min(s[0] for s in seen) > start * 1000
     truth = httpx.get(
         f"{sim.base_url}/_sim/truth/chat_activity",
-        params={"channel": ",".join(channels), "start": start + 0.001, "end": sim.clock.time() + 0.001},
+        params={
+            "channel": ",".join(channels),
+            "start": start + 0.001,
+            "end": sim.clock.time() + 0.001,
+        },
     ).json()
     by_channel = {row["channel_login"]: row for row in truth["channels"]}
     assert set(by_channel) == set(channels)
@@ -149,7 +157,7 @@ def test_privmsg_carries_twitch_tags_and_prefix(sim: SimulatorHandle) -> None:
         login = m.prefix.split("!")[0]
         assert m.prefix == f"{login}!{login}@{login}.tmi.twitch.tv"
         assert m.tags["display-name"].lower() == login
-        assert sim.world.logins(__import__("numpy").asarray([int(m.tags["user-id"])]))[0] == login
+        assert sim.world.logins(np.asarray([int(m.tags["user-id"])]))[0] == login
         assert len(m.tags["id"]) == 36 and m.params[1]
     c.close()
 
@@ -221,7 +229,9 @@ def test_malformed_input_never_crashes_the_server(sim: SimulatorHandle) -> None:
     bad = client(sim)
     bad.send(b"\xff\xfe\x00garbage\r\n", b"@;;; :\r\n", b":only.a.prefix\r\n", b"\r\n")
     bad.send(b"   \r\n", b"@a=b\r\n", b"JOIN\r\n", b"CAP\r\n", b"NICK\r\n", b"PING\r\n")
-    assert bad.until(lambda t: "PONG" in t)[-1] == ":tmi.twitch.tv PONG tmi.twitch.tv :tmi.twitch.tv"
+    assert (
+        bad.until(lambda t: "PONG" in t)[-1] == ":tmi.twitch.tv PONG tmi.twitch.tv :tmi.twitch.tv"
+    )
     bad.send(b"PRIVMSG #x :" + b"a" * 20_000)  # a line longer than any IRC line
     assert bad.drain_to_eof() == []
     good = client(sim)

@@ -85,7 +85,11 @@ def measure(model: ChatModel, first_tick: int, ticks: int, language: str = "fr")
     per_poster = np.unique(authors_all, return_counts=True)[1]
     pair_counts = np.unique(np.concatenate(pairs), return_counts=True)[1] if pairs else per_poster
     days = ticks * model.tick_seconds / 86_400
-    top = np.sort(per_poster)[::-1][: max(1, len(per_poster) // 10)] if len(per_poster) else per_poster
+    top = (
+        np.sort(per_poster)[::-1][: max(1, len(per_poster) // 10)]
+        if len(per_poster)
+        else per_poster
+    )
     return ChatCalibration(
         ticks=ticks,
         messages=messages,

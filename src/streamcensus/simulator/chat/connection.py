@@ -83,6 +83,7 @@ class Connection:
         self._ping_real: float | None = None
         self._ping_wait_sim = 0.0
         self.closed = False
+        self._closing = False
         self.close_reason = ""
         self._wake = asyncio.Event()
 
@@ -204,7 +205,7 @@ class Connection:
 
     async def handle(self, text: str) -> None:
         """Answer one line from the client (never raises on bad input)."""
-        if self.closed or not text.strip("\r\n "):
+        if self.closed or self._closing or not text.strip("\r\n "):
             return
         try:
             msg = parse(text)
@@ -299,7 +300,8 @@ class Connection:
             if len(self._joins) > JOIN_LIMIT or fault == "irc_join_ratelimited":
                 # Twitch drops a connection that exceeds the join rate limit
                 self.server.stats.join_rate_dropped += 1
-                self.close("join rate limit exceeded")
+                self._closing = True  # what was answered goes out, then the connection drops
+                self._reply(close_after="join rate limit exceeded")
                 return
             if fault == "irc_join_refused":
                 continue  # no answer at all: the client never sees its JOIN echo
