@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamcensus.simulator.chat.calibration import PUBLIC, measure
+from streamcensus.simulator.chat.calibration import (
+    MESSAGES_PER_CHATTER_MONTH,
+    MESSAGES_PER_VIEWER_MINUTE,
+    WEEKLY_POSTING_SHARE,
+    measure,
+)
 from streamcensus.simulator.chat.irc import ParseError, escape_tag, line, parse, unescape_tag
 from streamcensus.simulator.chat.model import HUMAN_ROLES, ChatModel, Kind, rooms_from_world
 from streamcensus.simulator.protocol import ChatRole, World
@@ -96,11 +101,11 @@ def test_truth_counts_match_the_events(small_world: World) -> None:
 def test_calibration_within_public_bounds(small_world: World) -> None:
     """A week at `small`: figures within a factor of 2 of the public ones (docs/calibration.md)."""
     result = measure(ChatModel(small_world), DAY_TICK - 6 * 288, 7 * 288)
-    low, high = PUBLIC["messages_per_viewer_minute"]  # type: ignore[misc]
+    low, high = MESSAGES_PER_VIEWER_MINUTE
     assert low / 2 <= result.messages_per_viewer_minute <= high * 2
-    weekly = PUBLIC["weekly_posting_share"]
-    assert weekly / 2 <= result.posting_share <= min(1.0, weekly * 2)  # type: ignore[operator]
-    low, high = PUBLIC["messages_per_chatter_month"]  # type: ignore[misc]
+    weekly = WEEKLY_POSTING_SHARE
+    assert weekly / 2 <= result.posting_share <= min(1.0, weekly * 2)
+    low, high = MESSAGES_PER_CHATTER_MONTH
     assert low / 2 <= result.messages_per_poster_channel_month <= high * 2
     assert 0.4 < result.top_decile_message_share < 0.8  # a minority writes most messages
     assert result.window_posting_share < 0.35  # most of a chat list is silent in a window

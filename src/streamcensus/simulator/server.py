@@ -44,10 +44,10 @@ class SimulatorHandle:
     clock: SimClock
     world: World
     app: FastAPI
-    chat: ChatServer
-    irc_host: str  # the chat over plain TCP (IRC): irc_host:irc_port
-    irc_port: int
-    chat_ws_url: str  # the chat over WebSocket: ws://host:port/
+    chat: ChatServer | None = None  # None only for an HTTP-only handle built by a test
+    irc_host: str = ""  # the chat over plain TCP (IRC): irc_host:irc_port
+    irc_port: int = 0
+    chat_ws_url: str = ""  # the chat over WebSocket: ws://host:port/
 
     @property
     def mock_auth_url(self) -> str:

@@ -15,10 +15,13 @@ from streamcensus.simulator.chat.model import HUMAN_ROLES, ChatModel, Kind
 from streamcensus.simulator.protocol import ChatRole
 
 # Public figures the model is compared with (docs/calibration.md gives the sources).
-PUBLIC = {
-    "weekly_posting_share": 0.5,  # ~50% of logged-in users chat at least once a week
-    "messages_per_viewer_minute": (0.04, 0.08),  # streamer-tool engagement benchmarks
-    "messages_per_chatter_month": (100.0, 250.0),  # per channel community, chat-stats tools
+WEEKLY_POSTING_SHARE = 0.5  # ~50% of logged-in users chat at least once a week
+MESSAGES_PER_VIEWER_MINUTE = (0.04, 0.08)  # streamer-tool engagement benchmarks
+MESSAGES_PER_CHATTER_MONTH = (100.0, 250.0)  # per channel community, chat-stats tools
+PUBLIC: dict[str, object] = {
+    "weekly_posting_share": WEEKLY_POSTING_SHARE,
+    "messages_per_viewer_minute": MESSAGES_PER_VIEWER_MINUTE,
+    "messages_per_chatter_month": MESSAGES_PER_CHATTER_MONTH,
 }
 
 
