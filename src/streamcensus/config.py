@@ -82,6 +82,11 @@ class Settings(BaseModel):
     )
     retention_days: int = Field(30, ge=1, description="days pseudonymous presence is kept (P2)")
     key_rotation_days: int = Field(30, ge=1, description="days a pseudonym key is used (P2)")
+    key_dir: Path | None = Field(
+        None,
+        description="folder of the pseudonym key file (default: <data_dir>/state); "
+        "may be outside the data directory",
+    )
     load_at: str = Field("02:00", description="UTC time of the daily load in `run`")
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `serve` listens on")
@@ -114,6 +119,11 @@ class Settings(BaseModel):
     @property
     def state_dir(self) -> Path:
         return self.data_dir / "state"
+
+    @property
+    def key_store_dir(self) -> Path:
+        """Where the pseudonym keys live: `key_dir`, or the state directory."""
+        return self.key_dir if self.key_dir is not None else self.state_dir
 
     @property
     def lake_dir(self) -> Path:

@@ -18,11 +18,11 @@ from typing import Any
 
 import click
 
-from streamcensus.cli import AppContext, pass_app
 from streamcensus.clock import Clock, SimClock, WallClock
 from streamcensus.collect.runner import collect_every
 from streamcensus.collect.session import open_collector
 from streamcensus.config import Settings
+from streamcensus.context import AppContext, pass_app
 from streamcensus.errors import UserError
 from streamcensus.logs import setup_logging
 

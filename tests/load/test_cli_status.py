@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from load.lakebuilder import DAY, LakeBuilder, Stream, at, make_settings, run_load
-from streamcensus.cli import AppContext
+from streamcensus.context import AppContext
 from streamcensus.load.cli import load_command
 from streamcensus.load.status import warehouse_status
 from streamcensus.transform.serving import SERVING_TABLES

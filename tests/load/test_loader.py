@@ -28,8 +28,8 @@ from load.lakebuilder import (
 )
 from streamcensus.errors import StreamcensusError, UserError
 from streamcensus.lake.schema import raw_path, snapshot_id
-from streamcensus.load import checks
-from streamcensus.load.checks import CheckFailed
+from streamcensus.transform import checker as checks
+from streamcensus.transform.checker import CheckFailed
 from streamcensus.transform.serving import SERVING_TABLES, is_viewer_column
 
 NEXT = DAY + dt.timedelta(days=1)

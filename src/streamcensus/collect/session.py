@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 
 from streamcensus.clock import Clock, ClockState, SimClock, WallClock
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
+from streamcensus.keys import KeyStore
 from streamcensus.lake.writer import LakeWriter
 from streamcensus.twitch import (
     CHATTERS_SCOPE,
@@ -180,7 +180,7 @@ async def open_collector(
         collector = Collector(
             client=client,
             writer=LakeWriter(settings.lake_dir),
-            keys=KeyStore(settings.state_dir, settings.key_rotation_days, clock),
+            keys=KeyStore(settings.key_store_dir, settings.key_rotation_days, clock),
             options=options,
             clock=clock,
             moderator_id=moderator_id,

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from streamcensus.fsutil import fsync_dir
 from streamcensus.lake import schema as lake_schema
 from streamcensus.lake.manifest import FileEntry, LakeError, ManifestRecord
 from streamcensus.lake.schema import CHATTERS_SCHEMA, STREAMS_SCHEMA, raw_path, snapshot_time
@@ -121,15 +122,6 @@ def encode_parquet(
     return bytes(sink.getvalue().to_pybytes())
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _same_bytes(path: Path, data: bytes) -> bool:
     return path.stat().st_size == len(data) and path.read_bytes() == data
 
@@ -167,7 +159,7 @@ def write_new_file(path: Path, data: bytes) -> bool:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True
 
 

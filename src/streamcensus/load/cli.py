@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -21,13 +20,11 @@ from rich.progress import (
 )
 
 from streamcensus.clock import WallClock
+from streamcensus.context import AppContext
 from streamcensus.errors import StreamcensusError, UserError
 from streamcensus.load.loader import LoadReport, load_days
 from streamcensus.timeutil import parse_day
-from streamcensus.transform.runner import Progress
-
-if TYPE_CHECKING:
-    from streamcensus.cli import AppContext
+from streamcensus.transform.context import Progress
 
 
 @contextmanager

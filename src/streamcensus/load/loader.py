@@ -25,11 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from streamcensus.clock import Clock, WallClock
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
+from streamcensus.keys import KeyStore
 from streamcensus.lake.schema import STREAMS_SCHEMA
-from streamcensus.load import checks
 from streamcensus.load.quarantine import Quarantined, quarantine_file
 from streamcensus.load.rawfiles import (
     MANIFEST_COUNTS,
@@ -44,8 +43,10 @@ from streamcensus.load.rawfiles import (
     read_parquet,
 )
 from streamcensus.load.retention import RetentionReport, apply_retention
-from streamcensus.load.warehouse import Connection, loaded_day_rows, open_warehouse
-from streamcensus.transform.runner import ModelRun, Progress, RunContext, RunParams, run_models
+from streamcensus.transform import checker as checks
+from streamcensus.transform.context import ModelRun, Progress, RunContext, RunParams
+from streamcensus.transform.runner import run_models
+from streamcensus.warehouse.connection import Connection, loaded_day_rows, open_warehouse
 
 REFRESH_DAYS = 7  # later days whose rolling aggregates read a reloaded day
 
@@ -393,6 +394,6 @@ def load_days(
             done.update(group)
         report.retention = apply_retention(con, lake_dir, now.date(), settings.retention_days)
     # P2: a key older than rotation + retention made nothing that is still kept
-    keys = KeyStore(settings.state_dir, settings.key_rotation_days, clock or WallClock())
+    keys = KeyStore(settings.key_store_dir, settings.key_rotation_days, clock or WallClock())
     report.retention.keys_deleted = keys.purge_expired(now, keep_days=settings.retention_days)
     return report
