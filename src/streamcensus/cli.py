@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from streamcensus import __version__
+from streamcensus import __version__, config
 from streamcensus.bench.cli import bench_command
 from streamcensus.collect.cli import collect_command
 from streamcensus.context import AppContext, pass_app
@@ -42,9 +42,17 @@ def cli(ctx: click.Context, config_file: Path | None, data_dir: Path | None) -> 
 
 
 @cli.command("config")
+@click.option(
+    "--env-example",
+    is_flag=True,
+    help="Print every setting's variable with its default (the text of .env.example).",
+)
 @pass_app
-def config_command(app: AppContext) -> None:
-    """Show the effective settings as JSON (secrets masked)."""
+def config_command(app: AppContext, env_example: bool) -> None:
+    """Show the effective settings as JSON (secrets and URL credentials masked)."""
+    if env_example:
+        click.echo(config.env_example(), nl=False)
+        return
     click.echo(json.dumps(app.settings().public_dict(), indent=2, default=str))
 
 

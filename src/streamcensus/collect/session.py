@@ -32,6 +32,7 @@ from streamcensus.twitch import (
     HelixError,
     mock_auth_base,
 )
+from streamcensus.urls import mask_credentials
 
 log = logging.getLogger("streamcensus.collect")
 
@@ -175,7 +176,7 @@ async def open_collector(
             await client.app_token()  # wrong credentials or no route: fail now, in one line
             moderator_id = await _moderator_id(client, simulator)
         except HelixError as exc:
-            raise UserError(f"cannot reach Twitch at {auth}: {exc}") from None
+            raise UserError(f"cannot reach Twitch at {mask_credentials(auth)}: {exc}") from None
         options = await _resolve_optouts(client, CollectOptions.from_settings(settings))
         collector = Collector(
             client=client,
