@@ -104,6 +104,14 @@ def test_all_reloads_a_day_whose_files_changed_and_refreshes_the_week_after(lake
     assert run_load(settings).days == []
 
 
+def _record_checksum(lake_dir: Path, sid: str, kind: str) -> None:
+    path = raw_path(lake_dir, "manifest", sid)
+    manifest = json.loads(path.read_text())
+    data = raw_path(lake_dir, kind, sid).read_bytes()
+    manifest["files"][kind].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    path.write_text(json.dumps(manifest))
+
+
 def _truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -120,6 +128,9 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     path = raw_path(raw, "chatters", ids[2])
     path.unlink()
     pq.write_table(wrong, path)
+    # a writer that wrote bad bytes recorded their checksum: the Parquet checks catch them
+    for sid, kind in ((ids[0], "chatters"), (ids[1], "streams"), (ids[2], "chatters")):
+        _record_checksum(raw, sid, kind)
     raw_path(raw, "manifest", ids[3]).write_text("{ broken json")
     manifest = json.loads(raw_path(raw, "manifest", ids[4]).read_text())
     manifest["files"]["chatters"]["sha256"] = "0" * 64
@@ -127,7 +138,7 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     expected_presence = sum(
         pq.read_metadata(p).num_rows
         for p in (raw / "raw" / "chatters" / f"date={DAY}").iterdir()
-        if p.stem not in (ids[0], ids[2], ids[4])
+        if p.stem not in (ids[0], ids[2], ids[3], ids[4])
     )
 
     settings = make_settings(lake)
@@ -144,7 +155,7 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     assert reasons[("chatters", ids[0])].startswith("unreadable Parquet")
     assert reasons[("streams", ids[1])].startswith("unreadable Parquet")
     assert "unexpected ['login']" in reasons[("chatters", ids[2])]
-    assert reasons[("manifest", ids[3])].startswith("not valid JSON")
+    assert reasons[("manifest", ids[3])].startswith("manifest is not valid JSON")
     assert "SHA-256 differs" in reasons[("chatters", ids[4])]
     for q in report.quarantined:
         assert (raw / q.quarantine_path).exists() and not (raw / q.path).exists()
@@ -152,13 +163,24 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
         assert note["reason"] == q.reason
     day = report.days[0]
     assert day.presence_observations == expected_presence
+    # the data files of the snapshot whose manifest was refused are not loaded blindly
+    assert sorted(Path(p).stem for p in day.orphaned) == [ids[3], ids[3]]
+    assert (raw / "raw" / "chatters" / f"date={DAY}" / f"{ids[3]}.parquet").exists()
     assert query(settings, "select count(*) from quarantined_files") == [(5,)]
     health = one(settings, "select * from pipeline_health where day = ?", [DAY])
     assert health["quarantined_files"] == 5
     assert (health["snapshots"], health["snapshots_without_manifest"]) == (47, 1)
+    # the orphaned snapshot is not published; the one whose streams file was refused is,
+    # with its gap marked rather than zero channels
     assert query(settings, "select count(*) from community_timeseries where day = ?", [DAY]) == [
-        (48,)
+        (47,)
     ]
+    assert query(
+        settings,
+        "select snapshot_status, live_channels, viewers from community_timeseries "
+        "where snapshot_id = ?",
+        [ids[1]],
+    ) == [("streams missing", None, None)]
     # chats of a snapshot whose chatters file was quarantined are unknown, not empty
     lost = query(
         settings,

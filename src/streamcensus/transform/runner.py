@@ -151,14 +151,14 @@ def prepare_run(con: Connection, ctx: RunContext, known_days: list[dt.date]) -> 
     con.execute(
         "create or replace temp table run_params as select "
         "? as k, ? as bot_min_chats, ? as interval_minutes, ? as lookback_days, "
-        "? as exposure_sample, ? as interval_slots",
+        "? as exposure_sample, ? as snapshots_per_day",
         [
             p.k,
             p.bot_min_chats,
             p.interval_minutes,
             p.lookback_days,
             p.exposure_sample,
-            max(1, p.interval_minutes // 5),
+            24 * 60 // p.interval_minutes,
         ],
     )
     span = [*known_days, *ctx.run_days]

@@ -1,10 +1,10 @@
-"""The DuckDB warehouse: connection settings and the tables `load` owns.
+"""The DuckDB warehouse: opening it, and small queries every layer uses.
 
 The warehouse holds the raw sources that are small enough to keep (stream facts and
-manifests), the bookkeeping of what was loaded, curated or quarantined, and the tables the
-SQL models build. It holds no pseudonymous presence: viewing sessions live in the lake's
-curated zone and are attached per run as a temporary view (see `curate.py`), so deleting
-expired presence (P2) is deleting files.
+manifests), the bookkeeping of what was loaded, curated or quarantined (tables declared in
+`ddl.py`), and the tables the SQL models build. It holds no pseudonymous presence:
+viewing sessions live in the lake's curated zone and are attached per run as a temporary
+view (see `curated.py`), so deleting expired presence (P2) is deleting files.
 """
 
 from __future__ import annotations
@@ -20,112 +20,6 @@ import duckdb
 from streamcensus.errors import UserError
 
 Connection = duckdb.DuckDBPyConnection
-
-# Source and bookkeeping tables. Sources carry `day` and integer time columns added at load
-# (`slot` = epoch seconds // 300, `*_epoch` = epoch seconds) so the models need no
-# engine-specific date functions.
-SCHEMA_SQL = """
-create table if not exists raw_streams (
-    day date not null,
-    slot bigint not null,
-    snapshot_epoch bigint not null,
-    started_epoch bigint not null,
-    snapshot_id varchar not null,
-    snapshot_ts timestamptz not null,
-    channel_id varchar not null,
-    channel_login varchar not null,
-    channel_name varchar not null,
-    stream_id varchar not null,
-    language varchar not null,
-    game_id varchar not null,
-    game_name varchar not null,
-    title varchar not null,
-    viewer_count integer not null,
-    started_at timestamptz not null,
-    is_mature boolean not null,
-    tags varchar not null,
-    rank integer not null,
-    tracked boolean not null,
-    chatters_status varchar not null,
-    chatters_total integer
-);
-create table if not exists raw_manifests (
-    day date not null,
-    slot bigint not null,
-    snapshot_id varchar not null,
-    grid_time timestamptz not null,
-    started_at timestamptz,
-    ended_at timestamptz,
-    duration_seconds double,
-    source varchar,
-    language varchar,
-    top_n integer,
-    status varchar not null,
-    channels_listed integer,
-    channels_tracked integer,
-    channels_with_chatters integer,
-    channels_forbidden integer,
-    channels_failed integer,
-    channels_offline integer,
-    presence_observations bigint,
-    optout_dropped bigint,
-    requests integer,
-    retries integer,
-    rate_limit_waits integer,
-    rate_limit_wait_seconds double,
-    http_429 integer,
-    errors_total integer,
-    errors_json varchar,
-    missing_count integer,
-    missing_json varchar,
-    key_id varchar,
-    collector_version varchar
-);
-create table if not exists loaded_files (
-    day date not null,
-    kind varchar not null,
-    snapshot_id varchar not null,
-    path varchar not null,
-    bytes bigint not null,
-    rows bigint not null,
-    sha256 varchar not null,
-    loaded_at timestamptz not null,
-    retired boolean not null
-);
-create table if not exists quarantined_files (
-    day date not null,
-    kind varchar not null,
-    path varchar not null,
-    quarantine_path varchar not null,
-    bytes bigint not null,
-    sha256 varchar not null,
-    reason varchar not null,
-    quarantined_at timestamptz not null
-);
-create table if not exists loaded_days (
-    day date not null,
-    files integer not null,
-    fingerprint varchar not null,
-    loaded_at timestamptz not null,
-    presence_retired boolean not null
-);
-create table if not exists curated_files (
-    model varchar not null,
-    day date not null,
-    path varchar not null,
-    bytes bigint not null,
-    rows bigint not null,
-    retired boolean not null
-);
-"""
-
-SOURCE_TABLES = ("raw_streams", "raw_manifests")
-BOOKKEEPING_TABLES = (
-    "loaded_files",
-    "quarantined_files",
-    "loaded_days",
-    "curated_files",
-)
 
 
 def connect(path: Path, read_only: bool = False) -> Connection:
@@ -148,21 +42,12 @@ def connect(path: Path, read_only: bool = False) -> Connection:
 
 @contextlib.contextmanager
 def open_warehouse(path: Path, read_only: bool = False) -> Iterator[Connection]:
-    """`connect`, with the schema ensured (read-write) and the connection closed after."""
+    """`connect`, and the connection closed after (`ddl.ensure_tables` makes the tables)."""
     con = connect(path, read_only=read_only)
     try:
-        if not read_only:
-            ensure_schema(con)
         yield con
     finally:
         con.close()
-
-
-def ensure_schema(con: Connection) -> None:
-    """Create the source and bookkeeping tables if they are missing."""
-    for statement in SCHEMA_SQL.split(";"):
-        if statement.strip():
-            con.execute(statement)
 
 
 def table_exists(con: Connection, name: str) -> bool:
@@ -193,3 +78,9 @@ def loaded_day_rows(con: Connection) -> dict[dt.date, tuple[str, bool]]:
     """Loaded days with their fingerprint and whether their presence was retired."""
     rows = con.execute("select day, fingerprint, presence_retired from loaded_days").fetchall()
     return {r[0]: (str(r[1]), bool(r[2])) for r in rows}
+
+
+def incomplete_days(con: Connection) -> set[dt.date]:
+    """Loaded days that were not over when loaded (partial: `load --day today`)."""
+    rows = con.execute("select day from loaded_days where not coalesce(complete, true)").fetchall()
+    return {r[0] for r in rows}
