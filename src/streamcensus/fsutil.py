@@ -30,6 +30,16 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+def fsync_dir(directory: Path) -> None:
+    """Flush a folder's entries (a new or renamed file) to disk; best effort."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Atomically write a secret file readable by its owner only (P5)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

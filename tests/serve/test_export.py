@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from serve.census import FRIDAY, THURSDAY
 from serve.conftest import ClientFactory
 from serve.test_privacy import keys, walk
-from streamcensus.cli import AppContext
 from streamcensus.config import Settings
+from streamcensus.context import AppContext
 from streamcensus.errors import UserError
 from streamcensus.serve.app import plotly_js
 from streamcensus.serve.cli import bind_socket, dashboard_url, export_command, run_server

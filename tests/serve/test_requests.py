@@ -122,6 +122,7 @@ async def test_with_no_warehouse_pages_say_how_to_get_data(
         days = await client.get("/api/days")
         assert days.json() == {
             "days": [],
+            "partial_days": [],
             "first": None,
             "latest": None,
             "k": 10,

@@ -12,14 +12,13 @@ import click
 from rich.console import Console
 
 from streamcensus.config import Settings
+from streamcensus.context import AppContext
 from streamcensus.errors import UserError
 from streamcensus.timeutil import parse_day
 
 if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
-
-    from streamcensus.cli import AppContext
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

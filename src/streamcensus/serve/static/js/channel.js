@@ -75,7 +75,8 @@
         ["hours live on the day", today ? f.num(today.airtime_hours, 1) : "0"],
         ["peak viewers", today ? f.int(today.peak_viewers) : "–"],
         ["viewer-hours", today ? f.int(today.viewer_hours) : "–"],
-        ["people in chat", today ? f.int(today.unique_chatters) : "–"],
+        ["people in chat" + (today && !today.complete ? " (partial: " + (today.chat_snapshots_missed ? today.chat_snapshots_missed + " chat lists missed" : "day not fully collected") + ")" : ""),
+          today ? f.int(today.unique_chatters) : "–"],
         ["returning chatters", today ? f.int(today.returning_chatters) : "–"],
         ["bot share", today ? f.pct(today.bot_share) : "–"],
       ]);

@@ -24,7 +24,8 @@
         return list.sort(function (a, b) { return b[0] - a[0]; }).slice(0, 3).map(function (p) { return p[1]; }).join(", ");
       });
       SC.$("summary").textContent = nodes.length + " channels, " + d.edges.length + " of " +
-        f.int(d.pairs_total) + " published pairs (" + (d.window_days === 1 ? "the day" : "7 days ending on " + d.day) + ")";
+        f.int(d.pairs_total) + " published pairs (" + (d.window_days === 1 ? "the day" : "7 days ending on " + d.day) + ")" +
+        (d.days_covered !== null && d.days_covered < d.window_days ? " · partial: only " + d.days_covered + " of " + d.window_days + " days have data" : "");
       var traces = [
         { type: "scatter", mode: "lines", x: ex, y: ey, hoverinfo: "skip", line: { width: 0.6, color: "rgba(90,80,130,0.28)" }, showlegend: false },
         {

@@ -31,7 +31,8 @@
           trace.x.push(to - from);
           trace.y.push(c.channel_name);
           trace.customdata.push([c.channel_login, f.time(b.started_at), f.time(b.ended_at),
-            f.int(b.peak_viewers), b.games.map(function (g) { return g.game_name + " " + g.minutes + " min"; }).join(", ")]);
+            f.int(b.peak_viewers), b.games.map(function (g) { return g.game_name + " " + g.minutes + " min"; }).join(", ") +
+            (b.complete ? "" : "<br><i>cut by the collection window: figures cover part of it</i>")]);
           rows.push({ c: c, b: b });
         });
       });
