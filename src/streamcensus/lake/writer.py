@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from streamcensus.fsutil import PRIVATE_FILE, private_dir
 from streamcensus.lake import schema as lake_schema
 from streamcensus.lake.manifest import FileEntry, LakeError, ManifestRecord
 from streamcensus.lake.schema import CHATTERS_SCHEMA, STREAMS_SCHEMA, raw_path, snapshot_time
@@ -143,7 +144,7 @@ def write_new_file(path: Path, data: bytes) -> bool:
         if _same_bytes(path, data):
             return False
         raise LakeRewriteError(f"{path} already exists with other content; lake files are final")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -151,7 +152,7 @@ def write_new_file(path: Path, data: bytes) -> bool:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, PRIVATE_FILE)
         try:
             os.link(tmp, path)
         except FileExistsError:

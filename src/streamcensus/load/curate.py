@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
+from streamcensus.fsutil import make_private, private_dir
 from streamcensus.lake.schema import CURATED
 from streamcensus.load.warehouse import Connection
 
@@ -46,7 +47,7 @@ def write_partition(
     table = con.sql(
         f"select * from {relation} where day = ? order by {order}", params=[day]
     ).to_arrow_table()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".tmp-{path.name}")
     try:
         pq.write_table(
@@ -56,6 +57,7 @@ def write_partition(
             compression_level=ZSTD_LEVEL,
             row_group_size=ROW_GROUP_ROWS,
         )
+        make_private(tmp)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

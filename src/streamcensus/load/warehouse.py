@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from streamcensus.errors import UserError
+from streamcensus.fsutil import make_private, private_dir, private_umask
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -131,7 +132,7 @@ BOOKKEEPING_TABLES = (
 def connect(path: Path, read_only: bool = False) -> Connection:
     """Open the warehouse with UTC session time (extract/cast of timestamps rely on it)."""
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.IOException, duckdb.ConnectionException) as exc:
@@ -143,19 +144,26 @@ def connect(path: Path, read_only: bool = False) -> Connection:
             ) from None
         raise UserError(f"cannot open the warehouse {path}: {text.splitlines()[0]}") from None
     con.execute("set TimeZone = 'UTC'")
+    if not read_only:
+        make_private(path)  # also a warehouse an older version made 0644
     return con
 
 
 @contextlib.contextmanager
 def open_warehouse(path: Path, read_only: bool = False) -> Iterator[Connection]:
-    """`connect`, with the schema ensured (read-write) and the connection closed after."""
-    con = connect(path, read_only=read_only)
-    try:
-        if not read_only:
-            ensure_schema(con)
-        yield con
-    finally:
-        con.close()
+    """`connect`, with the schema ensured (read-write) and the connection closed after.
+
+    The process umask is private meanwhile: DuckDB creates its WAL (and spill files)
+    itself, at the first write after each checkpoint (`fsutil.private_umask`).
+    """
+    with private_umask():
+        con = connect(path, read_only=read_only)
+        try:
+            if not read_only:
+                ensure_schema(con)
+            yield con
+        finally:
+            con.close()
 
 
 def ensure_schema(con: Connection) -> None:
