@@ -85,6 +85,11 @@ class Settings(BaseModel):
     load_at: str = Field("02:00", description="UTC time of the daily load in `run`")
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `serve` listens on")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host names the dashboard answers to besides its address and localhost "
+        "(a guard against DNS rebinding; '*' answers to any)",
+    )
     sim_scale: Scale = Field("small", description="simulator population: small or fr")
     sim_seed: int = Field(42, description="simulator seed")
 
@@ -96,6 +101,11 @@ class Settings(BaseModel):
         if isinstance(value, list):
             return [str(item).strip().lower() for item in value]
         return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        return cls._split_list(value)
 
     @field_validator("language")
     @classmethod
