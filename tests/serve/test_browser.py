@@ -92,6 +92,7 @@ def test_changing_the_day_redraws_the_charts(page: Any, dashboard: str) -> None:
         "day => document.getElementById('chart-audience').dataset.day === day",
         arg=FRIDAY.isoformat(),
     )
+    page.wait_for_function("() => document.body.dataset.state === 'ready'")  # every chart
     clean(page)
 
 

@@ -11,7 +11,8 @@ import pytest
 from serve.census import FRIDAY, THURSDAY
 from serve.conftest import ClientFactory
 from streamcensus.config import Settings
-from streamcensus.serve.app import create_app, plotly_js
+from streamcensus.serve.app import create_app
+from streamcensus.serve.vendor import plotly_js
 
 BAD_REQUESTS = [
     ("/api/overview?day=2026-13-01", 400, "invalid day '2026-13-01': expected a UTC day as "),
