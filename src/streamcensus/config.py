@@ -151,6 +151,11 @@ class Settings(BaseSettings):
     load_at: str = Field("02:00", description="UTC time of the daily load in `run`")
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `serve` listens on")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host names the dashboard answers to besides its address and localhost "
+        "(a guard against DNS rebinding; '*' answers to any)",
+    )
     sim_scale: Scale = Field("small", description="simulator population: small or fr")
     sim_seed: int = Field(42, description="simulator seed")
 
@@ -167,6 +172,11 @@ class Settings(BaseSettings):
     @classmethod
     def _optional_path(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        return cls._split_list(value)
 
     @field_validator("language")
     @classmethod

@@ -194,7 +194,9 @@ async def test_control_route_sets_shows_and_clears_the_plan() -> None:
         empty = (await client.get("/_sim/faults")).json()
         assert empty == {"plan": None, "requests": 0, "injected": 0, "by_fault": {}, "rules": []}
 
-        bad = await client.post("/_sim/faults", content=b"{not json")
+        bad = await client.post(
+            "/_sim/faults", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
         assert bad.status_code == 400
         assert bad.json() == {
             "error": "Bad Request",

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from streamcensus.fsutil import fsync_dir
+from streamcensus.fsutil import PRIVATE_FILE, fsync_dir, private_dir
 from streamcensus.lake import schema as lake_schema
 from streamcensus.lake.manifest import FileEntry, LakeError, ManifestRecord
 from streamcensus.lake.schema import DATA_KINDS, MANIFEST, raw_path, snapshot_time
@@ -135,7 +135,7 @@ def write_new_file(path: Path, data: bytes) -> bool:
         if _same_bytes(path, data):
             return False
         raise LakeRewriteError(f"{path} already exists with other content; lake files are final")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -143,7 +143,7 @@ def write_new_file(path: Path, data: bytes) -> bool:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, PRIVATE_FILE)
         try:
             os.link(tmp, path)
         except FileExistsError:

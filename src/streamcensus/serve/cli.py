@@ -68,7 +68,7 @@ def run_server(
     host = host or settings.host
     port = port or settings.port
     sock = bind_socket(host, port)
-    server = make_server(settings)
+    server = make_server(settings.model_copy(update={"host": host, "port": port}))
     announce(f"streamcensus dashboard on {dashboard_url(host, port)} (Ctrl-C to stop)")
     try:
         server.run(sockets=[sock])

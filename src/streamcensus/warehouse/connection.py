@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from streamcensus.errors import UserError
+from streamcensus.fsutil import make_private, private_dir, private_umask
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -25,7 +26,7 @@ Connection = duckdb.DuckDBPyConnection
 def connect(path: Path, read_only: bool = False) -> Connection:
     """Open the warehouse with UTC session time (extract/cast of timestamps rely on it)."""
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.IOException, duckdb.ConnectionException) as exc:
@@ -37,17 +38,24 @@ def connect(path: Path, read_only: bool = False) -> Connection:
             ) from None
         raise UserError(f"cannot open the warehouse {path}: {text.splitlines()[0]}") from None
     con.execute("set TimeZone = 'UTC'")
+    if not read_only:
+        make_private(path)  # also a warehouse an older version made 0644
     return con
 
 
 @contextlib.contextmanager
 def open_warehouse(path: Path, read_only: bool = False) -> Iterator[Connection]:
-    """`connect`, and the connection closed after (`ddl.ensure_tables` makes the tables)."""
-    con = connect(path, read_only=read_only)
-    try:
-        yield con
-    finally:
-        con.close()
+    """`connect`, and the connection closed after (`ddl.ensure_tables` makes the tables).
+
+    The process umask is private meanwhile: DuckDB creates its WAL (and spill files)
+    itself, at the first write after each checkpoint (`fsutil.private_umask`).
+    """
+    with private_umask():
+        con = connect(path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def table_exists(con: Connection, name: str) -> bool:

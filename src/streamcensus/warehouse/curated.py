@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from streamcensus.fsutil import fsync_dir, is_temp_file
+from streamcensus.fsutil import fsync_dir, is_temp_file, make_private, private_dir
 from streamcensus.lake.schema import CURATED
 from streamcensus.warehouse.connection import Connection
 
@@ -71,7 +71,7 @@ def write_partition(
         f"select * from {relation} where day = ? order by {order}", params=[day]
     ).to_arrow_table()
     folder = partition_dir(lake_dir, model, day)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=folder)
     tmp = Path(tmp_name)
     try:
@@ -85,6 +85,7 @@ def write_partition(
             )
             handle.flush()
             os.fsync(handle.fileno())
+        make_private(tmp)
         path = folder / f"{model}-{_sha256(tmp)[:16]}.parquet"
         if not path.exists():
             os.replace(tmp, path)

@@ -21,7 +21,7 @@
         neighbours[e.target].push([e.jaccard, nodes[e.source].channel_name]);
       });
       var closest = neighbours.map(function (list) {
-        return list.sort(function (a, b) { return b[0] - a[0]; }).slice(0, 3).map(function (p) { return p[1]; }).join(", ");
+        return SC.esc(list.sort(function (a, b) { return b[0] - a[0]; }).slice(0, 3).map(function (p) { return p[1]; }).join(", "));
       });
       SC.$("summary").textContent = nodes.length + " channels, " + d.edges.length + " of " +
         f.int(d.pairs_total) + " published pairs (" + (d.window_days === 1 ? "the day" : "7 days ending on " + d.day) + ")" +
@@ -32,9 +32,9 @@
           type: "scatter", mode: "markers+text", name: "channels",
           x: nodes.map(function (n) { return n.x; }),
           y: nodes.map(function (n) { return n.y; }),
-          text: nodes.map(function (n, i) { return i < 25 ? n.channel_name : ""; }),
+          text: nodes.map(function (n, i) { return i < 25 ? SC.esc(n.channel_name) : ""; }),
           textposition: "top center", textfont: { size: 10 },
-          customdata: nodes.map(function (n, i) { return [n.channel_login, n.channel_name, f.int(n.chatters), n.main_game, closest[i]]; }),
+          customdata: nodes.map(function (n, i) { return [n.channel_login, SC.esc(n.channel_name), f.int(n.chatters), SC.esc(n.main_game), closest[i]]; }),
           hovertemplate: "<b>%{customdata[1]}</b><br>%{customdata[2]} people in chat<br>%{customdata[3]}<br>closest: %{customdata[4]}<extra></extra>",
           marker: {
             size: nodes.map(function (n) { return 8 + 34 * Math.sqrt(n.chatters / biggest); }),

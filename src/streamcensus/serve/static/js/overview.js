@@ -39,7 +39,7 @@
       var games = d.top_games.slice().reverse();
       drawn.push(SC.plot("chart-games", [{
         type: "bar", orientation: "h",
-        y: games.map(function (g) { return g.game_name; }),
+        y: games.map(function (g) { return SC.esc(g.game_name); }),
         x: games.map(function (g) { return g.viewer_hours; }),
         marker: { color: games.map(function (g) { return SC.colorFor(g.game_name); }) },
         customdata: games.map(function (g) { return [f.pct(g.share), f.int(g.peak_viewers), g.peak_live_channels]; }),
