@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from streamcensus.load.warehouse import open_warehouse
 
 from streamcensus.config import load_settings
 from streamcensus.demo import run_demo_collection, run_demo_load
@@ -29,6 +28,7 @@ from streamcensus.fsutil import (
 )
 from streamcensus.load.rawfiles import day_files
 from streamcensus.logs import LOG_FILE, setup_logging
+from streamcensus.warehouse.connection import open_warehouse
 
 
 def mode(path: Path) -> int:
