@@ -64,6 +64,7 @@ def _register_commands() -> None:
     from streamcensus.simulator.calibrate import calibrate_command
     from streamcensus.simulator.cli import simulator_command
     from streamcensus.status import status_command
+    from streamcensus.tokens.cli import auth_group
 
     for command in (
         demo_command,
@@ -76,6 +77,7 @@ def _register_commands() -> None:
         run_command,
         calibrate_command,
         bench_command,
+        auth_group,
     ):
         cli.add_command(command)
 

@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -49,6 +49,10 @@ class DemoReport:
     raw_bytes: int = 0
     chatters_bytes: int = 0
     wall_seconds: float = 0.0
+    token_refreshes: int = 0
+    token_validations: int = 0
+    chat_lists_by_ground: dict[str, int] = field(default_factory=dict)
+    follower_readings: int = 0
 
     def per_observation(self, size: int) -> float:
         return size / self.presence_observations if self.presence_observations else 0.0
@@ -63,6 +67,14 @@ class DemoReport:
             f"raw lake bytes    {self.raw_bytes:,}",
             f"bytes/observation {self.per_observation(self.chatters_bytes):.2f} in chatters files, "
             f"{self.per_observation(self.raw_bytes):.2f} with stream facts and manifests",
+            f"user tokens       {self.token_refreshes:,} refreshes, "
+            f"{self.token_validations:,} validations (device code flow, hourly validation)",
+            "chat lists read   "
+            + (
+                ", ".join(f"{n:,} by {g}" for g, n in sorted(self.chat_lists_by_ground.items()))
+                or "none"
+            ),
+            f"follower totals   {self.follower_readings:,} (hourly)",
             f"wall time         {self.wall_seconds:.1f} s",
         ]
 
@@ -89,6 +101,11 @@ def summarise_lake(lake_dir: Path, days: list[dt.date], report: DemoReport) -> N
             report.snapshots_complete += record.status == "complete"
             report.snapshots_partial += record.status == "partial"
             report.presence_observations += record.presence_observations
+            report.token_refreshes += record.token_refreshes
+            report.token_validations += record.token_validations
+            report.follower_readings += record.followers_channels
+            for ground in record.chat_list_grounds.values():
+                report.chat_lists_by_ground[ground] = report.chat_lists_by_ground.get(ground, 0) + 1
     if files:
         con = duckdb.connect()
         rows = con.execute(

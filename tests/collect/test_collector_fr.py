@@ -9,17 +9,21 @@ import pytest
 
 from streamcensus.collect.session import open_collector
 from streamcensus.config import load_settings
+from streamcensus.simulator.population import Permissions
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import UTC
 
-PEAK = dt.datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+PEAK = dt.datetime(2026, 11, 27, 20, 5, tzinfo=UTC)  # off the hour: no follower totals
 BUCKET = 800
 REFILL_PER_SECOND = 800 / 60
 
 
 @pytest.mark.slow
 async def test_fr_snapshot_is_paced_without_429(tmp_path: Path, running_simulator) -> None:
-    world = PopulationWorld(scale="fr", seed=42)
+    # LOAD TEST: the operator moderates every channel (Twitch never grants this), and no
+    # broadcaster consents, so every chat list is read with one token, in one bucket
+    permissions = Permissions(mode="all-moderated", consent_share=0.0)
+    world = PopulationWorld(scale="fr", seed=42, permissions=permissions)
     world.tick_state(PEAK.timestamp())  # build the tick before the clock starts to flow
     # 5 simulated seconds per real second: the bucket (800/min) binds before the
     # server or the client does, so the snapshot must wait for refills

@@ -44,6 +44,18 @@ class FileEntry(TypedDict):
     sha256: str
 
 
+class ReaderEntry(TypedDict):
+    """One user token that reads chat lists, and how it fared in the snapshot."""
+
+    user_id: str  # the broadcaster (consent) or the operator (moderation), never a viewer
+    login: str
+    ground: str  # "consent" (a broadcaster's own token) or "moderation"
+    channels_listed: int  # listed channels this token serves
+    channels_read: int  # of which chat lists read in full
+    state: str  # "ok", or "unusable" once its breaker tripped
+    reason: str  # why it is unusable ("" when ok)
+
+
 _TIME_FIELDS = ("grid_time", "started_at", "ended_at")
 _INT_FIELDS = (
     "top_n",
@@ -61,6 +73,8 @@ _INT_FIELDS = (
     "rate_limit_waits",
     "http_429",
     "token_refreshes",
+    "token_validations",
+    "followers_channels",
 )
 
 
@@ -100,6 +114,14 @@ class ManifestRecord:
     errors: dict[str, int] = field(default_factory=dict)  # error kind -> count
     missing: list[MissingEntry] = field(default_factory=list)
     key_id: str = ""
+    # user tokens: validations made, and each token's ground, channels and state
+    token_validations: int = 0
+    chat_list_readers: list[ReaderEntry] = field(default_factory=list)
+    # channel_id -> "consent" | "moderation": on what ground each chat list read was allowed
+    chat_list_grounds: dict[str, str] = field(default_factory=dict)
+    # follower totals (hourly): "" when not due, "complete", "partial" or "no user token"
+    followers_status: str = ""
+    followers_channels: int = 0
     files: dict[str, FileEntry] = field(default_factory=dict)  # kind -> file
     collector_version: str = __version__
     manifest_version: int = MANIFEST_VERSION
@@ -148,6 +170,10 @@ class ManifestRecord:
                 str(k): _as_int("errors", v) for k, v in dict(values.get("errors", {})).items()
             }
             values["missing"] = [_missing(m) for m in values.get("missing", [])]
+            values["chat_list_readers"] = [_reader(r) for r in values.get("chat_list_readers", [])]
+            values["chat_list_grounds"] = {
+                str(k): str(v) for k, v in dict(values.get("chat_list_grounds", {})).items()
+            }
             values["files"] = {
                 str(k): _file_entry(v) for k, v in dict(values.get("files", {})).items()
             }
@@ -177,6 +203,18 @@ def _missing(item: Any) -> MissingEntry:
     return MissingEntry(
         what=str(item["what"]),
         channel_id=None if channel is None else str(channel),
+        reason=str(item["reason"]),
+    )
+
+
+def _reader(item: Any) -> ReaderEntry:
+    return ReaderEntry(
+        user_id=str(item["user_id"]),
+        login=str(item["login"]),
+        ground=str(item["ground"]),
+        channels_listed=_as_int("channels_listed", item["channels_listed"]),
+        channels_read=_as_int("channels_read", item["channels_read"]),
+        state=str(item["state"]),
         reason=str(item["reason"]),
     )
 

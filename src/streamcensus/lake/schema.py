@@ -5,6 +5,7 @@ Layout under `<data_dir>/lake/`:
     raw/streams/date=YYYY-MM-DD/<snapshot_id>.parquet    stream facts of one snapshot
     raw/chatters/date=YYYY-MM-DD/<snapshot_id>.parquet   presence observations of one snapshot
     raw/manifest/date=YYYY-MM-DD/<snapshot_id>.json      the snapshot's manifest record
+    raw/followers/date=YYYY-MM-DD/<snapshot_id>.parquet  follower totals (hourly snapshots)
     curated/...                                          written by `load`
     quarantine/...                                       files `load` could not read
 
@@ -26,6 +27,10 @@ RAW = "raw"
 CURATED = "curated"
 QUARANTINE = "quarantine"
 KINDS = ("streams", "chatters", "manifest")
+# Kinds written only at some grid times (the hour): not every snapshot has one, and
+# `load` does not read them yet.
+FOLLOWERS = "followers"
+HOURLY_KINDS = (FOLLOWERS,)
 
 # chatters_status values in STREAMS_SCHEMA
 CHATTERS_OK = "ok"  # every page read
@@ -69,6 +74,17 @@ CHATTERS_SCHEMA = pa.schema(
     ]
 )
 
+# Follower totals of the listed channels, read every hour on the grid (Get Channel
+# Followers with any user token): a count per channel, no follower identities.
+FOLLOWERS_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string(), nullable=False),
+        pa.field("snapshot_ts", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("channel_id", pa.string(), nullable=False),
+        pa.field("followers_total", pa.int64(), nullable=False),
+    ]
+)
+
 SNAPSHOT_ID_FORMAT = "%Y%m%dT%H%MZ"
 
 
@@ -84,7 +100,7 @@ def snapshot_time(snapshot_id_: str) -> dt.datetime:
 
 def raw_path(lake_dir: Path, kind: str, snapshot_id_: str) -> Path:
     """Where a snapshot's file of one kind lives."""
-    if kind not in KINDS:
+    if kind not in KINDS and kind not in HOURLY_KINDS:
         raise ValueError(f"unknown raw kind {kind!r}")
     day = snapshot_time(snapshot_id_).date().isoformat()
     suffix = "json" if kind == "manifest" else "parquet"

@@ -206,6 +206,13 @@ class LakeWriter:
         table = table.sort_by([("channel_id", "ascending"), ("viewer", "ascending")])
         return self._write_table("chatters", snapshot_id, table)
 
+    def write_followers(self, snapshot_id: str, table: pa.Table) -> FileInfo:
+        """Write an hourly snapshot's follower totals, sorted by channel id."""
+        table = conform(table, lake_schema.FOLLOWERS_SCHEMA, lake_schema.FOLLOWERS)
+        _check_snapshot(table, snapshot_id, lake_schema.FOLLOWERS)
+        table = table.sort_by([("channel_id", "ascending")])
+        return self._write_table(lake_schema.FOLLOWERS, snapshot_id, table)
+
     def write_manifest(self, record: ManifestRecord) -> FileInfo:
         """Write the manifest last: every data file it lists must already be in the lake."""
         if lake_schema.snapshot_id(record.grid_time) != record.snapshot_id:

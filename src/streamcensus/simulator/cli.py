@@ -8,6 +8,7 @@ import math
 import click
 
 from streamcensus.clock import SimClock
+from streamcensus.simulator.population import DEFAULT_CONSENT_SHARE, Permissions, PermissionsMode
 from streamcensus.timeutil import isoformat_z, parse_utc, utcnow
 
 
@@ -49,11 +50,16 @@ def usage_text(base_url: str, client_id: str, client_secret: str, operator_id: s
             "  # live streams in French, 100 per page",
             f"  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Client-Id: {client_id}' \\",
             f"       '{base_url}/helix/streams?language=fr&first=100'",
-            "  # a user token for the operator (Twitch CLI mock-API shape)",
-            f"  curl -s -X POST '{base_url}/auth/authorize?client_id={client_id}"
-            f"&client_secret={client_secret}&grant_type=user_token&user_id={operator_id}"
-            "&scope=moderator:read:chatters'",
-            "  # chatters of a channel the operator moderates",
+            "  # a user token: the device code flow, then approve the user code as someone",
+            f"  curl -s -X POST '{auth}/device?client_id={client_id}"
+            "&scopes=moderator:read:chatters'",
+            f"  curl -s -X POST -H 'Content-Type: application/json' "
+            f'-d \'{{"user_code": "CODE", "login": "LOGIN"}}\' {base_url}/_sim/auth/device',
+            f"  curl -s -X POST '{auth}/token?client_id={client_id}&device_code=DEVICE_CODE"
+            "&grant_type=urn:ietf:params:oauth:grant-type:device_code'",
+            "  # who may read which chat list (operator moderation, consenting broadcasters)",
+            f"  curl -s {base_url}/_sim/truth/permissions",
+            "  # chatters of a channel the token's user moderates (or owns)",
             f"  curl -s -H \"Authorization: Bearer $USER_TOKEN\" -H 'Client-Id: {client_id}' \\",
             f"       '{base_url}/helix/chat/chatters?broadcaster_id=ID"
             f"&moderator_id={operator_id}&first=1000'",
@@ -99,11 +105,25 @@ def usage_text(base_url: str, client_id: str, client_secret: str, operator_id: s
     help="Helix points per minute in each token bucket.",
 )
 @click.option(
-    "--operator-mod-share",
-    type=click.FloatRange(0.0, 1.0),
-    default=1.0,
+    "--permissions",
+    type=click.Choice(["realistic", "all-moderated"]),
+    default="realistic",
     show_default=True,
-    help="Share of channels the operator account moderates.",
+    help="Who may read chat lists. all-moderated is a LOAD-TEST mode Twitch never grants: "
+    "the operator moderates every channel.",
+)
+@click.option(
+    "--operator-moderates",
+    metavar="LOGIN,...",
+    default="",
+    help="Channels the operator moderates (realistic mode; default: none).",
+)
+@click.option(
+    "--consent-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULT_CONSENT_SHARE,
+    show_default=True,
+    help="Share of broadcasters who consent to chat-list reading (with their own token).",
 )
 @click.option(
     "--operator-login",
@@ -123,7 +143,9 @@ def simulator_command(
     start: dt.datetime,
     speed: float,
     rate_limit: int,
-    operator_mod_share: float,
+    permissions: PermissionsMode,
+    operator_moderates: str,
+    consent_share: float,
     operator_login: str,
     client_id: str | None,
     client_secret: str | None,
@@ -135,12 +157,16 @@ def simulator_command(
     sock = bind_socket(host, port)  # fail fast, before building the population
     port = int(sock.getsockname()[1])
     click.echo(f"building the {scale} population (seed {seed})...", err=True)
-    world = PopulationWorld(
-        scale=scale,
-        seed=seed,
-        operator_login=operator_login,
-        operator_mod_share=operator_mod_share,
-    )
+    moderated = tuple(x.strip().lower() for x in operator_moderates.split(",") if x.strip())
+    try:
+        world = PopulationWorld(
+            scale=scale,
+            seed=seed,
+            operator_login=operator_login,
+            permissions=Permissions(permissions, moderated, consent_share),
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--operator-moderates") from None
     clock = SimClock(start, speed=speed)
     shown_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown_host}:{port}"
@@ -148,7 +174,8 @@ def simulator_command(
     click.echo(
         f"simulated Twitch on {base_url}: scale {scale}, seed {seed}, "
         f"clock {isoformat_z(clock.now())} x{speed:g}, rate limit {rate_limit}/min, "
-        f"operator {operator.login} (id {operator.id})"
+        f"operator {operator.login} (id {operator.id}), permissions {permissions}"
+        + (" (LOAD TEST: not what Twitch grants)" if permissions == "all-moderated" else "")
     )
     click.echo(usage_text(base_url, client_id or "any", client_secret or "any", operator.id))
     click.echo("Ctrl-C stops it.")

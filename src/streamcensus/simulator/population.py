@@ -10,6 +10,7 @@ weights within a language" are contiguous slices.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,16 @@ I64 = npt.NDArray[np.int64]
 MOD_SLOTS = 5
 LANG_CODES: tuple[str, ...] = tuple(code for code, _, _ in LANGUAGES)
 LANG_UTC_OFFSET: dict[str, int] = {code: off for code, off, _ in LANGUAGES}
+
+PermissionsMode = Literal["realistic", "all-moderated"]
+PERMISSION_MODES: tuple[PermissionsMode, ...] = ("realistic", "all-moderated")
+# Share of broadcasters who authorise streamcensus with their own token (consent to their
+# chat list being read). A census asks for an authorisation and gives the broadcaster
+# nothing they do not already have, so we assume few say yes: third-party chat tools that
+# need a broadcaster's own authorisation are used by a minority of channels, and a
+# research tool with no feature in return will do worse. 2 % is a working assumption, not
+# a measured figure; `consent_share` changes it. Anything much higher flatters the project.
+DEFAULT_CONSENT_SHARE = 0.02
 
 # Mixture of local start hours of channels: (share, mean hour, sd hours).
 _START_MIX: tuple[tuple[float, float, float], ...] = (
@@ -78,7 +89,30 @@ class Population:
     viewers: Viewers
     bot_coverage: F64  # per lurker bot: share of live channels it sits in
     moderators: npt.NDArray[np.int32]  # (channels, MOD_SLOTS) account indices; -1 empty
-    operator_mod: npt.NDArray[np.bool_]  # channels the operator moderates
+    consent: npt.NDArray[np.bool_]  # channels whose broadcaster consents to chat-list reading
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """Who may read which chat list, besides each broadcaster and its moderators.
+
+    `realistic` (the default): the operator moderates only the channels listed in
+    `operator_moderates` (none by default), and a `consent_share` of broadcasters consent
+    (each authorises streamcensus with their own token). `all-moderated` is a load-test
+    mode that real Twitch never grants: the operator moderates every channel.
+    """
+
+    mode: PermissionsMode = "realistic"
+    operator_moderates: tuple[str, ...] = ()  # channel logins
+    consent_share: float = DEFAULT_CONSENT_SHARE
+
+    def __post_init__(self) -> None:
+        if self.mode not in PERMISSION_MODES:
+            raise ValueError(
+                f"permissions must be one of {list(PERMISSION_MODES)}, got {self.mode!r}"
+            )
+        if not 0.0 <= self.consent_share <= 1.0:
+            raise ValueError(f"consent_share must be within [0, 1], got {self.consent_share!r}")
 
 
 def _blocks(counts: list[int]) -> I64:
@@ -222,10 +256,10 @@ def build_viewers(seed: int, prof: ScaleProfile, channels: Channels) -> Viewers:
     )
 
 
-def build_population(seed: int, prof: ScaleProfile, operator_mod_share: float) -> Population:
+def build_population(seed: int, prof: ScaleProfile, consent_share: float) -> Population:
     """The whole static population of a seed and scale."""
-    if not 0.0 <= operator_mod_share <= 1.0:
-        raise ValueError(f"operator_mod_share must be within [0, 1], got {operator_mod_share!r}")
+    if not 0.0 <= consent_share <= 1.0:
+        raise ValueError(f"consent_share must be within [0, 1], got {consent_share!r}")
     channels = build_channels(seed, prof)
     viewers = build_viewers(seed, prof, channels)
     gen = rng(seed, Purpose.MODERATORS)
@@ -235,9 +269,8 @@ def build_population(seed: int, prof: ScaleProfile, operator_mod_share: float) -
     picks = lo[:, None] + (gen.random((channels.n, MOD_SLOTS)) * width[:, None]).astype(np.int64)
     mods = (picks + channels.n).astype(np.int32)
     mods[np.arange(MOD_SLOTS)[None, :] >= n_mods[:, None]] = -1
-    chosen = round(operator_mod_share * channels.n)
-    operator_mod = np.zeros(channels.n, dtype=np.bool_)
-    operator_mod[rng(seed, Purpose.OPERATOR).permutation(channels.n)[:chosen]] = True
+    # consent: the same share in every popularity rank, a fixed draw per seed
+    consent = rng(seed, Purpose.OPERATOR).random(channels.n) < consent_share
     coverage = rng(seed, Purpose.BOTS).uniform(0.25, 0.9, prof.lurker_bots)
     return Population(
         profile=prof,
@@ -245,5 +278,5 @@ def build_population(seed: int, prof: ScaleProfile, operator_mod_share: float) -
         viewers=viewers,
         bot_coverage=coverage,
         moderators=mods,
-        operator_mod=operator_mod,
+        consent=consent,
     )
