@@ -29,6 +29,7 @@ from streamcensus.config import Settings
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import raw_path, snapshot_id
 from streamcensus.logs import setup_logging
+from streamcensus.simulator.population import Permissions
 from streamcensus.timeutil import GRID_SECONDS, day_start, parse_day, utcnow
 
 log = logging.getLogger("streamcensus.demo")
@@ -129,11 +130,12 @@ async def _collect_days(
     times: list[dt.datetime],
     speed: float,
     on_record: Callable[[ManifestRecord | None], None],
+    permissions: Permissions | None = None,
 ) -> None:
     from streamcensus.simulator.server import running_simulator
     from streamcensus.simulator.world import PopulationWorld
 
-    world = PopulationWorld(scale=world_scale, seed=seed)
+    world = PopulationWorld(scale=world_scale, seed=seed, permissions=permissions)
     clock = SimClock(times[0], speed=0)
     with running_simulator(world, clock) as handle:
         async with open_collector(
@@ -162,8 +164,12 @@ def run_demo_collection(
     seed: int,
     speed: float = DEMO_SPEED,
     console: Console | None = None,
+    permissions: Permissions | None = None,
 ) -> DemoReport:
-    """Simulate and collect `hours` from midnight of `first_day`; return the summary."""
+    """Simulate and collect `hours` from midnight of `first_day`; return the summary.
+
+    `permissions` defaults to the realistic ones (`simulator.population.Permissions`).
+    """
     console = console or Console(stderr=True)
     times = grid_times(first_day, hours)
     report = DemoReport()
@@ -195,7 +201,7 @@ def run_demo_collection(
             if record.status != "complete":
                 progress.console.print(summary_line(record))
 
-        asyncio.run(_collect_days(settings, scale, seed, times, speed, on_record))
+        asyncio.run(_collect_days(settings, scale, seed, times, speed, on_record, permissions))
     report.wall_seconds = time.monotonic() - began
     summarise_lake(settings.lake_dir, sorted({t.date() for t in times}), report)
     return report

@@ -228,6 +228,7 @@ def demo_day(
     settings = day_settings(data_dir)
     progress(f"warehouse: collect the demo day (small, {hours:g} h)")
     from streamcensus.demo import run_demo_collection
+    from streamcensus.simulator.population import Permissions
 
     report = run_demo_collection(
         settings,
@@ -236,6 +237,7 @@ def demo_day(
         scale="small",
         seed=seed,
         console=Console(quiet=True),
+        permissions=Permissions(mode="all-moderated"),  # LOAD TEST: every chat list read
     )
     result = measure_day(settings, day, repeat, "demo day (small)", progress)
     result["source"] = "collector (demo, in-process simulator)"

@@ -145,7 +145,8 @@ class OAuthClient:
         """
         interval = device.interval
         deadline = self._clock.time() + device.expires_in
-        while True:
+        # a bound that holds even on a clock that does not move: no poll loop is endless
+        for _ in range(device.expires_in // device.interval + 1):
             await self._clock.sleep(interval)
             if self._clock.time() > deadline:
                 raise DeviceCodeExpired(
@@ -160,6 +161,7 @@ class OAuthClient:
                 waited = on_poll(answer, interval)
                 if waited is not None:
                     await waited
+        raise DeviceCodeExpired("the code was not approved in time: run the login again")
 
     # -- refresh, validate, revoke -----------------------------------------------------
 
