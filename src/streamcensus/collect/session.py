@@ -30,7 +30,7 @@ from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.lake.writer import LakeWriter
-from streamcensus.tokens.live import LiveToken
+from streamcensus.tokens.live import LiveToken, foreign_client
 from streamcensus.tokens.login import REQUIRED_SCOPES, check_clock_skew
 from streamcensus.tokens.simulated import (
     SimulatorInfo,
@@ -135,10 +135,7 @@ async def _stored_tokens(
             required_scopes=REQUIRED_SCOPES[record.role],
         )
         if record.client_id != client.config.client_id:
-            token.trip(
-                f"stored for client id {record.client_id}, not the configured "
-                f"{client.config.client_id}: run `streamcensus auth login` with this application"
-            )
+            token.trip(foreign_client(record.client_id, client.config.client_id))
         tokens.append(token)
     return tokens
 

@@ -26,7 +26,7 @@ from streamcensus.cli import AppContext, pass_app
 from streamcensus.clock import Clock, SimClock, WallClock
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
-from streamcensus.tokens.live import LiveToken
+from streamcensus.tokens.live import LiveToken, foreign_client
 from streamcensus.tokens.login import REQUIRED_SCOPES, SCOPES, check_clock_skew, device_login
 from streamcensus.tokens.simulated import SimulatorInfo, probe_simulator
 from streamcensus.tokens.store import Role, TokenRecord, TokenStore
@@ -175,13 +175,12 @@ def login_command(
         click.echo(f"    {device.verification_uri}")
         click.echo(f"and enters the code  {device.user_code}")
         click.echo(
-            f"(valid {device.expires_in // 60} min; asking Twitch every {device.interval} s)",
-            err=True,
+            f"(valid {device.expires_in // 60} min; asking Twitch every {device.interval} s)"
         )
 
     def polled(answer: str, interval: int) -> None:
         if answer == "slow_down":
-            click.echo(f"(Twitch asks to poll more slowly: every {interval} s)", err=True)
+            click.echo(f"(Twitch asks to poll more slowly: every {interval} s)")
 
     async def work(session: AuthSession) -> TokenRecord:
         await session.client.app_token()  # a wrong client id or secret: one line, now
@@ -222,8 +221,11 @@ async def _status(session: AuthSession) -> list[dict[str, Any]]:
             client_id=session.client.config.client_id,
             required_scopes=REQUIRED_SCOPES[record.role],
         )
-        await _probe(session, token)
-        await token.validate(force=True)
+        if record.client_id != session.client.config.client_id:
+            token.trip(foreign_client(record.client_id, session.client.config.client_id))
+        else:
+            await _probe(session, token)
+            await token.validate(force=True)
         row.update(token.record.public())
         row["expires_in"] = token.record.expires_in(session.clock.now())
         row["state"] = "ok" if token.broken is None else f"unusable: {token.broken}"

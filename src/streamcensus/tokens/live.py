@@ -68,6 +68,14 @@ def record_from_grant(
     )
 
 
+def foreign_client(stored: str, configured: str) -> str:
+    """The breaker's reason for a token stored for another application."""
+    return (
+        f"stored for client id {stored}, not the configured {configured}: "
+        "run `streamcensus auth login` with this application"
+    )
+
+
 @dataclasses.dataclass
 class TokenCounters:
     """What a token cost since start: refreshes and validations (for the manifest)."""
@@ -183,8 +191,8 @@ class LiveToken:
             grant = await self._oauth.refresh(refresh.get_secret_value())
         except RefreshTokenRejected as exc:
             self.trip(
-                f"{exc.args[0] if exc.args else exc}; the authorization is gone "
-                "(revoked, consent withdrawn, or the refresh token reused)"
+                f"the refresh token was refused ({exc.detail or exc.status}): the authorization "
+                "is gone (revoked or consent withdrawn) or the refresh token was used elsewhere"
             )
             return
         now = self._clock.now()

@@ -184,6 +184,7 @@ class OAuthClient:
                 f"the refresh token was refused ({exc.detail or exc.status}): "
                 "it was already used, or the authorization was revoked",
                 status=exc.status,
+                detail=exc.detail,
             ) from None
         self._caller.stats.token_refreshes += 1
         return grant
