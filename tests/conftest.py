@@ -28,7 +28,7 @@ def small_world() -> World:
     """The population model at `small` scale, seed 42, in the LOAD-TEST permission mode
     (`all-moderated`: the operator moderates every channel, which Twitch never grants),
     chosen explicitly by the tests that read every chat list."""
-    from streamcensus.simulator.population import Permissions
+    from streamcensus.simulator.permissions import Permissions
     from streamcensus.simulator.world import PopulationWorld
 
     world: World = PopulationWorld(

@@ -29,7 +29,7 @@ from streamcensus.config import Settings
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import raw_path, snapshot_id
 from streamcensus.logs import setup_logging
-from streamcensus.simulator.population import Permissions
+from streamcensus.simulator.permissions import Permissions, PermissionsMode
 from streamcensus.timeutil import GRID_SECONDS, day_start, parse_day, utcnow
 
 log = logging.getLogger("streamcensus.demo")
@@ -168,7 +168,7 @@ def run_demo_collection(
 ) -> DemoReport:
     """Simulate and collect `hours` from midnight of `first_day`; return the summary.
 
-    `permissions` defaults to the realistic ones (`simulator.population.Permissions`).
+    `permissions` defaults to the realistic ones (`simulator.permissions.Permissions`).
     """
     console = console or Console(stderr=True)
     times = grid_times(first_day, hours)
@@ -286,6 +286,12 @@ def serve_dashboard(settings: Settings, console: Console) -> None:
     show_default=True,
     help="Simulated seconds per real second during a snapshot.",
 )
+@click.option(
+    "--permissions",
+    type=click.Choice(["realistic", "all-moderated"]),
+    help="Who may read chat lists (default: the sim_permissions setting, realistic). "
+    "all-moderated is a LOAD-TEST mode Twitch never grants.",
+)
 @click.option("--no-serve", is_flag=True, help="Build everything, print the summary and exit.")
 @pass_app
 def demo_command(
@@ -296,6 +302,7 @@ def demo_command(
     start_day: str | None,
     seed: int,
     speed: float,
+    permissions: PermissionsMode | None,
     no_serve: bool,
 ) -> None:
     """Simulate Twitch, collect every 5 minutes, and summarise (embedded defaults)."""
@@ -316,7 +323,18 @@ def demo_command(
         f"{first.isoformat()} 00:00 UTC, data in {settings.data_dir}"
     )
     report = run_demo_collection(
-        settings, first_day=first, hours=span, scale=scale, seed=seed, speed=speed, console=console
+        settings,
+        first_day=first,
+        hours=span,
+        scale=scale,
+        seed=seed,
+        speed=speed,
+        console=console,
+        permissions=Permissions(
+            permissions or settings.sim_permissions,
+            tuple(settings.sim_operator_moderates),
+            settings.sim_consent_share,
+        ),
     )
     for line in report.lines():
         click.echo(line)

@@ -9,7 +9,7 @@ import pytest
 
 from streamcensus.collect.session import open_collector
 from streamcensus.config import load_settings
-from streamcensus.simulator.population import Permissions
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import UTC
 

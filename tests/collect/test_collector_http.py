@@ -16,7 +16,7 @@ from streamcensus.config import Settings, load_settings
 from streamcensus.errors import UserError
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import FOLLOWERS, raw_path
-from streamcensus.simulator.population import Permissions
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import UTC
 

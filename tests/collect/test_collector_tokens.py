@@ -20,7 +20,7 @@ from streamcensus.config import Settings, load_settings
 from streamcensus.demo import grid_times, run_demo_collection
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import raw_path
-from streamcensus.simulator.population import Permissions
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.server import SimulatorHandle
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import UTC

@@ -16,7 +16,8 @@ import numpy.typing as npt
 import pytest
 
 from streamcensus.simulator.names import SERVICE_BOTS
-from streamcensus.simulator.population import LANG_CODES, Permissions
+from streamcensus.simulator.permissions import Permissions
+from streamcensus.simulator.population import LANG_CODES
 from streamcensus.simulator.protocol import World
 from streamcensus.simulator.world import PopulationWorld
 

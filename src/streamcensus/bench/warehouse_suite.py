@@ -228,7 +228,7 @@ def demo_day(
     settings = day_settings(data_dir)
     progress(f"warehouse: collect the demo day (small, {hours:g} h)")
     from streamcensus.demo import run_demo_collection
-    from streamcensus.simulator.population import Permissions
+    from streamcensus.simulator.permissions import Permissions
 
     report = run_demo_collection(
         settings,

@@ -8,7 +8,11 @@ import math
 import click
 
 from streamcensus.clock import SimClock
-from streamcensus.simulator.population import DEFAULT_CONSENT_SHARE, Permissions, PermissionsMode
+from streamcensus.simulator.permissions import (
+    DEFAULT_CONSENT_SHARE,
+    Permissions,
+    PermissionsMode,
+)
 from streamcensus.timeutil import isoformat_z, parse_utc, utcnow
 
 

@@ -10,7 +10,6 @@ weights within a language" are contiguous slices.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -25,15 +24,6 @@ MOD_SLOTS = 5
 LANG_CODES: tuple[str, ...] = tuple(code for code, _, _ in LANGUAGES)
 LANG_UTC_OFFSET: dict[str, int] = {code: off for code, off, _ in LANGUAGES}
 
-PermissionsMode = Literal["realistic", "all-moderated"]
-PERMISSION_MODES: tuple[PermissionsMode, ...] = ("realistic", "all-moderated")
-# Share of broadcasters who authorise streamcensus with their own token (consent to their
-# chat list being read). A census asks for an authorisation and gives the broadcaster
-# nothing they do not already have, so we assume few say yes: third-party chat tools that
-# need a broadcaster's own authorisation are used by a minority of channels, and a
-# research tool with no feature in return will do worse. 2 % is a working assumption, not
-# a measured figure; `consent_share` changes it. Anything much higher flatters the project.
-DEFAULT_CONSENT_SHARE = 0.02
 
 # Mixture of local start hours of channels: (share, mean hour, sd hours).
 _START_MIX: tuple[tuple[float, float, float], ...] = (
@@ -90,29 +80,6 @@ class Population:
     bot_coverage: F64  # per lurker bot: share of live channels it sits in
     moderators: npt.NDArray[np.int32]  # (channels, MOD_SLOTS) account indices; -1 empty
     consent: npt.NDArray[np.bool_]  # channels whose broadcaster consents to chat-list reading
-
-
-@dataclass(frozen=True, slots=True)
-class Permissions:
-    """Who may read which chat list, besides each broadcaster and its moderators.
-
-    `realistic` (the default): the operator moderates only the channels listed in
-    `operator_moderates` (none by default), and a `consent_share` of broadcasters consent
-    (each authorises streamcensus with their own token). `all-moderated` is a load-test
-    mode that real Twitch never grants: the operator moderates every channel.
-    """
-
-    mode: PermissionsMode = "realistic"
-    operator_moderates: tuple[str, ...] = ()  # channel logins
-    consent_share: float = DEFAULT_CONSENT_SHARE
-
-    def __post_init__(self) -> None:
-        if self.mode not in PERMISSION_MODES:
-            raise ValueError(
-                f"permissions must be one of {list(PERMISSION_MODES)}, got {self.mode!r}"
-            )
-        if not 0.0 <= self.consent_share <= 1.0:
-            raise ValueError(f"consent_share must be within [0, 1], got {self.consent_share!r}")
 
 
 def _blocks(counts: list[int]) -> I64:

@@ -32,12 +32,8 @@ from streamcensus.simulator.names import (
     description_for,
     title_for,
 )
-from streamcensus.simulator.population import (
-    LANG_CODES,
-    Permissions,
-    Population,
-    build_population,
-)
+from streamcensus.simulator.permissions import Permissions
+from streamcensus.simulator.population import LANG_CODES, Population, build_population
 from streamcensus.simulator.protocol import ChatterList, StreamRow, UserRow
 
 I64 = npt.NDArray[np.int64]
