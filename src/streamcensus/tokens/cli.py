@@ -26,6 +26,7 @@ from streamcensus.cli import AppContext, pass_app
 from streamcensus.clock import Clock, SimClock, WallClock
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
+from streamcensus.logs import setup_logging
 from streamcensus.tokens.live import LiveToken, foreign_client
 from streamcensus.tokens.login import REQUIRED_SCOPES, SCOPES, check_clock_skew, device_login
 from streamcensus.tokens.simulated import SimulatorInfo, probe_simulator
@@ -111,7 +112,9 @@ async def auth_session(settings: Settings) -> AsyncIterator[AuthSession]:
 
 
 def _run(settings: Settings, work: Callable[[AuthSession], Awaitable[T]]) -> T:
-    """Run `work` in a session; failures of the auth host become one line."""
+    """Run `work` in a session; failures of the auth host become one line (details such as
+    retries go to the log file, not the terminal)."""
+    setup_logging(settings.log_dir, to_stderr=False)
 
     async def main() -> T:
         async with auth_session(settings) as session:
