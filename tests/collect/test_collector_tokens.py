@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from pydantic import SecretStr
 
 from streamcensus.cli import main
 from streamcensus.collect.session import open_collector
@@ -24,6 +25,8 @@ from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.server import SimulatorHandle
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import UTC
+from streamcensus.tokens.store import TokenRecord, TokenStore
+from streamcensus.twitch.config import PLACEHOLDER_CLIENT_ID
 
 EVENING = dt.datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 STEP = dt.timedelta(minutes=5)
@@ -217,3 +220,32 @@ def test_two_days_keep_complete_snapshots_across_every_expiry(tmp_path: Path) ->
         grounds = [g for r in records for g in r.chat_list_grounds.values()]
         assert grounds and set(grounds) == {"consent"}
         assert sum(r.followers_status == "complete" for r in records) >= 20
+
+
+async def test_a_restarted_simulator_is_logged_in_again(
+    tmp_path: Path, running_simulator: Callable[..., SimulatorHandle], consenting_world: Any
+) -> None:
+    handle = running_simulator(consenting_world, start=EVENING.timestamp())
+    settings = _settings(tmp_path)
+    operator = consenting_world.operator()
+    stale = TokenRecord(
+        user_id=operator.id,
+        login=operator.login,
+        role="operator",
+        client_id=PLACEHOLDER_CLIENT_ID,
+        auth_url=handle.auth_url,
+        scopes=("moderator:read:chatters",),
+        access_token=SecretStr("from-a-simulator-that-stopped"),
+        refresh_token=SecretStr("also-unknown-here"),
+        obtained_at=EVENING,
+    )
+    TokenStore(settings.state_dir).put(stale)
+    async with open_collector(
+        settings, helix_url=handle.helix_url, auth_url=handle.auth_url, clock=handle.clock
+    ) as session:
+        assert all(t.broken is None for t in session.tokens)
+        assert operator.id in {t.user_id for t in session.tokens}
+        assert len(session.tokens) > 1  # the consenting broadcasters too
+    stored = TokenStore(settings.state_dir).get(operator.id)
+    assert stored is not None
+    assert stored.access_token.get_secret_value() != "from-a-simulator-that-stopped"

@@ -101,10 +101,20 @@ async def user_tokens(
     """Every user token the collector may use, validated: the stored tokens of this auth
     server (obtained first from a simulator when there are none), then `env_token`."""
     tokens = await _stored_tokens(client, http, clock, store, simulator)
-    if env_token:
-        tokens.append(await _env_token(client, clock, env_token))
     for token in tokens:
         await token.validate(force=True)
+    if simulator is not None and tokens and all(t.broken is not None for t in tokens):
+        # a simulator that restarted knows none of its former tokens: log in again
+        log.info("the simulator refuses every stored token: obtaining new ones")
+        for token in tokens:
+            store.delete(token.user_id)
+        tokens = await _stored_tokens(client, http, clock, store, simulator)
+        for token in tokens:
+            await token.validate(force=True)
+    if env_token:
+        env = await _env_token(client, clock, env_token)
+        await env.validate(force=True)
+        tokens.append(env)
     return tokens
 
 
