@@ -17,7 +17,7 @@ import pytest
 from streamcensus.cli import main
 from streamcensus.simulator.server import SimulatorHandle
 
-CODE_LINE = re.compile(r"and enters the code\s+([A-Z]{8})")
+CODE_LINE = re.compile(r"and enter the code\s+([A-Z]{8})")
 WAIT = 60.0  # a bound on the wait for the child's end (it ends in about a second)
 
 

@@ -169,14 +169,14 @@ def login_command(
     role: Role = "broadcaster" if broadcaster else "operator"
 
     def show(device: DeviceCode) -> None:
-        who = (
-            "the broadcaster, logged in to Twitch with their own account,"
-            if broadcaster
-            else "you, logged in to Twitch as the operator (the account that moderates),"
-        )
-        click.echo(f"To authorise streamcensus, {who} opens")
+        if broadcaster:
+            click.echo("Send this to the broadcaster. Open this page, logged in to Twitch")
+            click.echo("with your own account (the broadcaster's):")
+        else:
+            click.echo("Open this page, logged in to Twitch as the operator (the account")
+            click.echo("that moderates the channels to read):")
         click.echo(f"    {device.verification_uri}")
-        click.echo(f"and enters the code  {device.user_code}")
+        click.echo(f"and enter the code  {device.user_code}")
         click.echo(
             f"(valid {device.expires_in // 60} min; asking Twitch every {device.interval} s)"
         )
