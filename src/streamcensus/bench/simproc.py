@@ -104,6 +104,9 @@ class SimulatorProcess:
             str(self.rate_limit),
             "--permissions",
             self.permissions,
+            # one operator token reads every chat list, in one bucket (as pyTwitchAPI does)
+            "--consent-share",
+            "0",
         ]
 
     def start(self) -> None:
