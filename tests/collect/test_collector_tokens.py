@@ -249,3 +249,29 @@ async def test_a_restarted_simulator_is_logged_in_again(
     stored = TokenStore(settings.state_dir).get(operator.id)
     assert stored is not None
     assert stored.access_token.get_secret_value() != "from-a-simulator-that-stopped"
+
+
+async def test_a_hand_made_token_without_the_moderation_scope_probes_once(
+    tmp_path: Path, running_simulator: Callable[..., SimulatorHandle]
+) -> None:
+    """`TWITCH_MODERATOR_TOKEN` without `user:read:moderated_channels`: each listed channel
+    is tried once; a 403 keeps it away from that channel (no request the next time)."""
+    handle = running_simulator()  # the fake world: helper_mod moderates alpha_fr (id 1) only
+    form = {"client_id": PLACEHOLDER_CLIENT_ID, "scopes": "moderator:read:chatters"}
+    device = httpx.post(f"{handle.auth_url}/device", data=form).json()
+    answer = {"user_code": device["user_code"], "login": "helper_mod"}
+    httpx.post(f"{handle.base_url}/_sim/auth/device", json=answer).raise_for_status()
+    poll = {**form, "device_code": device["device_code"]}
+    poll["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code"
+    token = httpx.post(f"{handle.auth_url}/token", data=poll).json()["access_token"]
+    settings = load_settings(overrides={"data_dir": tmp_path, "moderator_token": token}, environ={})
+    start = dt.datetime.fromtimestamp(handle.clock.time(), UTC)
+    times = [start, start + dt.timedelta(minutes=1)]  # the fake world's tick is a minute
+    records, asked = await _collect(settings, handle, times)
+    fr = {"1", "2", "4", "6", "7"}  # the fake world's French channels
+    assert set(asked[0]) == fr  # tried once each
+    assert set(asked[1]) == {"1"}  # the refusals are remembered (alpha_fr: 3 pages)
+    for record in records:
+        assert record.chat_list_grounds == {"1": "moderation"}
+        assert record.channels_forbidden == 4 and record.status == "complete"
+    assert not (settings.state_dir / "tokens").exists()  # nothing logged in on its behalf

@@ -33,8 +33,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 @pytest.fixture
 def flowing(running_simulator: Callable[..., SimulatorHandle]) -> SimulatorHandle:
-    """The fake world on a clock at 60x: a 5 s polling interval takes a twelfth of a second."""
-    return running_simulator(speed=60.0)
+    """The fake world on a clock at 20x: a 5 s polling interval takes a quarter of a second,
+    and a code stays valid for 90 real seconds, far longer than a child takes to start."""
+    return running_simulator(speed=20.0)
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def login(
     assert child.stdout is not None
     shown: list[str] = []
     code = None
-    # blocking reads are bounded: the child ends by itself once its code expires (30 s here)
+    # blocking reads are bounded: the child ends by itself once its code expires (90 s here)
     while code is None:
         line = child.stdout.readline()
         if not line:

@@ -100,15 +100,17 @@ async def user_tokens(
 ) -> list[LiveToken]:
     """Every user token the collector may use, validated: the stored tokens of this auth
     server (obtained first from a simulator when there are none), then `env_token`."""
-    tokens = await _stored_tokens(client, http, clock, store, simulator)
+    # with a token of one's own, a simulator is not logged into on one's behalf
+    provider = None if env_token else simulator
+    tokens = await _stored_tokens(client, http, clock, store, provider)
     for token in tokens:
         await token.validate(force=True)
-    if simulator is not None and tokens and all(t.broken is not None for t in tokens):
+    if provider is not None and tokens and all(t.broken is not None for t in tokens):
         # a simulator that restarted knows none of its former tokens: log in again
         log.info("the simulator refuses every stored token: obtaining new ones")
         for token in tokens:
             store.delete(token.user_id)
-        tokens = await _stored_tokens(client, http, clock, store, simulator)
+        tokens = await _stored_tokens(client, http, clock, store, provider)
         for token in tokens:
             await token.validate(force=True)
     if env_token:
