@@ -28,7 +28,7 @@ from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.logs import setup_logging
 from streamcensus.tokens.live import LiveToken, foreign_client
-from streamcensus.tokens.login import REQUIRED_SCOPES, SCOPES, check_clock_skew, device_login
+from streamcensus.tokens.login import REQUIRED_SCOPES, check_clock_skew, device_login
 from streamcensus.tokens.simulated import SimulatorInfo, probe_simulator
 from streamcensus.tokens.store import Role, TokenRecord, TokenStore
 from streamcensus.twitch import (
@@ -329,5 +329,3 @@ def logout_command(
     for line in _run(settings, work):
         click.echo(line)
 
-
-__all__ = ["SCOPES", "auth_group"]
