@@ -257,3 +257,12 @@ def test_user_tokens_have_buckets_of_their_own(sim: Sim) -> None:
     )
     assert other.headers["Ratelimit-Remaining"] == first.headers["Ratelimit-Remaining"]
     assert START > 0
+
+
+def test_a_refresh_token_unused_for_30_days_is_refused(sim: Sim) -> None:
+    token = sim.token_for("streamcensus_operator")
+    sim.advance(29 * 86400)
+    fresh = sim.refresh(token["refresh_token"])
+    assert fresh.status_code == 200
+    sim.advance(30 * 86400 + 60)
+    assert message(sim.refresh(fresh.json()["refresh_token"])) == (400, "Invalid refresh token")

@@ -3,12 +3,12 @@
 Tokens expire on the simulator's clock, like every other time in the simulator: a user
 token issued at simulated 10:00 with Twitch's 4-hour lifetime is refused at simulated
 14:00, however fast the clock runs. Refresh tokens rotate: a refresh answers a new access
-token and a new refresh token and forgets the old pair, so a refresh token works once
-(Twitch's rule for public clients; the simulator applies it to every client, which never
-grants more than Twitch). A user who disconnects the application loses every token it
-holds. By default any client id and secret are accepted; `require_client_id` and
-`require_client_secret` restrict the token endpoints to one application. The HTTP routes
-are in `oauth.py`.
+token and a new refresh token and forgets the old pair, so a refresh token works once,
+and one left unused for 30 days is refused (Twitch's rules for public clients; the
+simulator applies them to every client, which never grants more than Twitch). A user
+who disconnects the application loses every token it holds. By default any client id
+and secret are accepted; `require_client_id` and `require_client_secret` restrict the
+token endpoints to one application. The HTTP routes are in `oauth.py`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ CHATTERS_SCOPE = "moderator:read:chatters"
 MODERATED_CHANNELS_SCOPE = "user:read:moderated_channels"
 FOLLOWERS_SCOPE = "moderator:read:followers"
 USER_TOKEN_TTL = 4 * 3600.0  # Twitch's user access tokens live about four hours
+REFRESH_TOKEN_IDLE = 30 * 86400.0  # Twitch: a public client's refresh token unused 30 days dies
 DEVICE_CODE_TTL = 1800.0  # Twitch: a device code expires after 30 minutes
 DEVICE_INTERVAL = 5  # Twitch: poll the token endpoint every 5 seconds
 SLOW_DOWN_STEP = 5  # RFC 8628 3.5: after `slow_down`, wait 5 seconds more between polls
@@ -161,6 +162,9 @@ class TokenStore:
             if old is None or old.client_id != client_id:
                 return None
             del self._by_refresh[refresh_token]
+            if self.clock.time() - (old.expires_at - self.ttl) > REFRESH_TOKEN_IDLE:
+                self._by_access.pop(old.access_token, None)
+                return None  # unused for 30 days
             self._by_access.pop(old.access_token, None)
         assert old.user_id is not None and old.login is not None
         return self.issue_user(client_id, old.user_id, old.login, old.scopes)
