@@ -328,4 +328,3 @@ def logout_command(
 
     for line in _run(settings, work):
         click.echo(line)
-
