@@ -45,7 +45,7 @@ def test_meta_names_the_command_and_machine(result: dict[str, Any]) -> None:
         "--hours 1 --out "
     )
     assert meta["machine"]["cpus"] == os.cpu_count()
-    assert meta["suites"] == ["simulator", "collector", "storage", "warehouse"]
+    assert meta["suites"] == ["simulator", "collector", "storage", "warehouse", "chat"]
     assert meta["hours"] == 1
     assert meta["grid_time"] == "2026-11-27T20:30:00Z"
 

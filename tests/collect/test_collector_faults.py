@@ -23,10 +23,10 @@ import pytest
 
 from simulator.test_faults import fault_counters, serve_with_faults, set_plan
 from streamcensus.clock import SimClock
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.collect.readers import ChatListReaders
 from streamcensus.collect.session import user_tokens
 from streamcensus.collect.snapshot import CollectOptions, Collector
+from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import raw_path
 from streamcensus.lake.writer import LakeWriter
@@ -68,7 +68,6 @@ async def collector_for(
         simulator = await probe_simulator(http, handle.auth_url)
         store = TokenStore(state_dir / "by-device-flow")
         tokens = await user_tokens(client, http, handle.clock, store, simulator)
-        handle.clock.set(EVENING)  # the device code flow waited one interval
         yield Collector(
             client=client,
             writer=LakeWriter(data_dir / "lake"),

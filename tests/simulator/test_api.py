@@ -564,6 +564,8 @@ def test_truth_routes(api: Api) -> None:
     assert (off["live"], off["total"], off["data"]) == (False, 0, [])
     assert api.http.get(f"{base}/truth/streams", params={"at": "soon"}).status_code == 400
     info = api.http.get(f"{base}/info").json()
+    chat = info.pop("chat")  # the chat server's addresses (tests/simulator/test_chat_server.py)
+    assert chat["irc"].startswith("127.0.0.1:") and chat["websocket"].startswith("ws://127.0.0.1:")
     assert info == {
         "scale": "fake",
         "seed": 7,

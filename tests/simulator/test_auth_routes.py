@@ -240,10 +240,16 @@ def test_activation_page_and_pending_codes(sim: Sim) -> None:
     assert page.status_code == 200 and device["user_code"] in page.text
     pending = sim.http.get("/_sim/auth/device").json()["data"]
     assert [p["user_code"] for p in pending] == [device["user_code"]]
-    # the page's form posts here, form-encoded
+    assert "/_sim/auth/device" in page.text  # how to answer
+    # a form (which any web page may post cross-site) is refused: JSON only
     form = {"user_code": device["user_code"], "login": "streamcensus_operator"}
-    assert sim.http.post("/_sim/auth/device", data={**form, "action": "approve"}).status_code == 200
+    assert sim.http.post("/_sim/auth/device", data=form).status_code == 415
+    assert sim.http.post("/_sim/auth/disconnect", data={"login": "bravo_fr"}).status_code == 415
+    assert sim.http.get("/_sim/auth/device").json()["data"] != []
+    assert sim.http.post("/_sim/auth/device", json=form).status_code == 200
     assert sim.http.get("/_sim/auth/device").json()["data"] == []
+    odd = sim.http.post("/_sim/auth/device", json={**form, "user_code": 12})
+    assert message(odd) == (400, "user_code must be a string")
 
 
 def test_user_tokens_have_buckets_of_their_own(sim: Sim) -> None:

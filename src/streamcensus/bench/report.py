@@ -66,6 +66,22 @@ def simulator_tables(res: dict[str, Any]) -> list[Table]:
     return [_figures_table(f"simulator ({res['scale']})", rows)]
 
 
+def chat_tables(res: dict[str, Any]) -> list[Table]:
+    rt = res["realtime"]
+    rows = [
+        ("channels joined", res["channels"], f"{res['connections']} anonymous connections"),
+        ("join wall time (s)", res["join_wall_s"], "clock standing: 20 joins per connection"),
+        ("messages / s at x1", rt["messages_per_s"], f"{rt['seconds']} s of simulated=real time"),
+        ("server CPU share at x1", rt["server_cpu_share"], "CPU seconds per second"),
+        ("messages per 5-minute jump", res["jump_messages"], ""),
+        ("jump delivered in (s)", res["jump_wall_s"], "until every PONG barrier"),
+        ("messages / s in jumps", res["jump_messages_per_s"], ""),
+        ("server CPU per message (us)", res["jump_server_cpu_us_per_message"], ""),
+        ("server RSS (MB)", res["server_rss_mb"], ""),
+    ]
+    return [_figures_table(f"chat ({res['scale']}, {res['language']} channels)", rows)]
+
+
 def collector_tables(res: dict[str, Any]) -> list[Table]:
     snap = res["snapshot"]
     mem = res["memory"]
@@ -226,6 +242,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
     console = console or Console()
     for key, render in (
         ("simulator", simulator_tables),
+        ("chat", chat_tables),
         ("collector", collector_tables),
         ("storage", storage_tables),
         ("warehouse", warehouse_tables),

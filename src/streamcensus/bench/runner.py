@@ -1,6 +1,6 @@
 """Run the chosen suites in one process, side by side, and gather one JSON document.
 
-The simulator suite starts its own simulator child (rate limit lifted); the collector and
+The simulator and chat suites start their own simulator child (rate limit lifted); the collector and
 storage suites share one child with Twitch's bucket, and storage measures the snapshots
 the collector suite collected (or collects `repeat` of its own when run alone). The
 warehouse suite needs no child: it collects its demo day with the in-process simulator
@@ -22,7 +22,7 @@ from streamcensus.bench.measure import machine
 from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
-SUITES = ("simulator", "collector", "storage", "warehouse")
+SUITES = ("simulator", "collector", "storage", "warehouse", "chat")
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
 DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
@@ -79,6 +79,7 @@ def run_bench(
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
     """Run `suites` at `scale`; every figure in one dict (see BENCHMARKS.md for the keys)."""
+    from streamcensus.bench.chat_suite import run_chat_suite
     from streamcensus.bench.collector_suite import run_collector_suite
     from streamcensus.bench.simulator_suite import run_simulator_suite
     from streamcensus.bench.storage_suite import run_storage_suite
@@ -127,6 +128,9 @@ def run_bench(
         result["warehouse"] = run_warehouse_suite(
             scale, repeat, day=grid.date(), hours=hours, seed=seed, progress=progress
         )
+    if "chat" in suites:
+        progress(f"chat suite ({scale})")
+        result["chat"] = run_chat_suite(scale, grid, repeat, seed=seed)
     result["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["meta"]["elapsed_s"] = round(time.monotonic() - began, 1)
     return result

@@ -30,16 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from rich.console import Console
 
 from streamcensus.bench.measure import peak_rss_bytes, reset_peak_rss, summary, to_mb
 from streamcensus.bench.truthlake import write_truth_day
 from streamcensus.clock import SimClock
+from streamcensus.collect.simulated import collect_simulated
 from streamcensus.config import Settings
-from streamcensus.lake.schema import CURATED, raw_day_dir
+from streamcensus.lake.schema import CURATED, KINDS, raw_day_dir
 from streamcensus.load.loader import LoadReport, load_days
-from streamcensus.load.warehouse import connect
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.timeutil import day_start
+from streamcensus.warehouse.connection import connect
 
 Progress = Callable[[str], None]
 SLOWEST = 5  # models listed in the report
@@ -80,11 +81,8 @@ def raw_files(lake_dir: Path, day: dt.date, kind: str) -> list[Path]:
 
 
 def raw_bytes(lake_dir: Path, day: dt.date) -> dict[str, int]:
-    """Bytes on disk of the day's raw files, per kind."""
-    return {
-        kind: sum(p.stat().st_size for p in raw_files(lake_dir, day, kind))
-        for kind in ("streams", "chatters", "manifest")
-    }
+    """Bytes on disk of the day's raw files, per kind (every kind of the registry)."""
+    return {kind: sum(p.stat().st_size for p in raw_files(lake_dir, day, kind)) for kind in KINDS}
 
 
 def fresh_warehouse(settings: Settings) -> None:
@@ -227,16 +225,12 @@ def demo_day(
     """A `small` day collected by the real collector, then measured."""
     settings = day_settings(data_dir)
     progress(f"warehouse: collect the demo day (small, {hours:g} h)")
-    from streamcensus.demo import run_demo_collection
-    from streamcensus.simulator.permissions import Permissions
-
-    report = run_demo_collection(
+    report = collect_simulated(
         settings,
         first_day=day,
         hours=hours,
         scale="small",
         seed=seed,
-        console=Console(quiet=True),
         permissions=Permissions(mode="all-moderated"),  # LOAD TEST: every chat list read
     )
     result = measure_day(settings, day, repeat, "demo day (small)", progress)

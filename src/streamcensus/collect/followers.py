@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from streamcensus.lake.manifest import MissingEntry
+from streamcensus.lake.manifest import FollowersStatus, MissingEntry
 from streamcensus.lake.schema import FOLLOWERS_SCHEMA
 from streamcensus.timeutil import to_epoch
 from streamcensus.twitch import HelixClient, HelixError, TokenUnusable, Unauthorized, UserLane
@@ -22,7 +22,6 @@ from streamcensus.twitch import HelixClient, HelixError, TokenUnusable, Unauthor
 log = logging.getLogger("streamcensus.collect")
 
 FOLLOWERS_EVERY = 3600  # seconds: follower totals are read at the top of each hour
-NO_USER_TOKEN = "no user token"
 
 
 def followers_due(grid_time: dt.datetime) -> bool:
@@ -36,7 +35,7 @@ class FollowerTotals:
 
     totals: dict[str, int] = field(default_factory=dict)
     missing: list[MissingEntry] = field(default_factory=list)
-    status: str = ""
+    status: FollowersStatus = ""
 
     def table(self, sid: str, grid_time: dt.datetime) -> pa.Table:
         ids = sorted(self.totals)
@@ -60,7 +59,7 @@ async def read_followers(
         result.status = "complete"
         return result
     if not lanes:
-        result.status = NO_USER_TOKEN
+        result.status = "no user token"
         return result
     gate = asyncio.Semaphore(concurrency)
 

@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal
 
 from streamcensus.clock import Clock
-from streamcensus.lake.manifest import ReaderEntry
+from streamcensus.lake.manifest import Ground, ReaderEntry
 from streamcensus.tokens.live import LiveToken
 from streamcensus.twitch import MODERATED_CHANNELS_SCOPE, HelixClient, HelixError, UserLane
 
 log = logging.getLogger("streamcensus.collect")
 
-Ground = Literal["consent", "moderation"]
 MODERATION_REFRESH = 3600.0  # seconds between Get Moderated Channels calls per token
 FORBIDDEN_MEMORY = 86_400.0  # seconds a 403 keeps a probing token away from a channel
 NO_TOKEN = "not permitted: no token of the broadcaster or of a moderator"

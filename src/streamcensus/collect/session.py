@@ -24,11 +24,11 @@ import httpx
 from pydantic import SecretStr
 
 from streamcensus.clock import Clock, SimClock, WallClock
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.collect.readers import ChatListReaders
 from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
+from streamcensus.keys import KeyStore
 from streamcensus.lake.writer import LakeWriter
 from streamcensus.tokens.live import LiveToken, foreign_client
 from streamcensus.tokens.login import REQUIRED_SCOPES, check_clock_skew
@@ -40,6 +40,7 @@ from streamcensus.tokens.simulated import (
 )
 from streamcensus.tokens.store import TokenRecord, TokenStore
 from streamcensus.twitch import HelixClient, HelixConfig, HelixError
+from streamcensus.urls import mask_credentials
 
 log = logging.getLogger("streamcensus.collect")
 
@@ -226,7 +227,7 @@ async def open_collector(
             env_value = settings.moderator_token.get_secret_value()
             tokens = await user_tokens(client, http, clock, store, simulator, env_value)
         except HelixError as exc:
-            raise UserError(f"cannot reach Twitch at {auth}: {exc}") from None
+            raise UserError(f"cannot reach Twitch at {mask_credentials(auth)}: {exc}") from None
         if simulator is None:
             check_clock_skew(client.oauth, clock)
         if not tokens:
@@ -239,7 +240,7 @@ async def open_collector(
         collector = Collector(
             client=client,
             writer=LakeWriter(settings.lake_dir),
-            keys=KeyStore(settings.state_dir, settings.key_rotation_days, clock),
+            keys=KeyStore(settings.key_store_dir, settings.key_rotation_days, clock),
             options=options,
             clock=clock,
             readers=ChatListReaders(client, tokens, clock),

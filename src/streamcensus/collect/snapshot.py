@@ -22,10 +22,11 @@ import pyarrow as pa
 
 from streamcensus.clock import Clock
 from streamcensus.collect.followers import FollowerTotals, followers_due, read_followers
-from streamcensus.collect.privacy import KeyStore, Pseudonymiser, is_optout_channel
+from streamcensus.collect.privacy import Pseudonymiser, is_optout_channel
 from streamcensus.collect.readers import Assignment, ChatListReaders
 from streamcensus.config import Settings
-from streamcensus.lake.manifest import FileEntry, ManifestRecord, MissingEntry
+from streamcensus.keys import KeyStore
+from streamcensus.lake.manifest import FileEntry, Ground, ManifestRecord, MissingEntry
 from streamcensus.lake.schema import (
     CHATTERS_ERROR,
     CHATTERS_FORBIDDEN,
@@ -81,7 +82,7 @@ class _ChannelResult:
     optout_dropped: int = 0
     duplicates_dropped: int = 0
     reason: str = ""
-    ground: str = ""  # "consent" or "moderation" when a token may read this chat list
+    ground: Ground | None = None  # on what ground a token may read this chat list
     reader: str = ""  # user id of that token
 
 
@@ -150,8 +151,8 @@ class Collector:
             "chatters": self.writer.write_chatters(sid, chatters_table).to_entry(lake_dir),
         }
         if followers.totals:
-            written = self.writer.write_followers(sid, followers.table(sid, grid_time))
-            files[FOLLOWERS] = written.to_entry(lake_dir)
+            written = self.writer.write(FOLLOWERS.name, sid, followers.table(sid, grid_time))
+            files[FOLLOWERS.name] = written.to_entry(lake_dir)
 
         missing = list(listing.missing)
         missing.extend(
@@ -201,7 +202,7 @@ class Collector:
             chat_list_grounds={
                 channel_id: r.ground
                 for channel_id, r in sorted(results.items())
-                if r.status == CHATTERS_OK
+                if r.status == CHATTERS_OK and r.ground is not None
             },
             followers_status=followers.status,
             followers_channels=len(followers.totals),

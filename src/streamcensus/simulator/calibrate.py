@@ -1,5 +1,7 @@
 """`streamcensus calibrate`: sample the simulated population as the public dataset was sampled.
 
+It also prints the chat model's figures (messages per viewer, who posts) beside public ones.
+
 Rappaz, McAuley and Aberer (RecSys 2021) polled every stream's chat list every 10 minutes
 for 43 days. An *interaction* is a run of consecutive polls in which one user sits in one
 channel's chat; its length is the number of polls × 10 minutes. This module polls the
@@ -18,6 +20,15 @@ import click
 import numpy as np
 import numpy.typing as npt
 
+from streamcensus.simulator.chat.calibration import (
+    MESSAGES_PER_CHATTER_MONTH,
+    MESSAGES_PER_VIEWER_MINUTE,
+    WEEKLY_POSTING_SHARE,
+    ChatCalibration,
+    measure,
+)
+from streamcensus.simulator.chat.calibration import PUBLIC as CHAT_PUBLIC
+from streamcensus.simulator.chat.model import ChatModel
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import day_start, parse_day
 
@@ -124,6 +135,35 @@ def report_lines(result: Calibration) -> list[str]:
     ]
 
 
+def chat_calibrate(world: PopulationWorld, first_day: dt.date, days: float) -> ChatCalibration:
+    """The chat model's figures over the same days (every 5-minute tick)."""
+    model = ChatModel(world)
+    first = int(day_start(first_day).timestamp()) // model.tick_seconds
+    return measure(model, first, int(days * 86_400) // model.tick_seconds)
+
+
+def chat_report_lines(result: ChatCalibration) -> list[str]:
+    """Chat figures beside the public ones."""
+    low, high = MESSAGES_PER_VIEWER_MINUTE
+    m_low, m_high = MESSAGES_PER_CHATTER_MONTH
+    return [
+        f"chat: {result.messages:,} messages ({result.bot_message_share:.1%} by bots), "
+        f"{result.usernotices:,} USERNOTICE, {result.clearchats:,} CLEARCHAT",
+        f"{'figure':<44}{'simulated':>12}{'public':>14}",
+        f"{'messages per minute per concurrent viewer':<44}"
+        f"{result.messages_per_viewer_minute:>12}{f'{low:g}-{high:g}':>14}",
+        f"{'chat-list people who posted in the period':<44}{result.posting_share:>12}"
+        f"{WEEKLY_POSTING_SHARE:>14}  (a week)",
+        f"{'... who posted in a 5-minute window':<44}{result.window_posting_share:>12}{'':>14}",
+        f"{'messages per poster and channel, per month':<44}"
+        f"{result.messages_per_poster_channel_month:>12}{f'{m_low:g}-{m_high:g}':>14}",
+        f"{'share of messages by the top 10% of posters':<44}"
+        f"{result.top_decile_message_share:>12}{'':>14}",
+        f"{f'peak messages per second ({result.peak_language} chats)':<44}"
+        f"{result.peak_messages_per_second:>12}{'':>14}",
+    ]
+
+
 @click.command("calibrate")
 @click.option("--scale", type=click.Choice(["small", "fr"]), default="small", show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
@@ -136,9 +176,16 @@ def calibrate_command(scale: str, seed: int, days: float, start_day: str, as_jso
         first = parse_day(start_day)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--start") from None
-    result = calibrate(PopulationWorld(scale=scale, seed=seed), first, days)
+    world = PopulationWorld(scale=scale, seed=seed)
+    result = calibrate(world, first, days)
+    chat = chat_calibrate(world, first, days)
     if as_json:
-        click.echo(json.dumps({"simulated": asdict(result), "dataset": DATASET}, indent=2))
+        doc = {
+            "simulated": asdict(result),
+            "dataset": DATASET,
+            "chat": {"simulated": asdict(chat), "public": CHAT_PUBLIC},
+        }
+        click.echo(json.dumps(doc, indent=2))
         return
-    for line in report_lines(result):
+    for line in [*report_lines(result), "", *chat_report_lines(chat)]:
         click.echo(line)

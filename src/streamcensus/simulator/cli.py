@@ -41,16 +41,19 @@ def _non_negative_finite(ctx: click.Context, param: click.Parameter, value: floa
     return value
 
 
-def usage_text(base_url: str, client_id: str, client_secret: str, operator_id: str) -> str:
-    """How to query a running simulator with curl (shown on start)."""
+def usage_text(base_url: str, client_id: str, operator_id: str, irc: str, ws_url: str) -> str:
+    """How to query a running simulator with curl (shown on start; never shows a secret)."""
     auth = f"{base_url}/oauth2"
+    secret = "$TWITCH_CLIENT_SECRET"
     return "\n".join(
         [
             f"Helix:  {base_url}/helix   OAuth: {auth}   clock & truth: {base_url}/_sim",
+            f"Chat:   irc://{irc} (IRC over TCP)   {ws_url} (WebSocket), "
+            "anonymous login NICK justinfan<digits>",
             "",
             "  # an app token (client credentials)",
-            f"  curl -s -X POST '{auth}/token?client_id={client_id}"
-            f"&client_secret={client_secret}&grant_type=client_credentials'",
+            f'  curl -s -X POST "{auth}/token?client_id={client_id}'
+            f'&client_secret={secret}&grant_type=client_credentials"',
             "  # live streams in French, 100 per page",
             f"  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Client-Id: {client_id}' \\",
             f"       '{base_url}/helix/streams?language=fr&first=100'",
@@ -71,6 +74,9 @@ def usage_text(base_url: str, client_id: str, client_secret: str, operator_id: s
             f"  curl -s {base_url}/_sim/clock",
             f"  curl -s -X POST -H 'Content-Type: application/json' -d '{{\"advance\": 3600}}' "
             f"{base_url}/_sim/clock",
+            "  # who posted in a chat, and how much (ground truth of the chat)",
+            f"  curl -s '{base_url}/_sim/truth/chat_activity?channel=LOGIN"
+            "&start=2026-03-02T18:00:00Z&end=2026-03-02T18:05:00Z'",
         ]
     )
 
@@ -135,9 +141,27 @@ def usage_text(base_url: str, client_id: str, client_secret: str, operator_id: s
     show_default=True,
     help="Login of the operator (the collector's moderator identity).",
 )
+@click.option(
+    "--irc-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the chat over IRC/TCP (0: a free one, shown at start and in /_sim/info).",
+)
+@click.option(
+    "--ws-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the chat over WebSocket (0: a free one, shown at start and in /_sim/info).",
+)
 @click.option("--client-id", default=None, help="Accept only this client id (default: any).")
 @click.option(
-    "--client-secret", default=None, help="Accept only this client secret (default: any)."
+    "--client-secret",
+    default=None,
+    envvar="TWITCH_CLIENT_SECRET",
+    show_envvar=True,
+    help="Accept only this client secret (default: any). Never printed.",
 )
 def simulator_command(
     port: int,
@@ -151,15 +175,19 @@ def simulator_command(
     operator_moderates: str,
     consent_share: float,
     operator_login: str,
+    irc_port: int,
+    ws_port: int,
     client_id: str | None,
     client_secret: str | None,
 ) -> None:
-    """Serve the simulated Twitch (Helix + OAuth) on HOST:PORT until interrupted."""
+    """Serve the simulated Twitch (Helix, OAuth, chat over IRC and WebSocket) until interrupted."""
     from streamcensus.simulator.server import bind_socket, serve_forever
     from streamcensus.simulator.world import PopulationWorld
 
     sock = bind_socket(host, port)  # fail fast, before building the population
     port = int(sock.getsockname()[1])
+    irc_sock = bind_socket(host, irc_port)
+    ws_sock = bind_socket(host, ws_port)
     click.echo(f"building the {scale} population (seed {seed})...", err=True)
     moderated = tuple(x.strip().lower() for x in operator_moderates.split(",") if x.strip())
     try:
@@ -181,7 +209,9 @@ def simulator_command(
         f"operator {operator.login} (id {operator.id}), permissions {permissions}"
         + (" (LOAD TEST: not what Twitch grants)" if permissions == "all-moderated" else "")
     )
-    click.echo(usage_text(base_url, client_id or "any", client_secret or "any", operator.id))
+    irc = f"{shown_host}:{irc_sock.getsockname()[1]}"
+    ws_url = f"ws://{shown_host}:{ws_sock.getsockname()[1]}/"
+    click.echo(usage_text(base_url, client_id or "any", operator.id, irc, ws_url))
     click.echo("Ctrl-C stops it.")
     serve_forever(
         world,
@@ -189,6 +219,8 @@ def simulator_command(
         host,
         port,
         sock=sock,
+        irc_sock=irc_sock,
+        ws_sock=ws_sock,
         rate_limit_points=rate_limit,
         require_client_id=client_id,
         require_client_secret=client_secret,

@@ -29,6 +29,18 @@ Faults:
 - `malformed`: a complete 200 whose body is not what Helix documents, in turn: JSON cut off,
   an object without `data`, an HTML gateway page.
 
+Chat faults (the simulated chat server asks this plan too, with method `IRC`): a rule
+whose `path` is `/chat/join/<channel>` applies to each JOIN of that channel, one under
+`/chat/message/<channel>` to each message line sent to a client (`*` as above, e.g.
+`/chat/message/*`). Draws are seeded like the HTTP ones (per path and occurrence).
+- `irc_reset`: half of the line, then the connection is reset (mid-line).
+- `irc_truncated`: half of the line and CR LF; the rest of that line is lost.
+- `irc_malformed`: a line that is not IRC (tags cut off, a bare prefix, invalid UTF-8).
+- `irc_reconnect`: `RECONNECT` instead of the line, then the connection closes.
+- `irc_join_refused`: the JOIN gets no answer at all. `irc_join_ratelimited`: the
+  connection is dropped, as when a client exceeds the join rate limit.
+- `irc_suspended`: `NOTICE` with `msg-id=msg_channel_suspended` instead of the JOIN echo.
+
 uvicorn logs an error for each deliberate hang-up; a filter on `uvicorn.error` drops those.
 """
 
@@ -48,6 +60,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from streamcensus.clock import Clock, WallClock
+from streamcensus.simulator.control import ControlError, check_json_content_type
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -57,7 +70,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[Any]]
 
 FAULTS_PATH = "/_sim/faults"
 STATUS_FAULTS = ("401", "429", "500", "502", "503", "504")
-FAULT_KINDS = (*STATUS_FAULTS, "timeout", "delay", "reset", "truncated", "malformed")
+HTTP_FAULTS = (*STATUS_FAULTS, "timeout", "delay", "reset", "truncated", "malformed")
+CHAT_PATH = "/chat/"
+CHAT_FAULTS = (
+    "irc_reset",
+    "irc_truncated",
+    "irc_malformed",
+    "irc_reconnect",
+    "irc_join_refused",
+    "irc_join_ratelimited",
+    "irc_suspended",
+)
+FAULT_KINDS = (*HTTP_FAULTS, *CHAT_FAULTS)
 DEFAULT_DELAY = {"timeout": 30.0, "delay": 1.0}
 DEFAULT_RESET_IN = 3.0
 MAX_RULES = 100
@@ -125,6 +149,12 @@ class FaultRule:
             fault = str(fault)
         if fault not in FAULT_KINDS:
             raise PlanError(f"{name}.fault: expected one of {list(FAULT_KINDS)}, got {fault!r}")
+        if (fault in CHAT_FAULTS) != path.startswith(CHAT_PATH):
+            raise PlanError(
+                f"{name}: chat faults ({', '.join(CHAT_FAULTS)}) take a path under "
+                f"{CHAT_PATH} (/chat/join/<channel> or /chat/message/<channel>, '*' allowed), "
+                "HTTP faults any other path"
+            )
         rate = _number(doc.get("rate", 1.0), f"{name}.rate", 0.0, 1.0)
         count = doc.get("count")
         if count is not None:
@@ -301,6 +331,7 @@ class FaultMiddleware:
         self.path = path
         self._lock = threading.Lock()
         self._plan: FaultPlan | None = None  # as set, shown by GET
+        self._chat_active = False
         self._active: FaultPlan | None = None  # None when there is nothing to inject
         self._states: list[_RuleState] = []
         self._seen = 0
@@ -308,6 +339,11 @@ class FaultMiddleware:
         _install_log_filter()
 
     # ------------------------------------------------------------------ plan and counters
+
+    @property
+    def chat_active(self) -> bool:
+        """True when the plan in force has a chat rule (the chat server asks before each line)."""
+        return self._chat_active
 
     @property
     def plan(self) -> FaultPlan | None:
@@ -319,6 +355,9 @@ class FaultMiddleware:
         with self._lock:
             self._plan = plan
             self._active = plan if plan is not None and plan.rules else None
+            self._chat_active = plan is not None and any(
+                r.path.startswith(CHAT_PATH) for r in plan.rules
+            )
             self._states = [_RuleState() for _ in (plan.rules if plan else ())]
             self._seen = 0
             self._by_fault = {}
@@ -343,8 +382,9 @@ class FaultMiddleware:
             self._seen += 1
             query = parse_qsl(query_string, keep_blank_values=True)
             key = f"{method} {path}?{query_string}"
+            chat = method == "IRC"
             for index, rule in enumerate(plan.rules):
-                if not rule.matches(method, path, query):
+                if (rule.fault in CHAT_FAULTS) != chat or not rule.matches(method, path, query):
                     continue
                 state = self._states[index]
                 state.matched += 1
@@ -455,6 +495,12 @@ class FaultMiddleware:
             self.set_plan(None)
             await _respond(send, 200, json.dumps(final).encode())
         elif method == "POST":
+            content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+            try:  # JSON only: a cross-site page cannot send it without a preflight
+                check_json_content_type(content_type.decode("latin-1") or None)
+            except ControlError as exc:
+                await _respond(send, exc.status, _twitch_error(exc.status, str(exc)))
+                return
             raw = await _read_body(receive)
             try:
                 doc = json.loads(raw or b"{}")

@@ -8,7 +8,8 @@ device-code poll answers carry RFC 8628's codes as Twitch's `message` (Twitch do
 `authorization_pending`; the others follow the RFC, and `invalid device code` is what
 Twitch answers for a code it does not know).
 
-Control routes (no token, 127.0.0.1 only, like the rest of `/_sim`):
+Control routes (no token, 127.0.0.1 only, and JSON bodies only like the rest of `/_sim`, so
+a web page of another site cannot approve a code):
 - `POST /_sim/auth/device` `{"user_code", "login" | "user_id", "action": "approve" | "deny"}`:
   a person enters the user code on the activation page and answers. A broadcaster who
   does not consent (ground truth, `/_sim/truth/permissions`) cannot approve: 409.
@@ -19,7 +20,8 @@ Control routes (no token, 127.0.0.1 only, like the rest of `/_sim`):
 - `GET /_sim/auth/device`: the device codes waiting for an answer.
 - `GET /_sim/truth/permissions`: who may read which chat list (mode, the channels the
   operator moderates, the consenting broadcasters, consent withdrawn since start).
-- `GET /activate?device-code=CODE`: the page a `verification_uri` points at.
+- `GET /activate?device-code=CODE`: the page a `verification_uri` points at (it says how
+  to answer with the control route).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from streamcensus.simulator.auth import (
     Token,
     TokenStore,
 )
+from streamcensus.simulator.control import BadRequest, ControlError, json_object
+from streamcensus.simulator.control import error_response as control_error
 from streamcensus.simulator.protocol import UserRow, World
 
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -221,6 +225,25 @@ def oauth_router(
 # --- control routes: the people on the other side of the device flow ---------------------------
 
 
+CONTROL_FIELDS = ("user_code", "login", "user_id", "action", "client_id", "consents")
+
+
+async def _control_body(request: Request) -> dict[str, str]:
+    """A control route's JSON object (415 for anything else), its values as text."""
+    body = await json_object(request, CONTROL_FIELDS)
+    values: dict[str, str] = {}
+    for name, value in body.items():
+        if name == "consents":
+            if not isinstance(value, bool):
+                raise BadRequest("consents must be true or false")
+            values[name] = "true" if value else "false"
+        elif not isinstance(value, str):
+            raise BadRequest(f"{name} must be a string")
+        else:
+            values[name] = value
+    return values
+
+
 def _find_account(world: World, params: dict[str, str]) -> UserRow | None:
     if params.get("user_id"):
         rows = world.users_by_id([params["user_id"]])
@@ -245,9 +268,17 @@ def auth_control_router(
             return _oauth_error(404, "no such account")
         return found
 
+    async def body_of(request: Request) -> dict[str, str] | Response:
+        try:
+            return await _control_body(request)
+        except ControlError as exc:
+            return control_error(exc)
+
     @router.post("/_sim/auth/device", include_in_schema=False)
     async def decide(request: Request) -> Response:
-        params = await request_params(request)
+        params = await body_of(request)
+        if isinstance(params, Response):
+            return params
         action = params.get("action", "approve")
         if action not in ("approve", "deny"):
             return _oauth_error(400, "action must be approve or deny")
@@ -296,7 +327,9 @@ def auth_control_router(
 
     @router.post("/_sim/auth/disconnect", include_in_schema=False)
     async def disconnect(request: Request) -> Response:
-        params = await request_params(request)
+        params = await body_of(request)
+        if isinstance(params, Response):
+            return params
         found = account(params)
         if isinstance(found, Response):
             return found
@@ -307,7 +340,9 @@ def auth_control_router(
 
     @router.post("/_sim/auth/consent", include_in_schema=False)
     async def set_consent(request: Request) -> Response:
-        params = await request_params(request)
+        params = await body_of(request)
+        if isinstance(params, Response):
+            return params
         found = account(params)
         if isinstance(found, Response):
             return found
@@ -335,15 +370,17 @@ def auth_control_router(
 
     @router.get("/activate", include_in_schema=False)
     async def activate(request: Request) -> Response:
-        code = html.escape(request.query_params.get("device-code", ""))
+        code = html.escape(request.query_params.get("device-code", "CODE"))
+        base = html.escape(str(request.base_url).rstrip("/"))
         page = (
             "<!doctype html><meta charset=utf-8><title>Simulated Twitch: activate</title>"
             "<h1>Simulated Twitch: activate a device</h1>"
-            "<form method=post action=/_sim/auth/device>"
-            f"<p>Code <input name=user_code value='{code}'>"
-            "<p>Your login <input name=login>"
-            "<p><button name=action value=approve>Authorize</button> "
-            "<button name=action value=deny>Decline</button></form>"
+            f"<p>Code <b>{code}</b>. On the simulated Twitch, a person answers with the "
+            "control route (JSON only, so no other site can answer for them):"
+            "<pre>curl -s -X POST -H 'Content-Type: application/json' "
+            f'-d \'{{"user_code": "{code}", "login": "LOGIN"}}\' '
+            f"{base}/_sim/auth/device</pre>"
+            '<p>Add <code>"action": "deny"</code> to decline.</p>'
         )
         return HTMLResponse(page)
 

@@ -10,7 +10,7 @@ still or stays inside one tick.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -115,4 +115,39 @@ class World(Protocol):
 
     def permissions_truth(self) -> dict[str, Any]:
         """Ground truth: permission mode, channels the operator moderates, consenting ones."""
+        ...
+
+
+class ChatRole:
+    """What an account in a chat list is, for the chat model (who may post, and how)."""
+
+    VIEWER = 0
+    LURKER = 1  # a viewer who leaves chats open for hours and rarely posts
+    BROADCASTER = 2
+    LURKER_BOT = 3  # sits in hundreds of chats, never posts
+    SERVICE_BOT = 4  # Nightbot & co: timers and command answers
+    OPERATOR = 5  # the collector's own account: never posts
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRooms:
+    """Every live channel's chat list at one tick, as the chat model reads it.
+
+    Room r is the live channel `channel_ids[r]` (language `languages[r]`); its chatters are
+    `account_ids[offsets[r]:offsets[r + 1]]` with their `roles` (`ChatRole` values).
+    """
+
+    channel_ids: npt.NDArray[np.int64]
+    languages: tuple[str, ...]
+    offsets: npt.NDArray[np.int64]
+    account_ids: npt.NDArray[np.int64]
+    roles: npt.NDArray[np.uint8]
+
+
+@runtime_checkable
+class ChatRoomSource(Protocol):
+    """A world that gives every chat list of a tick at once (faster than one by one)."""
+
+    def chat_rooms(self, t: float) -> ChatRooms:
+        """Every live channel's chat list at t, rooms by channel, chatters by user id."""
         ...

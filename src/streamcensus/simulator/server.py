@@ -1,8 +1,9 @@
-"""Run the simulated Twitch on a real HTTP server (uvicorn) on this machine.
+"""Run the simulated Twitch on this machine: Helix over HTTP (uvicorn) and chat (IRC, WebSocket).
 
 `running_simulator` starts it in a background thread for tests, benchmarks and the demo
 (port 0 picks a free port) and stops it cleanly; `serve_forever` runs it in the
-foreground for the `simulator` command.
+foreground for the `simulator` command. Both serve the HTTP app and the chat server
+(`simulator/chat/`) on one event loop, with one fault plan (`/_sim/faults`) for both.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from fastapi import FastAPI
 from streamcensus.clock import SimClock
 from streamcensus.errors import UserError
 from streamcensus.simulator.api import create_app
+from streamcensus.simulator.chat.routes import add_chat_routes
+from streamcensus.simulator.chat.server import ChatServer
 from streamcensus.simulator.faults import FaultMiddleware
 from streamcensus.simulator.protocol import World
 
@@ -41,6 +44,10 @@ class SimulatorHandle:
     clock: SimClock
     world: World
     app: FastAPI
+    chat: ChatServer | None = None  # None only for an HTTP-only handle built by a test
+    irc_host: str = ""  # the chat over plain TCP (IRC): irc_host:irc_port
+    irc_port: int = 0
+    chat_ws_url: str = ""  # the chat over WebSocket: ws://host:port/
 
     @property
     def mock_auth_url(self) -> str:
@@ -119,13 +126,30 @@ def _protocol_class() -> type[asyncio.Protocol]:
     return CoalescingProtocol
 
 
-def _config(app: FastAPI, log_level: str) -> uvicorn.Config:
+@dataclass(frozen=True)
+class _Stack:
+    """The HTTP app wrapped in fault injection, and the chat server sharing its faults."""
+
+    app: FastAPI
+    faults: FaultMiddleware
+    chat: ChatServer
+
+
+def _build(world: World, clock: SimClock, app_kwargs: dict[str, Any]) -> _Stack:
+    app = create_app(world, clock, **app_kwargs)
     # fault injection wraps the whole app: resets need the outermost ASGI callable
     faults = FaultMiddleware(
         app, clock=app.state.clock, rate_limit_points=app.state.rate_limiter.points
     )
+    chat = ChatServer(world, clock, faults=faults, tokens=app.state.tokens)
+    app.state.chat = chat
+    add_chat_routes(app, chat)
+    return _Stack(app, faults, chat)
+
+
+def _config(stack: _Stack, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
-        faults,
+        stack.faults,
         http=_protocol_class(),
         log_level=log_level,
         access_log=False,
@@ -135,6 +159,26 @@ def _config(app: FastAPI, log_level: str) -> uvicorn.Config:
     )
 
 
+def _run(
+    server: uvicorn.Server,
+    chat: ChatServer,
+    sock: socket.socket,
+    irc_sock: socket.socket,
+    ws_sock: socket.socket,
+) -> None:
+    """HTTP and chat on one event loop until the HTTP server exits."""
+
+    async def main() -> None:
+        await chat.start(irc_sock, ws_sock)
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            await chat.stop()
+
+    with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+        runner.run(main())
+
+
 @contextmanager
 def running_simulator(
     world: World,
@@ -142,19 +186,26 @@ def running_simulator(
     port: int = 0,
     *,
     host: str = "127.0.0.1",
+    irc_port: int = 0,
+    ws_port: int = 0,
     log_level: str = "warning",
     **app_kwargs: Any,
 ) -> Iterator[SimulatorHandle]:
-    """Serve `world` on host:port in a background thread until the block exits.
+    """Serve `world` on host:port (chat on irc_port and ws_port) in a background thread.
 
     `app_kwargs` go to `create_app` (rate limit, required client id/secret, token TTL).
     """
-    app = create_app(world, clock, **app_kwargs)
+    stack = _build(world, clock, app_kwargs)
     sock = bind_socket(host, port)
+    irc_sock = bind_socket(host, irc_port)
+    ws_sock = bind_socket(host, ws_port)
     bound_port = int(sock.getsockname()[1])
-    server = uvicorn.Server(_config(app, log_level))
+    server = uvicorn.Server(_config(stack, log_level))
     thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"simulator:{bound_port}", daemon=True
+        target=_run,
+        args=(server, stack.chat, sock, irc_sock, ws_sock),
+        name=f"simulator:{bound_port}",
+        daemon=True,
     )
     thread.start()
     shown_host = f"[{host}]" if ":" in host else host
@@ -168,12 +219,17 @@ def running_simulator(
             port=bound_port,
             clock=clock,
             world=world,
-            app=app,
+            app=stack.app,
+            chat=stack.chat,
+            irc_host=host,
+            irc_port=int(irc_sock.getsockname()[1]),
+            chat_ws_url=f"ws://{shown_host}:{int(ws_sock.getsockname()[1])}/",
         )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        sock.close()
+        for s in (sock, irc_sock, ws_sock):
+            s.close()
 
 
 def _wait_until_answering(base_url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
@@ -200,17 +256,23 @@ def serve_forever(
     port: int = 8080,
     *,
     sock: socket.socket | None = None,
+    irc_sock: socket.socket | None = None,
+    ws_sock: socket.socket | None = None,
     log_level: str = "warning",
     **app_kwargs: Any,
 ) -> None:
     """Serve in the foreground until interrupted (Ctrl-C / SIGTERM).
 
-    `sock` is a socket already bound by `bind_socket` (then host and port are ignored).
+    `sock`, `irc_sock` and `ws_sock` are sockets already bound by `bind_socket` (HTTP,
+    chat over TCP, chat over WebSocket); a missing one is bound on host (port, then free
+    ports for the chat).
     """
-    app = create_app(world, clock, **app_kwargs)
-    if sock is None:
-        sock = bind_socket(host, port)
+    stack = _build(world, clock, app_kwargs)
+    sock = sock if sock is not None else bind_socket(host, port)
+    irc_sock = irc_sock if irc_sock is not None else bind_socket(host, 0)
+    ws_sock = ws_sock if ws_sock is not None else bind_socket(host, 0)
     try:
-        uvicorn.Server(_config(app, log_level)).run(sockets=[sock])
+        _run(uvicorn.Server(_config(stack, log_level)), stack.chat, sock, irc_sock, ws_sock)
     finally:
-        sock.close()
+        for s in (sock, irc_sock, ws_sock):
+            s.close()

@@ -34,7 +34,7 @@ from streamcensus.simulator.names import (
 )
 from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.population import LANG_CODES, Population, build_population
-from streamcensus.simulator.protocol import ChatterList, StreamRow, UserRow
+from streamcensus.simulator.protocol import ChatRole, ChatRooms, ChatterList, StreamRow, UserRow
 
 I64 = npt.NDArray[np.int64]
 _SHIFT = np.int64(30)  # chat keys: channel << 30 | (user id - ID_BASE)
@@ -321,6 +321,33 @@ class PopulationWorld:
         if user == self.operator_index:
             return bool(self.operator_mod[c])
         return bool((self.population.moderators[c] == user).any())
+
+    def chat_rooms(self, t: float) -> ChatRooms:
+        """Every live channel's chat list at t (for the chat model), rooms by channel index."""
+        state = self.tick_state(t)
+        live = np.sort(state.live)
+        off = state.chat_offsets
+        # offline channels have empty slices, so live rooms tile chat_ids in channel order
+        offsets = np.append(off[live], off[-1]).astype(np.int64)
+        idx = self.accounts.index_of(state.chat_ids)
+        n, first_bot = self.n_channels, self.n_channels + self.n_viewers
+        lurker = np.zeros(idx.shape[0], dtype=np.bool_)
+        viewer = (idx >= n) & (idx < first_bot)
+        lurker[viewer] = self.population.viewers.lurker[idx[viewer] - n]
+        roles = np.full(idx.shape[0], ChatRole.VIEWER, dtype=np.uint8)
+        roles[lurker] = ChatRole.LURKER
+        roles[idx < n] = ChatRole.BROADCASTER
+        roles[(idx >= first_bot) & (idx < self._service_first)] = ChatRole.LURKER_BOT
+        roles[(idx >= self._service_first) & (idx < self.operator_index)] = ChatRole.SERVICE_BOT
+        roles[idx == self.operator_index] = ChatRole.OPERATOR
+        langs = self.population.channels.lang[live]
+        return ChatRooms(
+            channel_ids=self._channel_ids[live],
+            languages=tuple(LANG_CODES[int(i)] for i in langs),
+            offsets=offsets,
+            account_ids=state.chat_ids,
+            roles=roles,
+        )
 
     # -- permissions, consent and followers (auth and user-token routes) --------------
 

@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 import click
 import httpx
 
-from streamcensus.cli import AppContext, pass_app
 from streamcensus.clock import Clock, SimClock, WallClock
 from streamcensus.config import Settings
+from streamcensus.context import AppContext, pass_app
 from streamcensus.errors import UserError
 from streamcensus.logs import setup_logging
 from streamcensus.tokens.live import LiveToken, foreign_client

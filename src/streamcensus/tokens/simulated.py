@@ -6,8 +6,8 @@ operator does against Twitch: it runs the device code flow for the operator acco
 for every broadcaster the simulator says consents (`/_sim/truth/permissions`), and the
 simulated people approve their user codes through `POST /_sim/auth/device`, as a person
 would on the activation page. Tokens are then stored, refreshed and validated like any
-other. The flows run side by side and wait one polling interval in all, so a large
-simulated community is provisioned in one step of the clock.
+other. The flows run side by side, and every person answers before the first poll, so a
+large simulated community is provisioned without the clock moving.
 """
 
 from __future__ import annotations
@@ -114,8 +114,9 @@ async def provision(
             return device
 
     devices = await asyncio.gather(*(start(u, r) for u, r in people))
-    # every person has answered: one polling interval, then each device code is exchanged
-    await clock.sleep(max((d.interval for d in devices), default=0))
+    # every person has answered before the first poll, so the first poll of each code gets
+    # its token (the first poll is never too soon); no wait on the clock, which a virtual
+    # clock could not give while the service's other loops are not running yet
 
     async def exchange(device: DeviceCode, role: Role) -> TokenRecord:
         async with gate:
