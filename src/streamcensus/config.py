@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     load_at: str = Field("02:00", description="UTC time of the daily load in `run`")
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `serve` listens on")
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: Names = Field(
         default_factory=list,
         description="host names the dashboard answers to besides its address and localhost "
         "(a guard against DNS rebinding; '*' answers to any)",
