@@ -86,11 +86,19 @@ def _simulator(settings: Settings) -> Iterator[tuple[str | None, str | None, Clo
     if settings.source != "simulator":
         yield None, None, WallClock()
         return
+    from streamcensus.simulator.permissions import Permissions
     from streamcensus.simulator.server import running_simulator
     from streamcensus.simulator.world import PopulationWorld
 
     clock = SimClock(speed=1.0)
-    world = PopulationWorld(scale=settings.sim_scale, seed=settings.sim_seed)
+    permissions = Permissions(
+        settings.sim_permissions,
+        tuple(settings.sim_operator_moderates),
+        settings.sim_consent_share,
+    )
+    world = PopulationWorld(
+        scale=settings.sim_scale, seed=settings.sim_seed, permissions=permissions
+    )
     with running_simulator(world, clock) as handle:
         log.info("simulated Twitch (%s) on %s", settings.sim_scale, handle.base_url)
         yield handle.helix_url, handle.auth_url, clock

@@ -36,8 +36,9 @@ from streamcensus.bench.truthlake import write_truth_day
 from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import collect_simulated
 from streamcensus.config import Settings
-from streamcensus.lake.schema import CURATED, raw_day_dir
+from streamcensus.lake.schema import CURATED, KINDS, raw_day_dir
 from streamcensus.load.loader import LoadReport, load_days
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.timeutil import day_start
 from streamcensus.warehouse.connection import connect
 
@@ -80,11 +81,8 @@ def raw_files(lake_dir: Path, day: dt.date, kind: str) -> list[Path]:
 
 
 def raw_bytes(lake_dir: Path, day: dt.date) -> dict[str, int]:
-    """Bytes on disk of the day's raw files, per kind."""
-    return {
-        kind: sum(p.stat().st_size for p in raw_files(lake_dir, day, kind))
-        for kind in ("streams", "chatters", "manifest")
-    }
+    """Bytes on disk of the day's raw files, per kind (every kind of the registry)."""
+    return {kind: sum(p.stat().st_size for p in raw_files(lake_dir, day, kind)) for kind in KINDS}
 
 
 def fresh_warehouse(settings: Settings) -> None:
@@ -227,7 +225,14 @@ def demo_day(
     """A `small` day collected by the real collector, then measured."""
     settings = day_settings(data_dir)
     progress(f"warehouse: collect the demo day (small, {hours:g} h)")
-    report = collect_simulated(settings, first_day=day, hours=hours, scale="small", seed=seed)
+    report = collect_simulated(
+        settings,
+        first_day=day,
+        hours=hours,
+        scale="small",
+        seed=seed,
+        permissions=Permissions(mode="all-moderated"),  # LOAD TEST: every chat list read
+    )
     result = measure_day(settings, day, repeat, "demo day (small)", progress)
     result["source"] = "collector (demo, in-process simulator)"
     result["scale"] = "small"
