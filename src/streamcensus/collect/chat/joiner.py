@@ -67,6 +67,8 @@ class Joiner:
         self._backoff_until = -math.inf
 
     async def settled(self, timeout: float) -> bool:
+        """Wait until the scheduler, looking afresh at the clock, has nothing to do now."""
+        self.wake()
         try:
             await asyncio.wait_for(self._settled.wait(), timeout)
         except TimeoutError:
@@ -91,9 +93,9 @@ class Joiner:
                 key=lambda ch: ch.rank,
             )
             if not wanted:
-                busy = any(ch.state == JOINING for ch in listener.channels.values()) or any(
-                    c.state == CONNECTING for c in listener.connections
-                )
+                busy = any(
+                    ch.state in (JOINING, PARTING) for ch in listener.channels.values()
+                ) or any(c.state == CONNECTING for c in listener.connections)
                 if not busy:
                     self._settled.set()
                 await self._idle()

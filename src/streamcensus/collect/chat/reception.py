@@ -135,8 +135,11 @@ class Reception:
             suspect = ch.state == JOINING and login in unacked and not conn.reconnect_requested
             ch.conn = None
             ch.echo_deadline = None
-            if suspect:  # this JOIN may be what got the connection dropped
-                self.join_failed(ch, "connection dropped while joining")
+            if suspect:
+                # This JOIN may be what got the connection dropped (Twitch drops a connection
+                # over its join limit). The first time, the channel is joined again at once,
+                # like the rest of its batch; a second time in a row, it waits its turn.
+                self.join_failed(ch, "connection dropped while joining", backoff=ch.failures >= 1)
             else:
                 ch.state = WANTED if ch.listed else IDLE
                 ch.not_before = max(ch.not_before, now)
@@ -175,7 +178,8 @@ class Reception:
             ch.intervals.append((ch.joined_at, max(at, ch.joined_at)))
         ch.joined_at = None
 
-    def join_failed(self, ch: ChannelState, why: str) -> None:
+    def join_failed(self, ch: ChannelState, why: str, *, backoff: bool = True) -> None:
+        """A JOIN that did not succeed: counted; retried later (`refused_delay`), or at once."""
         self.counters.join_failures += 1
         ch.failures += 1
         if ch.conn is not None:
@@ -183,13 +187,10 @@ class Reception:
         ch.conn = None
         ch.echo_deadline = None
         ch.state = WANTED if ch.listed else IDLE
-        ch.not_before = self.clock.time() + self.limits.refused_delay(ch.failures)
-        log.info(
-            "chat: could not join #%s (%s); retry in %.0f s",
-            ch.login,
-            why,
-            ch.not_before - self.clock.time(),
-        )
+        now = self.clock.time()
+        wait = self.limits.refused_delay(ch.failures) if backoff else 0.0
+        ch.not_before = max(ch.not_before, now + wait)
+        log.info("chat: could not join #%s (%s); retry in %.0f s", ch.login, why, wait)
 
     def _notice(self, conn: ChatConnection, line: Line) -> None:
         self.counters.notices += 1
