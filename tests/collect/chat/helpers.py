@@ -35,9 +35,11 @@ def make_listener(
     *,
     websocket: bool = False,
     limits: ChatLimits | None = None,
+    url: str | None = None,
     **kwargs: Any,
 ) -> ChatListener:
-    url = sim.chat_ws_url if websocket else f"{sim.irc_host}:{sim.irc_port}"
+    if url is None:
+        url = sim.chat_ws_url if websocket else f"{sim.irc_host}:{sim.irc_port}"
     kwargs.setdefault("known_bots", ALL_SERVICE_BOTS)
     return ChatListener(
         url,

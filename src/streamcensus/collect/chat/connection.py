@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import logging
 import secrets
+import ssl
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -63,10 +64,17 @@ class ChatConnection:
     """One connection of the listener (IRC over TCP/TLS or WebSocket)."""
 
     def __init__(
-        self, index: int, url: ChatURL, clock: Clock, limits: ChatLimits, sink: Sink
+        self,
+        index: int,
+        url: ChatURL,
+        clock: Clock,
+        limits: ChatLimits,
+        sink: Sink,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.index = index
         self.url = url
+        self.tls = tls
         self.clock = clock
         self.limits = limits
         self.sink = sink
@@ -103,7 +111,7 @@ class ChatConnection:
     async def _run(self) -> None:
         try:
             async with asyncio.timeout(self.limits.connect_timeout):
-                self._wire = await open_wire(self.url)
+                self._wire = await open_wire(self.url, self.tls)
                 await self._wire.write(f"CAP REQ :{CAPABILITIES}\r\nNICK {self.nick}\r\n".encode())
                 while self.state == CONNECTING:
                     if not await self._read_once():

@@ -8,11 +8,11 @@ exponential backoff). That greedy choice is optimal, so the listener meets the f
 connections exactly when that is faster.
 
 It is the only part of the listener that waits on the injected clock (pacing waits of at
-most `join_window`, `connect_interval` or the reconnect backoff): on a standing `SimClock`
-such a wait advances simulated time. Before any such wait it lets the acknowledgements of
-the JOINs already sent come in (real time), so simulated time never runs ahead of the
-server's answers. A channel waiting to be retried (refused, suspended) is not a pacing wait:
-it is looked at again when the clock has moved on by itself, never by advancing it.
+most `join_window`, `connect_interval` or the first steps of the reconnect backoff): on a
+standing `SimClock` such a wait advances simulated time. Before any such wait it lets the
+acknowledgements of the JOINs already sent come in (real time), so simulated time never
+runs ahead of the server's answers. A channel waiting to be retried (refused, suspended) is
+not a pacing wait: it is looked at again when the clock has moved on by itself.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from streamcensus.collect.chat.listener import ChatListener
 
 IDLE_POLL = 0.25  # real seconds between looks at channels waiting for a retry time
+# A reconnect backoff is a pacing wait for the first failures in a row only; after that it
+# is waited out like a retry, so a chat server that keeps failing cannot run a standing
+# simulated clock away.
+PACED_FAILURES = 3
 
 
 class Joiner:
@@ -127,7 +131,10 @@ class Joiner:
             if at < best[1]:
                 best = ("join", at, conn)
         connecting = any(c.state == CONNECTING for c in self.listener.connections)
-        if len(self.listener.connections) < limits.max_connections and not connecting:
+        waiting_out = self._failures > PACED_FAILURES and self._backoff_until > now
+        if len(self.listener.connections) < limits.max_connections and not (
+            connecting or waiting_out
+        ):
             at = max(now, self._last_connect + limits.connect_interval, self._backoff_until)
             if at < best[1]:
                 best = ("open", at, None)
@@ -136,7 +143,7 @@ class Joiner:
     def _open(self, now: float) -> None:
         listener = self.listener
         conn = ChatConnection(
-            self._index, listener.url, listener.clock, self.limits, listener.reception
+            self._index, listener.url, listener.clock, self.limits, listener.reception, listener.tls
         )
         self._index += 1
         self._last_connect = now

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import ssl
 from collections.abc import Iterable
 from types import TracebackType
 
@@ -61,6 +62,7 @@ class ChatListener:
     `host:port` / `ws://host:port/`). `clock`: the clock that paces joins and closes windows.
     `keys`: the pseudonym key store. `barrier`: close windows with the simulator's PING
     barrier (default: when `clock` is a `SimClock`); otherwise `grace_seconds` after the end.
+    `tls`: the context that verifies `ircs://`/`wss://` servers (default: the system's CAs).
     """
 
     def __init__(
@@ -75,8 +77,10 @@ class ChatListener:
         limits: ChatLimits | None = None,
         barrier: bool | None = None,
         grace_seconds: float | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.url = parse_chat_url(url)
+        self.tls = tls
         self.clock = clock
         self.limits = limits or ChatLimits()
         self.barrier = isinstance(clock, SimClock) if barrier is None else barrier

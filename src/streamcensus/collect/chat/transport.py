@@ -142,17 +142,19 @@ class _WsWire:
             await self._ws.close()
 
 
-async def open_wire(url: ChatURL) -> Wire:
-    """Connect (TLS for ircs/wss); OSError or websockets errors when it cannot."""
+async def open_wire(url: ChatURL, tls: ssl.SSLContext | None = None) -> Wire:
+    """Connect (TLS for ircs/wss, verified with `tls` or the system's CAs); OSError or
+    websockets errors when it cannot."""
+    context = (tls or ssl.create_default_context()) if url.tls else None
     if url.websocket:
         ws = await websockets.connect(
             str(url),
+            ssl=context,
             max_size=MAX_FRAME,
             ping_interval=None,  # Twitch keeps the connection alive with IRC PING
             open_timeout=None,  # the caller bounds the whole connect and registration
         )
         return _WsWire(ws)
-    context = ssl.create_default_context() if url.tls else None
     reader, writer = await asyncio.open_connection(
         url.host,
         url.port,
