@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,8 @@ from streamcensus.collect.chat.connection import CONNECTING, READY, ChatConnecti
 
 if TYPE_CHECKING:
     from streamcensus.collect.chat.listener import ChatListener
+
+log = logging.getLogger("streamcensus.collect.chat")
 
 IDLE_POLL = 0.25  # real seconds between looks at channels waiting for a retry time
 # A reconnect backoff is a pacing wait for the first failures in a row only; after that it
@@ -82,43 +85,52 @@ class Joiner:
     # -- the loop ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        listener = self.listener
-        clock = listener.clock
+        """Join and part until cancelled; a bug in one round is logged, never fatal."""
         while True:
-            self._wake.clear()
-            await self._parts()
-            now = clock.time()
-            wanted = sorted(
-                (
-                    ch
-                    for ch in listener.channels.values()
-                    if ch.state == WANTED and ch.listed and ch.not_before <= now
-                ),
-                key=lambda ch: ch.rank,
+            try:
+                await self._round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("chat joiner: unexpected error; going on")
+                await asyncio.sleep(1.0)
+
+    async def _round(self) -> None:
+        """Part what is unlisted, then take one step: join, open, wait or idle."""
+        listener = self.listener
+        self._wake.clear()
+        await self._parts()
+        now = listener.clock.time()
+        wanted = sorted(
+            (
+                ch
+                for ch in listener.channels.values()
+                if ch.state == WANTED and ch.listed and ch.not_before <= now
+            ),
+            key=lambda ch: ch.rank,
+        )
+        if not wanted:
+            busy = any(ch.state in (JOINING, PARTING) for ch in listener.channels.values()) or any(
+                c.state == CONNECTING for c in listener.connections
             )
-            if not wanted:
-                busy = any(
-                    ch.state in (JOINING, PARTING) for ch in listener.channels.values()
-                ) or any(c.state == CONNECTING for c in listener.connections)
-                if not busy:
-                    self._settled.set()
+            if not busy:
+                self._settled.set()
+            await self._idle()
+            return
+        kind, at, conn = self._next(now)
+        if kind == "":
+            if not await self._settle():
+                self._settled.set()  # nothing can be placed now (no capacity left)
                 await self._idle()
-                continue
-            kind, at, conn = self._next(now)
-            if kind == "":
-                if not await self._settle():
-                    self._settled.set()  # nothing can be placed now (no capacity left)
-                    await self._idle()
-                continue
-            if at > now:
-                if await self._settle():
-                    continue  # answers came in: decide again with them
+            return
+        if at > now:
+            if not await self._settle():  # else answers came in: decide again with them
                 await self._sleep(at - now)
-                continue
-            if kind == "open":
-                self._open(now)
-            elif conn is not None:
-                await self._join(conn, wanted, now)
+            return
+        if kind == "open":
+            self._open(now)
+        elif conn is not None:
+            await self._join(conn, wanted, now)
 
     def _next(self, now: float) -> tuple[str, float, ChatConnection | None]:
         """The earliest allowed action: ("join", time, conn), ("open", time, None) or ("", inf)."""
