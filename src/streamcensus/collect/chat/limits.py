@@ -58,6 +58,8 @@ class ChatLimits:
     join_timeout: float = 30.0  # real seconds after the ack for a JOIN echo (grace mode)
     idle_ping: float = 60.0  # real seconds of silence before the listener PINGs
     pong_timeout: float = 30.0  # real seconds for that PONG before the connection is dropped
+    barrier_timeout: float = 600.0  # real seconds for a window barrier's PONG (the simulator
+    # first delivers every message up to its now: a 5-minute jump at fr takes seconds)
 
     def __post_init__(self) -> None:
         if self.join_attempts < 1 or self.join_window <= 0:

@@ -233,7 +233,7 @@ class ChatListener:
     async def _barrier(self) -> None:
         ready = [c for c in self.connections if c.state == READY]
         answers = await asyncio.gather(
-            *(c.ping(self.limits.pong_timeout, "barrier") for c in ready)
+            *(c.ping(self.limits.barrier_timeout, "barrier") for c in ready)
         )
         silent = [c for c, ok in zip(ready, answers, strict=True) if not ok]
         for conn in silent:
