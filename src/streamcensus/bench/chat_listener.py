@@ -1,7 +1,9 @@
 """Suite `chat`, listener side: the collector's chat listener against the simulator child.
 
 The listener (`collect.chat.ChatListener`, default limits) runs in this process on a
-`SimClock` that mirrors the child's clock; the child's chat is the server. Measured:
+`ChildClock` that mirrors the child's clock (a pacing wait on the standing clock advances
+the child's clock too, as a `SimClock` shared in process does); the child's chat is the
+server. Measured:
 - join: every live channel of the language is listed at once with the clock at x1; the
   time from `set_channels` to the last JOIN echo, in simulated seconds, against
   `join_floor` (the least time Twitch's limits allow), and the server's join-limit drops;
@@ -31,7 +33,7 @@ import pyarrow as pa
 
 from streamcensus.bench.measure import peak_rss_bytes, reset_peak_rss, rss_bytes, summary, to_mb
 from streamcensus.bench.simproc import SimulatorProcess
-from streamcensus.clock import ClockState, SimClock
+from streamcensus.clock import SimClock
 from streamcensus.collect.chat import ChatChannel, ChatLimits, ChatListener, join_floor
 from streamcensus.collect.chat.lines import privmsg, tag_value, tokenise
 from streamcensus.collect.privacy import KeyStore
@@ -43,6 +45,38 @@ from streamcensus.timeutil import GRID_SECONDS, from_epoch, isoformat_z
 REALTIME_SECONDS = {"small": 20.0, "fr": 60.0}
 JOIN_TIMEOUT = 900.0  # real seconds; the fr join takes about a minute at x1
 PARSE_LINES = 60_000
+
+
+class ChildClock:
+    """The simulator child's clock, mirrored in this process.
+
+    Reading it costs nothing (a local `SimClock` set from the child's answers). A wait on it
+    while the clock stands still advances the child's clock as well, so the listener's
+    pacing and the server's join limit keep measuring the same simulated time.
+    """
+
+    def __init__(self, sim: SimulatorProcess) -> None:
+        self.sim = sim
+        self.mirror = SimClock(sim.clock_epoch(), speed=0.0)
+
+    def time(self) -> float:
+        return self.mirror.time()
+
+    def now(self) -> dt.datetime:
+        return self.mirror.now()
+
+    async def sleep(self, seconds: float) -> None:
+        if self.mirror.speed > 0 or seconds <= 0:
+            await self.mirror.sleep(seconds)
+            return
+        moment = from_epoch(self.mirror.time() + seconds)
+        epoch = await asyncio.to_thread(self.sim.set_clock, moment, 0.0)
+        self.mirror.set(epoch, speed=0.0)
+
+    def set(self, moment: dt.datetime | None = None, speed: float = 0.0) -> None:
+        """Set the child's clock (and this mirror): jump to `moment` and/or change speed."""
+        epoch = self.sim.set_clock(moment, speed=speed)
+        self.mirror.set(epoch, speed=speed)
 
 
 def _live(sim: SimulatorProcess, language: str) -> list[ChatChannel]:
@@ -157,11 +191,12 @@ async def _listen(
     sim: SimulatorProcess, scale: str, language: str, repeat: int, state_dir: Path
 ) -> dict[str, Any]:
     info = httpx.get(f"{sim.base_url}/_sim/info").json()
-    clock = SimClock(sim.clock_epoch(), speed=0.0)
+    clock = ChildClock(sim)
     limits = ChatLimits()
     listener = ChatListener(
         info["chat"]["irc"],
         clock=clock,
+        barrier=True,  # the simulator's: a PING is answered after everything up to its now
         keys=KeyStore(state_dir, 1, clock),
         known_bots=Settings.model_validate({"data_dir": state_dir}).known_bots,
         limits=limits,
@@ -170,7 +205,7 @@ async def _listen(
     await listener.start()
     try:
         # join everything with the clock at x1
-        clock.sync(ClockState(sim.set_clock(speed=1.0), 1.0))
+        clock.set(speed=1.0)
         t0 = clock.time()
         listener.set_channels(channels)
         settled = await listener.settled(JOIN_TIMEOUT)
@@ -178,6 +213,7 @@ async def _listen(
         join_s = max(joined.values()) - t0 if joined else None
         floor = join_floor(len(channels), limits)
         server = httpx.get(f"{sim.base_url}/_sim/chat").json()["counters"]
+        after_join = listener.counters.as_dict()
         join = {
             "channels": len(channels),
             "joined": len(joined),
@@ -207,15 +243,14 @@ async def _listen(
             "rss_mb": to_mb(rss_bytes()),
         }
         # jumps to the next grid times, windows closed with the barrier
-        stop = sim.set_clock(speed=0.0)
-        clock.set(stop, speed=0.0)
+        clock.set(speed=0.0)
+        after_realtime = listener.counters.as_dict()
         jumps: list[dict[str, Any]] = []
         reset_peak_rss()
         last = None
         for _ in range(repeat + 1):  # the first window began before the jumps
             end = clock.time() - clock.time() % GRID_SECONDS + GRID_SECONDS
-            sim.set_clock(from_epoch(end), speed=0.0)
-            clock.set(end, speed=0.0)
+            clock.set(from_epoch(end), speed=0.0)
             before = listener.counters.messages
             cpu0, t_real = time.process_time(), time.perf_counter()
             windows = await listener.close_windows(from_epoch(end))
@@ -247,6 +282,9 @@ async def _listen(
             "truth": _truth_check(sim, last, channels),
             "lake": _lake_bytes(last),
             "counters": listener.counters.as_dict(),
+            "counters_after_join": after_join,
+            "counters_after_realtime": after_realtime,
+            "server_counters": httpx.get(f"{sim.base_url}/_sim/chat").json()["counters"],
         }
     finally:
         await listener.stop()

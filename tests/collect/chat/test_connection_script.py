@@ -109,3 +109,26 @@ async def test_a_refused_login_is_a_connection_failure(tmp_path: Path) -> None:
         chat.set_channels([ChatChannel("chan", "42")])
         await until(lambda: chat.counters.connection_failures >= 2)
         assert chat.counters.connections == 0 and chat.joined() == {}
+
+
+async def test_a_silent_connection_is_dropped_and_replaced(tmp_path: Path) -> None:
+    async def script(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, received: list[str]
+    ) -> None:
+        await read_until(reader, received, "NICK")
+        writer.write(WELCOME)
+        await writer.drain()
+        while line := await reader.readline():  # then silence: no echo, no PONG
+            received.append(line.decode().strip())
+
+    clock = SimClock(EVENING + 1, speed=0)
+    limits = ChatLimits(max_connections=1, idle_ping=0.2, pong_timeout=0.3)
+    async with scripted(script) as (port, received):
+        chat = ChatListener(
+            f"127.0.0.1:{port}", clock=clock, keys=KeyStore(tmp_path, 1, clock), limits=limits
+        )
+        async with chat:
+            chat.set_channels([ChatChannel("chan", "42")])
+            await until(lambda: chat.counters.dropped >= 1)
+            assert chat.counters.connections >= 1
+        assert any(r.startswith("PING :alive") for r in received)
