@@ -38,8 +38,9 @@ def small_world() -> World:
 def running_simulator() -> Iterator[StartSimulator]:
     """Start simulators on 127.0.0.1 (free ports), all stopped after the test.
 
-    `running_simulator(world=None, start=START, speed=0.0, **app_kwargs)`: `world` defaults
-    to a `FakeWorld`; the clock stands still unless `speed` is given; `app_kwargs` go to
+    `running_simulator(world=None, start=START, speed=0.0, clock=None, **app_kwargs)`:
+    `world` defaults to a `FakeWorld`; the clock stands still unless `speed` is given, or is
+    `clock` (e.g. a `VirtualClock` shared with the collector); `app_kwargs` go to
     `create_app` (rate_limit_points, require_client_id, token_ttl, ...).
     """
     with ExitStack() as stack:
@@ -49,9 +50,10 @@ def running_simulator() -> Iterator[StartSimulator]:
             *,
             start: float = START,
             speed: float = 0.0,
+            clock: Any = None,
             **app_kwargs: Any,
         ) -> SimulatorHandle:
-            clock = SimClock(start, speed=speed)
+            clock = clock if clock is not None else SimClock(start, speed=speed)
             used: World = world if world is not None else FakeWorld()
             return stack.enter_context(_running(used, clock, **app_kwargs))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 
 import pytest
 
-from streamcensus.clock import SimClock, WallClock
+from streamcensus.clock import SimClock, VirtualClock, WallClock
 from streamcensus.timeutil import (
     UTC,
     floor_to_grid,
@@ -32,11 +33,24 @@ def test_frozen_clock_stands_still_and_advances() -> None:
         clock.advance(-1)
 
 
+class FakeMonotonic:
+    """A real-time source the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.value = 100.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
 def test_speed_up_flows_faster_than_real_time() -> None:
-    clock = SimClock(START, speed=1000)
-    time.sleep(0.05)
-    elapsed = clock.time() - START.timestamp()
-    assert 40 <= elapsed <= 1000  # 0.05 s real at 1000x, with a generous upper bound
+    real = FakeMonotonic()
+    clock = SimClock(START, speed=1000, monotonic=real)
+    real.value += 0.05
+    assert clock.time() - START.timestamp() == pytest.approx(50.0)
+    clock.set_speed(10)
+    real.value += 2
+    assert clock.time() - START.timestamp() == pytest.approx(70.0)
 
 
 def test_set_speed_keeps_reading_and_state_round_trips() -> None:
@@ -60,12 +74,60 @@ async def test_sleep_on_frozen_clock_advances_virtual_time() -> None:
     assert clock.time() == START.timestamp() + 30
 
 
-async def test_sleep_on_fast_clock_takes_scaled_real_time() -> None:
+async def test_sleep_on_fast_clock_takes_scaled_real_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
     clock = SimClock(START, speed=600)
-    before = time.monotonic()
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     await clock.sleep(6)  # 6 simulated seconds = 10 ms real
-    assert time.monotonic() - before < 1.0
-    assert clock.time() >= START.timestamp() + 6
+    assert waits == [pytest.approx(0.01)]
+
+
+async def test_virtual_clock_jumps_to_each_deadline_in_order() -> None:
+    clock = VirtualClock(START, actors=2)
+    woke: list[tuple[str, float]] = []
+
+    async def loop(name: str, every: float) -> None:
+        while True:
+            await clock.sleep(every)
+            woke.append((name, clock.time() - START.timestamp()))
+
+    tasks = [asyncio.create_task(loop("grid", 300)), asyncio.create_task(loop("daily", 1000))]
+    while len(woke) < 6:
+        await asyncio.sleep(0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert woke == [
+        ("grid", 300),
+        ("grid", 600),
+        ("grid", 900),
+        ("daily", 1000),
+        ("grid", 1200),
+        ("grid", 1500),
+    ]
+    assert clock.pending == 0  # cancelled sleeps leave the queue
+
+
+async def test_virtual_clock_stands_still_while_an_actor_works() -> None:
+    clock = VirtualClock(START, actors=2)
+    sleeper = asyncio.create_task(clock.sleep(60))
+    for _ in range(50):  # the other actor works for many loop turns: time stands still
+        await asyncio.sleep(0)
+        assert clock.time() == START.timestamp() and not sleeper.done()
+    await clock.sleep(5)  # now both actors sleep: time jumps to the earliest deadline
+    assert clock.time() == START.timestamp() + 5 and not sleeper.done()
+    clock.advance(55)  # the test may also move it by hand
+    await sleeper
+    assert clock.time() == START.timestamp() + 60 and clock.pending == 0
+    assert clock.state().speed == 0
+    with pytest.raises(ValueError):
+        clock.set(START)
 
 
 def test_wall_clock_is_aware_utc() -> None:

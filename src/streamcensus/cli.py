@@ -5,27 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from streamcensus import __version__
-from streamcensus.config import Settings, load_settings
+from streamcensus import __version__, config
+from streamcensus.bench.cli import bench_command
+from streamcensus.collect.cli import collect_command
+from streamcensus.context import AppContext, pass_app
+from streamcensus.demo import demo_command
 from streamcensus.errors import StreamcensusError, UserError
-
-
-class AppContext:
-    """What every command receives: how to build settings from the global options."""
-
-    def __init__(self, config_file: Path | None, data_dir: Path | None) -> None:
-        self.config_file = config_file
-        self.data_dir = data_dir
-
-    def settings(self, **overrides: Any) -> Settings:
-        return load_settings(self.config_file, {"data_dir": self.data_dir, **overrides})
-
-
-pass_app = click.make_pass_decorator(AppContext)
+from streamcensus.load.cli import load_command
+from streamcensus.run import run_command
+from streamcensus.serve.cli import export_command, serve_command
+from streamcensus.simulator.calibrate import calibrate_command
+from streamcensus.simulator.cli import simulator_command
+from streamcensus.status import status_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -48,41 +42,37 @@ def cli(ctx: click.Context, config_file: Path | None, data_dir: Path | None) -> 
 
 
 @cli.command("config")
+@click.option(
+    "--env-example",
+    is_flag=True,
+    help="Print every setting's variable with its default (the text of .env.example).",
+)
 @pass_app
-def config_command(app: AppContext) -> None:
-    """Show the effective settings as JSON (secrets masked)."""
+def config_command(app: AppContext, env_example: bool) -> None:
+    """Show the effective settings as JSON (secrets and URL credentials masked)."""
+    if env_example:
+        click.echo(config.env_example(), nl=False)
+        return
     click.echo(json.dumps(app.settings().public_dict(), indent=2, default=str))
 
 
-def _register_commands() -> None:
-    from streamcensus.bench.cli import bench_command
-    from streamcensus.collect.cli import collect_command
-    from streamcensus.demo import demo_command
-    from streamcensus.load.cli import load_command
-    from streamcensus.run import run_command
-    from streamcensus.serve.cli import export_command, serve_command
-    from streamcensus.simulator.calibrate import calibrate_command
-    from streamcensus.simulator.cli import simulator_command
-    from streamcensus.status import status_command
-
-    for command in (
-        demo_command,
-        simulator_command,
-        collect_command,
-        load_command,
-        status_command,
-        serve_command,
-        export_command,
-        run_command,
-        calibrate_command,
-        bench_command,
-    ):
-        cli.add_command(command)
+for _command in (
+    demo_command,
+    simulator_command,
+    collect_command,
+    load_command,
+    status_command,
+    serve_command,
+    export_command,
+    run_command,
+    calibrate_command,
+    bench_command,
+):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors and a non-zero exit, never a traceback."""
-    _register_commands()
     try:
         code = cli.main(args=argv, prog_name="streamcensus", standalone_mode=False)
         if isinstance(code, int) and code:

@@ -1,8 +1,12 @@
-"""Typed settings: defaults, then a TOML file, then `STREAMCENSUS_*` / `TWITCH_*` variables.
+"""Typed settings on pydantic-settings: defaults < TOML file < secrets file < environment <
+command-line options.
 
-Secrets (client secret, moderator token) come from the environment or from the 0600
-file `state/secrets.toml` under the data directory (P5). `Settings.public_dict()` is
-the only way settings are shown, and it masks every secret.
+One declaration, `Settings`, gives the sources (`settings_customise_sources`), the
+validation, `streamcensus config` (`public_dict`, secrets and URL credentials masked) and
+`.env.example` (`env_example`, checked by a test). Variables are `STREAMCENSUS_<NAME>`,
+plus Twitch's usual `TWITCH_CLIENT_ID`, `TWITCH_CLIENT_SECRET` and
+`TWITCH_MODERATOR_TOKEN`. Secrets (client secret, moderator token) come from the
+environment or from the 0600 file `state/secrets.toml` under the data directory (P5).
 """
 
 from __future__ import annotations
@@ -10,16 +14,32 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 from streamcensus.errors import ConfigError
+from streamcensus.timeutil import GRID_SECONDS
+from streamcensus.urls import mask_credentials
 
 ENV_PREFIX = "STREAMCENSUS_"
 DEFAULT_CONFIG_FILE = "streamcensus.toml"
+SECRETS_FILE = Path("state") / "secrets.toml"
 
 # Variables that do not follow the STREAMCENSUS_ prefix (Twitch's usual names).
 ENV_ALIASES: dict[str, str] = {
@@ -28,15 +48,44 @@ ENV_ALIASES: dict[str, str] = {
     "TWITCH_MODERATOR_TOKEN": "moderator_token",
 }
 SECRET_FIELDS = ("client_secret", "moderator_token")
+URL_FIELDS = ("helix_url", "auth_url")
 
 Source = Literal["simulator", "helix"]
 Scale = Literal["small", "fr"]
+Names = Annotated[list[str], NoDecode]  # comma-separated in the environment
 
 
-class Settings(BaseModel):
-    """Every setting of streamcensus, with its default."""
+def _twitch(name: str) -> AliasChoices:
+    """A field read from `TWITCH_<NAME>` first, then `STREAMCENSUS_<NAME>` (or its name)."""
+    return AliasChoices(f"TWITCH_{name.upper()}", f"{ENV_PREFIX}{name.upper()}")
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where `load_settings` reads from: the TOML file, the secrets file, the environment."""
+
+    toml_file: Path | None
+    secrets_file: Path
+    environ: Mapping[str, str]
+
+
+_PLAN: ContextVar[_Plan | None] = ContextVar("streamcensus_settings_plan", default=None)
+
+
+class Settings(BaseSettings):
+    """Every setting of streamcensus, with its default.
+
+    Built directly (`Settings(data_dir=...)`), it reads nothing but its arguments;
+    `load_settings` adds the TOML file, the secrets file and the environment.
+    """
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        validate_assignment=True,
+        validate_by_name=True,
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+    )
 
     data_dir: Path = Field(
         Path("data"), description="lake, warehouse, state (keys, tokens) and logs"
@@ -44,22 +93,30 @@ class Settings(BaseModel):
     source: Source = Field("simulator", description="where `run`/`demo` take data from")
     helix_url: str = Field("https://api.twitch.tv/helix", description="Helix API base URL")
     auth_url: str = Field("https://id.twitch.tv/oauth2", description="OAuth base URL")
-    client_id: str = Field("", description="Twitch application client id")
-    client_secret: SecretStr = Field(SecretStr(""), description="Twitch application secret")
+    client_id: str = Field(
+        "", validation_alias=_twitch("client_id"), description="Twitch application client id"
+    )
+    client_secret: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=_twitch("client_secret"),
+        description="Twitch application secret",
+    )
     moderator_token: SecretStr = Field(
-        SecretStr(""), description="user token with moderator:read:chatters, for chat presence"
+        SecretStr(""),
+        validation_alias=_twitch("moderator_token"),
+        description="user token with moderator:read:chatters, for chat presence",
     )
     language: str = Field("fr", description="language of the community (ISO 639-1)")
     top_n: int = Field(2000, ge=1, le=100_000, description="live channels listed per snapshot")
-    tracked: list[str] = Field(default_factory=list, description="logins always collected")
-    optout_channels: list[str] = Field(
+    tracked: Names = Field(default_factory=list, description="logins always collected")
+    optout_channels: Names = Field(
         default_factory=list, description="channel logins never collected (P4)"
     )
-    optout_viewers: list[str] = Field(
+    optout_viewers: Names = Field(
         default_factory=list,
         description="viewer logins (or ids) dropped at collection; logins resolved to ids (P4)",
     )
-    known_bots: list[str] = Field(
+    known_bots: Names = Field(
         default_factory=lambda: [
             "nightbot",
             "streamelements",
@@ -73,7 +130,11 @@ class Settings(BaseModel):
         description="public service bots kept by name and flagged (P6)",
     )
     interval_seconds: int = Field(
-        300, ge=300, le=300, description="seconds between snapshots (the 5-minute grid)"
+        GRID_SECONDS,
+        ge=GRID_SECONDS,
+        le=GRID_SECONDS,
+        description=f"seconds between snapshots (the 5-minute grid; only {GRID_SECONDS} is "
+        "supported)",
     )
     concurrency: int = Field(16, ge=1, le=256, description="chatter requests in flight")
     k: int = Field(10, ge=2, description="minimum group size of any published viewer count (P3)")
@@ -82,9 +143,19 @@ class Settings(BaseModel):
     )
     retention_days: int = Field(30, ge=1, description="days pseudonymous presence is kept (P2)")
     key_rotation_days: int = Field(30, ge=1, description="days a pseudonym key is used (P2)")
+    key_dir: Path | None = Field(
+        None,
+        description="folder of the pseudonym key file (default: <data_dir>/state); "
+        "may be outside the data directory",
+    )
     load_at: str = Field("02:00", description="UTC time of the daily load in `run`")
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `serve` listens on")
+    allowed_hosts: Names = Field(
+        default_factory=list,
+        description="host names the dashboard answers to besides its address and localhost "
+        "(a guard against DNS rebinding; '*' answers to any)",
+    )
     sim_scale: Scale = Field("small", description="simulator population: small or fr")
     sim_seed: int = Field(42, description="simulator seed")
 
@@ -96,6 +167,16 @@ class Settings(BaseModel):
         if isinstance(value, list):
             return [str(item).strip().lower() for item in value]
         return value
+
+    @field_validator("key_dir", mode="before")
+    @classmethod
+    def _optional_path(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        return cls._split_list(value)
 
     @field_validator("language")
     @classmethod
@@ -116,6 +197,11 @@ class Settings(BaseModel):
         return self.data_dir / "state"
 
     @property
+    def key_store_dir(self) -> Path:
+        """Where the pseudonym keys live: `key_dir`, or the state directory."""
+        return self.key_dir if self.key_dir is not None else self.state_dir
+
+    @property
     def lake_dir(self) -> Path:
         return self.data_dir / "lake"
 
@@ -128,12 +214,56 @@ class Settings(BaseModel):
         return self.data_dir / "warehouse.duckdb"
 
     def public_dict(self) -> dict[str, Any]:
-        """Settings as shown to a person: secrets masked (P5), opted-out viewers counted (P1)."""
+        """Settings as shown to a person: secrets and URL credentials masked (P5),
+        opted-out viewers counted (P1)."""
         shown = self.model_dump(mode="json")
         for name in SECRET_FIELDS:
             shown[name] = "***" if getattr(self, name).get_secret_value() else ""
+        for name in URL_FIELDS:
+            shown[name] = mask_credentials(shown[name])
         shown["optout_viewers"] = f"{len(self.optout_viewers)} viewer(s)"
         return shown
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Highest first: options, environment, secrets file, TOML file (then defaults)."""
+        plan = _PLAN.get()
+        if plan is None:
+            return (init_settings,)
+        return (
+            init_settings,
+            _Environment(settings_cls, plan.environ),
+            _SecretsFile(settings_cls, plan.secrets_file),
+            TomlConfigSettingsSource(settings_cls, toml_file=plan.toml_file),
+        )
+
+
+class _Environment(EnvSettingsSource):
+    """The environment, from a given mapping (tests pass their own); an empty `TWITCH_*`
+    variable counts as unset, so it does not hide `STREAMCENSUS_*` or the secrets file."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = {k: v for k, v in environ.items() if v or k not in ENV_ALIASES}
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+class _SecretsFile(InitSettingsSource):
+    """`<data_dir>/state/secrets.toml`: client id and secrets only, readable by its owner."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls, _secrets_file(path))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -146,20 +276,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
-def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in Settings.model_fields:
-        key = ENV_PREFIX + name.upper()
-        if key in environ:
-            values[name] = environ[key]
-    for key, name in ENV_ALIASES.items():
-        if environ.get(key):
-            values[name] = environ[key]
-    return values
-
-
-def _secrets_file(data_dir: Path) -> dict[str, Any]:
-    path = data_dir / "state" / "secrets.toml"
+def _secrets_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     mode = stat.S_IMODE(path.stat().st_mode)
@@ -175,7 +292,18 @@ def _secrets_file(data_dir: Path) -> dict[str, Any]:
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "settings"
+    if err["type"] == "extra_forbidden":
+        return f"unknown setting {where!r} (see .env.example for the list)"
     return f"invalid setting {where}: {err['msg']}"
+
+
+@contextmanager
+def _planned(plan: _Plan) -> Iterator[None]:
+    token = _PLAN.set(plan)
+    try:
+        yield
+    finally:
+        _PLAN.reset(token)
 
 
 def load_settings(
@@ -185,25 +313,57 @@ def load_settings(
 ) -> Settings:
     """Build settings from defaults < TOML file < secrets file < environment < overrides."""
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
     if config_file is None and env.get(ENV_PREFIX + "CONFIG"):
         config_file = Path(env[ENV_PREFIX + "CONFIG"])
     if config_file is None and Path(DEFAULT_CONFIG_FILE).is_file():
         config_file = Path(DEFAULT_CONFIG_FILE)
-    if config_file is not None:
-        values.update(_read_toml(config_file))
-    env_values = _env_values(env)
+    from_file = _read_toml(config_file) if config_file is not None else {}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    # the secrets file lives under the data directory, so that one is resolved first
     data_dir = Path(
-        given.get("data_dir") or env_values.get("data_dir") or values.get("data_dir") or "data"
+        given.get("data_dir")
+        or env.get(ENV_PREFIX + "DATA_DIR")
+        or from_file.get("data_dir")
+        or Settings.model_fields["data_dir"].default
     )
-    values.update(_secrets_file(data_dir))
-    values.update(env_values)
-    values.update(given)
-    unknown = sorted(set(values) - set(Settings.model_fields))
-    if unknown:
-        raise ConfigError(f"unknown setting {unknown[0]!r} (see .env.example for the list)")
+    plan = _Plan(toml_file=config_file, secrets_file=data_dir / SECRETS_FILE, environ=env)
     try:
-        return Settings(**values)
+        with _planned(plan):
+            return Settings(**given)
     except ValidationError as exc:
         raise ConfigError(_first_error(exc)) from None
+
+
+def env_variable(name: str) -> str:
+    """The environment variable of a setting."""
+    aliases = {field: variable for variable, field in ENV_ALIASES.items()}
+    return aliases.get(name, ENV_PREFIX + name.upper())
+
+
+def _example_value(default: Any) -> str:
+    if isinstance(default, SecretStr):
+        return default.get_secret_value()
+    if isinstance(default, list):
+        return ",".join(str(item) for item in default)
+    return "" if default is None else str(default)
+
+
+ENV_EXAMPLE_HEADER = """\
+# streamcensus settings. Every variable is optional; the values shown are the defaults.
+# Precedence: defaults < TOML file (--config / STREAMCENSUS_CONFIG / ./streamcensus.toml)
+#   < data_dir/state/secrets.toml (0600, secrets only) < environment < command-line options.
+# Lists are comma-separated. Secrets are never echoed: `streamcensus config` masks them.
+# Generated from the settings' declaration: `streamcensus config --env-example > .env.example`
+
+# TOML settings file to read
+# STREAMCENSUS_CONFIG=streamcensus.toml
+"""
+
+
+def env_example() -> str:
+    """The text of `.env.example`: every setting's variable, description and default."""
+    lines = [ENV_EXAMPLE_HEADER]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        lines.append(f"# {field.description}\n{env_variable(name)}={_example_value(default)}\n")
+    return "\n".join(lines)

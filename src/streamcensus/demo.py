@@ -1,139 +1,31 @@
 """`streamcensus demo`: the whole pipeline on embedded parts, with no account and no network.
 
-The simulator runs in this process on 127.0.0.1; its clock is set to each 5-minute grid
-time of the chosen days in turn and flows at a speed-up during each snapshot, so the
-rate limit is honoured on simulated time while a day is collected in minutes. Snapshots
-already in the lake are kept (raw files are never rewritten), so a second run resumes.
+The simulator runs in this process on 127.0.0.1 (`collect.simulated`); the demo adds the
+progress bar, the load, the headline numbers and the dashboard.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import click
+import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from streamcensus.cli import AppContext, pass_app
 from streamcensus.clock import SimClock
-from streamcensus.collect.session import open_collector
+from streamcensus.collect.simulated import DEFAULT_SPEED, CollectionReport, collect_simulated
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.config import Settings
+from streamcensus.context import AppContext, pass_app
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import raw_path, snapshot_id
+from streamcensus.load.cli import format_report, rich_progress
+from streamcensus.load.loader import load_days
 from streamcensus.logs import setup_logging
-from streamcensus.timeutil import GRID_SECONDS, day_start, parse_day, utcnow
-
-log = logging.getLogger("streamcensus.demo")
-
-DEMO_SPEED = 120.0  # simulated seconds per real second during a snapshot
-
-
-@dataclass
-class DemoReport:
-    """What the lake holds for the demo's days, and what this run added."""
-
-    collected: int = 0
-    skipped_existing: int = 0
-    snapshots_complete: int = 0
-    snapshots_partial: int = 0
-    channels: int = 0
-    presence_observations: int = 0
-    raw_bytes: int = 0
-    chatters_bytes: int = 0
-    wall_seconds: float = 0.0
-
-    def per_observation(self, size: int) -> float:
-        return size / self.presence_observations if self.presence_observations else 0.0
-
-    def lines(self) -> list[str]:
-        return [
-            f"snapshots         {self.snapshots_complete:,} complete, "
-            f"{self.snapshots_partial:,} partial "
-            f"({self.collected:,} collected now, {self.skipped_existing:,} already in the lake)",
-            f"channels seen     {self.channels:,}",
-            f"presence obs.     {self.presence_observations:,}",
-            f"raw lake bytes    {self.raw_bytes:,}",
-            f"bytes/observation {self.per_observation(self.chatters_bytes):.2f} in chatters files, "
-            f"{self.per_observation(self.raw_bytes):.2f} with stream facts and manifests",
-            f"wall time         {self.wall_seconds:.1f} s",
-        ]
-
-
-def summarise_lake(lake_dir: Path, days: list[dt.date], report: DemoReport) -> None:
-    """Fill `report` from the manifests and files of `days` (what is on disk, not in memory)."""
-    import duckdb
-
-    raw = lake_dir / "raw"
-    for day in days:
-        for kind in ("streams", "chatters", "manifest"):
-            folder = raw / kind / f"date={day.isoformat()}"
-            if folder.exists():
-                size = sum(p.stat().st_size for p in folder.iterdir() if not p.name.startswith("."))
-                report.raw_bytes += size
-                if kind == "chatters":
-                    report.chatters_bytes += size
-    parts = [raw / "streams" / f"date={d.isoformat()}" for d in days]
-    files = [str(p / "*.parquet") for p in parts if any(p.glob("*.parquet"))]
-    manifests = [raw / "manifest" / f"date={d.isoformat()}" for d in days]
-    for folder in manifests:
-        for path in folder.glob("*.json") if folder.exists() else []:
-            record = ManifestRecord.from_bytes(path.read_bytes())
-            report.snapshots_complete += record.status == "complete"
-            report.snapshots_partial += record.status == "partial"
-            report.presence_observations += record.presence_observations
-    if files:
-        con = duckdb.connect()
-        rows = con.execute(
-            "select count(distinct channel_id) from read_parquet(?)", [files]
-        ).fetchall()
-        report.channels = int(rows[0][0])
-        con.close()
-
-
-def grid_times(first_day: dt.date, hours: float) -> list[dt.datetime]:
-    """The 5-minute grid times from midnight UTC of `first_day`, over `hours`."""
-    start = day_start(first_day)
-    count = int(hours * 3600 // GRID_SECONDS)
-    return [start + dt.timedelta(seconds=GRID_SECONDS * i) for i in range(count)]
-
-
-async def _collect_days(
-    settings: Settings,
-    world_scale: str,
-    seed: int,
-    times: list[dt.datetime],
-    speed: float,
-    on_record: Callable[[ManifestRecord | None], None],
-) -> None:
-    from streamcensus.simulator.server import running_simulator
-    from streamcensus.simulator.world import PopulationWorld
-
-    world = PopulationWorld(scale=world_scale, seed=seed)
-    clock = SimClock(times[0], speed=0)
-    with running_simulator(world, clock) as handle:
-        async with open_collector(
-            settings, helix_url=handle.helix_url, auth_url=handle.auth_url, clock=clock
-        ) as session:
-            for grid_time in times:
-                if raw_path(settings.lake_dir, "manifest", snapshot_id(grid_time)).exists():
-                    on_record(None)
-                    continue
-                if clock.time() < grid_time.timestamp():
-                    clock.set(grid_time, speed=speed)
-                else:
-                    clock.set_speed(speed)
-                record = await session.collector.collect(grid_time)
-                clock.set_speed(0)
-                log.info(summary_line(record))
-                on_record(record)
+from streamcensus.serve.cli import serve_until_interrupted
+from streamcensus.timeutil import day_start, grid_times, parse_day, utcnow
+from streamcensus.transform.serving import SERVING_TABLES
 
 
 def run_demo_collection(
@@ -143,14 +35,11 @@ def run_demo_collection(
     hours: float,
     scale: str,
     seed: int,
-    speed: float = DEMO_SPEED,
+    speed: float = DEFAULT_SPEED,
     console: Console | None = None,
-) -> DemoReport:
-    """Simulate and collect `hours` from midnight of `first_day`; return the summary."""
+) -> CollectionReport:
+    """Simulate and collect `hours` from midnight of `first_day`, with a progress bar."""
     console = console or Console(stderr=True)
-    times = grid_times(first_day, hours)
-    report = DemoReport()
-    began = time.monotonic()
     progress = Progress(
         TextColumn("[bold]collect[/]"),
         BarColumn(),
@@ -161,14 +50,14 @@ def run_demo_collection(
         transient=False,
     )
     with progress:
-        task = progress.add_task("building the simulated population...", total=len(times))
+        task = progress.add_task(
+            "building the simulated population...", total=len(grid_times(first_day, hours))
+        )
 
         def on_record(record: ManifestRecord | None) -> None:
             if record is None:
-                report.skipped_existing += 1
                 progress.update(task, advance=1, description="already in the lake")
                 return
-            report.collected += 1
             progress.update(
                 task,
                 advance=1,
@@ -178,17 +67,19 @@ def run_demo_collection(
             if record.status != "complete":
                 progress.console.print(summary_line(record))
 
-        asyncio.run(_collect_days(settings, scale, seed, times, speed, on_record))
-    report.wall_seconds = time.monotonic() - began
-    summarise_lake(settings.lake_dir, sorted({t.date() for t in times}), report)
-    return report
+        return collect_simulated(
+            settings,
+            first_day=first_day,
+            hours=hours,
+            scale=scale,
+            seed=seed,
+            speed=speed,
+            on_record=on_record,
+        )
 
 
 def run_demo_load(settings: Settings, last_day: dt.date, console: Console) -> list[str]:
     """Load every pending day into the warehouse, as of the end of the simulated period."""
-    from streamcensus.load.cli import format_report, rich_progress
-    from streamcensus.load.loader import load_days
-
     # retention counts days back from the clock's date: use the simulated one
     clock = SimClock(day_start(last_day) + dt.timedelta(days=1), speed=0)
     with rich_progress() as progress:
@@ -198,10 +89,6 @@ def run_demo_load(settings: Settings, last_day: dt.date, console: Console) -> li
 
 def headlines(settings: Settings) -> list[str]:
     """Each serving table with its row count, and a few headline numbers."""
-    import duckdb
-
-    from streamcensus.transform.serving import SERVING_TABLES
-
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         lines = ["", "serving tables (rows):"]
@@ -236,8 +123,6 @@ def headlines(settings: Settings) -> list[str]:
 
 def serve_dashboard(settings: Settings, console: Console) -> None:
     """Serve the dashboard until Ctrl-C."""
-    from streamcensus.serve.cli import serve_until_interrupted
-
     serve_until_interrupted(settings, console)
 
 
@@ -259,7 +144,7 @@ def serve_dashboard(settings: Settings, console: Console) -> None:
 @click.option(
     "--speed",
     type=click.FloatRange(min=1),
-    default=DEMO_SPEED,
+    default=DEFAULT_SPEED,
     show_default=True,
     help="Simulated seconds per real second during a snapshot.",
 )

@@ -1,13 +1,17 @@
 """Logging set-up: one line per event to stderr and to `<data_dir>/logs/streamcensus.log`.
 
 No viewer data is ever passed to a logger (P1); HTTP client loggers are kept at WARNING
-so request URLs (which name channels, never viewers) do not flood the log.
+so request URLs (which name channels, never viewers) do not flood the log. The log file
+is private (0600 in a 0700 directory, `fsutil`): it names channels and the pipeline's
+doings, which are nobody else's business on a shared machine.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+
+from streamcensus.fsutil import private_file
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FILE = "streamcensus.log"
@@ -26,8 +30,8 @@ def setup_logging(log_dir: Path | None, *, verbose: bool = False, to_stderr: boo
     if to_stderr:
         handlers.append(logging.StreamHandler())
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_dir / LOG_FILE, encoding="utf-8"))
+        path = private_file(log_dir / LOG_FILE)
+        handlers.append(logging.FileHandler(path, encoding="utf-8"))
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
         handler._streamcensus = True  # type: ignore[attr-defined]

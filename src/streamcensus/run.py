@@ -1,7 +1,8 @@
 """`streamcensus run`: the long-running service — collect every 5 minutes, load daily, serve.
 
-One process, one event loop: the collector on the grid, a daily load of yesterday at
-`load_at` (UTC) in a worker thread, and the dashboard. With `source = "simulator"` a
+One process, one event loop: the collector on the grid, a daily load at `load_at` (UTC)
+of every finished day not loaded yet, in a worker thread, and the dashboard. The current
+day is never loaded by the service: it is published once it is over. With `source = "simulator"` a
 simulated Twitch runs in the same process at real time, so the service can be tried
 without an account; with `source = "helix"` it talks to `helix_url`.
 """
@@ -18,13 +19,15 @@ from typing import Any
 
 import click
 
-from streamcensus.cli import AppContext, pass_app
 from streamcensus.clock import Clock, SimClock, WallClock
 from streamcensus.collect.runner import collect_every
 from streamcensus.collect.session import open_collector
 from streamcensus.config import Settings
+from streamcensus.context import AppContext, pass_app
 from streamcensus.errors import UserError
+from streamcensus.load.loader import load_days
 from streamcensus.logs import setup_logging
+from streamcensus.timeutil import GRID_SECONDS
 
 log = logging.getLogger("streamcensus.run")
 
@@ -72,12 +75,10 @@ async def daily_loads(
     return loads
 
 
-def _load_days(settings: Settings, days: list[dt.date]) -> None:
-    """Load `days` and every other day not loaded yet (e.g. after a missed daily load)."""
-    from streamcensus.load.loader import load_days
-
-    del days  # yesterday is among the pending days
-    load_days(settings, None)
+def load_pending(settings: Settings, clock: Clock) -> None:
+    """Load every complete day not loaded yet (yesterday, and any missed): today is left
+    for tomorrow's load, so only finished days are published."""
+    load_days(settings, None, clock=clock)
 
 
 @contextlib.contextmanager
@@ -124,6 +125,35 @@ async def _dashboard(settings: Settings, enabled: bool) -> AsyncIterator[LoadPau
         sock.close()
 
 
+async def serve_and_collect(
+    settings: Settings,
+    *,
+    serve: bool,
+    clock: Clock,
+    stop: asyncio.Event,
+    helix_url: str | None = None,
+    auth_url: str | None = None,
+) -> None:
+    """The service's loops on `clock` until `stop`: collect on the grid, load daily, serve.
+
+    With a clock passed in (a simulator's, or a test's `VirtualClock`), the collector, the
+    daily load and retention all keep that time."""
+    async with (
+        open_collector(settings, helix_url=helix_url, auth_url=auth_url, clock=clock) as session,
+        _dashboard(settings, serve) as pause,
+    ):
+
+        def load(settings: Settings, days: list[dt.date]) -> None:
+            del days  # yesterday is among the pending days
+            with pause():
+                load_pending(settings, clock)
+
+        loader = asyncio.create_task(daily_loads(settings, clock, stop, load))
+        await collect_every(session, GRID_SECONDS, stop=stop)
+        stop.set()
+        await loader
+
+
 async def run_service(settings: Settings, *, serve: bool) -> None:
     """Collect, load and serve until SIGINT/SIGTERM."""
     stop = asyncio.Event()
@@ -131,19 +161,9 @@ async def run_service(settings: Settings, *, serve: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     with _simulator(settings) as (helix_url, auth_url, clock):
-        async with (
-            open_collector(settings, helix_url=helix_url, auth_url=auth_url) as session,
-            _dashboard(settings, serve) as pause,
-        ):
-
-            def load(settings: Settings, days: list[dt.date]) -> None:
-                with pause():
-                    _load_days(settings, days)
-
-            loader = asyncio.create_task(daily_loads(settings, clock, stop, load))
-            await collect_every(session, settings.interval_seconds, stop=stop)
-            stop.set()
-            await loader
+        await serve_and_collect(
+            settings, serve=serve, clock=clock, stop=stop, helix_url=helix_url, auth_url=auth_url
+        )
 
 
 @click.command("run")

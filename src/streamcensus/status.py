@@ -9,8 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from streamcensus.cli import AppContext, pass_app
 from streamcensus.config import Settings
+from streamcensus.context import AppContext, pass_app
 from streamcensus.lake.reader import day_status
 
 

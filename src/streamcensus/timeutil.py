@@ -1,11 +1,14 @@
-"""Timezone-aware UTC helpers: the only place that builds datetimes from clocks or text."""
+"""Timezone-aware UTC helpers and the census grid: the only place that builds datetimes
+from clocks or text, and the one home of the snapshot interval."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 UTC = dt.UTC
-GRID_SECONDS = 300  # the census runs on a 5-minute grid
+GRID_SECONDS = 300  # the census runs on a 5-minute grid: the snapshot interval
+GRID_MINUTES = GRID_SECONDS // 60
+SNAPSHOTS_PER_DAY = 86_400 // GRID_SECONDS
 
 
 def utcnow() -> dt.datetime:
@@ -60,3 +63,15 @@ def next_grid(moment: dt.datetime, step: int = GRID_SECONDS) -> dt.datetime:
 def day_start(day: dt.date) -> dt.datetime:
     """Midnight UTC at the start of `day`."""
     return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def grid_slot(moment: dt.datetime) -> int:
+    """The grid index of `moment`: whole intervals since 1970-01-01 UTC (the models' `slot`)."""
+    return int(to_epoch(moment)) // GRID_SECONDS
+
+
+def grid_times(first_day: dt.date, hours: float) -> list[dt.datetime]:
+    """The grid times from midnight UTC of `first_day`, over `hours`."""
+    start = day_start(first_day)
+    count = int(hours * 3600 // GRID_SECONDS)
+    return [start + dt.timedelta(seconds=GRID_SECONDS * i) for i in range(count)]

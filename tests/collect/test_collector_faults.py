@@ -23,8 +23,8 @@ import pytest
 
 from simulator.test_faults import fault_counters, serve_with_faults, set_plan
 from streamcensus.clock import SimClock
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.collect.snapshot import CollectOptions, Collector
+from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import raw_path
 from streamcensus.lake.writer import LakeWriter

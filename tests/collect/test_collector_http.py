@@ -9,11 +9,12 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from streamcensus.collect.privacy import KeyStore, Pseudonymiser
+from streamcensus.collect.privacy import Pseudonymiser
 from streamcensus.collect.runner import collect_once
 from streamcensus.collect.session import open_collector
 from streamcensus.config import Settings, load_settings
 from streamcensus.errors import UserError
+from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import raw_path
 from streamcensus.simulator.world import PopulationWorld
@@ -58,7 +59,9 @@ async def test_snapshot_equals_ground_truth(
     ]
     assert streams.column("rank").to_pylist() == list(range(1, len(live_fr) + 1))
 
-    key = KeyStore(settings.state_dir, settings.key_rotation_days, handle.clock).current(EVENING)
+    key = KeyStore(settings.key_store_dir, settings.key_rotation_days, handle.clock).current(
+        EVENING
+    )
     pseudonymiser = Pseudonymiser(key, [], [])
     chatters = pq.read_table(raw_path(settings.lake_dir, "chatters", record.snapshot_id))
     by_channel: dict[str, set[int]] = {}
@@ -210,7 +213,9 @@ async def test_optout_viewer_is_dropped_and_resolved_to_its_id(
         # matched by id too, so a later rename of the account changes nothing (P4)
         assert someone["user_id"] in session.collector.options.optout_viewers
         record = await session.collector.collect(EVENING)
-    key = KeyStore(settings.state_dir, settings.key_rotation_days, handle.clock).current(EVENING)
+    key = KeyStore(settings.key_store_dir, settings.key_rotation_days, handle.clock).current(
+        EVENING
+    )
     hidden = Pseudonymiser(key, [], []).pseudonym(someone["user_id"])
     chatters = pq.read_table(raw_path(settings.lake_dir, "chatters", record.snapshot_id))
     assert hidden not in set(chatters.column("viewer").to_pylist())

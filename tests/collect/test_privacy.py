@@ -16,15 +16,9 @@ import pyarrow as pa
 import pytest
 
 from streamcensus.clock import SimClock
-from streamcensus.collect.privacy import (
-    KEYS_FILE,
-    KeyStore,
-    Pseudonymiser,
-    PseudonymKey,
-    is_optout_channel,
-    normalise_optout,
-)
+from streamcensus.collect.privacy import Pseudonymiser, is_optout_channel, normalise_optout
 from streamcensus.errors import ConfigError
+from streamcensus.keys import KEYS_FILE, KeyStore, PseudonymKey
 from streamcensus.lake.schema import CHATTERS_SCHEMA
 from streamcensus.timeutil import UTC
 

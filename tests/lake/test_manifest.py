@@ -46,7 +46,7 @@ def full_record() -> ManifestRecord:
                 "path": "raw/streams/date=2026-11-27/20261127T2005Z.parquet",
                 "bytes": 9,
                 "rows": 1800,
-                "sha256": "ab",
+                "sha256": "ab" * 32,
             },
         },
     )
@@ -112,7 +112,7 @@ def test_missing_required_field_and_bad_json() -> None:
 
 
 def test_naive_times_are_refused() -> None:
-    with pytest.raises(ValueError, match="aware"):
+    with pytest.raises(ValueError, match="timezone"):
         ManifestRecord(
             snapshot_id="20261127T2005Z",
             grid_time=dt.datetime(2026, 11, 27, 20, 5),
@@ -123,3 +123,10 @@ def test_naive_times_are_refused() -> None:
             top_n=1,
             status="complete",
         )
+
+
+def test_source_keeps_scheme_host_and_path_only() -> None:
+    record = full_record().model_copy(update={})
+    record.source = "https://me:hunter2@helix.example:8443/helix?token=x#y"
+    assert record.source == "https://helix.example:8443/helix"
+    assert b"hunter2" not in record.to_bytes()

@@ -330,10 +330,11 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 def run_load(
     settings: Settings,
     days: Sequence[dt.date] | None = None,
-    today: dt.date = DAY + dt.timedelta(days=1),
+    today: dt.date = DAY + dt.timedelta(days=2),
     **kwargs: Any,
 ) -> LoadReport:
-    """`load_days` with a clock standing at midnight of `today` (drives retention)."""
+    """`load_days` with a clock standing at midnight of `today` (drives retention; days
+    from `today` on are not over)."""
     return load_days(settings, days, clock=SimClock(day_start(today), speed=0.0), **kwargs)
 
 

@@ -7,18 +7,22 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from load.lakebuilder import DAY, LakeBuilder, Stream, at, make_settings, run_load
-from streamcensus.cli import AppContext
+from load.lakebuilder import DAY, LakeBuilder, Stream, at, make_settings, query, run_load
+from streamcensus.context import AppContext
 from streamcensus.load.cli import load_command
 from streamcensus.load.status import warehouse_status
+from streamcensus.timeutil import utcnow
 from streamcensus.transform.serving import SERVING_TABLES
 
 NEXT = DAY + dt.timedelta(days=1)
+# the command reads the wall clock: days relative to today, so that both are over
+FIRST = utcnow().date() - dt.timedelta(days=3)
+SECOND = FIRST + dt.timedelta(days=1)
 
 
-def _lake(data_dir: Path) -> None:
+def _lake(data_dir: Path, days: tuple[dt.date, ...] = (DAY, NEXT)) -> None:
     builder = LakeBuilder(data_dir / "lake")
-    for day in (DAY, NEXT):
+    for day in days:
         builder.snapshot(
             at(day, "20:00"), [Stream("6001", 30, at(day, "19:00"))], {"6001": range(20)}
         )
@@ -40,12 +44,32 @@ def test_load_a_day_prints_a_summary(tmp_path: Path) -> None:
 
 
 def test_load_all_then_nothing_pending(tmp_path: Path) -> None:
-    _lake(tmp_path)
+    _lake(tmp_path, (FIRST, SECOND))
     code, output = _invoke(tmp_path, "--all")
     assert code == 0, output
-    assert [line[:10] for line in output.splitlines()[:2]] == [DAY.isoformat(), NEXT.isoformat()]
+    assert [line[:10] for line in output.splitlines()[:2]] == [
+        FIRST.isoformat(),
+        SECOND.isoformat(),
+    ]
     code, output = _invoke(tmp_path, "--all")
     assert code == 0 and output.startswith("nothing to load")
+
+
+def test_today_is_loaded_only_by_name_and_then_partial(tmp_path: Path) -> None:
+    today = utcnow().date()
+    _lake(tmp_path, (FIRST, today))
+    code, output = _invoke(tmp_path, "--all")
+    assert code == 0, output
+    assert output.splitlines()[0].startswith(f"{FIRST}  loaded")
+    assert f"{today} is not over: not loaded" in output
+    code, output = _invoke(tmp_path, "--day", "today")
+    assert code == 0, output
+    assert output.splitlines()[0].startswith(f"{today}  loaded    3 files")
+    assert "(partial: the day is not over)" in output.splitlines()[0]
+    health = query(
+        make_settings(tmp_path), "select day, day_complete from pipeline_health order by day"
+    )
+    assert health == [(FIRST, True), (today, False)]
 
 
 def test_bad_arguments_give_one_line_errors(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from streamcensus.clock import SimClock
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.config import load_settings
+from streamcensus.keys import KeyStore
 from streamcensus.load.loader import load_days
 from streamcensus.timeutil import UTC
 
@@ -18,7 +18,7 @@ def test_load_purges_expired_keys(tmp_path: Path) -> None:
         environ={},
     )
     start = dt.datetime(2026, 1, 1, tzinfo=UTC)
-    store = KeyStore(settings.state_dir, settings.key_rotation_days, SimClock(start, speed=0))
+    store = KeyStore(settings.key_store_dir, settings.key_rotation_days, SimClock(start, speed=0))
     old = store.current(start)
     newer = store.current(start + dt.timedelta(days=8))
     assert newer.key_id != old.key_id

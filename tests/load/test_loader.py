@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -27,10 +28,12 @@ from load.lakebuilder import (
     synthetic_day,
 )
 from streamcensus.errors import StreamcensusError, UserError
+from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import raw_path, snapshot_id
-from streamcensus.load import checks
-from streamcensus.load.checks import CheckFailed
+from streamcensus.transform import checker as checks
+from streamcensus.transform.checker import CheckFailed
 from streamcensus.transform.serving import SERVING_TABLES, is_viewer_column
+from streamcensus.warehouse import ddl
 
 NEXT = DAY + dt.timedelta(days=1)
 
@@ -104,6 +107,14 @@ def test_all_reloads_a_day_whose_files_changed_and_refreshes_the_week_after(lake
     assert run_load(settings).days == []
 
 
+def _record_checksum(lake_dir: Path, sid: str, kind: str) -> None:
+    path = raw_path(lake_dir, "manifest", sid)
+    manifest = json.loads(path.read_text())
+    data = raw_path(lake_dir, kind, sid).read_bytes()
+    manifest["files"][kind].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    path.write_text(json.dumps(manifest))
+
+
 def _truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -120,6 +131,9 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     path = raw_path(raw, "chatters", ids[2])
     path.unlink()
     pq.write_table(wrong, path)
+    # a writer that wrote bad bytes recorded their checksum: the Parquet checks catch them
+    for sid, kind in ((ids[0], "chatters"), (ids[1], "streams"), (ids[2], "chatters")):
+        _record_checksum(raw, sid, kind)
     raw_path(raw, "manifest", ids[3]).write_text("{ broken json")
     manifest = json.loads(raw_path(raw, "manifest", ids[4]).read_text())
     manifest["files"]["chatters"]["sha256"] = "0" * 64
@@ -127,7 +141,7 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     expected_presence = sum(
         pq.read_metadata(p).num_rows
         for p in (raw / "raw" / "chatters" / f"date={DAY}").iterdir()
-        if p.stem not in (ids[0], ids[2], ids[4])
+        if p.stem not in (ids[0], ids[2], ids[3], ids[4])
     )
 
     settings = make_settings(lake)
@@ -144,7 +158,7 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     assert reasons[("chatters", ids[0])].startswith("unreadable Parquet")
     assert reasons[("streams", ids[1])].startswith("unreadable Parquet")
     assert "unexpected ['login']" in reasons[("chatters", ids[2])]
-    assert reasons[("manifest", ids[3])].startswith("not valid JSON")
+    assert reasons[("manifest", ids[3])].startswith("manifest is not valid JSON")
     assert "SHA-256 differs" in reasons[("chatters", ids[4])]
     for q in report.quarantined:
         assert (raw / q.quarantine_path).exists() and not (raw / q.path).exists()
@@ -152,13 +166,24 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
         assert note["reason"] == q.reason
     day = report.days[0]
     assert day.presence_observations == expected_presence
+    # the data files of the snapshot whose manifest was refused are not loaded blindly
+    assert sorted(Path(p).stem for p in day.orphaned) == [ids[3], ids[3]]
+    assert (raw / "raw" / "chatters" / f"date={DAY}" / f"{ids[3]}.parquet").exists()
     assert query(settings, "select count(*) from quarantined_files") == [(5,)]
     health = one(settings, "select * from pipeline_health where day = ?", [DAY])
     assert health["quarantined_files"] == 5
     assert (health["snapshots"], health["snapshots_without_manifest"]) == (47, 1)
+    # the orphaned snapshot is not published; the one whose streams file was refused is,
+    # with its gap marked rather than zero channels
     assert query(settings, "select count(*) from community_timeseries where day = ?", [DAY]) == [
-        (48,)
+        (47,)
     ]
+    assert query(
+        settings,
+        "select snapshot_status, live_channels, viewers from community_timeseries "
+        "where snapshot_id = ?",
+        [ids[1]],
+    ) == [("streams missing", None, None)]
     # chats of a snapshot whose chatters file was quarantined are unknown, not empty
     lost = query(
         settings,
@@ -170,20 +195,78 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     assert run_load(settings).days[0].day == NEXT  # DAY is unchanged now, not reloaded
 
 
-def test_a_failing_check_fails_the_load_and_keeps_nothing(
+def _curated_zone(lake: Path) -> dict[str, bytes]:
+    root = lake / "lake" / "curated"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_failing_check_leaves_warehouse_and_curated_zone_as_before(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings(lake)
     run_load(settings, [DAY])
-    before = all_tables(settings)
+    # the day gets more presence, so a reload would write a different curated partition
+    builder = LakeBuilder(lake / "lake")
+    builder.snapshot(at(DAY, "23:55"), [Stream("777", 42, at(DAY, "23:00"))], {"777": range(30)})
+    before, zone = all_tables(settings), _curated_zone(lake)
+    assert len(zone) == 1
     failing = tmp_path / "checks"
     failing.mkdir()
     (failing / "assert_always_fails.sql").write_text("select 1 as broken\n")
     monkeypatch.setattr(checks, "CHECKS_DIR", failing)
-    with pytest.raises(CheckFailed, match="assert_always_fails \\(1 rows\\)"):
-        run_load(settings, [NEXT])
-    assert all_tables(settings) == before
+    for days in ([DAY], [NEXT]):
+        with pytest.raises(CheckFailed, match="assert_always_fails \\(1 rows\\)"):
+            run_load(settings, days)
+        assert all_tables(settings) == before
+        assert _curated_zone(lake) == zone  # the partitions it wrote were removed
     assert query(settings, "select count(*) from loaded_days where day = ?", [NEXT]) == [(0,)]
+    monkeypatch.undo()
+    run_load(settings, [DAY])  # passing: the new partition replaces the old one
+    after = _curated_zone(lake)
+    assert len(after) == 1 and after != zone
+    [(path,)] = query(settings, "select path from curated_files where day = ?", [DAY])
+    assert (lake / "lake" / path).read_bytes() == next(iter(after.values()))
+
+
+def test_the_manifest_reaches_the_warehouse_field_by_field(tmp_path: Path) -> None:
+    """Every field of a manifest record, with a value other than its default, is in
+    raw_manifests: a field added to `ManifestRecord` is covered without touching this."""
+    lake = tmp_path / "lake"
+    sid = LakeBuilder(lake).snapshot(
+        at(DAY, "12:00"), [Stream("1", 10, at(DAY, "11:00"))], {"1": range(3)}
+    )
+    record = ManifestRecord.from_bytes(raw_path(lake, "manifest", sid).read_bytes())
+    values: dict[str, Any] = {}
+    for number, (name, info) in enumerate(ManifestRecord.model_fields.items(), start=7):
+        if name in ManifestRecord.NOT_IN_WAREHOUSE or name in ("snapshot_id", "grid_time"):
+            continue
+        if info.annotation is int or str(info.annotation).startswith("typing.Annotated[int"):
+            values[name] = number
+    values.update(
+        started_at=at(DAY, "12:00") + dt.timedelta(seconds=3),
+        ended_at=at(DAY, "12:00") + dt.timedelta(seconds=95),
+        source="https://user:pw@helix.example/helix",
+        language="de",
+        status="partial",
+        rate_limit_wait_seconds=4.25,
+        errors={"http_503": 2, "timeout": 1},
+        missing=[{"what": "chatters", "channel_id": "1", "reason": "503"}],
+        key_id="key-7",
+        collector_version="9.9.9",
+    )
+    changed = record.model_copy(update=values)
+    raw_path(lake, "manifest", sid).write_bytes(changed.to_bytes())
+    settings = make_settings(tmp_path)
+    run_load(settings, [DAY])
+    row = one(settings, "select * from raw_manifests")
+    expected = ddl.manifest_row(ManifestRecord.from_bytes(changed.to_bytes()))
+    assert set(row) == set(expected)
+    for name, value in expected.items():
+        assert row[name] == value, name
+    assert row["source"] == "https://helix.example/helix"
+    assert row["token_refreshes"] != 0 and row["duplicates_dropped"] != 0
+    assert json.loads(row["errors_json"]) == {"http_503": 2, "timeout": 1}
+    assert (row["errors_total"], row["missing_count"], row["duration_seconds"]) == (3, 1, 92.0)
 
 
 def test_loading_a_day_without_files_is_a_user_error(lake: Path) -> None:

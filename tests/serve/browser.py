@@ -98,14 +98,26 @@ def static_server(root: Path) -> Iterator[str]:
         thread.join(10)
 
 
+# Runs before any script of every page: records each Content-Security-Policy violation
+# (blocked inline script or style, eval, another origin) the page's own code caused.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+    const where = `${e.sourceFile}:${e.lineNumber}`;
+    window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI} at ${where}`);
+});
+"""
+
+
 @dataclass
 class Watch:
-    """Console errors, page errors, failed requests and requests off 127.0.0.1 (the
-    dashboard must work offline) seen by a page."""
+    """Console errors, page errors, failed requests, requests off 127.0.0.1 (the dashboard
+    must work offline) and Content-Security-Policy violations seen by a page."""
 
     problems: list[str] = field(default_factory=list)
 
     def attach(self, page: Any) -> None:
+        page.add_init_script(RECORD_CSP_VIOLATIONS)
         page.on(
             "console",
             lambda m: (
@@ -125,6 +137,12 @@ class Watch:
     def _response(self, response: Any) -> None:
         if response.status >= 400:
             self.problems.append(f"HTTP {response.status}: {response.url}")
+
+
+def csp_violations(page: Any) -> list[str]:
+    """The CSP violations the current document has seen so far."""
+    found: list[str] = page.evaluate("window.__cspViolations || ['no CSP recorder in the page']")
+    return found
 
 
 def open_page(page: Any, url: str) -> None:
@@ -156,3 +174,33 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def browser_session() -> Iterator[Any]:
+    """Chromium for a module's tests (skipped without it on a laptop, failing in CI)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def watched_page(browser: Any) -> Iterator[Any]:
+    """A fresh page whose problems (and CSP violations) are recorded in `page.watch`."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    watch = Watch()
+    watch.attach(opened)
+    opened.watch = watch
+    yield opened
+    context.close()
+
+
+def clean(page: Any) -> None:
+    """The page drew without a problem, a CSP violation or a notice."""
+    assert page.watch.problems == []
+    assert csp_violations(page) == []
+    assert page.evaluate("document.body.dataset.state") == "ready"
+    assert page.locator("#notice").is_hidden()

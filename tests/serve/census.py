@@ -21,10 +21,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from load.lakebuilder import LakeBuilder, Stream, at, grid, make_settings, run_load, synthetic_day
+from load.lakebuilder import (
+    LakeBuilder,
+    Stream,
+    _parquet_bytes,
+    at,
+    grid,
+    make_settings,
+    run_load,
+    synthetic_day,
+)
 from streamcensus.config import Settings
 
 THURSDAY = dt.date(2026, 11, 26)
@@ -105,9 +118,40 @@ def _friday(builder: LakeBuilder) -> None:
         builder.snapshot(moment, streams, {ALICE: ALICE_FRIDAY, DAVE: DAVE_CHAT})
 
 
-def build_census(data_dir: Path) -> Settings:
-    """The hand-made lake above, loaded into `data_dir/warehouse.duckdb`."""
-    builder = LakeBuilder(data_dir / "lake", known_bots=[BOT])
+# Names as a hostile broadcaster could set them on Twitch: plotly.js reads some HTML in
+# chart text, a page may put them in markup, a log or a file name.
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+HOSTILE_GAME = '<a href="https://attacker.example/">Fortnite</a> &amp; <b>more</b>'
+HOSTILE_TITLE = "</script><script>alert(3)</script>"
+
+
+class HostileBuilder(LakeBuilder):
+    """A LakeBuilder whose streams of `alice` carry the hostile display name and title, and
+    whose Fortnite is renamed to the hostile game name (the manifest checksums follow)."""
+
+    def _write(self, kind: str, sid: str, data: bytes, rows: int) -> dict[str, Any]:
+        if kind == "streams":
+            table = pq.read_table(pa.BufferReader(data))
+            alice = pc.equal(table["channel_login"], "alice")
+            fortnite = pc.equal(table["game_name"], FORTNITE[1])
+            for column, mask, value in (
+                ("channel_name", alice, HOSTILE_NAME),
+                ("title", alice, HOSTILE_TITLE),
+                ("game_name", fortnite, HOSTILE_GAME),
+            ):
+                index = table.schema.get_field_index(column)
+                table = table.set_column(
+                    index, table.field(index), pc.if_else(mask, value, table[column])
+                )
+            data = _parquet_bytes(table)
+        return super()._write(kind, sid, data, rows)
+
+
+def build_census(data_dir: Path, *, hostile: bool = False) -> Settings:
+    """The hand-made lake above, loaded into `data_dir/warehouse.duckdb` (with `hostile`,
+    alice's name and title and the game Fortnite are hostile strings)."""
+    kind = HostileBuilder if hostile else LakeBuilder
+    builder = kind(data_dir / "lake", known_bots=[BOT])
     _thursday(builder)
     _friday(builder)
     settings = make_settings(data_dir)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from serve.browser import browser_session, watched_page
 from serve.census import build_census, build_synthetic
 from streamcensus.config import Settings
 from streamcensus.serve.app import create_app
@@ -39,7 +41,7 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield client
     finally:
         app.state.serve.pool.close()
@@ -49,3 +51,21 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def client_for() -> ClientFactory:
     """`async with client_for(settings) as client`: the app in-process over ASGI."""
     return _client
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The hand-made census with hostile names (see serve/census.py), loaded once."""
+    return build_census(tmp_path_factory.mktemp("hostile"), hostile=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, one per test module."""
+    yield from browser_session()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page of that browser, watched for problems and CSP violations."""
+    yield from watched_page(browser)

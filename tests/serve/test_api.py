@@ -26,6 +26,7 @@ async def test_days_lists_the_loaded_days_and_the_latest(
     body = await get(client_for, census, "/api/days")
     assert body == {
         "days": [THU, FRI],
+        "partial_days": [],
         "first": THU,
         "latest": FRI,
         "k": 10,
@@ -62,8 +63,10 @@ async def test_overview_curve_and_totals_of_thursday(
         "viewer_hours": 511.25,  # 6,135 × 5 / 60
         "peak_live_channels": 2,
         "channels_live": 4,
-        "avg_viewers_per_live_channel": 121.46,  # 4,372.5 over the 36 snapshots with a channel
+        # total over total: 6,135 viewers over 51 channel-snapshots (not a mean of ratios)
+        "viewers_per_live_channel": 120.29,
         "peak_chatters": 26,
+        "day_complete": True,
     }
 
 
@@ -163,6 +166,8 @@ async def test_schedules_list_broadcasts_overlapping_the_day(
                 {"game_name": "Just Chatting", "minutes": 50},
                 {"game_name": "Fortnite", "minutes": 70},
             ],
+            "complete": True,
+            "coverage": 1.0,
         }
     ]
     bob = body["channels"][1]["broadcasts"][0]
@@ -240,6 +245,8 @@ async def test_channel_page_data_of_alice_on_friday(
             "returning_chatters": None,
             "chatters_per_viewer": 0.0977,
             "bot_share": 0.0476,  # the known bot among 21 accounts
+            "complete": False,  # 48 snapshots of the day's 288 were taken
+            "chat_snapshots_missed": 0,
         },
         {
             "day": FRI,
@@ -252,6 +259,8 @@ async def test_channel_page_data_of_alice_on_friday(
             "returning_chatters": 12,  # people 1..12 were there on Thursday
             "chatters_per_viewer": 0.0433,
             "bot_share": 0.0769,
+            "complete": False,
+            "chat_snapshots_missed": 0,
         },
     ]
     assert body["neighbours_window_days"] == 7

@@ -10,12 +10,10 @@ import httpx
 import pytest
 
 from serve.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     READY,
-    Watch,
     assert_charts_drawn,
     charts,
+    clean,
     open_page,
     require_chromium,
     screenshot,
@@ -37,17 +35,6 @@ PAGES = {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
 def dashboard(synthetic: Settings) -> Iterator[str]:
     with serving(synthetic) as url:
         yield url
@@ -58,23 +45,6 @@ def top_channel(dashboard: str) -> dict[str, Any]:
     overview = httpx.get(f"{dashboard}/api/overview", timeout=30).json()
     channel: dict[str, Any] = overview["top_channels"][0]
     return channel
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    opened = context.new_page()
-    watch = Watch()
-    watch.attach(opened)
-    opened.watch = watch
-    yield opened
-    context.close()
-
-
-def clean(page: Any) -> None:
-    assert page.watch.problems == []
-    assert page.evaluate("document.body.dataset.state") == "ready"
-    assert page.locator("#notice").is_hidden()
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
@@ -122,6 +92,7 @@ def test_changing_the_day_redraws_the_charts(page: Any, dashboard: str) -> None:
         "day => document.getElementById('chart-audience').dataset.day === day",
         arg=FRIDAY.isoformat(),
     )
+    page.wait_for_function("() => document.body.dataset.state === 'ready'")  # every chart
     clean(page)
 
 

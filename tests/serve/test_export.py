@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +16,15 @@ from click.testing import CliRunner
 from serve.census import FRIDAY, THURSDAY
 from serve.conftest import ClientFactory
 from serve.test_privacy import keys, walk
-from streamcensus.cli import AppContext
 from streamcensus.config import Settings
+from streamcensus.context import AppContext
 from streamcensus.errors import UserError
-from streamcensus.serve.app import plotly_js
 from streamcensus.serve.cli import bind_socket, dashboard_url, export_command, run_server
 from streamcensus.serve.export import MARKER, data_key, export_static
+from streamcensus.serve.pages import PAGES
+from streamcensus.serve.params import CHANNEL_PATTERN, DAY_PATTERN, WINDOWS
+from streamcensus.serve.security import content_security_policy
+from streamcensus.serve.vendor import plotly_js
 from streamcensus.transform.serving import is_viewer_column
 
 
@@ -75,6 +81,39 @@ async def test_the_export_holds_pages_assets_and_the_api_answers(
             assert payload == (await client.get(url)).json(), url
     _, index = read_data(out / "data" / "channels" / "index.js")
     assert [c["channel_login"] for c in index["channels"]] == marker["channels"]
+
+
+def test_exported_pages_carry_the_policy_and_the_servers_rules(
+    census: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    export_static(census, out)
+    policy = content_security_policy(meta=True)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    for page in (p for p in PAGES.values() if p.file):
+        html = unescape((out / page.file).read_text())
+        assert html.index(meta) < html.index("<script")  # before anything loads
+        block = html.split('<script type="application/json" id="sc-config">')[1]
+        config = json.loads(block.split("</script>")[0])
+        assert config["rules"]["channel"] == CHANNEL_PATTERN.pattern
+        assert config["rules"]["day"] == DAY_PATTERN.pattern
+        assert config["rules"]["windows"] == list(WINDOWS)
+        assert config["channels"] == ["alice", "dave_tv", "carol", "bob", "eve"]
+
+
+def test_the_export_is_published_readable_whatever_the_umask(
+    census: Settings, tmp_path: Path
+) -> None:
+    """The export holds aggregates only and is meant for a web server: 0644 / 0755."""
+    saved = os.umask(0o077)
+    try:
+        export_static(census, tmp_path / "site")
+    finally:
+        os.umask(saved)
+    everything = [tmp_path / "site", *(tmp_path / "site").rglob("*")]
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in everything if p.is_dir()}
+    assert modes == {0o755}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in everything if p.is_file()} == {0o644}
 
 
 def test_every_exported_number_obeys_k(census: Settings, tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
-"""Fuzzing the dashboard: no request, however malformed, gets a 500 or a traceback.
+"""Fuzzing the dashboard: no request, however malformed, gets a 500 or a traceback, and
+every answer carries the security headers.
 
 The JSON API is fuzzed from its OpenAPI document by schemathesis (valid and invalid values
-for every query and path parameter, a fixed number of derandomized examples per route);
-the HTML pages, which are not in the document, get a fixed list of hostile values.
+for every query and path parameter, a fixed number of derandomized examples per route),
+each example also sent with a Host the dashboard does not answer to (DNS rebinding); the
+HTML pages, which are not in the document, get a fixed list of hostile values.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from serve.conftest import ClientFactory
 from serve.test_privacy import PEOPLE_KEYS, walk
 from streamcensus.config import Settings
 from streamcensus.serve.app import create_app
+from streamcensus.serve.security import security_headers
+
+SCHEMATHESIS_HOST = "testserver"  # the Host schemathesis's ASGI client sends
+REBOUND_HOST = "attacker.example"  # a page whose name was re-pointed at 127.0.0.1
 
 GenerationMode = schemathesis.GenerationMode
 
@@ -61,8 +67,16 @@ PAGES = ["/", "/schedules", "/map", "/habits", "/exposure", "/health"]
 def _settings(request: pytest.FixtureRequest, name: str, tmp_path: Path) -> Settings:
     if name == "census":
         census: Settings = request.getfixturevalue("census")
-        return census
-    return Settings(data_dir=tmp_path / "nothing")
+        return census.model_copy(update={"allowed_hosts": [SCHEMATHESIS_HOST]})
+    return Settings(data_dir=tmp_path / "nothing", allowed_hosts=[SCHEMATHESIS_HOST])
+
+
+def assert_secured(response: Any) -> None:
+    """The security headers, as `security.py` declares them, on an answer."""
+    for name, value in security_headers().items():
+        got = response.headers.get(name)
+        got = got if isinstance(got, str) or got is None else ", ".join(got)  # schemathesis
+        assert got == value, (response.request.url, name)
 
 
 def _checker(k: int) -> Callable[[Any], None]:
@@ -70,9 +84,14 @@ def _checker(k: int) -> Callable[[Any], None]:
     of people under k in a 2xx (P3)."""
 
     def check(case: Any) -> None:
+        rebound = case.call(headers={"Host": REBOUND_HOST})
+        assert rebound.status_code == 400, case.as_curl_command()
+        assert REBOUND_HOST in rebound.json()["detail"]
+        assert_secured(rebound)
         response = case.call()
         assert response.status_code < 500, (case.as_curl_command(), response.text[:300])
         assert "Traceback" not in response.text
+        assert_secured(response)
         body = response.json()
         if response.status_code >= 400:
             assert isinstance(body["detail"], str)
@@ -138,6 +157,7 @@ async def test_api_answers_hostile_values_without_a_server_error(
 def _assert_clean(response: httpx.Response) -> None:
     assert response.status_code < 500, (response.request.url, response.text[:300])
     assert "Traceback" not in response.text
+    assert_secured(response)
     if response.request.url.path.startswith("/api/") and response.status_code >= 400:
         assert response.headers["content-type"] == "application/json"
         assert response.json()["detail"]

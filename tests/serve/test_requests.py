@@ -11,7 +11,8 @@ import pytest
 from serve.census import FRIDAY, THURSDAY
 from serve.conftest import ClientFactory
 from streamcensus.config import Settings
-from streamcensus.serve.app import create_app, plotly_js
+from streamcensus.serve.app import create_app
+from streamcensus.serve.vendor import plotly_js
 
 BAD_REQUESTS = [
     ("/api/overview?day=2026-13-01", 400, "invalid day '2026-13-01': expected a UTC day as "),
@@ -122,6 +123,7 @@ async def test_with_no_warehouse_pages_say_how_to_get_data(
         days = await client.get("/api/days")
         assert days.json() == {
             "days": [],
+            "partial_days": [],
             "first": None,
             "latest": None,
             "k": 10,
@@ -164,7 +166,7 @@ async def test_a_warehouse_held_by_a_writer_is_busy_not_an_error(
 async def test_the_warehouse_is_released_once_requests_stop(census: Settings) -> None:
     app = create_app(census, idle_seconds=0.2)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         assert (await client.get("/api/overview")).status_code == 200
         assert (await client.get("/api/schedules")).status_code == 200
         for _ in range(50):  # a load (a writer) gets in within the idle time
@@ -185,7 +187,7 @@ async def test_a_load_in_the_same_process_pauses_the_dashboard(census: Settings)
     app = create_app(census, idle_seconds=60)
     pool = app.state.serve.pool
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         assert (await client.get("/api/days")).status_code == 200  # the pool holds it now
         with pool.paused():
             writer = duckdb.connect(str(census.warehouse_path))  # the load of `run`

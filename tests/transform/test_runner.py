@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from streamcensus.load.checks import check_files
+from streamcensus.transform.checker import check_files
+from streamcensus.transform.context import RunContext
 from streamcensus.transform.runner import (
     MODELS_DIR,
-    RunContext,
     TransformError,
     load_models,
     model_order,

@@ -24,8 +24,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streamcensus.bench.collector_suite import collect_series
 from streamcensus.bench.simproc import SimulatorProcess
+from streamcensus.bench.snapshots import collect_series
 from streamcensus.lake.formats import compression_study, default_encodings
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import CHATTERS_OK

@@ -32,9 +32,9 @@ from unittest import mock
 
 import pyarrow.parquet as pq
 
-from streamcensus.bench.collector_suite import collect_series
 from streamcensus.bench.measure import peak_rss_bytes, reset_peak_rss, to_mb
 from streamcensus.bench.simproc import SimulatorProcess
+from streamcensus.bench.snapshots import collect_series
 
 LIBRARY_CLIENT_ID = "pytwitchapi-bench"
 OURS_CLIENT_ID = "streamcensus-bench-compare"

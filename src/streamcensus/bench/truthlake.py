@@ -23,8 +23,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from streamcensus.clock import SimClock
-from streamcensus.collect.privacy import KeyStore, Pseudonymiser
-from streamcensus.demo import grid_times
+from streamcensus.collect.privacy import Pseudonymiser
+from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import (
     CHATTERS_OFFLINE,
@@ -36,7 +36,7 @@ from streamcensus.lake.schema import (
 from streamcensus.lake.writer import LakeWriter
 from streamcensus.simulator.protocol import StreamRow
 from streamcensus.simulator.world import PopulationWorld
-from streamcensus.timeutil import UTC
+from streamcensus.timeutil import UTC, grid_times
 
 I64 = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]

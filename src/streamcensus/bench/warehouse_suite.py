@@ -30,16 +30,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from rich.console import Console
 
 from streamcensus.bench.measure import peak_rss_bytes, reset_peak_rss, summary, to_mb
 from streamcensus.bench.truthlake import write_truth_day
 from streamcensus.clock import SimClock
+from streamcensus.collect.simulated import collect_simulated
 from streamcensus.config import Settings
 from streamcensus.lake.schema import CURATED, raw_day_dir
 from streamcensus.load.loader import LoadReport, load_days
-from streamcensus.load.warehouse import connect
 from streamcensus.timeutil import day_start
+from streamcensus.warehouse.connection import connect
 
 Progress = Callable[[str], None]
 SLOWEST = 5  # models listed in the report
@@ -227,16 +227,7 @@ def demo_day(
     """A `small` day collected by the real collector, then measured."""
     settings = day_settings(data_dir)
     progress(f"warehouse: collect the demo day (small, {hours:g} h)")
-    from streamcensus.demo import run_demo_collection
-
-    report = run_demo_collection(
-        settings,
-        first_day=day,
-        hours=hours,
-        scale="small",
-        seed=seed,
-        console=Console(quiet=True),
-    )
+    report = collect_simulated(settings, first_day=day, hours=hours, scale="small", seed=seed)
     result = measure_day(settings, day, repeat, "demo day (small)", progress)
     result["source"] = "collector (demo, in-process simulator)"
     result["scale"] = "small"

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from streamcensus.cli import AppContext, pass_app
 from streamcensus.collect.runner import collect_every, collect_once, parse_interval
 from streamcensus.collect.session import open_collector
+from streamcensus.context import AppContext, pass_app
 from streamcensus.logs import setup_logging
 
 

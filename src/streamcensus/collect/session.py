@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 
 from streamcensus.clock import Clock, ClockState, SimClock, WallClock
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
+from streamcensus.keys import KeyStore
 from streamcensus.lake.writer import LakeWriter
 from streamcensus.twitch import (
     CHATTERS_SCOPE,
@@ -32,6 +32,7 @@ from streamcensus.twitch import (
     HelixError,
     mock_auth_base,
 )
+from streamcensus.urls import mask_credentials
 
 log = logging.getLogger("streamcensus.collect")
 
@@ -175,12 +176,12 @@ async def open_collector(
             await client.app_token()  # wrong credentials or no route: fail now, in one line
             moderator_id = await _moderator_id(client, simulator)
         except HelixError as exc:
-            raise UserError(f"cannot reach Twitch at {auth}: {exc}") from None
+            raise UserError(f"cannot reach Twitch at {mask_credentials(auth)}: {exc}") from None
         options = await _resolve_optouts(client, CollectOptions.from_settings(settings))
         collector = Collector(
             client=client,
             writer=LakeWriter(settings.lake_dir),
-            keys=KeyStore(settings.state_dir, settings.key_rotation_days, clock),
+            keys=KeyStore(settings.key_store_dir, settings.key_rotation_days, clock),
             options=options,
             clock=clock,
             moderator_id=moderator_id,

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from streamcensus.clock import Clock
-from streamcensus.collect.privacy import KeyStore, Pseudonymiser, is_optout_channel
+from streamcensus.collect.privacy import Pseudonymiser, is_optout_channel
 from streamcensus.config import Settings
+from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord, MissingEntry
 from streamcensus.lake.schema import (
     CHATTERS_ERROR,

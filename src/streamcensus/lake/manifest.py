@@ -7,20 +7,27 @@ is never lost silently: it is `complete`, or `partial` with every gap listed in 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing_extensions import TypedDict
 
 from streamcensus import __version__
 from streamcensus.errors import StreamcensusError
-from streamcensus.timeutil import UTC, parse_utc
+from streamcensus.timeutil import UTC, grid_slot
+from streamcensus.urls import without_credentials
 
 MANIFEST_VERSION = 1
 Status = Literal["complete", "partial"]
 STATUSES: tuple[Status, ...] = ("complete", "partial")
+INT32_MAX = 2**31 - 1  # counts fit the warehouse's integer columns
+
+# A whole number from 0 to INT32_MAX, given as a JSON integer (not 1.0, not true).
+Count = Annotated[int, Field(ge=0, le=INT32_MAX, strict=True)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class LakeError(StreamcensusError):
@@ -39,92 +46,100 @@ class FileEntry(TypedDict):
     """One data file of a snapshot; `path` is relative to the lake directory."""
 
     path: str
-    bytes: int
-    rows: int
-    sha256: str
+    bytes: Annotated[int, Field(ge=0, strict=True)]
+    rows: Annotated[int, Field(ge=0, strict=True)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
-_TIME_FIELDS = ("grid_time", "started_at", "ended_at")
-_INT_FIELDS = (
-    "top_n",
-    "channels_listed",
-    "channels_tracked",
-    "channels_with_chatters",
-    "channels_forbidden",
-    "channels_failed",
-    "channels_offline",
-    "presence_observations",
-    "optout_dropped",
-    "duplicates_dropped",
-    "requests",
-    "retries",
-    "rate_limit_waits",
-    "http_429",
-    "token_refreshes",
-)
+class ManifestRecord(BaseModel):
+    """One snapshot's manifest, as stored in `raw/manifest/date=.../<snapshot_id>.json`.
 
+    The one declaration of the manifest: the collector builds it, `to_bytes` writes it,
+    `from_bytes` reads and validates it (load quarantines what fails), and the warehouse's
+    `raw_manifests` columns are derived from its fields (`warehouse/ddl.py`): a field
+    added here (with a default, so older files still read) reaches the warehouse and
+    `stg_manifests` with no other change. Fields in `NOT_IN_WAREHOUSE` are kept elsewhere
+    (`files` → `loaded_files`); containers are stored as `<name>_json` text; the computed
+    fields below are columns too, never written to the file.
+    """
 
-def _iso(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime in a manifest record")
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@dataclass
-class ManifestRecord:
-    """One snapshot's manifest, as stored in `raw/manifest/date=.../<snapshot_id>.json`."""
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    NOT_IN_WAREHOUSE: ClassVar[frozenset[str]] = frozenset({"files"})
 
     snapshot_id: str
-    grid_time: dt.datetime
-    started_at: dt.datetime
-    ended_at: dt.datetime
-    source: str  # the Helix base URL asked
+    grid_time: AwareDatetime
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    source: str  # the Helix base URL asked: scheme, host and path only (no credentials)
     language: str
-    top_n: int
+    top_n: Count
     status: Status
-    channels_listed: int = 0
-    channels_tracked: int = 0
-    channels_with_chatters: int = 0
-    channels_forbidden: int = 0
-    channels_failed: int = 0
-    channels_offline: int = 0
-    presence_observations: int = 0
-    optout_dropped: int = 0
-    duplicates_dropped: int = 0
-    requests: int = 0
-    retries: int = 0
-    rate_limit_waits: int = 0
-    rate_limit_wait_seconds: float = 0.0
-    http_429: int = 0
-    token_refreshes: int = 0
-    errors: dict[str, int] = field(default_factory=dict)  # error kind -> count
-    missing: list[MissingEntry] = field(default_factory=list)
+    channels_listed: Count = 0
+    channels_tracked: Count = 0
+    channels_with_chatters: Count = 0
+    channels_forbidden: Count = 0
+    channels_failed: Count = 0
+    channels_offline: Count = 0
+    presence_observations: Count = 0
+    optout_dropped: Count = 0
+    duplicates_dropped: Count = 0
+    requests: Count = 0
+    retries: Count = 0
+    rate_limit_waits: Count = 0
+    rate_limit_wait_seconds: Seconds = 0.0
+    http_429: Count = 0
+    token_refreshes: Count = 0
+    errors: dict[str, Count] = Field(default_factory=dict)  # error kind -> count
+    missing: list[MissingEntry] = Field(default_factory=list)
     key_id: str = ""
-    files: dict[str, FileEntry] = field(default_factory=dict)  # kind -> file
+    files: dict[str, FileEntry] = Field(default_factory=dict)  # kind -> file
     collector_version: str = __version__
     manifest_version: int = MANIFEST_VERSION
 
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-        for name in _TIME_FIELDS:
-            if getattr(self, name).tzinfo is None:
-                raise ValueError(f"{name} must be an aware UTC datetime")
+    @field_validator("grid_time", "started_at", "ended_at")
+    @classmethod
+    def _utc(cls, value: dt.datetime) -> dt.datetime:
+        return value.astimezone(UTC)
+
+    @field_validator("source")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        return without_credentials(value) if "://" in value else value
 
     @property
     def day(self) -> dt.date:
         """The UTC day of the snapshot's grid time (its lake partition)."""
-        return self.grid_time.astimezone(UTC).date()
+        return self.grid_time.date()
+
+    @property
+    def slot(self) -> int:
+        """The grid index of the snapshot (the models' `slot`)."""
+        return grid_slot(self.grid_time)
 
     @property
     def duration_seconds(self) -> float:
         return (self.ended_at - self.started_at).total_seconds()
 
+    @property
+    def errors_total(self) -> int:
+        return min(INT32_MAX, sum(self.errors.values()))
+
+    @property
+    def missing_count(self) -> int:
+        return len(self.missing)
+
+    # columns the warehouse adds to the fields: name -> Python type (see warehouse/ddl.py)
+    SUMMARIES: ClassVar[dict[str, type]] = {
+        "day": dt.date,
+        "slot": int,
+        "duration_seconds": float,
+        "errors_total": int,
+        "missing_count": int,
+    }
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; times as ISO-8601 UTC with a `Z`."""
-        doc = dataclasses.asdict(self)
-        for name in _TIME_FIELDS:
-            doc[name] = _iso(getattr(self, name))
+        doc: dict[str, Any] = self.model_dump(mode="json")
         return doc
 
     def to_bytes(self) -> bytes:
@@ -133,26 +148,14 @@ class ManifestRecord:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> ManifestRecord:
-        """Parse a dict made by `to_json`; unknown keys (from newer writers) are ignored."""
+        """Parse and check a dict made by `to_json`; unknown keys (newer writers) ignored."""
         try:
-            known = {f.name for f in dataclasses.fields(cls)}
-            values: dict[str, Any] = {k: v for k, v in doc.items() if k in known}
-            for name in _TIME_FIELDS:
-                values[name] = parse_utc(str(values[name]))
-            for name in _INT_FIELDS:
-                if name in values:
-                    values[name] = _as_int(name, values[name])
-            if "rate_limit_wait_seconds" in values:
-                values["rate_limit_wait_seconds"] = float(values["rate_limit_wait_seconds"])
-            values["errors"] = {
-                str(k): _as_int("errors", v) for k, v in dict(values.get("errors", {})).items()
-            }
-            values["missing"] = [_missing(m) for m in values.get("missing", [])]
-            values["files"] = {
-                str(k): _file_entry(v) for k, v in dict(values.get("files", {})).items()
-            }
-            return cls(**values)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return cls.model_validate(dict(doc))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "record"
+            raise LakeError(f"not a valid manifest record: {where}: {err['msg']}") from None
+        except (TypeError, ValueError) as exc:
             raise LakeError(f"not a valid manifest record: {exc}") from None
 
     @classmethod
@@ -164,27 +167,3 @@ class ManifestRecord:
         if not isinstance(doc, dict):
             raise LakeError("manifest is not a JSON object")
         return cls.from_json(doc)
-
-
-def _as_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    return value
-
-
-def _missing(item: Any) -> MissingEntry:
-    channel = item.get("channel_id")
-    return MissingEntry(
-        what=str(item["what"]),
-        channel_id=None if channel is None else str(channel),
-        reason=str(item["reason"]),
-    )
-
-
-def _file_entry(item: Any) -> FileEntry:
-    return FileEntry(
-        path=str(item["path"]),
-        bytes=_as_int("bytes", item["bytes"]),
-        rows=_as_int("rows", item["rows"]),
-        sha256=str(item["sha256"]),
-    )

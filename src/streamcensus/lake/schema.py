@@ -16,6 +16,8 @@ signed 64-bit integers (BigQuery, Spark and DuckDB all read int64 natively).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,7 +27,7 @@ from streamcensus.timeutil import UTC
 RAW = "raw"
 CURATED = "curated"
 QUARANTINE = "quarantine"
-KINDS = ("streams", "chatters", "manifest")
+MANIFEST = "manifest"  # the JSON record of a snapshot (`lake/manifest.py`), written last
 
 # chatters_status values in STREAMS_SCHEMA
 CHATTERS_OK = "ok"  # every page read
@@ -69,6 +71,51 @@ CHATTERS_SCHEMA = pa.schema(
     ]
 )
 
+
+@dataclass(frozen=True)
+class RawKind:
+    """One kind of raw data file: its Arrow schema (the one declaration of its rows) and
+    what the writer, the loader and retention do with it.
+
+    - `sort_by`: the order the writer stores rows in;
+    - `presence`: rows name viewers by pseudonym (P1). Such files are never copied into
+      the warehouse: `load` attaches them per run as the temporary view `raw_<kind>`, and
+      retention deletes them after `retention_days` (P2). Other kinds are copied into the
+      warehouse table `raw_<kind>` (columns derived from the schema) and kept;
+    - `epochs`: integer columns the warehouse adds (name → timestamp column), besides
+      `day` and `slot`, so models need no engine-specific date functions.
+
+    Every data kind has a `snapshot_id` and a `snapshot_ts` column; a snapshot's manifest
+    lists each of its files with a SHA-256 that `load` checks before using the file.
+    """
+
+    name: str
+    schema: pa.Schema
+    sort_by: tuple[str, ...]
+    presence: bool = False
+    epochs: Mapping[str, str] = field(default_factory=dict)
+    suffix: str = "parquet"
+
+    @property
+    def table(self) -> str:
+        """Its warehouse table (or, for presence, its temporary view)."""
+        return f"raw_{self.name}"
+
+
+STREAMS = RawKind(
+    "streams",
+    STREAMS_SCHEMA,
+    sort_by=("rank", "channel_id"),
+    epochs={"snapshot_epoch": "snapshot_ts", "started_epoch": "started_at"},
+)
+CHATTERS = RawKind("chatters", CHATTERS_SCHEMA, sort_by=("channel_id", "viewer"), presence=True)
+
+# The registry of data kinds. A new kind is one entry here (schema, order, presence);
+# the writer (`LakeWriter.write`), the loader's checks and tables, retention and
+# `status` follow from it. See docs/architecture.md, "Adding a raw kind".
+DATA_KINDS: dict[str, RawKind] = {kind.name: kind for kind in (STREAMS, CHATTERS)}
+KINDS: tuple[str, ...] = (*DATA_KINDS, MANIFEST)
+
 SNAPSHOT_ID_FORMAT = "%Y%m%dT%H%MZ"
 
 
@@ -87,7 +134,7 @@ def raw_path(lake_dir: Path, kind: str, snapshot_id_: str) -> Path:
     if kind not in KINDS:
         raise ValueError(f"unknown raw kind {kind!r}")
     day = snapshot_time(snapshot_id_).date().isoformat()
-    suffix = "json" if kind == "manifest" else "parquet"
+    suffix = "json" if kind == MANIFEST else DATA_KINDS[kind].suffix
     return lake_dir / RAW / kind / f"date={day}" / f"{snapshot_id_}.{suffix}"
 
 

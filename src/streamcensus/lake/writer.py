@@ -21,9 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from streamcensus.fsutil import PRIVATE_FILE, fsync_dir, private_dir
 from streamcensus.lake import schema as lake_schema
 from streamcensus.lake.manifest import FileEntry, LakeError, ManifestRecord
-from streamcensus.lake.schema import CHATTERS_SCHEMA, STREAMS_SCHEMA, raw_path, snapshot_time
+from streamcensus.lake.schema import DATA_KINDS, MANIFEST, raw_path, snapshot_time
 
 # Chosen by measurement on collected snapshots (`streamcensus bench --suite storage`,
 # BENCHMARKS.md): random 64-bit pseudonyms are near-incompressible, so the gain comes from
@@ -121,15 +122,6 @@ def encode_parquet(
     return bytes(sink.getvalue().to_pybytes())
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _same_bytes(path: Path, data: bytes) -> bool:
     return path.stat().st_size == len(data) and path.read_bytes() == data
 
@@ -143,7 +135,7 @@ def write_new_file(path: Path, data: bytes) -> bool:
         if _same_bytes(path, data):
             return False
         raise LakeRewriteError(f"{path} already exists with other content; lake files are final")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -151,7 +143,7 @@ def write_new_file(path: Path, data: bytes) -> bool:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, PRIVATE_FILE)
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -167,7 +159,7 @@ def write_new_file(path: Path, data: bytes) -> bool:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True
 
 
@@ -192,19 +184,22 @@ class LakeWriter:
             path=path, bytes=len(data), rows=table.num_rows, sha256=hashlib.sha256(data).hexdigest()
         )
 
+    def write(self, kind: str, snapshot_id: str, table: pa.Table) -> FileInfo:
+        """Write a snapshot's file of one data kind (`lake.schema.DATA_KINDS`), conformed to
+        its schema and sorted as the kind says."""
+        raw_kind = DATA_KINDS[kind]
+        table = conform(table, raw_kind.schema, kind)
+        _check_snapshot(table, snapshot_id, kind)
+        table = table.sort_by([(column, "ascending") for column in raw_kind.sort_by])
+        return self._write_table(kind, snapshot_id, table)
+
     def write_streams(self, snapshot_id: str, table: pa.Table) -> FileInfo:
         """Write a snapshot's stream facts, ordered by listing rank then channel id."""
-        table = conform(table, STREAMS_SCHEMA, "streams")
-        _check_snapshot(table, snapshot_id, "streams")
-        table = table.sort_by([("rank", "ascending"), ("channel_id", "ascending")])
-        return self._write_table("streams", snapshot_id, table)
+        return self.write("streams", snapshot_id, table)
 
     def write_chatters(self, snapshot_id: str, table: pa.Table) -> FileInfo:
         """Write a snapshot's presence observations, sorted by (channel_id, viewer)."""
-        table = conform(table, CHATTERS_SCHEMA, "chatters")
-        _check_snapshot(table, snapshot_id, "chatters")
-        table = table.sort_by([("channel_id", "ascending"), ("viewer", "ascending")])
-        return self._write_table("chatters", snapshot_id, table)
+        return self.write("chatters", snapshot_id, table)
 
     def write_manifest(self, record: ManifestRecord) -> FileInfo:
         """Write the manifest last: every data file it lists must already be in the lake."""
@@ -224,6 +219,6 @@ class LakeWriter:
                     f"manifest says {kind} file {target} has {entry['bytes']} bytes, it has {size}"
                 )
         data = record.to_bytes()
-        path = raw_path(self.lake_dir, "manifest", record.snapshot_id)
+        path = raw_path(self.lake_dir, MANIFEST, record.snapshot_id)
         write_new_file(path, data)
         return FileInfo(path=path, bytes=len(data), rows=1, sha256=hashlib.sha256(data).hexdigest())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -21,13 +20,11 @@ from rich.progress import (
 )
 
 from streamcensus.clock import WallClock
+from streamcensus.context import AppContext
 from streamcensus.errors import StreamcensusError, UserError
 from streamcensus.load.loader import LoadReport, load_days
 from streamcensus.timeutil import parse_day
-from streamcensus.transform.runner import Progress
-
-if TYPE_CHECKING:
-    from streamcensus.cli import AppContext
+from streamcensus.transform.context import Progress
 
 
 @contextmanager
@@ -69,18 +66,29 @@ def format_report(report: LoadReport) -> list[str]:
             f"{day.day}  {day.status:<9} {day.files} files ({_mb(day.raw_bytes)}), "
             f"{day.snapshots} snapshots, {day.presence_observations:,} presence observations "
             f"→ {day.viewing_sessions:,} viewing sessions{per_obs}"
+            + ("" if day.complete else " (partial: the day is not over)")
         )
         for q in day.quarantined:
             lines.append(f"  quarantined {q.path} → {q.quarantine_path}: {q.reason}")
-    if not report.days and not report.skipped:
+        if day.orphaned:
+            lines.append(
+                f"  {len(day.orphaned)} data file(s) without a manifest listing them "
+                "(orphaned, e.g. a collector killed mid-snapshot): not loaded"
+            )
+    if not report.days and not report.skipped and not report.not_over:
         lines.append(
             "nothing to load: the lake has no snapshots yet "
             "(run `streamcensus collect` or `streamcensus demo --no-serve`)"
         )
-    elif not report.days:
+    elif not report.days and not report.not_over:
         lines.append("nothing to load: every day in the lake is loaded and unchanged")
     elif report.skipped:
         lines.append(f"{len(report.skipped)} days unchanged or final, not reloaded")
+    for waiting in report.not_over:
+        lines.append(
+            f"{waiting} is not over: not loaded (only complete UTC days are; "
+            "`streamcensus load --day today` loads it as partial)"
+        )
     retention = report.retention
     if retention is not None and retention.days:
         lines.append(
@@ -104,13 +112,16 @@ def format_report(report: LoadReport) -> list[str]:
 
 @click.command("load")
 @click.option(
-    "--day", "day_text", metavar="YYYY-MM-DD", help="Load one UTC day (default: yesterday)."
+    "--day",
+    "day_text",
+    metavar="YYYY-MM-DD|today",
+    help="Load one UTC day (default: yesterday); `today` loads the current day as partial.",
 )
 @click.option(
     "--all",
     "all_days",
     is_flag=True,
-    help="Load every day not loaded yet, and reload days whose files changed.",
+    help="Load every complete day not loaded yet, and reload days whose files changed.",
 )
 @click.option(
     "--bot-min-chats",
@@ -129,12 +140,14 @@ def load_command(
     if all_days:
         days: list[dt.date] | None = None
     else:
+        today = WallClock().now().date()
         try:
-            days = [
-                parse_day(day_text)
-                if day_text is not None
-                else WallClock().now().date() - dt.timedelta(days=1)
-            ]
+            if day_text is None:
+                days = [today - dt.timedelta(days=1)]
+            elif day_text.strip().lower() == "today":
+                days = [today]
+            else:
+                days = [parse_day(day_text)]
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--day") from None
     try:

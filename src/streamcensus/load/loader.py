@@ -10,6 +10,13 @@ files differ from the record (a file added, removed or resized).
 Rolling aggregates (7-day overlap, returning chatters, loyalty) of later days depend on a
 day, so reloading a day also reloads the loaded days in the week after it. Days whose
 presence retention deleted are final and never reloaded.
+
+Only days that are over are loaded on their own (`--all`, the daily load of `run`): the
+clock's current UTC day is loaded only when asked for by name, and is then recorded as
+partial (`loaded_days.complete = false`, `pipeline_health.day_complete`) until a later load
+after midnight completes it. Every data file is used only if its snapshot's manifest lists
+it with the same SHA-256; a data file without such a manifest (a collector killed before
+writing it) is left in place, not loaded, and reported as orphaned.
 """
 
 from __future__ import annotations
@@ -19,67 +26,41 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from streamcensus.clock import Clock, WallClock
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
-from streamcensus.lake.schema import STREAMS_SCHEMA
-from streamcensus.load import checks
+from streamcensus.keys import KeyStore
+from streamcensus.lake.manifest import ManifestRecord
+from streamcensus.lake.schema import DATA_KINDS, MANIFEST, RawKind
 from streamcensus.load.quarantine import Quarantined, quarantine_file
 from streamcensus.load.rawfiles import (
-    MANIFEST_COUNTS,
     BadFile,
     RawFile,
     day_files,
     day_listing,
     fingerprint,
     lake_days,
-    manifest_checksums,
     read_manifest,
     read_parquet,
 )
 from streamcensus.load.retention import RetentionReport, apply_retention
-from streamcensus.load.warehouse import Connection, loaded_day_rows, open_warehouse
-from streamcensus.transform.runner import ModelRun, Progress, RunContext, RunParams, run_models
+from streamcensus.timeutil import GRID_SECONDS
+from streamcensus.transform import checker as checks
+from streamcensus.transform.context import ModelRun, Progress, RunContext, RunParams
+from streamcensus.transform.runner import run_models
+from streamcensus.warehouse import curated, ddl
+from streamcensus.warehouse.connection import (
+    Connection,
+    incomplete_days,
+    loaded_day_rows,
+    open_warehouse,
+)
 
 REFRESH_DAYS = 7  # later days whose rolling aggregates read a reloaded day
-
-MANIFEST_COLUMNS = (
-    "day, slot, snapshot_id, grid_time, started_at, ended_at, duration_seconds, source, "
-    "language, top_n, status, channels_listed, channels_tracked, channels_with_chatters, "
-    "channels_forbidden, channels_failed, channels_offline, presence_observations, "
-    "optout_dropped, requests, retries, rate_limit_waits, rate_limit_wait_seconds, http_429, "
-    "errors_total, errors_json, missing_count, missing_json, key_id, collector_version"
-)
-STREAM_COLUMNS = "day, slot, snapshot_epoch, started_epoch, " + ", ".join(STREAMS_SCHEMA.names)
-CHATTER_COLUMNS = "snapshot_id, snapshot_ts, channel_id, viewer, key_id, is_bot, bot_name"
-_MANIFEST_SCHEMA = pa.schema(
-    [
-        ("day", pa.date32()),
-        ("slot", pa.int64()),
-        ("snapshot_id", pa.string()),
-        ("grid_time", pa.timestamp("us", tz="UTC")),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("ended_at", pa.timestamp("us", tz="UTC")),
-        ("duration_seconds", pa.float64()),
-        ("source", pa.string()),
-        ("language", pa.string()),
-        ("status", pa.string()),
-        *[(name, pa.int64()) for name in MANIFEST_COUNTS],
-        ("rate_limit_wait_seconds", pa.float64()),
-        ("errors_total", pa.int64()),
-        ("errors_json", pa.string()),
-        ("missing_count", pa.int64()),
-        ("missing_json", pa.string()),
-        ("key_id", pa.string()),
-        ("collector_version", pa.string()),
-    ]
-)
 
 
 @dataclass
@@ -96,6 +77,8 @@ class DayReport:
     viewing_sessions: int = 0
     curated_bytes: int = 0
     quarantined: list[Quarantined] = field(default_factory=list)
+    orphaned: list[str] = field(default_factory=list)  # data files no manifest vouches for
+    complete: bool = True  # False: the day was not over when loaded (partial)
 
 
 @dataclass
@@ -104,6 +87,7 @@ class LoadReport:
 
     days: list[DayReport] = field(default_factory=list)
     skipped: list[dt.date] = field(default_factory=list)  # unchanged or final
+    not_over: list[dt.date] = field(default_factory=list)  # today's data, left for later
     retention: RetentionReport | None = None
     load_seconds: float = 0.0
     transform_seconds: float = 0.0
@@ -118,79 +102,92 @@ class LoadReport:
 @dataclass
 class _DayData:
     report: DayReport
-    files: list[RawFile]
-    streams: list[pa.Table]
-    manifests: list[dict[str, Any]]
-    chatters: list[RawFile]
+    files: list[RawFile]  # every file used (manifests and data files)
+    tables: dict[str, list[pa.Table]]  # kind -> rows of the kinds copied into the warehouse
+    presence: dict[str, list[RawFile]]  # kind -> files of the presence kinds
+    manifests: list[ManifestRecord]
+    orphans: list[RawFile]
     rows: dict[str, int]  # data file (relative path) -> rows
 
 
 def run_params(settings: Settings, bot_min_chats: int | None = None) -> RunParams:
     """Model parameters from the settings (`bot_min_chats` overrides the setting)."""
-    chats = bot_min_chats or settings.bot_min_chats
-    return RunParams(
-        k=settings.k,
-        bot_min_chats=chats,
-        interval_minutes=max(5, settings.interval_seconds // 60),
-    )
+    return RunParams(k=settings.k, bot_min_chats=bot_min_chats or settings.bot_min_chats)
+
+
+def _vouched(raw: RawFile, manifests: dict[str, ManifestRecord]) -> bool:
+    """True if the file's manifest lists it (path and kind); raises BadFile on a SHA-256
+    that differs from the one recorded."""
+    record = manifests.get(raw.snapshot_id)
+    entry = None if record is None else record.files.get(raw.kind)
+    if entry is None or entry["path"] != raw.rel:
+        return False
+    if entry["sha256"] != raw.sha256:
+        raise BadFile("SHA-256 differs from the one its manifest recorded")
+    return True
 
 
 def _read_day(lake_dir: Path, day: dt.date, now: dt.datetime, status: str) -> _DayData:
     """Validate a day's files, quarantining the bad ones; keep what loads."""
     report = DayReport(day=day, status=status)
-    data = _DayData(report, [], [], [], [], {})
+    data = _DayData(report, [], {}, {}, [], [], {})
     files = day_files(lake_dir, day)
-    manifests: dict[str, dict[str, Any]] = {}
-    for raw in (f for f in files if f.kind == "manifest"):
+    manifests: dict[str, ManifestRecord] = {}
+    for raw in (f for f in files if f.kind == MANIFEST):
         try:
             manifests[raw.snapshot_id] = read_manifest(raw)
         except BadFile as exc:
             report.quarantined.append(quarantine_file(lake_dir, raw, str(exc), now))
             continue
         data.files.append(raw)
-    for raw in (f for f in files if f.kind != "manifest"):
+    for raw in (f for f in files if f.kind != MANIFEST):
+        kind = DATA_KINDS[raw.kind]
         try:
+            if not _vouched(raw, manifests):
+                data.orphans.append(raw)
+                report.orphaned.append(raw.rel)
+                continue
             table = read_parquet(raw)
-            recorded = manifest_checksums(manifests.get(raw.snapshot_id, {})).get(raw.kind)
-            if recorded is not None and recorded != raw.sha256:
-                raise BadFile("SHA-256 differs from the one its manifest recorded")
         except BadFile as exc:
             report.quarantined.append(quarantine_file(lake_dir, raw, str(exc), now))
             continue
         data.files.append(raw)
         data.rows[raw.rel] = table.num_rows
-        if raw.kind == "streams":
-            data.streams.append(table)
-            report.stream_facts += table.num_rows
+        if kind.presence:
+            data.presence.setdefault(kind.name, []).append(raw)
+            if kind.name == "chatters":
+                report.presence_observations += table.num_rows
         else:
-            data.chatters.append(raw)
-            report.presence_observations += table.num_rows
+            data.tables.setdefault(kind.name, []).append(table)
+            if kind.name == "streams":
+                report.stream_facts += table.num_rows
         del table
-    data.manifests = [{k: v for k, v in m.items() if k != "files"} for m in manifests.values()]
+    data.manifests = list(manifests.values())
     report.files = len(data.files)
     report.raw_bytes = sum(f.bytes for f in data.files)
     report.snapshots = len(manifests)
     return data
 
 
-def _stream_rows(tables: list[pa.Table], day: dt.date) -> pa.Table:
-    table = pa.concat_tables(tables) if tables else STREAMS_SCHEMA.empty_table()
+def _warehouse_rows(kind: RawKind, tables: list[pa.Table], day: dt.date) -> pa.Table:
+    """A kind's rows with the warehouse's derived columns: day, slot and epochs."""
+    table = pa.concat_tables(tables) if tables else kind.schema.empty_table()
     snapshot_epoch = pc.cast(table.column("snapshot_ts"), pa.int64())
-    started_epoch = pc.cast(table.column("started_at"), pa.int64())
-    extra = {
+    derived: dict[str, pa.Array | pa.ChunkedArray] = {
         "day": pa.array([day] * table.num_rows, pa.date32()),
-        "slot": pc.divide(snapshot_epoch, 300),
-        "snapshot_epoch": snapshot_epoch,
-        "started_epoch": started_epoch,
+        "slot": pc.divide(snapshot_epoch, GRID_SECONDS),
     }
-    for position, (name, column) in enumerate(extra.items()):
-        table = table.add_column(position, name, column)
+    for name, column in kind.epochs.items():
+        derived[name] = pc.cast(table.column(column), pa.int64())
+    for position, (name, values) in enumerate(derived.items()):
+        table = table.add_column(position, name, values)
     return table
 
 
-def _insert_arrow(con: Connection, target: str, columns: str, table: pa.Table) -> None:
+def _insert_arrow(con: Connection, target: str, table: pa.Table) -> None:
     if table.num_rows == 0:
         return
+    columns = ddl.column_list(target)
     con.register("_load_arrow", table)
     try:
         con.execute(f"insert into {target} ({columns}) select {columns} from _load_arrow")
@@ -198,40 +195,19 @@ def _insert_arrow(con: Connection, target: str, columns: str, table: pa.Table) -
         con.unregister("_load_arrow")
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def attach_chatters(con: Connection, paths: list[Path]) -> None:
-    """The temporary view `raw_chatters` over the run's chatters files, with day and slot."""
-    derived = (
-        "cast(snapshot_ts as date) as day, cast(floor(epoch(snapshot_ts) / 300) as bigint) as slot"
-    )
-    if paths:
-        listed = ", ".join(_sql_text(str(p)) for p in paths)
-        source = f"read_parquet([{listed}])"
-    else:
-        source = (
-            "(select cast(null as varchar) as snapshot_id,"
-            " cast(null as timestamptz) as snapshot_ts,"
-            " cast(null as varchar) as channel_id, cast(null as bigint) as viewer,"
-            " cast(null as varchar) as key_id, cast(null as boolean) as is_bot,"
-            " cast(null as varchar) as bot_name where 1 = 0)"
-        )
-    con.execute(
-        f"create or replace temp view raw_chatters as select {CHATTER_COLUMNS}, {derived} "
-        f"from {source} as chatters"
-    )
-
-
-def _record(con: Connection, data: _DayData, now: dt.datetime) -> None:
+def _record(con: Connection, data: _DayData, now: dt.datetime, complete: bool) -> None:
     """Replace the day's source rows and file records (inside the load transaction)."""
     day = data.report.day
-    con.execute("delete from raw_streams where day = ?", [day])
+    for kind in DATA_KINDS.values():
+        if kind.presence:
+            continue
+        con.execute(f"delete from {kind.table} where day = ?", [day])
+        _insert_arrow(con, kind.table, _warehouse_rows(kind, data.tables.get(kind.name, []), day))
     con.execute("delete from raw_manifests where day = ?", [day])
-    _insert_arrow(con, "raw_streams", STREAM_COLUMNS, _stream_rows(data.streams, day))
-    manifests = pa.Table.from_pylist(data.manifests, schema=_MANIFEST_SCHEMA)
-    _insert_arrow(con, "raw_manifests", MANIFEST_COLUMNS, manifests)
+    rows = [ddl.manifest_row(m) for m in data.manifests]
+    _insert_arrow(
+        con, "raw_manifests", pa.Table.from_pylist(rows, schema=ddl.manifest_arrow_schema())
+    )
     previous = {
         (str(r[0]), str(r[1])): r[2]
         for r in con.execute(
@@ -253,6 +229,12 @@ def _record(con: Connection, data: _DayData, now: dt.datetime) -> None:
                 previous.get((raw.rel, raw.sha256), now),
             ],
         )
+    con.execute("delete from orphaned_files where day = ?", [day])
+    for raw in data.orphans:
+        con.execute(
+            "insert into orphaned_files values (?, ?, ?, ?, ?)",
+            [day, raw.kind, raw.snapshot_id, raw.rel, raw.bytes],
+        )
     digest = fingerprint(data.files)
     old = con.execute(
         "select fingerprint, loaded_at from loaded_days where day = ?", [day]
@@ -260,8 +242,8 @@ def _record(con: Connection, data: _DayData, now: dt.datetime) -> None:
     loaded_at = old[0][1] if old and old[0][0] == digest else now
     con.execute("delete from loaded_days where day = ?", [day])
     con.execute(
-        "insert into loaded_days values (?, ?, ?, ?, false)",
-        [day, len(data.files), digest, loaded_at],
+        f"insert into loaded_days ({ddl.column_list('loaded_days')}) values (?, ?, ?, ?, false, ?)",
+        [day, len(data.files), digest, loaded_at, complete],
     )
 
 
@@ -284,6 +266,7 @@ def _load_group(
     first_status: str,
 ) -> None:
     started = time.perf_counter()
+    today = now.date()
     datas: list[_DayData] = []
     for index, day in enumerate(group):
         if progress is not None:
@@ -293,8 +276,12 @@ def _load_group(
     con.execute("begin transaction")
     try:
         for data in datas:
-            _record(con, data, now)
-        attach_chatters(con, [f.path for d in datas for f in d.chatters])
+            data.report.complete = data.report.day < today
+            _record(con, data, now, data.report.complete)
+        for kind in DATA_KINDS.values():
+            if kind.presence:
+                paths = [f.path for d in datas for f in d.presence.get(kind.name, [])]
+                ddl.attach_presence(con, kind, paths)
         report.load_seconds += time.perf_counter() - started
         started = time.perf_counter()
         known = sorted(loaded_day_rows(con))
@@ -302,7 +289,7 @@ def _load_group(
         report.models += run_models(con, ctx, known)
         checks_started = time.perf_counter()
         checks.assert_checks(con, ", ".join(d.isoformat() for d in group))
-        curated = {
+        curated_rows = {
             r[0]: (int(r[1]), int(r[2]))
             for r in con.execute(
                 "select day, rows, bytes from curated_files "
@@ -315,32 +302,46 @@ def _load_group(
         con.execute("rollback")
         raise
     finally:
-        con.execute("drop view if exists raw_chatters")
+        for kind in DATA_KINDS.values():
+            if kind.presence:
+                con.execute(f"drop view if exists {kind.table}")
+        # the curated zone follows the outcome: files of the losing side are deleted
+        curated.collect_garbage(con, lake_dir)
     report.transform_seconds += time.perf_counter() - started
     for data in datas:
-        data.report.viewing_sessions, data.report.curated_bytes = curated.get(
+        data.report.viewing_sessions, data.report.curated_bytes = curated_rows.get(
             data.report.day, (0, 0)
         )
         report.days.append(data.report)
 
 
-def pending_days(con: Connection, lake_dir: Path) -> tuple[list[dt.date], list[dt.date]]:
-    """(days to load because new or changed, days skipped as unchanged or final)."""
+def pending_days(
+    con: Connection, lake_dir: Path, today: dt.date
+) -> tuple[list[dt.date], list[dt.date], list[dt.date]]:
+    """(days to load because new, changed or loaded partial; days skipped as unchanged or
+    final; days not over yet, left for a load after midnight)."""
     loaded = loaded_day_rows(con)
+    partial = incomplete_days(con)
     recorded: dict[dt.date, dict[str, int]] = {}
     for day, path, size in con.execute(
-        "select day, path, bytes from loaded_files where not retired"
+        "select day, path, bytes from loaded_files where not retired "
+        "union all select day, path, bytes from orphaned_files"
     ).fetchall():
         recorded.setdefault(day, {})[str(path)] = int(size)
     todo: list[dt.date] = []
     skipped: list[dt.date] = []
+    not_over: list[dt.date] = []
     for day in lake_days(lake_dir):
         known = loaded.get(day)
-        if known is not None and (known[1] or day_listing(lake_dir, day) == recorded.get(day, {})):
+        if day >= today:
+            not_over.append(day)
+        elif known is not None and (
+            known[1] or (day not in partial and day_listing(lake_dir, day) == recorded.get(day, {}))
+        ):
             skipped.append(day)
         else:
             todo.append(day)
-    return todo, skipped
+    return todo, skipped, not_over
 
 
 def load_days(
@@ -351,19 +352,24 @@ def load_days(
     clock: Clock | None = None,
     bot_min_chats: int | None = None,
 ) -> LoadReport:
-    """Load `days` (or, with None, every new or changed day), run models, checks, retention.
+    """Load `days` (or, with None, every new or changed day that is over), run the models,
+    the checks and retention.
 
-    Retention deletes presence older than `settings.retention_days` before the clock's
-    today; pass the simulator's clock when loading simulated days.
+    The clock's UTC day is the current one: with `days=None` it is left for later; named
+    in `days`, it is loaded and recorded as partial. Retention deletes presence older
+    than `settings.retention_days` before the clock's day: pass the simulator's clock when
+    loading simulated days.
     """
     now = (clock or WallClock()).now()
     params = run_params(settings, bot_min_chats)
     report = LoadReport()
     lake_dir = settings.lake_dir
     with open_warehouse(settings.warehouse_path) as con:
+        ddl.ensure_tables(con)
+        curated.collect_garbage(con, lake_dir)  # what a crash mid-load may have left
         loaded = loaded_day_rows(con)
         if days is None:
-            targets, report.skipped = pending_days(con, lake_dir)
+            targets, report.skipped, report.not_over = pending_days(con, lake_dir, now.date())
         else:
             targets = sorted(set(days))
             for day in targets:
@@ -393,6 +399,6 @@ def load_days(
             done.update(group)
         report.retention = apply_retention(con, lake_dir, now.date(), settings.retention_days)
     # P2: a key older than rotation + retention made nothing that is still kept
-    keys = KeyStore(settings.state_dir, settings.key_rotation_days, clock or WallClock())
+    keys = KeyStore(settings.key_store_dir, settings.key_rotation_days, clock or WallClock())
     report.retention.keys_deleted = keys.purge_expired(now, keep_days=settings.retention_days)
     return report

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamcensus.fsutil import atomic_write_bytes
+from streamcensus.fsutil import atomic_write_bytes, make_private, private_dir
 from streamcensus.lake.schema import QUARANTINE
 from streamcensus.load.rawfiles import RawFile
 from streamcensus.timeutil import isoformat_z
@@ -46,12 +46,13 @@ def _free_target(folder: Path, name: str) -> Path:
 def quarantine_file(lake_dir: Path, raw: RawFile, reason: str, now: dt.datetime) -> Quarantined:
     """Move `raw` into the quarantine area with its reason; returns what was recorded."""
     folder = lake_dir / QUARANTINE / raw.kind / f"date={raw.day.isoformat()}"
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     target = _free_target(folder, raw.path.name)
     try:
         os.replace(raw.path, target)
     except OSError:
         shutil.move(str(raw.path), str(target))
+    make_private(target)
     record = Quarantined(
         kind=raw.kind,
         day=raw.day,

@@ -1,40 +1,39 @@
 """Finding, fingerprinting and validating one day's raw lake files.
 
-A file is accepted only if it is what the lake contract (`lake/schema.py`) says: a
-snapshot-id name in the right date partition, Parquet that decodes completely with the
-contract's columns and types and no nulls where none are allowed, rows of that snapshot
-only, and a checksum that matches its manifest's record. Anything else is a `BadFile`
-with a one-line reason, and goes to quarantine.
+A file is accepted only if it is what the lake contract (`lake/schema.py`,
+`lake/manifest.py`) says: a snapshot-id name in the right date partition; for a manifest,
+a record that validates; for a data file, Parquet that decodes completely with its kind's
+columns and types and no nulls where none are allowed, rows of that snapshot only, and a
+SHA-256 equal to the one its manifest records. Anything else is a `BadFile` with a
+one-line reason, and goes to quarantine. A data file no manifest vouches for is not
+loaded at all (see `loader.py`: orphaned).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from streamcensus.fsutil import is_temp_file
+from streamcensus.lake.manifest import LakeError, ManifestRecord
 from streamcensus.lake.schema import (
-    CHATTERS_SCHEMA,
+    DATA_KINDS,
     KINDS,
-    STREAMS_SCHEMA,
+    MANIFEST,
+    RAW,
     raw_day_dir,
     snapshot_time,
 )
 from streamcensus.lake.schema import (
     snapshot_id as snapshot_id_of,
 )
-from streamcensus.timeutil import parse_utc
 
-SCHEMAS = {"streams": STREAMS_SCHEMA, "chatters": CHATTERS_SCHEMA}
 _HASH_CHUNK = 1 << 20
 
 
@@ -68,7 +67,7 @@ def lake_days(lake_dir: Path) -> list[dt.date]:
     """Every day that has a raw partition of any kind, ascending."""
     days: set[dt.date] = set()
     for kind in KINDS:
-        base = lake_dir / "raw" / kind
+        base = lake_dir / RAW / kind
         if not base.is_dir():
             continue
         for part in base.glob("date=*"):
@@ -128,7 +127,7 @@ def fingerprint(files: list[RawFile]) -> str:
 
 
 def _check_name(raw: RawFile) -> dt.datetime:
-    suffix = ".json" if raw.kind == "manifest" else ".parquet"
+    suffix = ".json" if raw.kind == MANIFEST else f".{DATA_KINDS[raw.kind].suffix}"
     if not raw.path.name.endswith(suffix):
         raise BadFile(f"not a {suffix} file")
     try:
@@ -170,9 +169,9 @@ def _compatible(got: pa.DataType, wanted: pa.DataType) -> bool:
 
 
 def read_parquet(raw: RawFile) -> pa.Table:
-    """Read and check one streams or chatters file; `BadFile` if it breaks the contract."""
+    """Read and check one data file; `BadFile` if it breaks its kind's contract."""
     grid = _check_name(raw)
-    expected = SCHEMAS[raw.kind]
+    expected = DATA_KINDS[raw.kind].schema
     try:
         parquet = pq.ParquetFile(raw.path)
         _check_schema(parquet.schema_arrow, expected)
@@ -198,111 +197,18 @@ def read_parquet(raw: RawFile) -> pa.Table:
         raise BadFile(f"values do not fit the lake schema: {_first_line(exc)}") from None
 
 
-_REQUIRED_MANIFEST = ("snapshot_id", "grid_time", "status")
-MANIFEST_COUNTS = (  # the manifest's counts the warehouse keeps (integer columns)
-    "top_n",
-    "channels_listed",
-    "channels_tracked",
-    "channels_with_chatters",
-    "channels_forbidden",
-    "channels_failed",
-    "channels_offline",
-    "presence_observations",
-    "optout_dropped",
-    "requests",
-    "retries",
-    "rate_limit_waits",
-    "http_429",
-)
-
-
-_INT32_MAX = 2**31 - 1  # the warehouse's integer columns
-
-
-def _count(value: Any, name: str) -> int:
-    """A manifest count: a whole number from 0 to the warehouse's integer range."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadFile(f"manifest field {name} is not a number")
-    if not math.isfinite(value) or value != int(value) or not 0 <= value <= _INT32_MAX:
-        raise BadFile(f"manifest field {name} is out of range: {value!r}")
-    return int(value)
-
-
-def _int(doc: dict[str, Any], name: str) -> int | None:
-    value = doc.get(name)
-    return None if value is None else _count(value, name)
-
-
-def _seconds(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise BadFile(f"manifest field {name} is not a finite number")
-    if value < 0:
-        raise BadFile(f"manifest field {name} is negative")
-    return float(value)
-
-
-def read_manifest(raw: RawFile) -> dict[str, Any]:
-    """Parse and check a manifest; returns the row of `raw_manifests` plus its `files`."""
+def read_manifest(raw: RawFile) -> ManifestRecord:
+    """Parse and check a manifest file (`ManifestRecord` validates every field)."""
     grid = _check_name(raw)
     try:
-        doc = json.loads(raw.path.read_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadFile(f"not valid JSON: {_first_line(exc)}") from None
-    if not isinstance(doc, dict):
-        raise BadFile("manifest is not a JSON object")
-    missing = [k for k in _REQUIRED_MANIFEST if k not in doc]
-    if missing:
-        raise BadFile(f"manifest lacks {missing}")
-    if doc["snapshot_id"] != raw.snapshot_id:
-        raise BadFile(f"manifest is for snapshot {doc['snapshot_id']!r}")
-    if doc["status"] not in ("complete", "partial"):
-        raise BadFile(f"manifest status {doc['status']!r} is not complete or partial")
-    try:
-        grid_time = parse_utc(str(doc["grid_time"]))
-        started = parse_utc(str(doc["started_at"])) if doc.get("started_at") else None
-        ended = parse_utc(str(doc["ended_at"])) if doc.get("ended_at") else None
-    except ValueError as exc:
-        raise BadFile(f"manifest time is not ISO-8601: {_first_line(exc)}") from None
-    if grid_time != grid:
+        record = ManifestRecord.from_bytes(raw.path.read_bytes())
+    except LakeError as exc:
+        raise BadFile(str(exc)) from None
+    if record.snapshot_id != raw.snapshot_id:
+        raise BadFile(f"manifest is for snapshot {record.snapshot_id!r}")
+    if record.grid_time != grid:
         raise BadFile("manifest grid_time differs from its snapshot id")
-    errors = doc.get("errors") or {}
-    missing_items = doc.get("missing") or []
-    files = doc.get("files") or {}
-    if not isinstance(errors, dict) or not isinstance(missing_items, list):
-        raise BadFile("manifest errors/missing have the wrong shape")
-    if not isinstance(files, dict):
-        raise BadFile("manifest files is not an object")
-    row: dict[str, Any] = {
-        "day": raw.day,
-        "slot": int(grid.timestamp()) // 300,
-        "snapshot_id": raw.snapshot_id,
-        "grid_time": grid_time,
-        "started_at": started,
-        "ended_at": ended,
-        "duration_seconds": (ended - started).total_seconds() if started and ended else None,
-        "source": str(doc.get("source", "")),
-        "language": str(doc.get("language", "")),
-        "status": doc["status"],
-        "rate_limit_wait_seconds": _seconds(
-            doc.get("rate_limit_wait_seconds") or 0.0, "rate_limit_wait_seconds"
-        ),
-        "errors_total": min(_INT32_MAX, sum(_count(v, "errors") for v in errors.values())),
-        "errors_json": json.dumps(errors, sort_keys=True),
-        "missing_count": len(missing_items),
-        "missing_json": json.dumps(missing_items, sort_keys=True),
-        "key_id": str(doc.get("key_id", "")),
-        "collector_version": str(doc.get("collector_version", "")),
-    }
-    for name in MANIFEST_COUNTS:
-        row[name] = _int(doc, name)
-    row["files"] = files
-    return row
-
-
-def manifest_checksums(manifest: dict[str, Any]) -> dict[str, str]:
-    """kind → SHA-256 the manifest recorded for its snapshot's data files."""
-    out: dict[str, str] = {}
-    for kind, entry in dict(manifest.get("files") or {}).items():
-        if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):
-            out[str(kind)] = entry["sha256"]
-    return out
+    unknown = sorted(set(record.files) - set(DATA_KINDS))
+    if unknown:
+        raise BadFile(f"manifest lists files of unknown kinds {unknown}")
+    return record

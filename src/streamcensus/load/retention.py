@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamcensus.lake.schema import CURATED, QUARANTINE, RAW
-from streamcensus.load.warehouse import Connection, table_exists
+from streamcensus.warehouse.connection import Connection, table_exists
 
 
 @dataclass

@@ -6,8 +6,8 @@ from typing import Any
 
 from streamcensus.config import Settings
 from streamcensus.load.rawfiles import lake_days
-from streamcensus.load.warehouse import connect, table_exists
 from streamcensus.transform.serving import SERVING_TABLES
+from streamcensus.warehouse.connection import connect, table_exists
 
 
 def warehouse_status(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -25,6 +25,7 @@ from streamcensus.serve.params import (
     resolve_day,
 )
 from streamcensus.serve.reader import Reader, ReaderPool
+from streamcensus.timeutil import GRID_MINUTES
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -51,7 +52,7 @@ class ServeState:
 
 def view_context(settings: Settings) -> ViewContext:
     """k and the snapshot interval, from the settings."""
-    return ViewContext(k=settings.k, interval_minutes=max(5, settings.interval_seconds // 60))
+    return ViewContext(k=settings.k, interval_minutes=GRID_MINUTES)
 
 
 @contextmanager
@@ -67,8 +68,10 @@ def days_endpoint(request: Request) -> m.DaysInfo:
     """The UTC days loaded in the warehouse (empty when there is no data yet)."""
     with reading(request) as (reader, ctx):
         days = reader.loaded_days()
+        partial = reader.partial_days()
     return m.DaysInfo(
         days=days,
+        partial_days=partial,
         first=days[0] if days else None,
         latest=days[-1] if days else None,
         k=ctx.k,

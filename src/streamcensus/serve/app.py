@@ -2,14 +2,13 @@
 
 `create_app(settings)` builds a FastAPI app that reads the warehouse read-only, one short
 connection per request. Charts are drawn in the browser by plotly.js, served from the
-installed `plotly` package: no CDN, the dashboard works offline (DESIGN §7).
+installed `plotly` package: no CDN, the dashboard works offline. Every response, errors
+included, carries the security headers of `security.py`, and a request for a host name the
+dashboard does not answer to is refused (DNS rebinding).
 """
 
 from __future__ import annotations
 
-import functools
-import gzip
-import importlib.resources
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp
 
 from streamcensus import __version__
 from streamcensus.config import Settings
@@ -34,9 +34,21 @@ from streamcensus.serve.params import (
     resolve_day,
 )
 from streamcensus.serve.reader import ReaderPool, WarehouseBusy
+from streamcensus.serve.security import Guard, HostRule, host_rule
+from streamcensus.serve.vendor import plotly_js
 
 STATIC_DIR = Path(__file__).with_name("static")
 BUSY = "the warehouse is busy (a load is writing it); retry in a few seconds"
+
+
+class Dashboard(FastAPI):
+    """FastAPI with `Guard` outermost: Host check and security headers on every response,
+    including the 500 that FastAPI's own outer error handler would write."""
+
+    host_rule: HostRule = host_rule("127.0.0.1")
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Guard(super().build_middleware_stack(), self.host_rule)
 
 
 class StaticAssets(StaticFiles):
@@ -46,13 +58,6 @@ class StaticAssets(StaticFiles):
         if "\x00" in path:
             return "", None
         return super().lookup_path(path)
-
-
-@functools.cache
-def plotly_js() -> tuple[bytes, bytes]:
-    """plotly.min.js from the installed plotly package, plain and gzip-compressed."""
-    data = (importlib.resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
-    return data, gzip.compress(data, compresslevel=6, mtime=0)
 
 
 def _is_api(request: Request) -> bool:
@@ -174,8 +179,10 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
     """The dashboard and JSON API over the warehouse of `settings` (read-only).
 
     The warehouse is closed `idle_seconds` after the last request, so a load can write.
+    It answers to `settings.host` (the address it is bound to), the loopback names and
+    `settings.allowed_hosts`.
     """
-    app = FastAPI(
+    app = Dashboard(
         title="streamcensus",
         version=__version__,
         description="Aggregates of a Twitch language community, read-only. No route returns "
@@ -184,6 +191,7 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    app.host_rule = host_rule(settings.host, settings.allowed_hosts)
     app.state.serve = ServeState(
         settings=settings,
         ctx=view_context(settings),

@@ -114,7 +114,8 @@ def _channel_days(
 ) -> list[m.ChannelDay]:
     rows = reader.rows(
         "select day, airtime_hours, peak_viewers, avg_viewers, viewer_hours, main_game, "
-        "unique_chatters, returning_chatters, chatters_per_viewer, bot_share from channel_day "
+        "unique_chatters, returning_chatters, chatters_per_viewer, bot_share, complete, "
+        "chat_snapshots_missed from channel_day "
         "where channel_id = ? and day between ? and ? order by day",
         [channel_id, first, last],
     )
@@ -133,6 +134,8 @@ def _channel_days(
                 returning_chatters=people(r["returning_chatters"], k),
                 chatters_per_viewer=opt(r["chatters_per_viewer"]) if chatters else None,
                 bot_share=opt(r["bot_share"]) if chatters else None,
+                complete=bool(r["complete"]),
+                chat_snapshots_missed=int(r["chat_snapshots_missed"]),
             )
         )
     return days
@@ -209,7 +212,9 @@ def channel_view(
 
 def overlap_map(reader: Reader, day: dt.date, window: int, limit: int) -> m.OverlapMap:
     """The `limit` channels with the largest chats, joined by their strongest overlaps."""
-    empty = m.OverlapMap(day=day, window_days=window, pairs_total=0, nodes=[], edges=[])
+    empty = m.OverlapMap(
+        day=day, window_days=window, days_covered=None, pairs_total=0, nodes=[], edges=[]
+    )
     if not reader.has("audience_overlap"):
         return empty
     total = int(
@@ -264,6 +269,7 @@ def overlap_map(reader: Reader, day: dt.date, window: int, limit: int) -> m.Over
     return m.OverlapMap(
         day=day,
         window_days=window,
+        days_covered=int(rows[0]["days_covered"]),
         pairs_total=total,
         nodes=[
             m.MapNode(

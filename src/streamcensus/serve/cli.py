@@ -12,14 +12,13 @@ import click
 from rich.console import Console
 
 from streamcensus.config import Settings
+from streamcensus.context import AppContext
 from streamcensus.errors import UserError
 from streamcensus.timeutil import parse_day
 
 if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
-
-    from streamcensus.cli import AppContext
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -69,7 +68,7 @@ def run_server(
     host = host or settings.host
     port = port or settings.port
     sock = bind_socket(host, port)
-    server = make_server(settings)
+    server = make_server(settings.model_copy(update={"host": host, "port": port}))
     announce(f"streamcensus dashboard on {dashboard_url(host, port)} (Ctrl-C to stop)")
     try:
         server.run(sockets=[sock])

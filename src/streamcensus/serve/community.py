@@ -39,31 +39,47 @@ def _curve(reader: Reader, day: dt.date, k: int) -> m.CommunityCurve:
     )
     return m.CommunityCurve(
         ts=[ts(r["snapshot_ts"]) for r in rows],
-        viewers=[int(r["viewers"]) for r in rows],
+        viewers=[None if r["viewers"] is None else int(r["viewers"]) for r in rows],
         chatters=[people(r["chatters"], k) for r in rows],
-        live_channels=[int(r["live_channels"]) for r in rows],
+        live_channels=[
+            None if r["live_channels"] is None else int(r["live_channels"]) for r in rows
+        ],
         viewers_per_live_channel=[opt(r["viewers_per_live_channel"], 2) for r in rows],
         status=[str(r["snapshot_status"]) for r in rows],
     )
 
 
-def _totals(curve: m.CommunityCurve, channels_live: int, ctx: ViewContext) -> m.OverviewTotals:
+def _totals(
+    curve: m.CommunityCurve, channels_live: int, ctx: ViewContext, day_complete: bool
+) -> m.OverviewTotals:
     n = len(curve.ts)
-    peak = max(curve.viewers, default=0)
+    known = [i for i, v in enumerate(curve.viewers) if v is not None]
+    viewers = [curve.viewers[i] or 0 for i in known]
+    live = [curve.live_channels[i] or 0 for i in known]
+    peak = max(viewers, default=0)
     chatters = [c for c in curve.chatters if c is not None]
-    ratios = [r for r in curve.viewers_per_live_channel if r is not None]
     return m.OverviewTotals(
         snapshots=n,
-        snapshots_expected=1440 // ctx.interval_minutes,
+        snapshots_expected=24 * 60 // ctx.interval_minutes,
         peak_viewers=peak,
-        peak_viewers_at=curve.ts[curve.viewers.index(peak)] if n else None,
-        avg_viewers=num(sum(curve.viewers) / n, 2) if n else 0.0,
-        viewer_hours=num(sum(curve.viewers) * ctx.interval_minutes / 60),
-        peak_live_channels=max(curve.live_channels, default=0),
+        peak_viewers_at=curve.ts[known[viewers.index(peak)]] if known else None,
+        avg_viewers=num(sum(viewers) / len(known), 2) if known else 0.0,
+        viewer_hours=num(sum(viewers) * ctx.interval_minutes / 60),
+        peak_live_channels=max(live, default=0),
         channels_live=channels_live,
-        avg_viewers_per_live_channel=opt(sum(ratios) / len(ratios), 2) if ratios else None,
+        # total over total: a snapshot counts by its channels, not as one ratio among many
+        viewers_per_live_channel=opt(sum(viewers) / sum(live), 2) if sum(live) else None,
         peak_chatters=max(chatters) if chatters else None,
+        day_complete=day_complete,
     )
+
+
+def day_complete(reader: Reader, day: dt.date) -> bool:
+    """False when the day was loaded before it was over (its figures are partial)."""
+    if not reader.has("pipeline_health"):
+        return True
+    value = reader.value("select day_complete from pipeline_health where day = ?", [day])
+    return value is None or bool(value)
 
 
 def top_channels(reader: Reader, day: dt.date, limit: int, k: int) -> list[m.TopChannel]:
@@ -130,7 +146,7 @@ def overview(reader: Reader, day: dt.date, ctx: ViewContext, limit: int = 10) ->
     return m.Overview(
         day=day,
         interval_minutes=ctx.interval_minutes,
-        totals=_totals(curve, channels_live, ctx),
+        totals=_totals(curve, channels_live, ctx, day_complete(reader, day)),
         curve=curve,
         top_channels=top_channels(reader, day, limit, ctx.k),
         top_games=top_games(reader, day, limit, ctx),
@@ -167,12 +183,15 @@ def broadcast(row: dict[str, Any], games: dict[str, list[m.GameMinutes]]) -> m.B
         main_game=row["main_game"],
         title=row["last_title"] or "",
         games=games.get(row["stream_id"], []),
+        complete=bool(row["complete"]),
+        coverage=num(row["coverage"]),
     )
 
 
 BROADCAST_COLUMNS = (
     "s.stream_id, s.channel_id, s.started_at, s.ended_at, s.duration_minutes, "
-    "s.peak_viewers, s.avg_viewers, s.viewer_hours, s.main_game, s.last_title"
+    "s.peak_viewers, s.avg_viewers, s.viewer_hours, s.main_game, s.last_title, "
+    "s.complete, s.coverage"
 )
 
 
@@ -426,6 +445,7 @@ def _health_day(r: dict[str, Any], ctx: ViewContext) -> m.HealthDay:
         compression_ratio=num(int(r["raw_chatters_bytes"]) / curated, 2) if curated else None,
         quarantined_files=int(r["quarantined_files"]),
         presence_retired=bool(r["presence_retired"]),
+        day_complete=bool(r["day_complete"]),
     )
 
 

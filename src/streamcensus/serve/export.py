@@ -4,6 +4,13 @@ The export holds the same pages, scripts and plotly.js as the live dashboard, an
 answers for a range of days precomputed as `data/<endpoint>/<key>.js` files that call
 `SC.provide(key, data)`. Script files (not JSON fetched) so it also opens from `file://`.
 Channel pages are exported for the channels with the most viewer-hours in the range.
+
+Pages check `?day=`, `?window=` and `?channel=` as the live server does (the rules of
+`params.py`) and load only the data files this export wrote, named from its own lists of
+days, windows and channels, never from a parameter. Each page carries the dashboard's
+Content-Security-Policy in a `<meta>` element. The export is meant to be published: its
+files are 0644 in 0755 directories whatever the umask (it holds aggregates only, P3), so a
+web server running as another user can read it.
 """
 
 from __future__ import annotations
@@ -19,16 +26,17 @@ from pydantic import BaseModel
 
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
-from streamcensus.fsutil import atomic_write_bytes
+from streamcensus.fsutil import PUBLIC_DIR, ensure_dir, write_public
 from streamcensus.serve import channels, community
 from streamcensus.serve import models as m
 from streamcensus.serve.api import view_context
-from streamcensus.serve.app import STATIC_DIR, plotly_js
+from streamcensus.serve.app import STATIC_DIR
 from streamcensus.serve.pages import PAGES, PageContext, render_page
+from streamcensus.serve.params import CHANNEL_PATTERN, WINDOWS
 from streamcensus.serve.reader import Reader, WarehouseBusy, open_reader
+from streamcensus.serve.vendor import plotly_js
 
 MARKER = "streamcensus-export.json"
-WINDOWS = (1, 7)
 
 
 @dataclass
@@ -81,7 +89,7 @@ class _Writer:
         self.report = report
 
     def write(self, relative: str, data: bytes) -> None:
-        atomic_write_bytes(self.out_dir / relative, data)
+        write_public(self.out_dir / relative, data)
         self.report.files += 1
         self.report.bytes += len(data)
 
@@ -114,18 +122,27 @@ def export_static(
         with open_reader(settings.warehouse_path) as reader:
             days = _range(reader.loaded_days(), first, last)
             report = ExportReport(out_dir=out_dir, days=days)
-            out_dir.mkdir(parents=True, exist_ok=True)
+            ensure_dir(out_dir, PUBLIC_DIR)
             if (out_dir / "data").is_dir():
                 shutil.rmtree(out_dir / "data")
             writer = _Writer(out_dir, report)
             _copy_assets(writer)
-            page_ctx = PageContext(days=days, k=ctx.k, interval_minutes=ctx.interval_minutes)
+            top = channels.top_channels(reader, days[0], days[-1], channel_limit)
+            found = [
+                c
+                for c in (channels.find_channel(reader, t.channel_login) for t in top)
+                if c and CHANNEL_PATTERN.fullmatch(c.channel_login)  # a login names its files
+            ]
+            report.channels = len(found)
+            page_ctx = PageContext(
+                days=days,
+                k=ctx.k,
+                interval_minutes=ctx.interval_minutes,
+                exported_channels=[c.channel_login.lower() for c in found],
+            )
             for page in PAGES.values():
                 if page.file:
                     writer.write(page.file, render_page(page, "static", page_ctx).encode())
-            top = channels.top_channels(reader, days[0], days[-1], channel_limit)
-            found = [c for c in (channels.find_channel(reader, t.channel_login) for t in top) if c]
-            report.channels = len(found)
             index = m.ChannelSearch(q="", channels=top)
             writer.data("channels", {}, index)
             for day in days:

@@ -18,6 +18,9 @@ class DaysInfo(BaseModel):
     """The UTC days loaded in the warehouse."""
 
     days: list[dt.date]
+    partial_days: list[dt.date] = Field(
+        description="days loaded before they were over: their figures are partial"
+    )
     first: dt.date | None
     latest: dt.date | None
     k: int = Field(description="minimum published group of people (P3)")
@@ -28,11 +31,13 @@ class CommunityCurve(BaseModel):
     """The community per snapshot of one day."""
 
     ts: list[str]
-    viewers: list[int]
+    viewers: list[int | None] = Field(description="null when the stream facts were not loaded")
     chatters: list[int | None] = Field(description="accounts in any chat read; null under k")
-    live_channels: list[int]
+    live_channels: list[int | None]
     viewers_per_live_channel: list[float | None]
-    status: list[str] = Field(description="snapshot status: complete, partial, no manifest")
+    status: list[str] = Field(
+        description="snapshot status: complete, partial, no manifest, streams missing"
+    )
 
 
 class OverviewTotals(BaseModel):
@@ -46,8 +51,11 @@ class OverviewTotals(BaseModel):
     viewer_hours: float
     peak_live_channels: int
     channels_live: int
-    avg_viewers_per_live_channel: float | None
+    viewers_per_live_channel: float | None = Field(
+        description="Σ viewers ÷ Σ live channels over the day's snapshots (total over total)"
+    )
     peak_chatters: int | None
+    day_complete: bool = Field(description="false when the day was loaded before it was over")
 
 
 class TopChannel(BaseModel):
@@ -106,6 +114,11 @@ class Broadcast(BaseModel):
     main_game: str
     title: str
     games: list[GameMinutes]
+    complete: bool = Field(
+        description="false when the collection window cut it (started before the first "
+        "snapshot, or still live at the last): its figures rest on part of it"
+    )
+    coverage: float = Field(description="its snapshots / grid times from start to last, 0..1")
 
 
 class ScheduleChannel(BaseModel):
@@ -175,6 +188,10 @@ class ChannelDay(BaseModel):
     returning_chatters: int | None
     chatters_per_viewer: float | None
     bot_share: float | None
+    complete: bool = Field(
+        description="false when the day was not fully collected or chat lists were missed"
+    )
+    chat_snapshots_missed: int = Field(description="snapshots whose chat list was missed")
 
 
 class ChannelGame(BaseModel):
@@ -236,6 +253,9 @@ class OverlapMap(BaseModel):
 
     day: dt.date
     window_days: int
+    days_covered: int | None = Field(
+        description="days of the period with presence kept (under window_days: partial)"
+    )
     pairs_total: int
     nodes: list[MapNode]
     edges: list[MapEdge]
@@ -334,6 +354,7 @@ class HealthDay(BaseModel):
     compression_ratio: float | None = Field(description="raw chatters bytes / curated bytes")
     quarantined_files: int
     presence_retired: bool
+    day_complete: bool
 
 
 class HealthTotals(BaseModel):

@@ -2,7 +2,10 @@
 
 The same templates render for the live server (`mode="live"`: data from `/api/`) and for
 the static export (`mode="static"`: data from precomputed `data/*.js` files, which load
-from `file://` too).
+from `file://` too). Pages hold no inline script: their config travels as a JSON data block
+that `sc.js` reads, with the parameter rules of `params.py`, so that the export checks its
+query parameters as the server does. Exported pages carry the Content-Security-Policy in a
+`<meta>` element, since a static host may send no header.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import jinja2
 
 from streamcensus import __version__
 from streamcensus.serve import models as m
+from streamcensus.serve.params import CHANNEL_PATTERN, CHANNEL_RULE, DAY_PATTERN, WINDOWS
+from streamcensus.serve.security import content_security_policy
 
 Mode = Literal["live", "static"]
 
@@ -58,6 +63,7 @@ class PageContext:
     error: str | None = None
     query: str = ""
     matches: list[m.ChannelMatch] = field(default_factory=list)
+    exported_channels: list[str] = field(default_factory=list)  # static: channel pages written
 
 
 _ENV = jinja2.Environment(
@@ -76,6 +82,13 @@ def links(mode: Mode) -> dict[str, str]:
     return {p.name: p.file for p in PAGES.values() if p.file}
 
 
+def json_script(value: object) -> str:
+    """JSON safe inside a `<script type="application/json">` element: no `<`, `>` or `&`
+    can end the element or open a comment, whatever the strings hold."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def render_page(page: Page, mode: Mode, ctx: PageContext) -> str:
     """The HTML of `page`."""
     hrefs = links(mode)
@@ -91,6 +104,13 @@ def render_page(page: Page, mode: Mode, ctx: PageContext) -> str:
         "k": ctx.k,
         "intervalMinutes": ctx.interval_minutes,
         "links": hrefs,
+        "rules": {
+            "channel": CHANNEL_PATTERN.pattern,
+            "channelText": CHANNEL_RULE,
+            "day": DAY_PATTERN.pattern,
+            "windows": list(WINDOWS),
+        },
+        "channels": ctx.exported_channels if mode == "static" else None,
     }
     prefix = "/static/" if mode == "live" else "assets/"
     vendor = "/vendor/" if mode == "live" else "assets/vendor/"
@@ -104,7 +124,8 @@ def render_page(page: Page, mode: Mode, ctx: PageContext) -> str:
         hrefs=hrefs,
         ctx=ctx,
         has_data=bool(ctx.days),
-        config_json=json.dumps(config, separators=(",", ":")).replace("</", "<\\/"),
+        config_json=json_script(config),
+        csp=content_security_policy(meta=True) if mode == "static" else None,
         asset=lambda path: prefix + path,
         vendor=lambda path: vendor + path,
         version=__version__,

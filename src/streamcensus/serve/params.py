@@ -13,8 +13,13 @@ from streamcensus.serve import models as m
 from streamcensus.serve.channels import find_channel
 from streamcensus.serve.reader import Reader
 
+# The one declaration of what a day and a channel login look like: the server checks
+# parameters with them and the pages' scripts get them in their config (pages.py), so the
+# static export validates its `?channel=` and `?day=` by the same rule.
 DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CHANNEL_PATTERN = re.compile(r"[A-Za-z0-9_]{1,25}")
+CHANNEL_RULE = "a Twitch login is 1-25 letters, digits or underscores"
+WINDOWS = (1, 7)  # periods in days: the day, and the week ending on it
 NO_DATA = (
     "no data loaded yet: run `make demo` (or `streamcensus demo`) to simulate and load a "
     "day, or `streamcensus collect` then `streamcensus load --all`"
@@ -62,9 +67,7 @@ def resolve_day(reader: Reader, value: str | None) -> dt.date:
 def check_channel(value: str) -> str:
     """A Twitch login: 1-25 letters, digits or underscores."""
     if not CHANNEL_PATTERN.fullmatch(value):
-        raise ParamError(
-            400, f"invalid channel {value!r}: a Twitch login is 1-25 letters, digits or underscores"
-        )
+        raise ParamError(400, f"invalid channel {value!r}: {CHANNEL_RULE}")
     return value.lower()
 
 
@@ -83,7 +86,7 @@ def resolve_channel(reader: Reader, value: str) -> m.ChannelIdentity:
 
 def check_window(value: int) -> int:
     """A period of 1 or 7 days."""
-    if value not in (1, 7):
+    if value not in WINDOWS:
         raise ParamError(400, f"invalid window {value}: expected 1 (the day) or 7 (the week)")
     return value
 

@@ -70,6 +70,13 @@ class Reader:
             return []
         return [r["day"] for r in rows]
 
+    def partial_days(self) -> list[dt.date]:
+        """Loaded days whose figures are partial: loaded before the day was over."""
+        if not self.has("pipeline_health"):
+            return []
+        rows = self.rows("select day from pipeline_health where not day_complete order by day")
+        return [r["day"] for r in rows]
+
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     try:

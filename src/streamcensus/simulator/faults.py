@@ -60,6 +60,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from streamcensus.clock import Clock, WallClock
+from streamcensus.simulator.control import ControlError, check_json_content_type
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -494,6 +495,12 @@ class FaultMiddleware:
             self.set_plan(None)
             await _respond(send, 200, json.dumps(final).encode())
         elif method == "POST":
+            content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+            try:  # JSON only: a cross-site page cannot send it without a preflight
+                check_json_content_type(content_type.decode("latin-1") or None)
+            except ControlError as exc:
+                await _respond(send, exc.status, _twitch_error(exc.status, str(exc)))
+                return
             raw = await _read_body(receive)
             try:
                 doc = json.loads(raw or b"{}")

@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from streamcensus.load.warehouse import Connection
-
-if TYPE_CHECKING:
-    from streamcensus.transform.runner import RunContext
+from streamcensus.transform.context import RunContext
+from streamcensus.warehouse.connection import Connection
 
 INPUTS = ("viewing_sessions", "calendar", "run_days", "run_params")
 GRAIN = "one row per day, window_days (1 or 7), measure and points"

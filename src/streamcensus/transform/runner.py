@@ -8,7 +8,7 @@ and builds, and one line tells the runner how to materialise it:
 - `incremental`: rows of the run's days replaced (`delete` then `insert`), others kept, so
   aggregates outlive the pseudonymous presence they came from (P2);
 - `curated`: written per run day as sorted zstd Parquet under `lake/curated/<model>/`
-  and attached as a temporary view over every retained partition (see `load/curate.py`).
+  and attached as a temporary view over every retained partition (see `warehouse/curated.py`).
 
 Dependencies are the model names a query reads (`from x` / `join x`), plus any listed in an
 `-- after:` header line (for bookkeeping a model writes as a side effect). Besides the models and
@@ -23,15 +23,17 @@ import datetime as dt
 import graphlib
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
-
-import pyarrow as pa
 
 from streamcensus.errors import StreamcensusError
-from streamcensus.load.warehouse import Connection, table_columns, table_exists
+from streamcensus.transform import exposure
+from streamcensus.transform.context import (
+    Model,
+    ModelRun,
+    RunContext,
+)
+from streamcensus.warehouse import curated
+from streamcensus.warehouse.connection import Connection, table_columns, table_exists
 
 MODELS_DIR = Path(__file__).with_name("models")
 MATERIALIZATIONS = ("view", "curated", "incremental", "table")
@@ -43,61 +45,6 @@ _EPOCH = dt.date(1970, 1, 1)
 
 class TransformError(StreamcensusError):
     """A model could not be built."""
-
-
-class Progress(Protocol):
-    """Reports progress: a step name, how many steps are done, and how many there are."""
-
-    def __call__(self, step: str, done: int, total: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class RunParams:
-    """Parameters the models read from `run_params`."""
-
-    k: int = 10  # minimum published group of viewers (P3)
-    bot_min_chats: int = 20  # accounts in this many chats at one snapshot count as bots
-    interval_minutes: int = 5  # minutes between snapshots
-    lookback_days: int = 7  # "returning chatter": seen in the same chat on one of these days
-    exposure_sample: int = 1000  # viewers sampled per window for unicity
-    seed: int = 20131  # seeds the exposure sample, so reloads give identical tables
-
-
-@dataclass
-class RunContext:
-    """What one run of the models covers."""
-
-    lake_dir: Path
-    run_days: list[dt.date]
-    params: RunParams = field(default_factory=RunParams)
-    progress: Progress | None = None
-
-
-PythonBuild = Callable[[Connection, RunContext], pa.Table]
-
-
-@dataclass(frozen=True)
-class Model:
-    """One model: its query (or Python builder), materialisation and inputs."""
-
-    name: str
-    materialized: str
-    inputs: tuple[str, ...]
-    sql: str | None = None
-    order_by: tuple[str, ...] = ()
-    path: Path | None = None
-    build: PythonBuild | None = None
-    header: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ModelRun:
-    """How one model run went."""
-
-    name: str
-    materialized: str
-    rows: int
-    seconds: float
 
 
 def parse_header(sql: str) -> dict[str, str]:
@@ -129,8 +76,6 @@ def referenced_names(sql: str) -> set[str]:
 
 def python_models() -> list[Model]:
     """Models computed in Python (bounded numpy work the SQL engines do poorly)."""
-    from streamcensus.transform import exposure
-
     return [
         Model(
             name="exposure",
@@ -206,14 +151,14 @@ def prepare_run(con: Connection, ctx: RunContext, known_days: list[dt.date]) -> 
     con.execute(
         "create or replace temp table run_params as select "
         "? as k, ? as bot_min_chats, ? as interval_minutes, ? as lookback_days, "
-        "? as exposure_sample, ? as interval_slots",
+        "? as exposure_sample, ? as snapshots_per_day",
         [
             p.k,
             p.bot_min_chats,
             p.interval_minutes,
             p.lookback_days,
             p.exposure_sample,
-            max(1, p.interval_minutes // 5),
+            24 * 60 // p.interval_minutes,
         ],
     )
     span = [*known_days, *ctx.run_days]
@@ -269,8 +214,6 @@ def _replace_days(con: Connection, model: Model) -> None:
 
 def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
     """Build one model according to its materialisation."""
-    from streamcensus.load import curate
-
     started = time.perf_counter()
     rows = 0
     if model.materialized == "view":
@@ -283,7 +226,9 @@ def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
         _replace_days(con, model)
         rows = int(con.execute("select count(*) from _model_rows").fetchall()[0][0])
     else:
-        rows = curate.materialize(con, model.name, _query(model), model.order_by, ctx)
+        rows = curated.materialize(
+            con, model.name, _query(model), model.order_by, ctx.lake_dir, ctx.run_days
+        )
     con.execute("drop table if exists _model_rows")
     return ModelRun(model.name, model.materialized, rows, time.perf_counter() - started)
 

@@ -16,16 +16,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from streamcensus.clock import Clock
 from streamcensus.simulator.chat.irc import SERVER, ParseError, line, parse, strip_tags, user_prefix
+from streamcensus.simulator.chat.log import DeliveryLog
 from streamcensus.simulator.chat.model import Kind
-
-if TYPE_CHECKING:
-    from streamcensus.simulator.chat.server import ChatServer
 
 CAPS = ("twitch.tv/tags", "twitch.tv/commands", "twitch.tv/membership")
 ANONYMOUS = re.compile(r"^justinfan\d+$")
@@ -54,6 +53,57 @@ class Wire(Protocol):
 
 
 @dataclass
+class ChatStats:
+    """Counters of the chat server since it started (`GET /_sim/chat`)."""
+
+    connections_total: int = 0
+    connections_refused: int = 0
+    joins: int = 0
+    join_attempts: int = 0
+    joins_suspended: int = 0
+    join_rate_dropped: int = 0
+    slow_dropped: int = 0
+    flood_dropped: int = 0
+    ping_timeouts: int = 0
+    reconnects_sent: int = 0
+    login_failed: int = 0
+    malformed_input: int = 0
+    unknown_commands: int = 0
+    lines_rendered: int = 0
+    lines_sent: int = 0
+    skipped_seconds: float = 0.0
+
+
+class Hub(Protocol):
+    """What a connection needs from its server (`server.ChatServer` is one)."""
+
+    clock: Clock
+    log: DeliveryLog
+    stats: ChatStats
+    pong_wait_real: float
+
+    async def barrier(self) -> None: ...
+
+    def room_for(self, login: str) -> tuple[str, int] | None: ...
+
+    def room_logins(self, channel_id: int) -> list[str]: ...
+
+    def subscribe(self, conn: Connection, channel_id: int) -> None: ...
+
+    def unsubscribe(self, conn: Connection, channel_id: int) -> None: ...
+
+    def forget(self, conn: Connection) -> None: ...
+
+    def authenticate(self, token: str) -> tuple[str, str] | None: ...
+
+    def chat_faults_active(self) -> bool: ...
+
+    def join_fault(self, channel: str) -> str | None: ...
+
+    def message_fault(self, room: str, data: bytes) -> tuple[bytes, str | None] | None: ...
+
+
+@dataclass
 class _Control:
     position: int
     data: bytes
@@ -64,7 +114,7 @@ class _Control:
 class Connection:
     """The server side of one client."""
 
-    def __init__(self, server: ChatServer, wire: Wire, transport: str) -> None:
+    def __init__(self, server: Hub, wire: Wire, transport: str) -> None:
         self.server = server
         self.wire = wire
         self.transport = transport

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from streamcensus.simulator.chat.model import ActivityTruth
 from streamcensus.simulator.chat.server import ChatServer
-from streamcensus.simulator.control import BadRequest, bad_request, parse_moment
+from streamcensus.simulator.control import BadRequest, error_response, parse_moment
 from streamcensus.timeutil import from_epoch, isoformat_z
 
 MAX_TRUTH_SECONDS = 86_400.0
@@ -106,7 +106,7 @@ def add_chat_routes(app: FastAPI, chat: ChatServer) -> None:
                 raise BadRequest(f"the window may span at most {MAX_TRUTH_SECONDS:g} seconds")
             wanted = _channels(chat, query.getlist("channel"))
         except BadRequest as exc:
-            return bad_request(str(exc))
+            return error_response(exc)
         ids = set(wanted) if wanted is not None else None
         truth = await asyncio.to_thread(chat.model.activity, start, end, ids)
         return JSONResponse(

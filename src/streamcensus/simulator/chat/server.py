@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import math
 import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection
 
 from streamcensus.clock import Clock
-from streamcensus.simulator.chat.connection import Connection
+from streamcensus.simulator.chat.connection import ChatStats, Connection
 from streamcensus.simulator.chat.irc import MAX_LINE_BYTES, SERVER, line
 from streamcensus.simulator.chat.log import DeliveryLog, render_window
 from streamcensus.simulator.chat.model import ChatModel, ChatParams
@@ -40,28 +40,6 @@ SEND_BUFFER = 256 * 1024  # kernel send buffer per client: a client that stops r
 # fills it, its writer waits, and the log moves on without it (bounded memory)
 PONG_WAIT_REAL = 5.0  # an unanswered PING also waits this many real seconds (fast clocks)
 CHAT_READ_SCOPE = "chat:read"
-
-
-@dataclass
-class ChatStats:
-    """Counters of the chat server since it started (`GET /_sim/chat`)."""
-
-    connections_total: int = 0
-    connections_refused: int = 0
-    joins: int = 0
-    join_attempts: int = 0
-    joins_suspended: int = 0
-    join_rate_dropped: int = 0
-    slow_dropped: int = 0
-    flood_dropped: int = 0
-    ping_timeouts: int = 0
-    reconnects_sent: int = 0
-    login_failed: int = 0
-    malformed_input: int = 0
-    unknown_commands: int = 0
-    lines_rendered: int = 0
-    lines_sent: int = 0
-    skipped_seconds: float = 0.0
 
 
 _CLOSING: set[asyncio.Task[None]] = set()  # WebSocket closes in flight (kept referenced)

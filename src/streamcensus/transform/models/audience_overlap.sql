@@ -1,5 +1,5 @@
 -- model: audience_overlap
--- inputs: viewing_sessions, stg_streams, calendar, run_days, run_params
+-- inputs: viewing_sessions, stg_streams, curated_files, calendar, run_days, run_params
 -- output: table audience_overlap (serving)
 -- grain: one row per period and channel pair (day, window_days, channel_a, channel_b) with
 --   channel_a < channel_b; window_days = 1 is the day itself, 7 the rolling week ending on it
@@ -7,6 +7,9 @@
 --   published, P3); chatters_a, chatters_b (people in each chat in the period);
 --   share_a, share_b (shared / each side, 0..1); jaccard (shared / union, 0..1).
 --   People: accounts that are neither known bots nor in bot_min_chats chats at one snapshot.
+--   days_covered (days of the period with presence kept: under window_days, e.g. before
+--   collection began or past retention, the figures rest on fewer days); complete
+--   (days_covered = window_days)
 -- materialized: incremental
 
 with sessions as (
@@ -30,6 +33,13 @@ days as (
 params as (
 
     select * from run_params
+
+),
+
+presence_days as (
+
+    select distinct day from curated_files
+    where model = 'viewing_sessions' and not retired
 
 ),
 
@@ -62,6 +72,15 @@ people as (
     inner join windows on sessions.day = windows.member_day
     cross join params
     where not sessions.is_known_bot and sessions.peak_chats < params.bot_min_chats
+
+),
+
+coverage as (
+
+    select windows.day, windows.window_days, count(presence_days.day) as days_covered
+    from windows
+    left join presence_days on windows.member_day = presence_days.day
+    group by windows.day, windows.window_days
 
 ),
 
@@ -141,8 +160,14 @@ final as (
             cast(published_pairs.shared_chatters as double)
             / (sizes_a.chatters + sizes_b.chatters - published_pairs.shared_chatters),
             6
-        ) as jaccard
+        ) as jaccard,
+        cast(coverage.days_covered as integer) as days_covered,
+        coverage.days_covered = published_pairs.window_days as complete
     from published_pairs
+    inner join coverage
+        on
+            published_pairs.day = coverage.day
+            and published_pairs.window_days = coverage.window_days
     inner join channel_sizes as sizes_a
         on
             published_pairs.day = sizes_a.day

@@ -1,6 +1,6 @@
 -- model: channel_day
--- inputs: int_snapshot_channels, stg_streams, viewing_sessions, bot_share, calendar,
---   run_days, run_params
+-- inputs: int_snapshot_channels, stg_streams, stg_manifests, viewing_sessions, bot_share,
+--   curated_files, calendar, run_days, run_params
 -- output: table channel_day (serving)
 -- grain: one row per channel and UTC day (day, channel_id) with the channel live that day
 -- units: airtime_hours (snapshots live × interval, hours); peak_viewers, avg_viewers
@@ -9,7 +9,12 @@
 --   avg_chatters (accounts per snapshot read); chatters_per_viewer (Σ chatters / Σ viewers
 --   over snapshots whose chat was read); returning_chatters (people, bots excluded, also
 --   seen in this chat on one of the lookback_days previous days; null under k);
---   bot_share (0..1, from bot_share)
+--   bot_share (0..1, from bot_share); chat_snapshots_missed (snapshots whose chat list was
+--   tried but not obtained: failed, or its file not loaded; unique_chatters and
+--   returning_chatters are then low); day_snapshots (snapshots taken that day, of
+--   snapshots_per_day); returning_days_covered (previous days of the lookback with
+--   presence still kept: under lookback_days, e.g. past retention, returning_chatters is
+--   low); complete (the whole day was collected and every chat list of the channel read)
 -- materialized: incremental
 
 with snapshots as (
@@ -51,6 +56,32 @@ params as (
 
 ),
 
+manifests as (
+
+    select * from stg_manifests
+    where day in (select day from run_days)
+
+),
+
+presence_days as (
+
+    select distinct day from curated_files
+    where model = 'viewing_sessions' and not retired
+
+),
+
+day_snapshots as (
+
+    select day, count(distinct slot) as snapshots
+    from (
+        select day, slot from streams
+        union
+        select day, slot from manifests
+    ) as taken
+    group by day
+
+),
+
 airtime as (
 
     select
@@ -62,7 +93,9 @@ airtime as (
         sum(viewer_count) as viewer_sum,
         sum(case when chatters_status = 'ok' then 1 else 0 end) as chatter_snapshots,
         sum(case when chatters_status = 'ok' then chatters else 0 end) as chatter_sum,
-        sum(case when chatters_status = 'ok' then viewer_count else 0 end) as viewer_sum_read
+        sum(case when chatters_status = 'ok' then viewer_count else 0 end) as viewer_sum_read,
+        sum(case when chatters_status in ('error', 'missing') then 1 else 0 end)
+            as chat_snapshots_missed
     from snapshots
     group by day, channel_id
 
@@ -160,6 +193,15 @@ people_before as (
 
 ),
 
+lookback_coverage as (
+
+    select lookback.day, count(presence_days.day) as days_covered
+    from lookback
+    left join presence_days on lookback.seen_day = presence_days.day
+    group by lookback.day
+
+),
+
 returning_counts as (
 
     select accounts_today.day, accounts_today.channel_id, count(*) as returning_chatters
@@ -209,7 +251,12 @@ final as (
             when returning_counts.returning_chatters >= params.k
                 then cast(returning_counts.returning_chatters as integer)
         end as returning_chatters,
-        bots.bot_share
+        bots.bot_share,
+        cast(airtime.chat_snapshots_missed as integer) as chat_snapshots_missed,
+        cast(coalesce(day_snapshots.snapshots, 0) as integer) as day_snapshots,
+        cast(coalesce(lookback_coverage.days_covered, 0) as integer) as returning_days_covered,
+        airtime.chat_snapshots_missed = 0
+        and coalesce(day_snapshots.snapshots, 0) >= params.snapshots_per_day as complete
     from airtime
     inner join names on airtime.day = names.day and airtime.channel_id = names.channel_id
     inner join ranked_games
@@ -222,6 +269,8 @@ final as (
     left join returning_counts
         on airtime.day = returning_counts.day and airtime.channel_id = returning_counts.channel_id
     left join bots on airtime.day = bots.day and airtime.channel_id = bots.channel_id
+    left join day_snapshots on airtime.day = day_snapshots.day
+    left join lookback_coverage on airtime.day = lookback_coverage.day
     cross join params
 
 )

@@ -1,11 +1,13 @@
 -- model: community_timeseries
--- inputs: stg_streams, stg_presence, stg_manifests, run_days, run_params
+-- inputs: stg_streams, stg_presence, stg_manifests, loaded_files, run_days, run_params
 -- output: table community_timeseries (serving)
 -- grain: one row per snapshot (snapshot_id) of the run's days
 -- units: live_channels (channels); viewers (Σ Helix viewer_count, viewers);
 --   viewers_per_live_channel (viewers / live channels, the write-up's headline ratio);
 --   chatters (distinct accounts in any chat read, null under k); chatters_per_viewer
---   (chatters / viewers of the channels whose chat was read)
+--   (chatters / viewers of the channels whose chat was read); snapshot_status (the
+--   manifest's complete or partial; 'streams missing' when its stream facts were not
+--   loaded, e.g. quarantined: live_channels and viewers are then unknown, null)
 -- materialized: incremental
 
 with streams as (
@@ -31,6 +33,13 @@ manifests as (
 params as (
 
     select * from run_params
+
+),
+
+streams_loaded as (
+
+    select distinct snapshot_id from loaded_files
+    where kind = 'streams'
 
 ),
 
@@ -69,9 +78,18 @@ final as (
         snapshots.day,
         snapshots.snapshot_id,
         snapshots.snapshot_ts,
-        coalesce(manifests.status, 'no manifest') as snapshot_status,
-        cast(coalesce(channel_totals.live_channels, 0) as integer) as live_channels,
-        cast(coalesce(channel_totals.viewers, 0) as bigint) as viewers,
+        case
+            when streams_loaded.snapshot_id is null then 'streams missing'
+            else coalesce(manifests.status, 'no manifest')
+        end as snapshot_status,
+        case
+            when streams_loaded.snapshot_id is not null
+                then cast(coalesce(channel_totals.live_channels, 0) as integer)
+        end as live_channels,
+        case
+            when streams_loaded.snapshot_id is not null
+                then cast(coalesce(channel_totals.viewers, 0) as bigint)
+        end as viewers,
         case
             when channel_totals.live_channels > 0
                 then round(cast(channel_totals.viewers as double) / channel_totals.live_channels, 2)
@@ -88,6 +106,7 @@ final as (
     left join channel_totals on snapshots.slot = channel_totals.slot
     left join chatter_totals on snapshots.slot = chatter_totals.slot
     left join manifests on snapshots.slot = manifests.slot
+    left join streams_loaded on snapshots.snapshot_id = streams_loaded.snapshot_id
     cross join params
 
 )

@@ -1,6 +1,6 @@
 -- model: pipeline_health
--- inputs: stg_manifests, loaded_days, loaded_files, quarantined_files, curated_files,
---   run_params
+-- inputs: stg_manifests, loaded_days, loaded_files, orphaned_files, quarantined_files,
+--   curated_files, run_params
 -- output: table pipeline_health (serving)
 -- grain: one row per loaded UTC day (day)
 -- units: snapshots_* (snapshots; expected = a full day on the grid); requests, retries,
@@ -8,7 +8,9 @@
 --   raw_bytes, raw_chatters_bytes, curated_bytes (bytes on disk); presence_observations
 --   (rows of the loaded chatters files); *_bytes_per_observation (bytes per presence
 --   observation, raw chatters files and curated viewing sessions);
---   snapshots_without_manifest (snapshots with data files but no loadable manifest)
+--   snapshots_without_manifest (snapshots with data files but no loadable manifest: those
+--   files are orphaned, not loaded); day_complete (false when the day was loaded before it
+--   was over: its figures are partial)
 -- after: viewing_sessions
 -- materialized: table
 
@@ -27,6 +29,12 @@ loaded as (
 files as (
 
     select * from loaded_files
+
+),
+
+orphans as (
+
+    select * from orphaned_files
 
 ),
 
@@ -81,21 +89,10 @@ file_days as (
 
 ),
 
-file_snapshots as (
-
-    select
-        day,
-        snapshot_id,
-        max(case when kind = 'manifest' then 1 else 0 end) as has_manifest
-    from files
-    group by day, snapshot_id
-
-),
-
 orphan_days as (
 
-    select day, sum(1 - has_manifest) as snapshots_without_manifest
-    from file_snapshots
+    select day, count(distinct snapshot_id) as snapshots_without_manifest
+    from orphans
     group by day
 
 ),
@@ -120,7 +117,7 @@ final as (
 
     select
         loaded.day,
-        cast(1440 / params.interval_minutes as integer) as snapshots_expected,
+        cast(params.snapshots_per_day as integer) as snapshots_expected,
         cast(coalesce(manifest_days.snapshots, 0) as integer) as snapshots,
         cast(coalesce(manifest_days.snapshots_complete, 0) as integer) as snapshots_complete,
         cast(coalesce(manifest_days.snapshots_partial, 0) as integer) as snapshots_partial,
@@ -153,7 +150,8 @@ final as (
         end as curated_bytes_per_observation,
         cast(coalesce(quarantine_days.quarantined_files, 0) as integer) as quarantined_files,
         cast(coalesce(quarantine_days.quarantined_bytes, 0) as bigint) as quarantined_bytes,
-        loaded.presence_retired
+        loaded.presence_retired,
+        coalesce(loaded.complete, true) as day_complete
     from loaded
     left join manifest_days on loaded.day = manifest_days.day
     left join file_days on loaded.day = file_days.day

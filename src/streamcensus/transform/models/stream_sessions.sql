@@ -1,11 +1,18 @@
 -- model: stream_sessions
--- inputs: stg_streams, int_snapshot_channels, stream_session_games, run_params
+-- inputs: stg_streams, stg_manifests, int_snapshot_channels, stream_session_games,
+--   run_params
 -- output: table stream_sessions (serving): a streamer's schedule
 -- grain: one row per broadcast (stream_id), from its Helix started_at to its last snapshot
 -- units: duration_minutes (started_at to last snapshot, minutes); airtime_minutes
 --   (snapshots × interval, minutes); peak_viewers, avg_viewers (viewers, average over the
 --   broadcast's snapshots); viewer_hours (Σ viewer_count × interval, viewer-hours);
---   peak_chatters, avg_chatters (accounts in chat; each null under k or when never read)
+--   peak_chatters, avg_chatters (accounts in chat; each null under k or when never read);
+--   cut_at_start (it started more than one interval before its first snapshot and no
+--   snapshot was taken at the grid time before: collection had not begun or was paused);
+--   cut_at_end (no snapshot was taken at the grid time after its last one: it may still
+--   have been live); coverage (its snapshots / the grid times from its start to its last
+--   snapshot, 0..1); complete (neither cut: start, end and figures rest on the whole
+--   broadcast)
 -- portability: string_agg(x, sep order by y) is DuckDB's spelling; Spark SQL 4 writes
 --   listagg(x, sep) within group (order by y)
 -- materialized: table
@@ -36,6 +43,20 @@ params as (
 
 ),
 
+manifests as (
+
+    select * from stg_manifests
+
+),
+
+taken as (
+
+    select distinct slot from snapshots
+    union
+    select slot from manifests
+
+),
+
 broadcasts as (
 
     select
@@ -45,11 +66,35 @@ broadcasts as (
         min(started_epoch) as started_epoch,
         max(snapshot_ts) as ended_at,
         max(snapshot_epoch) as ended_epoch,
+        min(slot) as first_slot,
+        max(slot) as last_slot,
         count(*) as snapshots,
         max(viewer_count) as peak_viewers,
         sum(viewer_count) as viewer_sum
     from snapshots
     group by stream_id
+
+),
+
+window_cuts as (
+
+    select
+        broadcasts.stream_id,
+        broadcasts.first_slot * params.interval_minutes * 60 - broadcasts.started_epoch
+        > params.interval_minutes * 60
+        and before.slot is null as cut_at_start,
+        after.slot is null as cut_at_end,
+        -- grid times from the first at or after the start to the last snapshot
+        broadcasts.last_slot
+        - least(
+            broadcasts.first_slot,
+            cast(ceil(broadcasts.started_epoch / (params.interval_minutes * 60.0)) as bigint)
+        )
+        + 1 as grid_times
+    from broadcasts
+    cross join params
+    left join taken as before on broadcasts.first_slot - 1 = before.slot
+    left join taken as after on broadcasts.last_slot + 1 = after.slot
 
 ),
 
@@ -160,8 +205,14 @@ final as (
             when cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots
                 >= params.k
                 then round(cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots, 2)
-        end as avg_chatters
+        end as avg_chatters,
+        window_cuts.cut_at_start,
+        window_cuts.cut_at_end,
+        round(least(1.0, cast(broadcasts.snapshots as double) / window_cuts.grid_times), 4)
+            as coverage,
+        not window_cuts.cut_at_start and not window_cuts.cut_at_end as complete
     from broadcasts
+    inner join window_cuts on broadcasts.stream_id = window_cuts.stream_id
     inner join latest on broadcasts.stream_id = latest.stream_id
     inner join title_changes on broadcasts.stream_id = title_changes.stream_id
     inner join game_lists on broadcasts.stream_id = game_lists.stream_id

@@ -70,7 +70,7 @@ marked as (
             when
                 steps.previous_slot is null
                 or steps.previous_channel_id <> steps.channel_id
-                or steps.slot - steps.previous_slot > 2 * params.interval_slots
+                or steps.slot - steps.previous_slot > 2  -- a slot is one grid interval
                 then 1
             else 0
         end as starts_session
@@ -123,7 +123,9 @@ final as (
         sessions.viewer,
         sessions.first_seen,
         sessions.last_seen,
-        cast((sessions.last_slot - sessions.first_slot) * 5 + params.interval_minutes as integer)
+        cast(
+            (sessions.last_slot - sessions.first_slot + 1) * params.interval_minutes as integer
+        )
             as minutes,
         cast(sessions.observations as integer) as observations,
         sessions.known_bot = 1 as is_known_bot,

@@ -5,8 +5,6 @@
   var HOUR = 3600 * 1000;
   var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
-  function login() { return SC.cfg.channel || SC.param("channel"); }
-
   function dayLabel(iso) {
     var d = new Date(iso + "T00:00:00Z");
     return DAYS[d.getUTCDay()] + " " + iso.slice(5);
@@ -30,7 +28,7 @@
           var trace = byGame[b.main_game];
           if (!trace) {
             trace = byGame[b.main_game] = {
-              type: "bar", orientation: "h", name: b.main_game, base: [], x: [], y: [], customdata: [],
+              type: "bar", orientation: "h", name: SC.esc(b.main_game), base: [], x: [], y: [], customdata: [],
               marker: { color: SC.colorFor(b.main_game) },
               hovertemplate: "%{customdata[0]}–%{customdata[1]} UTC<br>peak %{customdata[2]} viewers, average %{customdata[3]}<br>%{customdata[4]}<extra></extra>",
             };
@@ -39,7 +37,7 @@
           trace.x.push((pieceEnd - from) / HOUR);
           trace.y.push(labels.length - 1 - labels.indexOf(label));
           trace.customdata.push([b.started_at.slice(0, 16).replace("T", " "), b.ended_at.slice(11, 16),
-            f.int(b.peak_viewers), f.int(b.avg_viewers), b.games.map(function (g) { return g.game_name; }).join(", ")]);
+            f.int(b.peak_viewers), f.int(b.avg_viewers), SC.esc(b.games.map(function (g) { return g.game_name; }).join(", "))]);
         }
         from = pieceEnd;
       }
@@ -58,12 +56,8 @@
   }
 
   SC.page(function (day) {
-    var name = login();
-    if (!name) {
-      SC.notice("no channel chosen: use the search box");
-      return null;
-    }
-    return SC.load("channels/" + name.toLowerCase(), { day: day }).then(function (d) {
+    var name = SC.channel(); /* a missing, invalid or unexported channel throws its message */
+    return SC.load("channels/" + name, { day: day }).then(function (d) {
       var c = d.channel;
       document.title = c.channel_name + " · streamcensus";
       SC.$("page-title").textContent = c.channel_name;
@@ -75,7 +69,8 @@
         ["hours live on the day", today ? f.num(today.airtime_hours, 1) : "0"],
         ["peak viewers", today ? f.int(today.peak_viewers) : "–"],
         ["viewer-hours", today ? f.int(today.viewer_hours) : "–"],
-        ["people in chat", today ? f.int(today.unique_chatters) : "–"],
+        ["people in chat" + (today && !today.complete ? " (partial: " + (today.chat_snapshots_missed ? today.chat_snapshots_missed + " chat lists missed" : "day not fully collected") + ")" : ""),
+          today ? f.int(today.unique_chatters) : "–"],
         ["returning chatters", today ? f.int(today.returning_chatters) : "–"],
         ["bot share", today ? f.pct(today.bot_share) : "–"],
       ]);
@@ -83,7 +78,7 @@
       var drawn = [
         weekChart(d),
         SC.plot("chart-curve", [
-          { x: x, y: d.curve.viewers, name: "viewers", type: "scatter", mode: "lines", line: { color: SC.palette[0], width: 2 }, customdata: d.curve.game, hovertemplate: "%{y:,} viewers · %{customdata}<extra></extra>" },
+          { x: x, y: d.curve.viewers, name: "viewers", type: "scatter", mode: "lines", line: { color: SC.palette[0], width: 2 }, customdata: d.curve.game.map(SC.esc), hovertemplate: "%{y:,} viewers · %{customdata}<extra></extra>" },
           { x: x, y: d.curve.chatters, name: "chatters", type: "scatter", mode: "lines", line: { color: SC.palette[1], width: 2 } },
         ], {
           xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M UTC", range: [SC.plotTime(d.day + "T00:00:00Z"), SC.plotTime(d.day + "T23:59:59Z")] },
@@ -91,7 +86,7 @@
         }),
         SC.plot("chart-games", [{
           type: "bar", orientation: "h",
-          y: d.games.slice(0, 10).reverse().map(function (g) { return g.game_name; }),
+          y: d.games.slice(0, 10).reverse().map(function (g) { return SC.esc(g.game_name); }),
           x: d.games.slice(0, 10).reverse().map(function (g) { return g.minutes / 60; }),
           marker: { color: d.games.slice(0, 10).reverse().map(function (g) { return SC.colorFor(g.game_name); }) },
           hovertemplate: "<b>%{y}</b><br>%{x:.1f} hours<extra></extra>",

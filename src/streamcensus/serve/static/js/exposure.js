@@ -33,7 +33,7 @@
         }),
         SC.plot("chart-census", [{
           type: "bar", orientation: "h",
-          y: d.census.map(function (c) { return c.label; }),
+          y: d.census.map(function (c) { return SC.esc(c.label); }),
           x: d.census.map(function (c) { return c.unique_share; }),
           marker: { color: SC.palette[4] },
           hovertemplate: "%{x:.1%} unique by %{y}<extra></extra>",

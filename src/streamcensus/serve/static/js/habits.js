@@ -42,11 +42,11 @@
       });
       d.distributions.forEach(function (dist, i) {
         drawn.push(SC.plot(charts[i], [{
-          type: "bar", x: dist.buckets.map(function (b) { return b.label; }),
+          type: "bar", x: dist.buckets.map(function (b) { return SC.esc(b.label); }),
           y: dist.buckets.map(function (b) { return b.share; }),
           customdata: dist.buckets.map(function (b) { return f.int(b.value); }),
           marker: { color: SC.palette[0] },
-          hovertemplate: "%{x}: %{y:.1%} (%{customdata} " + dist.unit + ")<extra></extra>",
+          hovertemplate: "%{x}: %{y:.1%} (%{customdata} " + SC.esc(dist.unit) + ")<extra></extra>",
         }], { xaxis: { type: "category", tickangle: 0 }, yaxis: { tickformat: ".0%" } }));
       });
       return Promise.all(drawn);

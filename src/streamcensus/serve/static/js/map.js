@@ -21,19 +21,20 @@
         neighbours[e.target].push([e.jaccard, nodes[e.source].channel_name]);
       });
       var closest = neighbours.map(function (list) {
-        return list.sort(function (a, b) { return b[0] - a[0]; }).slice(0, 3).map(function (p) { return p[1]; }).join(", ");
+        return SC.esc(list.sort(function (a, b) { return b[0] - a[0]; }).slice(0, 3).map(function (p) { return p[1]; }).join(", "));
       });
       SC.$("summary").textContent = nodes.length + " channels, " + d.edges.length + " of " +
-        f.int(d.pairs_total) + " published pairs (" + (d.window_days === 1 ? "the day" : "7 days ending on " + d.day) + ")";
+        f.int(d.pairs_total) + " published pairs (" + (d.window_days === 1 ? "the day" : "7 days ending on " + d.day) + ")" +
+        (d.days_covered !== null && d.days_covered < d.window_days ? " · partial: only " + d.days_covered + " of " + d.window_days + " days have data" : "");
       var traces = [
         { type: "scatter", mode: "lines", x: ex, y: ey, hoverinfo: "skip", line: { width: 0.6, color: "rgba(90,80,130,0.28)" }, showlegend: false },
         {
           type: "scatter", mode: "markers+text", name: "channels",
           x: nodes.map(function (n) { return n.x; }),
           y: nodes.map(function (n) { return n.y; }),
-          text: nodes.map(function (n, i) { return i < 25 ? n.channel_name : ""; }),
+          text: nodes.map(function (n, i) { return i < 25 ? SC.esc(n.channel_name) : ""; }),
           textposition: "top center", textfont: { size: 10 },
-          customdata: nodes.map(function (n, i) { return [n.channel_login, n.channel_name, f.int(n.chatters), n.main_game, closest[i]]; }),
+          customdata: nodes.map(function (n, i) { return [n.channel_login, SC.esc(n.channel_name), f.int(n.chatters), SC.esc(n.main_game), closest[i]]; }),
           hovertemplate: "<b>%{customdata[1]}</b><br>%{customdata[2]} people in chat<br>%{customdata[3]}<br>closest: %{customdata[4]}<extra></extra>",
           marker: {
             size: nodes.map(function (n) { return 8 + 34 * Math.sqrt(n.chatters / biggest); }),

@@ -6,13 +6,16 @@
   SC.page(function (day) {
     return SC.load("overview", { day: day }).then(function (d) {
       var t = d.totals;
+      if (!t.day_complete) {
+        SC.notice("Partial day: it was loaded before it was over, so its figures cover only part of it.");
+      }
       SC.tiles("tiles", [
         ["peak viewers" + (t.peak_viewers_at ? " (" + f.time(t.peak_viewers_at) + " UTC)" : ""), f.int(t.peak_viewers)],
         ["average viewers", f.int(t.avg_viewers)],
         ["viewer-hours", f.int(t.viewer_hours)],
         ["channels live in the day", f.int(t.channels_live)],
         ["peak live channels", f.int(t.peak_live_channels)],
-        ["viewers per live channel (average)", f.num(t.avg_viewers_per_live_channel, 1)],
+        ["viewers per live channel (Σ viewers ÷ Σ live channels)", f.num(t.viewers_per_live_channel, 1)],
         ["peak chatters", f.int(t.peak_chatters)],
         ["snapshots", f.int(t.snapshots) + " / " + f.int(t.snapshots_expected)],
       ]);
@@ -36,7 +39,7 @@
       var games = d.top_games.slice().reverse();
       drawn.push(SC.plot("chart-games", [{
         type: "bar", orientation: "h",
-        y: games.map(function (g) { return g.game_name; }),
+        y: games.map(function (g) { return SC.esc(g.game_name); }),
         x: games.map(function (g) { return g.viewer_hours; }),
         marker: { color: games.map(function (g) { return SC.colorFor(g.game_name); }) },
         customdata: games.map(function (g) { return [f.pct(g.share), f.int(g.peak_viewers), g.peak_live_channels]; }),

@@ -7,7 +7,17 @@
 (function () {
   "use strict";
 
-  var cfg = window.SC_CONFIG || { days: [], links: {} };
+  /* The page's config: a JSON data block written by the server (no inline script runs). */
+  function readConfig() {
+    var block = document.getElementById("sc-config");
+    try {
+      return JSON.parse(block ? block.textContent : "null") || { days: [], links: {}, rules: {} };
+    } catch (err) {
+      return { days: [], links: {}, rules: {} };
+    }
+  }
+
+  var cfg = readConfig();
   var SC = (window.SC = { cfg: cfg, data: {} });
   var params = new URLSearchParams(window.location.search);
   var render = null;
@@ -18,6 +28,37 @@
 
   SC.param = function (name) { return params.get(name); };
   SC.day = function () { return current; };
+
+  /* The server's rules for parameters (params.py), applied here as there. */
+  function fullMatch(pattern, text) {
+    return typeof text === "string" && new RegExp("^(?:" + pattern + ")$").test(text);
+  }
+  SC.isChannel = function (text) { return fullMatch(cfg.rules.channel, text); };
+  SC.isDay = function (text) { return fullMatch(cfg.rules.day, text); };
+
+  /* The channel of a channel page: chosen by the server (live) or `?channel=` (static),
+   * which must be a Twitch login and, in an export, one whose page was exported. */
+  SC.channel = function () {
+    if (cfg.channel) return cfg.channel;
+    var given = SC.param("channel");
+    if (!given) throw new Error("no channel chosen: use the search box");
+    if (!SC.isChannel(given)) {
+      throw new Error("invalid channel " + JSON.stringify(given) + ": " + cfg.rules.channelText);
+    }
+    var login = given.toLowerCase();
+    if (cfg.channels && cfg.channels.indexOf(login) < 0) {
+      throw new Error("this static export has no page for " + login +
+        " (export it with a larger --channels)");
+    }
+    return login;
+  };
+
+  /* Text that plotly draws (labels, hover text, legends): plotly reads a few HTML tags and
+   * entities in it, so a name from Twitch is escaped to show as it is written. */
+  SC.esc = function (text) {
+    if (text === null || text === undefined) return "";
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  };
 
   /* The export's file key for an endpoint and its query: "map/day-2026-11-27_window-7". */
   SC.key = function (endpoint, query) {
@@ -30,11 +71,43 @@
 
   SC.provide = function (key, value) { SC.data[key] = value; };
 
+  var STATIC_ENDPOINTS = ["overview", "schedules", "habits", "health", "map", "exposure", "channels"];
+
+  function listed(list, value) {
+    var i = (list || []).indexOf(value);
+    return i < 0 ? null : list[i];
+  }
+
+  /* The export's data file for an endpoint and query, built only from the names this
+   * export holds (its endpoints, days, windows and channels); null for anything else, so
+   * a parameter never chooses which script the page loads. */
+  function dataFile(endpoint, query) {
+    var parts = endpoint.split("/");
+    var clean = [listed(STATIC_ENDPOINTS, parts[0])];
+    if (parts.length === 2 && parts[0] === "channels") clean.push(listed(cfg.channels, parts[1]));
+    else if (parts.length !== 1) return null;
+    var picked = {};
+    var ok = clean.every(function (p) { return p !== null; });
+    Object.keys(query).forEach(function (name) {
+      var value = query[name];
+      if (value === null || value === undefined) return;
+      if (name === "day") picked.day = listed(cfg.days, value);
+      else if (name === "window") picked.window = listed(cfg.rules.windows, Number(value));
+      else picked[name] = null;
+      if (picked[name] === null) ok = false;
+    });
+    return ok ? SC.key(clean.join("/"), picked) : null;
+  }
+
   /* Data of an endpoint: from the API (live) or from the export's data files (static). */
   SC.load = function (endpoint, query) {
     query = query || {};
     if (cfg.mode === "static") {
-      var key = SC.key(endpoint, query);
+      var key = dataFile(endpoint, query);
+      if (key === null) {
+        return Promise.reject(new Error("this static export holds no " + endpoint.split("/")[0] +
+          " data for that choice"));
+      }
       if (Object.prototype.hasOwnProperty.call(SC.data, key)) {
         return Promise.resolve(SC.data[key]);
       }
@@ -58,7 +131,8 @@
     Object.keys(query).forEach(function (k) {
       if (query[k] !== null && query[k] !== undefined) search.set(k, query[k]);
     });
-    var url = cfg.apiBase + endpoint + (search.toString() ? "?" + search.toString() : "");
+    var path = endpoint.split("/").map(encodeURIComponent).join("/");
+    var url = cfg.apiBase + path + (search.toString() ? "?" + search.toString() : "");
     return fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) throw new Error(body.detail || response.statusText);
@@ -328,8 +402,7 @@
       list.textContent = "";
       if (!found.length) {
         var none = document.createElement("li");
-        none.className = "muted";
-        none.style.padding = ".35rem .8rem";
+        none.className = "muted none";
         none.textContent = "no channel starts with that";
         list.appendChild(none);
       }

@@ -11,7 +11,7 @@
       var start = ms(day + "T00:00:00Z");
       var end = start + 24 * HOUR;
       var step = (SC.cfg.intervalMinutes || 5) * 60 * 1000;
-      var names = d.channels.map(function (c) { return c.channel_name; });
+      var names = d.channels.map(function (c) { return SC.esc(c.channel_name); });
       var byGame = {};
       var rows = [];
       d.channels.forEach(function (c) {
@@ -22,16 +22,17 @@
           var trace = byGame[b.main_game];
           if (!trace) {
             trace = byGame[b.main_game] = {
-              type: "bar", orientation: "h", name: b.main_game, base: [], x: [], y: [], customdata: [],
+              type: "bar", orientation: "h", name: SC.esc(b.main_game), base: [], x: [], y: [], customdata: [],
               marker: { color: SC.colorFor(b.main_game) },
               hovertemplate: "<b>%{y}</b><br>%{customdata[1]}–%{customdata[2]} UTC<br>peak %{customdata[3]} viewers<br>%{customdata[4]}<extra></extra>",
             };
           }
           trace.base.push(SC.plotTime(new Date(from).toISOString()));
           trace.x.push(to - from);
-          trace.y.push(c.channel_name);
+          trace.y.push(SC.esc(c.channel_name));
           trace.customdata.push([c.channel_login, f.time(b.started_at), f.time(b.ended_at),
-            f.int(b.peak_viewers), b.games.map(function (g) { return g.game_name + " " + g.minutes + " min"; }).join(", ")]);
+            f.int(b.peak_viewers), SC.esc(b.games.map(function (g) { return g.game_name + " " + g.minutes + " min"; }).join(", ")) +
+            (b.complete ? "" : "<br>cut by the collection window: figures cover part of it")]);
           rows.push({ c: c, b: b });
         });
       });

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streamcensus.errors import StreamcensusError, UserError
-from streamcensus.load.warehouse import Connection, table_columns, table_exists
 from streamcensus.transform.runner import strip_comments
 from streamcensus.transform.serving import SERVING_TABLES, is_viewer_column
+from streamcensus.warehouse.connection import Connection, table_columns, table_exists
 
-CHECKS_DIR = Path(__file__).resolve().parents[1] / "transform" / "checks"
+CHECKS_DIR = Path(__file__).with_name("checks")
 
 
 class CheckFailed(UserError):

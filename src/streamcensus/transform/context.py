@@ -1,0 +1,72 @@
+"""What a run of the models covers and is made of: parameters, days, models, results.
+
+Shared by the runner and the Python models (`exposure`), below both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from streamcensus.timeutil import GRID_MINUTES
+from streamcensus.warehouse.connection import Connection
+
+
+class Progress(Protocol):
+    """Reports progress: a step name, how many steps are done, and how many there are."""
+
+    def __call__(self, step: str, done: int, total: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Parameters the models read from `run_params`."""
+
+    k: int = 10  # minimum published group of viewers (P3)
+    bot_min_chats: int = 20  # accounts in this many chats at one snapshot count as bots
+    interval_minutes: int = GRID_MINUTES  # minutes between snapshots (the grid)
+    lookback_days: int = 7  # "returning chatter": seen in the same chat on one of these days
+    exposure_sample: int = 1000  # viewers sampled per window for unicity
+    seed: int = 20131  # seeds the exposure sample, so reloads give identical tables
+
+
+@dataclass
+class RunContext:
+    """What one run of the models covers."""
+
+    lake_dir: Path
+    run_days: list[dt.date]
+    params: RunParams = field(default_factory=RunParams)
+    progress: Progress | None = None
+
+
+PythonBuild = Callable[[Connection, RunContext], pa.Table]
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model: its query (or Python builder), materialisation and inputs."""
+
+    name: str
+    materialized: str
+    inputs: tuple[str, ...]
+    sql: str | None = None
+    order_by: tuple[str, ...] = ()
+    path: Path | None = None
+    build: PythonBuild | None = None
+    header: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """How one model run went."""
+
+    name: str
+    materialized: str
+    rows: int
+    seconds: float
