@@ -36,8 +36,8 @@ from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.clock import SimClock
 from streamcensus.collect.chat import ChatChannel, ChatLimits, ChatListener, join_floor
 from streamcensus.collect.chat.lines import privmsg, tag_value, tokenise
-from streamcensus.collect.privacy import KeyStore
 from streamcensus.config import Settings
+from streamcensus.keys import KeyStore
 from streamcensus.lake.schema import snapshot_id
 from streamcensus.lake.writer import encode_parquet
 from streamcensus.timeutil import GRID_SECONDS, from_epoch, isoformat_z

@@ -14,7 +14,7 @@ import httpx
 
 from streamcensus.clock import SimClock
 from streamcensus.collect.chat import ChatChannel, ChatLimits, ChatListener, ChatWindow
-from streamcensus.collect.privacy import KeyStore
+from streamcensus.keys import KeyStore
 from streamcensus.simulator.names import SERVICE_BOTS
 from streamcensus.simulator.server import SimulatorHandle
 from streamcensus.timeutil import GRID_SECONDS, from_epoch

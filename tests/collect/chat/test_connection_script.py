@@ -13,7 +13,7 @@ from pathlib import Path
 
 from streamcensus.clock import SimClock
 from streamcensus.collect.chat import ChatChannel, ChatLimits, ChatListener
-from streamcensus.collect.privacy import KeyStore
+from streamcensus.keys import KeyStore
 
 from .helpers import EVENING, until
 

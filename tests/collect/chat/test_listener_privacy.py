@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from streamcensus.collect.chat import ChatChannel
-from streamcensus.collect.privacy import KeyStore, Pseudonymiser
+from streamcensus.collect.privacy import Pseudonymiser
+from streamcensus.keys import KeyStore
 from streamcensus.simulator.chat.irc import parse
 from streamcensus.simulator.chat.model import Kind
 from streamcensus.simulator.protocol import World

@@ -15,7 +15,8 @@ from streamcensus.collect.chat import (
 )
 from streamcensus.collect.chat.door import Door
 from streamcensus.collect.chat.windows import ChannelCoverage, WindowBook, window_end_ms
-from streamcensus.collect.privacy import KeyStore, Pseudonymiser
+from streamcensus.collect.privacy import Pseudonymiser
+from streamcensus.keys import KeyStore
 from streamcensus.timeutil import UTC
 
 T = 1_795_810_200  # a grid time (s)

@@ -1,8 +1,8 @@
 """Privacy at the door for chat lines: opt-outs, known bots and the pseudonym of each author.
 
-This is the one module of `collect/chat` that imports the project's key store and
-pseudonymiser (they live in `collect/privacy.py` today and are moving to a module of their
-own; only this import changes then). A chat author's login and user id exist only in the
+This is the one module of `collect/chat` that imports the project's key store
+(`streamcensus.keys`) and pseudonymiser (`collect/privacy.py`); the rest of the package
+takes them from here. A chat author's login and user id exist only in the
 local variables of the line being read: opted-out viewers are dropped by login or user id
 before any hashing (P4), the user id becomes the same keyed 64-bit pseudonym the chat-list
 collector makes (P1), and known public bots keep their login as `bot_name` (P6).
@@ -13,12 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-from streamcensus.collect.privacy import (
-    KeyStore,
-    Pseudonymiser,
-    is_optout_channel,
-    normalise_optout,
-)
+from streamcensus.collect.privacy import Pseudonymiser, is_optout_channel, normalise_optout
+from streamcensus.keys import KeyStore
 
 __all__ = ["Door", "KeyStore", "Pseudonymiser"]
 

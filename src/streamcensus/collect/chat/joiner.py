@@ -21,13 +21,10 @@ import asyncio
 import contextlib
 import logging
 import math
-from typing import TYPE_CHECKING
 
 from streamcensus.collect.chat.channels import JOINED, JOINING, PARTING, WANTED, ChannelState
-from streamcensus.collect.chat.connection import CONNECTING, READY, ChatConnection
-
-if TYPE_CHECKING:
-    from streamcensus.collect.chat.listener import ChatListener
+from streamcensus.collect.chat.connection import CONNECTING, READY, ChatConnection, Sink
+from streamcensus.collect.chat.state import ListenerState
 
 log = logging.getLogger("streamcensus.collect.chat")
 
@@ -39,11 +36,15 @@ PACED_FAILURES = 3
 
 
 class Joiner:
-    """Opens connections and sends JOIN and PART for a `ChatListener`."""
+    """Opens connections and sends JOIN and PART for a `ChatListener`.
 
-    def __init__(self, listener: ChatListener) -> None:
-        self.listener = listener
-        self.limits = listener.limits
+    `sink` receives what the connections it opens report (the listener's `Reception`).
+    """
+
+    def __init__(self, state: ListenerState) -> None:
+        self.state = state
+        self.limits = state.limits
+        self.sink: Sink | None = None
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
         self._settled = asyncio.Event()
@@ -97,7 +98,7 @@ class Joiner:
 
     async def _round(self) -> None:
         """Part what is unlisted, then take one step: join, open, wait or idle."""
-        listener = self.listener
+        listener = self.state
         self._wake.clear()
         await self._parts()
         now = listener.clock.time()
@@ -136,26 +137,26 @@ class Joiner:
         """The earliest allowed action: ("join", time, conn), ("open", time, None) or ("", inf)."""
         limits = self.limits
         best: tuple[str, float, ChatConnection | None] = ("", math.inf, None)
-        for conn in self.listener.connections:
+        for conn in self.state.connections:
             if conn.state != READY or len(conn.channels) >= limits.max_channels_per_connection:
                 continue
             at = conn.window.next_free(now)
             if at < best[1]:
                 best = ("join", at, conn)
-        connecting = any(c.state == CONNECTING for c in self.listener.connections)
+        connecting = any(c.state == CONNECTING for c in self.state.connections)
         waiting_out = self._failures > PACED_FAILURES and self._backoff_until > now
-        if len(self.listener.connections) < limits.max_connections and not (
-            connecting or waiting_out
-        ):
+        if len(self.state.connections) < limits.max_connections and not (connecting or waiting_out):
             at = max(now, self._last_connect + limits.connect_interval, self._backoff_until)
             if at < best[1]:
                 best = ("open", at, None)
         return best
 
     def _open(self, now: float) -> None:
-        listener = self.listener
+        listener = self.state
+        if self.sink is None:
+            raise RuntimeError("the joiner has no sink for its connections")
         conn = ChatConnection(
-            self._index, listener.url, listener.clock, self.limits, listener.reception, listener.tls
+            self._index, listener.url, listener.clock, self.limits, self.sink, listener.tls
         )
         self._index += 1
         self._last_connect = now
@@ -172,13 +173,13 @@ class Joiner:
             ch.conn = conn
             ch.echo_deadline = None
             conn.channels.add(ch.login)
-        self.listener.count_join_attempts(len(batch))
+        self.state.counters.join_attempts += len(batch)
         await conn.join([ch.login for ch in batch])
 
     async def _parts(self) -> None:
         """PART every joined channel that is no longer listed (not rate-limited)."""
         by_conn: dict[ChatConnection, list[ChannelState]] = {}
-        for ch in self.listener.channels.values():
+        for ch in self.state.channels.values():
             if ch.state == JOINED and not ch.listed and ch.conn is not None:
                 by_conn.setdefault(ch.conn, []).append(ch)
         for conn, channels in by_conn.items():
@@ -193,7 +194,7 @@ class Joiner:
         def pending() -> bool:
             return any(
                 c.state == CONNECTING or (c.state == READY and c.unacked)
-                for c in self.listener.connections
+                for c in self.state.connections
             )
 
         if not pending():
@@ -208,7 +209,7 @@ class Joiner:
 
     async def _sleep(self, seconds: float) -> None:
         """A pacing wait on the clock, cut short when something changes."""
-        sleeper = asyncio.ensure_future(self.listener.clock.sleep(seconds))
+        sleeper = asyncio.ensure_future(self.state.clock.sleep(seconds))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)

@@ -9,7 +9,7 @@ last moment its connection was known to be read), so `close_windows` can say how
 seconds of each window it covered. Faults are counted in `ChatCounters`, never raised.
 
 Closing window t: against real Twitch, once the clock is `grace_seconds` past t; against the
-simulator (a `SimClock`), the simulator's barrier is used: a PING is answered only after
+simulator (a simulated clock), the simulator's barrier is used: a PING is answered only after
 every message up to its simulated now was sent on that connection, so once every connection
 has answered, the window is complete, whatever the speed of the machine.
 """
@@ -24,7 +24,7 @@ import ssl
 from collections.abc import Iterable
 from types import TracebackType
 
-from streamcensus.clock import Clock, SimClock
+from streamcensus.clock import Clock, SimClock, VirtualClock
 from streamcensus.collect.chat.channels import (
     IDLE,
     JOINED,
@@ -40,6 +40,7 @@ from streamcensus.collect.chat.joiner import Joiner
 from streamcensus.collect.chat.limits import ChatLimits
 from streamcensus.collect.chat.reception import Reception
 from streamcensus.collect.chat.schema import ChatCounters
+from streamcensus.collect.chat.state import ListenerState
 from streamcensus.collect.chat.transport import parse_chat_url
 from streamcensus.collect.chat.windows import (
     ChannelCoverage,
@@ -61,7 +62,8 @@ class ChatListener:
     `url`: the chat (`ircs://irc.chat.twitch.tv:6697`, `wss://...`, or the simulator's
     `host:port` / `ws://host:port/`). `clock`: the clock that paces joins and closes windows.
     `keys`: the pseudonym key store. `barrier`: close windows with the simulator's PING
-    barrier (default: when `clock` is a `SimClock`); otherwise `grace_seconds` after the end.
+    barrier (default: when `clock` is simulated, a `SimClock` or a `VirtualClock`);
+    otherwise `grace_seconds` after the end.
     `tls`: the context that verifies `ircs://`/`wss://` servers (default: the system's CAs).
     """
 
@@ -80,27 +82,36 @@ class ChatListener:
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self.url = parse_chat_url(url)
-        self.tls = tls
         self.clock = clock
         self.limits = limits or ChatLimits()
-        self.barrier = isinstance(clock, SimClock) if barrier is None else barrier
+        simulated = isinstance(clock, SimClock | VirtualClock)
+        self.barrier = simulated if barrier is None else barrier
         self.grace = (
             (0.0 if self.barrier else DEFAULT_GRACE) if grace_seconds is None else grace_seconds
         )
         self.door = Door(keys, optout_viewers, known_bots, optout_channels)
-        self.live_counters = ChatCounters()
-        self.book = WindowBook(self.door, self.live_counters)
-        self.channels: dict[str, ChannelState] = {}  # by login
-        self.by_id: dict[str, ChannelState] = {}
-        self.connections: list[ChatConnection] = []
-        self.joiner = Joiner(self)
-        self.reception = Reception(self)
+        counters = ChatCounters()
+        self.state = ListenerState(
+            url=self.url,
+            clock=clock,
+            limits=self.limits,
+            barrier=self.barrier,
+            book=WindowBook(self.door, counters),
+            counters=counters,
+            tls=tls,
+        )
+        self.book = self.state.book
+        self.channels = self.state.channels  # by login
+        self.by_id = self.state.by_id
+        self.connections = self.state.connections
+        self.joiner = Joiner(self.state)
+        self.reception = Reception(self.state, self.joiner)
+        self.joiner.sink = self.reception
         self._started_at: float | None = None
         self._next_end: int | None = None
         self._counted = ChatCounters()
         self._tasks: list[asyncio.Task[None]] = []
         self._side_tasks: set[asyncio.Task[None]] = set()
-        self.stopping = False
 
     # -- life --------------------------------------------------------------------------
 
@@ -115,7 +126,7 @@ class ChatListener:
 
     async def stop(self) -> None:
         """Close every connection (the open windows are dropped: close them first)."""
-        self.stopping = True
+        self.state.stopping = True
         for task in self._tasks:
             task.cancel()
         for conn in list(self.connections):
@@ -143,10 +154,7 @@ class ChatListener:
     @property
     def counters(self) -> ChatCounters:
         """Counters since the listener was made (a copy)."""
-        return self.live_counters.copy()
-
-    def count_join_attempts(self, n: int) -> None:
-        self.live_counters.join_attempts += n
+        return self.state.counters.copy()
 
     # -- what to listen to -------------------------------------------------------------
 
@@ -219,8 +227,8 @@ class ChatListener:
             await self.clock.sleep(wait)
         if self.barrier:
             await self._barrier()
-        delta = self.live_counters.minus(self._counted)
-        self._counted = self.live_counters.copy()
+        delta = self.state.counters.minus(self._counted)
+        self._counted = self.state.counters.copy()
         out: list[ChatWindow] = []
         for i, window_end in enumerate(ends):
             covered = self._coverage(window_end - GRID_SECONDS, window_end)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from streamcensus.collect.chat.channels import IDLE, JOINED, JOINING, PARTING, WANTED, ChannelState
 from streamcensus.collect.chat.connection import ChatConnection
+from streamcensus.collect.chat.joiner import Joiner
 from streamcensus.collect.chat.lines import (
     KNOWN_COMMANDS,
     Line,
@@ -26,10 +26,8 @@ from streamcensus.collect.chat.lines import (
     room_of_broken,
     tag_value,
 )
+from streamcensus.collect.chat.state import ListenerState
 from streamcensus.collect.chat.windows import window_end_ms
-
-if TYPE_CHECKING:
-    from streamcensus.collect.chat.listener import ChatListener
 
 log = logging.getLogger("streamcensus.collect.chat")
 
@@ -42,19 +40,20 @@ JOIN_REFUSALS = frozenset(
 class Reception:
     """Handles what a listener's connections report (see the module docstring)."""
 
-    def __init__(self, listener: ChatListener) -> None:
-        self.listener = listener
-        self.channels = listener.channels
-        self.by_id = listener.by_id
-        self.counters = listener.live_counters
-        self.book = listener.book
-        self.clock = listener.clock
-        self.limits = listener.limits
+    def __init__(self, state: ListenerState, joiner: Joiner) -> None:
+        self.state = state
+        self.joiner = joiner
+        self.channels = state.channels
+        self.by_id = state.by_id
+        self.counters = state.counters
+        self.book = state.book
+        self.clock = state.clock
+        self.limits = state.limits
 
     def on_ready(self, conn: ChatConnection) -> None:
         self.counters.connections += 1
-        log.debug("chat connection %d ready (%s)", conn.index, self.listener.url)
-        self.listener.joiner.progress()
+        log.debug("chat connection %d ready (%s)", conn.index, self.state.url)
+        self.joiner.progress()
 
     def on_privmsg(self, conn: ChatConnection, msg: Privmsg) -> None:
         self.counters.messages += 1
@@ -98,28 +97,28 @@ class Reception:
             ch = self.channels.get(login)
             if ch is None or ch.state != JOINING or ch.conn is not conn:
                 continue
-            if self.listener.barrier:  # the echo would have come before the PONG
+            if self.state.barrier:  # the echo would have come before the PONG
                 self.join_failed(ch, "no answer to JOIN")
             else:
                 ch.echo_deadline = loop_now + self.limits.join_timeout
-        self.listener.joiner.progress()
+        self.joiner.progress()
 
     def on_closed(self, conn: ChatConnection, reason: str) -> None:
-        if conn in self.listener.connections:
-            self.listener.connections.remove(conn)
+        if conn in self.state.connections:
+            self.state.connections.remove(conn)
         now = self.clock.time()
         unacked = set(conn.unacked_logins())
-        if self.listener.stopping:
+        if self.state.stopping:
             pass
         elif conn.failed_to_register:
             self.counters.connection_failures += 1
-            self.listener.joiner.connection_failed(now)
+            self.joiner.connection_failed(now)
         elif conn.reconnect_requested:
             self.counters.reconnects += 1
         else:
             self.counters.dropped += 1
-            self.listener.joiner.connection_failed(now)
-        if not self.listener.stopping:
+            self.joiner.connection_failed(now)
+        if not self.state.stopping:
             log.info(
                 "chat connection %d closed (%s); %d channels to rejoin",
                 conn.index,
@@ -144,7 +143,7 @@ class Reception:
                 ch.state = WANTED if ch.listed else IDLE
                 ch.not_before = max(ch.not_before, now)
         conn.channels.clear()
-        self.listener.joiner.progress()
+        self.joiner.progress()
 
     # -- channel events ----------------------------------------------------------------
 
@@ -158,9 +157,9 @@ class Reception:
         ch.failures = 0
         ch.suspended = False
         ch.echo_deadline = None
-        self.listener.joiner.joined_ok()
+        self.joiner.joined_ok()
         if not ch.listed:
-            self.listener.joiner.wake()  # unlisted while joining: part it now
+            self.joiner.wake()  # unlisted while joining: part it now
 
     def _parted(self, conn: ChatConnection, login: str) -> None:
         ch = self.channels.get(login)
@@ -171,7 +170,7 @@ class Reception:
         conn.channels.discard(login)
         ch.conn = None
         ch.state = WANTED if ch.listed else IDLE
-        self.listener.joiner.wake()
+        self.joiner.wake()
 
     def _end_interval(self, ch: ChannelState, at: float) -> None:
         if ch.joined_at is not None:
