@@ -122,6 +122,27 @@ def test_no_viewer_login_in_the_output(result: dict[str, Any]) -> None:
     assert not words & logins
 
 
+def test_chat_listener_figures(result: dict[str, Any]) -> None:
+    lis = result["chat"]["listener"]
+    join = lis["join"]
+    assert join["settled"] and join["joined"] == join["channels"] > 20
+    assert join["server_join_rate_dropped"] == 0
+    assert join["join_s"] >= join["floor_s"] > 0  # real round trips only add to the floor
+    assert join["join_over_floor"] == pytest.approx(join["join_s"] / join["floor_s"], 1e-3)
+    assert lis["realtime"]["messages"] > 0 and lis["realtime"]["cpu_s_per_sim_minute"] > 0
+    assert len(lis["jumps"]) == result["meta"]["repeat"] + 1
+    assert median(lis["jump_messages"]) > 0
+    truth = lis["truth"]
+    assert truth["channels_equal_truth"] == truth["channels_complete"] == join["channels"]
+    lake = lis["lake"]
+    assert lake["activity_observations"] == lis["jumps"][-1]["window_posters"] > 0
+    assert 0 < lake["activity_bytes_per_obs"] < lake["with_coverage_bytes_per_obs"] < 100
+    counters = lis["counters"]
+    assert counters["dropped"] == counters["malformed_lines"] == counters["late_messages"] == 0
+    parse = lis["parse"]
+    assert parse["lines"] > 10_000 and median(parse["hand_written_us_per_line"]) > 0
+
+
 def test_warehouse_figures(result: dict[str, Any]) -> None:
     wh = result["warehouse"]
     assert wh["day"] == "2026-11-27" and wh["hours"] == 1 and wh["whole_day"] is False

@@ -79,7 +79,47 @@ def chat_tables(res: dict[str, Any]) -> list[Table]:
         ("server CPU per message (us)", res["jump_server_cpu_us_per_message"], ""),
         ("server RSS (MB)", res["server_rss_mb"], ""),
     ]
-    return [_figures_table(f"chat ({res['scale']}, {res['language']} channels)", rows)]
+    tables = [_figures_table(f"chat ({res['scale']}, {res['language']} channels)", rows)]
+    if "listener" in res:
+        tables.append(chat_listener_table(res["listener"], res["scale"]))
+    return tables
+
+
+def chat_listener_table(lis: dict[str, Any], scale: str) -> Table:
+    join, rt, lake, parse = lis["join"], lis["realtime"], lis["lake"], lis["parse"]
+    rows = [
+        (
+            "channels joined",
+            join["joined"],
+            f"of {join['channels']}, over {join['connections']} connections",
+        ),
+        ("join time, simulated (s)", join["join_s"], "clock x1, set_channels to last echo"),
+        ("join floor (s)", join["floor_s"], "20 joins / 10 s / connection, 1 connection / 2 s"),
+        ("join / floor", join["join_over_floor"], ""),
+        ("server join-limit drops", join["server_join_rate_dropped"], "target 0"),
+        ("messages / s at x1", rt["messages_per_s"], f"{rt['seconds']} s"),
+        ("listener CPU per simulated minute (s)", rt["cpu_s_per_sim_minute"], "at x1"),
+        ("listener CPU share at x1", rt["cpu_share"], ""),
+        ("messages per 5-minute jump", lis["jump_messages"], "closed with the barrier"),
+        ("listener CPU per jump (s)", lis["jump_cpu_s"], ""),
+        ("listener CPU per message (us)", lis["jump_cpu_us_per_message"], ""),
+        ("listener peak RSS (MB)", lis["peak_rss_mb"], "bench process, during the jumps"),
+        (
+            "RSS after each jump (MB)",
+            max(lis["rss_after_each_jump_mb"]),
+            "max; series " + " ".join(_fmt(v, 1) for v in lis["rss_after_each_jump_mb"]),
+        ),
+        (
+            "complete channels equal to the truth",
+            lis["truth"]["channels_equal_truth"],
+            f"of {lis['truth']['channels_complete']} complete in the last window",
+        ),
+        ("activity file (B/obs)", lake["activity_bytes_per_obs"], "zstd-3 Parquet, as the lake"),
+        ("activity + coverage files (B/obs)", lake["with_coverage_bytes_per_obs"], ""),
+        ("PRIVMSG reader (us/line)", parse["hand_written_us_per_line"], "hand-written"),
+        ("irctokens (us/line)", parse["irctokens_us_per_line"], "same look-ups"),
+    ]
+    return _figures_table(f"chat listener ({scale})", rows)
 
 
 def collector_tables(res: dict[str, Any]) -> list[Table]:
