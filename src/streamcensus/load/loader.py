@@ -59,7 +59,7 @@ from streamcensus.load.rawfiles import (
 from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.transform import checker as checks
-from streamcensus.transform import presence
+from streamcensus.transform.presence import DayPresence, combine_days
 from streamcensus.transform.context import ModelRun, Progress, RunContext, RunParams
 from streamcensus.transform.runner import run_models
 from streamcensus.warehouse import curated, ddl
@@ -120,7 +120,7 @@ class _DayData:
     manifests: list[ManifestRecord]
     orphans: list[RawFile]
     rows: dict[str, int]  # data file (relative path) -> rows
-    sessioniser: presence.DayPresence | None = None  # the day sessionised as it was read
+    sessioniser: DayPresence | None = None  # the day sessionised as it was read
 
 
 def run_params(settings: Settings, bot_min_chats: int | None = None) -> RunParams:
@@ -187,7 +187,7 @@ def _read_day(
     report = DayReport(day=day, status=status)
     data = _DayData(report, [], {}, {}, [], [], {})
     if presence_pass:
-        data.sessioniser = presence.DayPresence(day, params.bot_min_chats, params.interval_minutes)
+        data.sessioniser = DayPresence(day, params.bot_min_chats, params.interval_minutes)
     files = day_files(lake_dir, day)
     manifests: dict[str, ManifestRecord] = {}
     for raw in (f for f in files if f.kind == MANIFEST):
@@ -353,7 +353,7 @@ def _load_group(
         started = time.perf_counter()
         known = sorted(loaded_day_rows(con))
         ctx = RunContext(lake_dir=lake_dir, run_days=list(group), params=params, progress=progress)
-        precomputed = presence.combine(
+        precomputed = combine_days(
             [d.sessioniser.finish() if d.sessioniser else None for d in datas]
         )
         if precomputed is not None:

@@ -347,7 +347,7 @@ class DayPresence:
         )
 
 
-def combine(days: list[dict[str, pa.Table] | None]) -> dict[str, pa.Table] | None:
+def combine_days(days: list[dict[str, pa.Table] | None]) -> dict[str, pa.Table] | None:
     """The rows of several days together; None if any day's pass declined."""
     if not days or any(d is None for d in days):
         return None

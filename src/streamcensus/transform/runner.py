@@ -7,7 +7,10 @@ and builds, and one line tells the runner how to materialise it:
 - `temp`: a temporary table of the run's rows (intermediate per-snapshot presence counts);
 - `table`: rebuilt completely every run (`create or replace table`);
 - `incremental`: rows of the run's days replaced (`delete` then `insert`), others kept, so
-  aggregates outlive the pseudonymous presence they came from (P2);
+  aggregates outlive the pseudonymous presence they came from (P2). With a
+  `-- unique_key: col` header the model may return rows of earlier days too (a broadcast
+  that began before midnight): rows whose key it returns, and rows of the run's days,
+  are replaced;
 - `curated`: written per run day as sorted zstd Parquet under `lake/curated/<model>/`
   and attached as a temporary view over every retained partition (see `warehouse/curated.py`).
 
@@ -220,9 +223,12 @@ def _shape(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _replace_days(con: Connection, model: Model) -> None:
-    outside = con.execute(
-        "select count(*) from _model_rows where day not in (select day from run_days)"
-    ).fetchall()[0][0]
+    key = model.header.get("unique_key", "").strip()
+    outside = 0
+    if not key:
+        outside = con.execute(
+            "select count(*) from _model_rows where day not in (select day from run_days)"
+        ).fetchall()[0][0]
     if outside:
         raise TransformError(f"model {model.name} produced {outside} rows outside the run's days")
     if not table_exists(con, model.name):
@@ -233,7 +239,10 @@ def _replace_days(con: Connection, model: Model) -> None:
             f"model {model.name} changed its columns; drop table {model.name} in the warehouse "
             "(its history is rebuilt only for days whose presence is still retained)"
         )
-    con.execute(f"delete from {model.name} where day in (select day from run_days)")
+    stale = "day in (select day from run_days)"
+    if key:
+        stale += f" or {key} in (select {key} from _model_rows)"
+    con.execute(f"delete from {model.name} where {stale}")
     con.execute(f"insert into {model.name} select * from _model_rows")
 
 
