@@ -59,8 +59,8 @@ from streamcensus.load.rawfiles import (
 from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.transform import checker as checks
-from streamcensus.transform.presence import DayPresence, combine_days
 from streamcensus.transform.context import ModelRun, Progress, RunContext, RunParams
+from streamcensus.transform.presence import DayPresence, combine_days
 from streamcensus.transform.runner import run_models
 from streamcensus.warehouse import curated, ddl
 from streamcensus.warehouse.connection import (
