@@ -104,6 +104,7 @@ class LoadReport:
     load_seconds: float = 0.0
     transform_seconds: float = 0.0
     check_seconds: float = 0.0
+    presence_pass_seconds: float = 0.0  # sessionising while reading (inside load_seconds)
     models: list[ModelRun] = field(default_factory=list)
 
     @property
@@ -121,6 +122,7 @@ class _DayData:
     orphans: list[RawFile]
     rows: dict[str, int]  # data file (relative path) -> rows
     sessioniser: DayPresence | None = None  # the day sessionised as it was read
+    pass_seconds: float = 0.0  # spent in the presence pass
 
 
 def run_params(settings: Settings, bot_min_chats: int | None = None) -> RunParams:
@@ -219,8 +221,10 @@ def _read_day(
             if kind.name == CHATTERS.name:
                 report.presence_observations += table.num_rows
                 if data.sessioniser is not None:
+                    began = time.perf_counter()
                     moment = snapshot_time(raw.snapshot_id)
                     data.sessioniser.add(moment, table, streams.get(raw.snapshot_id))
+                    data.pass_seconds += time.perf_counter() - began
         else:
             data.tables.setdefault(kind.name, []).append(table)
             if kind.name == STREAMS.name:
@@ -353,9 +357,12 @@ def _load_group(
         started = time.perf_counter()
         known = sorted(loaded_day_rows(con))
         ctx = RunContext(lake_dir=lake_dir, run_days=list(group), params=params, progress=progress)
+        began = time.perf_counter()
         precomputed = combine_days(
             [d.sessioniser.finish() if d.sessioniser else None for d in datas]
         )
+        report.presence_pass_seconds += time.perf_counter() - began
+        report.presence_pass_seconds += sum(d.pass_seconds for d in datas)
         if precomputed is not None:
             ctx.precomputed.update(precomputed)
         report.models += run_models(con, ctx, known)

@@ -73,3 +73,4 @@ class ModelRun:
     materialized: str
     rows: int
     seconds: float
+    cpu_seconds: float = 0.0  # process CPU time (all threads) while the model ran

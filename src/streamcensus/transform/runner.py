@@ -248,7 +248,7 @@ def _replace_days(con: Connection, model: Model) -> None:
 
 def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
     """Build one model according to its materialisation."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = 0
     if model.materialized == "view":
         con.execute(f"create or replace temp view {model.name} as {_query(model)}")
@@ -272,7 +272,13 @@ def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
             con, model.name, _query(model), model.order_by, ctx.lake_dir, ctx.run_days, source
         )
     con.execute("drop table if exists _model_rows")
-    return ModelRun(model.name, model.materialized, rows, time.perf_counter() - started)
+    return ModelRun(
+        model.name,
+        model.materialized,
+        rows,
+        time.perf_counter() - started,
+        time.process_time() - cpu,
+    )
 
 
 def run_models(
