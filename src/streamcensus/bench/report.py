@@ -244,6 +244,39 @@ def warehouse_tables(res: dict[str, Any]) -> list[Table]:
     return tables
 
 
+def api_tables(res: dict[str, Any]) -> list[Table]:
+    title = (
+        f"api: {res['days']} days of {res['scale']} ground truth, {res['concurrency']} in "
+        f"flight, {res['requests']:,} requests, {_fmt(res['requests_per_s'])} req/s"
+    )
+    latency = Table(title=title, title_justify="left")
+    for name in ("endpoint", "requests", "p50 (ms)", "p90 (ms)", "p99 (ms)", "max (ms)", "status"):
+        latency.add_column(name, justify="left" if name in ("endpoint", "status") else "right")
+    for name, e in res["endpoints"].items():
+        statuses = " ".join(f"{k}: {v}" for k, v in sorted(e["statuses"].items()))
+        latency.add_row(
+            name,
+            _fmt(e["requests"]),
+            _fmt(e["p50"]),
+            _fmt(e["p90"]),
+            _fmt(e["p99"]),
+            _fmt(e["max"]),
+            statuses,
+        )
+    pages = Table(title="dashboard page weight, first load", title_justify="left")
+    for name in ("page", "HTML (KB)", "assets", "assets (KB)", "total (KB)"):
+        pages.add_column(name, justify="left" if name == "page" else "right")
+    for name, w in res["pages"].items():
+        pages.add_row(
+            name,
+            _fmt(w["html_bytes"] / 1024, 1),
+            _fmt(w["assets"]),
+            _fmt(w["asset_bytes"] / 1024, 1),
+            _fmt(w["total_bytes"] / 1024, 1),
+        )
+    return [latency, pages]
+
+
 def print_report(result: dict[str, Any], console: Console | None = None) -> None:
     """Print every suite's tables, then the command and machine."""
     console = console or Console()
@@ -253,6 +286,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
         ("collector", collector_tables),
         ("storage", storage_tables),
         ("warehouse", warehouse_tables),
+        ("api", api_tables),
     ):
         if key in result:
             for table in render(result[key]):
