@@ -157,7 +157,7 @@ def test_warehouse_timings_are_consistent(result: dict[str, Any]) -> None:
     assert run["bare_query_s"] > 0 and run["bare_query_rows"] == demo["viewing_sessions"]
     assert run["wall_over_bare_query"] == pytest.approx(run["wall_s"] / run["bare_query_s"])
     assert run["sessions_over_bare_query"] == pytest.approx(run["sessions_s"] / run["bare_query_s"])
-    assert median(demo["wall_over_bare_query"]) == pytest.approx(run["wall_over_bare_query"])
+    assert median(demo["wall_over_bare_query"]) == pytest.approx(run["wall_over_bare_query"], 1e-3)
     assert 0 < run["presence_pass_s"] <= run["load_s"]
     assert run["exposure_cores"] >= 0 and run["stream_fact_models_max_s"] > 0
     assert run["peak_rss_mb"] > 10 and run["warehouse_bytes"] > 0
