@@ -16,7 +16,6 @@ import pyarrow as pa
 from streamcensus.timeutil import GRID_MINUTES
 from streamcensus.warehouse.connection import Connection
 
-
 # Which presence source a figure rests on: the chat list (Helix Get Chatters: everyone in the
 # chat, lurkers included; only channels whose broadcaster consents or that the operator
 # moderates) or chat activity (who posted, read anonymously over Twitch chat: every joined
