@@ -29,6 +29,7 @@ from streamcensus.lake.schema import (
     CHAT_ACTIVITY_SCHEMA,
     CHAT_COVERAGE_SCHEMA,
     CHATTERS_SCHEMA,
+    FOLLOWERS_SCHEMA,
     STREAMS_SCHEMA,
     raw_path,
     snapshot_id,
@@ -116,12 +117,14 @@ class LakeBuilder:
         activity: Activity | None = None,
         coverage: Mapping[str, str] | None = None,
         write_chatters: bool = True,
+        followers: Mapping[str, int] | None = None,
     ) -> str:
         """Write one snapshot; `chatters` maps channel id → viewer pseudonyms.
 
         `activity` (channel id → posters, or posters → messages) and `coverage` (channel
         id → status; by default `complete` for every channel of `activity`) write the
-        chat-activity and chat-coverage files of the window ending at `moment`.
+        chat-activity and chat-coverage files of the window ending at `moment`;
+        `followers` (channel id → total) its follower-totals file.
         """
         channels: list[str] = []
         viewers: list[int] = []
@@ -140,6 +143,7 @@ class LakeBuilder:
             activity=activity,
             coverage=coverage,
             write_chatters=write_chatters,
+            followers=followers,
         )
 
     def _chat_tables(
@@ -200,6 +204,7 @@ class LakeBuilder:
         activity: Activity | None = None,
         coverage: Mapping[str, str] | None = None,
         write_chatters: bool = True,
+        followers: Mapping[str, int] | None = None,
     ) -> str:
         """Write one snapshot from parallel arrays of (channel id, viewer) observations
         (`activity`, `coverage`, `write_chatters`: as in `snapshot`)."""
@@ -269,6 +274,20 @@ class LakeBuilder:
             )
             files["chat_coverage"] = self._write(
                 "chat_coverage", sid, _parquet_bytes(cov), cov.num_rows
+            )
+        if followers is not None:
+            channels = sorted(followers)
+            totals = pa.table(
+                {
+                    "snapshot_id": [sid] * len(channels),
+                    "snapshot_ts": pa.array([moment] * len(channels), pa.timestamp("s", tz="UTC")),
+                    "channel_id": channels,
+                    "followers_total": pa.array([followers[c] for c in channels], pa.int64()),
+                },
+                schema=FOLLOWERS_SCHEMA,
+            )
+            files["followers"] = self._write(
+                "followers", sid, _parquet_bytes(totals), totals.num_rows
             )
         if write_manifest:
             doc: dict[str, Any] = {

@@ -21,6 +21,10 @@ SERVING_TABLES = (
     "viewer_habits",
     "exposure",
     "bot_share",
+    "chat_list_grounds",
+    "chat_list_readers",
+    "channel_followers",
+    "channel_followers_hourly",
     "pipeline_health",
 )
 
