@@ -347,6 +347,7 @@ def synthetic_day(
     lurker_bots: int = 10,
     snapshots: int = 288,
     posting_share: float = 0.0,
+    followers: bool = False,
 ) -> SyntheticDay:
     """A day of 288 snapshots: channels live half the day, viewers staying ~30 minutes.
 
@@ -355,7 +356,8 @@ def synthetic_day(
     1 - 1/mean_stay_snapshots; `gap_rate` of observations are missed (one-snapshot gaps).
     Known bots sit in every live chat, lurker bots in 40% of them. With `posting_share`,
     that share of each snapshot's observations also posted in the window ending at it
-    (chat activity, every live channel's window complete).
+    (chat activity, every live channel's window complete). With `followers`, the top of
+    each hour reads every live channel's follower total (growing with its popularity).
     """
     rng = np.random.default_rng(seed)
     n_channels = 2 * live_channels
@@ -424,7 +426,15 @@ def synthetic_day(
             posters = {str(channel_ids[c]): [] for c in live_ids}
             for c, v in zip(all_c[posted].tolist(), all_v[posted].tolist(), strict=True):
                 posters[str(channel_ids[c])].append(v)
-        builder.snapshot_arrays(moment, streams, channel_ids[all_c], all_v, activity=posters)
+        totals = None
+        if followers and slot % 12 == 0:
+            totals = {
+                str(channel_ids[c]): int(100_000 * popularity[c]) + slot * (1 + c % 7)
+                for c in live_ids
+            }
+        builder.snapshot_arrays(
+            moment, streams, channel_ids[all_c], all_v, activity=posters, followers=totals
+        )
         facts += len(streams)
         observations += len(all_v)
     return SyntheticDay(snapshots=snapshots, stream_facts=facts, presence_observations=observations)

@@ -224,6 +224,7 @@ def build_synthetic(data_dir: Path, days: int = 2) -> Settings:
             known_bots=2,
             lurker_bots=4,
             posting_share=0.3,
+            followers=True,
         )
     builder.known_bots = np.unique(builder.known_bots)
     settings = make_settings(data_dir)

@@ -62,7 +62,7 @@ def urls(base: str, live: bool) -> dict[str, str]:
         return {
             "overview": f"{base}/?{day}",
             "schedules": f"{base}/schedules?{day}",
-            "map": f"{base}/map?{day}&window=1",
+            "map": f"{base}/map?{day}&window=1&signal=chat_list",
             "channel": f"{base}/channels/alice?{day}",
         }
     return {
