@@ -112,16 +112,21 @@ def headlines(settings: Settings) -> list[str]:
                 f"peak viewers      {viewers:,} at {moment:%Y-%m-%d %H:%M} UTC "
                 f"({live:,} live channels, {ratio:,.1f} viewers per live channel)",
             ]
-        overlaps = con.execute(
-            "select channel_login_a, channel_login_b, shared_chatters, jaccard "
-            "from audience_overlap where window_days = 1 "
-            "and day = (select max(day) from audience_overlap) "
-            "order by shared_chatters desc, channel_login_a, channel_login_b limit 3"
-        ).fetchall()
-        for a, b, shared, jaccard in overlaps:
-            lines.append(
-                f"top overlap       {a} & {b}: {shared:,} shared chatters, J={jaccard:.3f}"
-            )
+        # per presence signal: who posted (every joined chat) and who was in the chat list
+        # (only the channels whose chat list may be read)
+        for signal, label in (("chat_activity", "posted"), ("chat_list", "in chat lists")):
+            overlaps = con.execute(
+                "select channel_login_a, channel_login_b, shared_chatters, jaccard "
+                "from audience_overlap where window_days = 1 and signal = ? "
+                "and day = (select max(day) from audience_overlap) "
+                "order by shared_chatters desc, channel_login_a, channel_login_b limit 3",
+                [signal],
+            ).fetchall()
+            for a, b, shared, jaccard in overlaps:
+                lines.append(
+                    f"top overlap       {a} & {b}: {shared:,} people {label} in both, "
+                    f"J={jaccard:.3f}"
+                )
     finally:
         con.close()
     return lines

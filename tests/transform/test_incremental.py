@@ -48,7 +48,15 @@ def incremental(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, lis
         moment = START + dt.timedelta(hours=hour)
         streams = _live(hour)
         viewers = list(range(100 * hour, 100 * hour + 15)) + list(range(15))
-        builder.snapshot(moment, streams, {s.channel_id: viewers for s in streams})
+        # chat lists only for A; posters everywhere: 3 newcomers and the 15 regulars
+        builder.snapshot(
+            moment,
+            streams,
+            {s.channel_id: viewers for s in streams if s.channel_id == A},
+            activity={s.channel_id: viewers[12:] for s in streams},
+            coverage={s.channel_id: "partial" if hour % 7 == 0 else "complete" for s in streams},
+            followers={s.channel_id: 1000 + hour for s in streams},
+        )
     settings = make_settings(root)
     touched: list[int] = []
     for day in DAYS:
@@ -100,3 +108,6 @@ def test_an_incremental_load_equals_a_full_rebuild(
     assert [d.day for d in report.days] == DAYS
     assert next(m.rows for m in report.models if m.name == "stream_sessions") == 7
     assert all_tables(settings) == before
+    signals = query(settings, "select distinct signal from audience_overlap order by signal")
+    assert signals == [("chat_activity",)]  # A is the only channel with a chat list
+    assert query(settings, "select count(*) from channel_followers") != [(0,)]

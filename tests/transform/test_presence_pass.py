@@ -44,17 +44,33 @@ def _build(lake: Path) -> None:
     builder = LakeBuilder(lake)
     # 00:00-23:15: 20 live channels, 3% missed observations, bots in many chats
     synthetic_day(
-        builder, DAY, live_channels=20, chatters_per_snapshot=600, snapshots=280, gap_rate=0.08
+        builder,
+        DAY,
+        live_channels=20,
+        chatters_per_snapshot=600,
+        snapshots=280,
+        gap_rate=0.08,
+        posting_share=0.2,
     )
     late = [Stream(A, 300, at(DAY, "23:00")), Stream(B, 200, at(DAY, "22:00"), game_id="21")]
-    # collection paused 23:20-23:35; 23:45 missed
-    builder.snapshot(at(DAY, "23:40"), late, {A: [V1, V2], B: [V1, V3]})
-    builder.snapshot(at(DAY, "23:50"), late, {A: [V1], B: [V3]})
-    builder.snapshot(at(DAY, "23:55"), late, {A: [V1, V2], B: [V3]})
+    # collection paused 23:20-23:35; 23:45 missed. Chat activity beside the chat lists:
+    # V2 posts in A at 23:40 and 23:55 (two sessions), V1 in both chats at 23:40; B's window
+    # ending at 23:55 is partial
+    builder.snapshot(
+        at(DAY, "23:40"), late, {A: [V1, V2], B: [V1, V3]}, activity={A: [V1, V2], B: [V1]}
+    )
+    builder.snapshot(at(DAY, "23:50"), late, {A: [V1], B: [V3]}, activity={A: {V1: 4}})
+    builder.snapshot(
+        at(DAY, "23:55"),
+        late,
+        {A: [V1, V2], B: [V3]},
+        activity={A: [V2], B: [V3]},
+        coverage={A: "complete", B: "partial"},
+    )
     after = [Stream(A, 310, at(DAY, "23:00"))]
-    builder.snapshot(at(NEXT, "00:00"), after, {A: [V1]})
-    builder.snapshot(at(NEXT, "00:05"), after, {A: [V1_ROTATED]})
-    builder.snapshot(at(NEXT, "00:20"), after, {A: [V1_ROTATED, V2]})
+    builder.snapshot(at(NEXT, "00:00"), after, {A: [V1]}, activity={A: [V1]})
+    builder.snapshot(at(NEXT, "00:05"), after, {A: [V1_ROTATED]}, activity={})
+    builder.snapshot(at(NEXT, "00:20"), after, {A: [V1_ROTATED, V2]}, activity={A: [V2]})
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +85,7 @@ def lakes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings]
     return fast, sql
 
 
-def _sessions(settings: Settings, viewer: int) -> list[tuple[Any, ...]]:
+def _sessions(settings: Settings, viewer: int, signal: str = "chat_list") -> list[tuple[Any, ...]]:
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -77,8 +93,8 @@ def _sessions(settings: Settings, viewer: int) -> list[tuple[Any, ...]]:
         return con.execute(
             "select day, channel_id, strftime(first_seen, '%H:%M'), strftime(last_seen, '%H:%M'),"
             " minutes, observations, peak_chats from read_parquet(?) where viewer = ? "
-            "order by first_seen, channel_id",
-            [files, viewer],
+            "and signal = ? order by first_seen, channel_id",
+            [files, viewer, signal],
         ).fetchall()
     finally:
         con.close()
@@ -90,6 +106,7 @@ def test_the_pass_and_the_sql_leave_identical_warehouses(lakes: tuple[Settings, 
     assert fast_tables == sql_tables
     # the curated files are named after their content: the same names, the same bytes
     assert len(fast_tables["curated_files"]) == 2
+    assert {r[2] for r in fast_tables["channel_day_presence"]} == {"chat_list", "chat_activity"}
     assert sum(r[4] for r in fast_tables["curated_files"]) > 10_000  # sessions
 
 
@@ -113,6 +130,21 @@ def test_gaps_midnight_and_rotation_follow_the_definition(
     # after the rotation the same person is another pseudonym: 00:05 and 00:20 are apart
     assert _sessions(fast, V1_ROTATED) == [
         (NEXT, A, "00:05", "00:05", 5, 1, 1),
+        (NEXT, A, "00:20", "00:20", 5, 1, 1),
+    ]
+
+
+def test_activity_is_sessionised_on_its_own(lakes: tuple[Settings, Settings]) -> None:
+    fast, _ = lakes
+    # who posted: V1 in A at 23:40 and 23:50 (one session), in B at 23:40 (two chats then)
+    assert _sessions(fast, V1, "chat_activity") == [
+        (DAY, A, "23:40", "23:50", 15, 2, 2),
+        (DAY, B, "23:40", "23:40", 5, 1, 2),
+        (NEXT, A, "00:00", "00:00", 5, 1, 1),
+    ]
+    assert _sessions(fast, V2, "chat_activity") == [
+        (DAY, A, "23:40", "23:40", 5, 1, 1),
+        (DAY, A, "23:55", "23:55", 5, 1, 1),
         (NEXT, A, "00:20", "00:20", 5, 1, 1),
     ]
 

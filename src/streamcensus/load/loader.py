@@ -60,7 +60,7 @@ from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.transform import checker as checks
 from streamcensus.transform.context import ModelRun, Progress, RunContext, RunParams
-from streamcensus.transform.presence import DayPresence, combine_days
+from streamcensus.transform.presence import SIGNAL_KINDS, DayPresence, combine_days
 from streamcensus.transform.runner import run_models
 from streamcensus.warehouse import curated, ddl
 from streamcensus.warehouse.connection import (
@@ -85,7 +85,8 @@ class DayReport:
     raw_bytes: int = 0
     snapshots: int = 0
     stream_facts: int = 0
-    presence_observations: int = 0
+    presence_observations: int = 0  # chat-list observations (rows of the chatters files)
+    activity_observations: int = 0  # chat-activity observations (who posted, per window)
     viewing_sessions: int = 0
     curated_bytes: int = 0
     quarantined: list[Quarantined] = field(default_factory=list)
@@ -121,7 +122,8 @@ class _DayData:
     manifests: list[ManifestRecord]
     orphans: list[RawFile]
     rows: dict[str, int]  # data file (relative path) -> rows
-    sessioniser: DayPresence | None = None  # the day sessionised as it was read
+    # the day sessionised as it was read, one pass per signal (none: the SQL runs)
+    sessionisers: dict[str, DayPresence] = field(default_factory=dict)
     pass_seconds: float = 0.0  # spent in the presence pass
 
 
@@ -183,13 +185,16 @@ def _read_day(
 ) -> _DayData:
     """Validate a day's files, quarantining the bad ones; keep what loads.
 
-    Stream facts are read first, then presence in time order, each chatters file handed
-    to the presence pass while it is in memory (`transform/presence.py`).
+    Stream facts are read first, then presence in time order, each presence file handed
+    to its signal's presence pass while it is in memory (`transform/presence.py`).
     """
     report = DayReport(day=day, status=status)
     data = _DayData(report, [], {}, {}, [], [], {})
     if presence_pass:
-        data.sessioniser = DayPresence(day, params.bot_min_chats, params.interval_minutes)
+        data.sessionisers = {
+            signal: DayPresence(day, params.bot_min_chats, params.interval_minutes, signal)
+            for signal in SIGNAL_KINDS.values()
+        }
     files = day_files(lake_dir, day)
     manifests: dict[str, ManifestRecord] = {}
     for raw in (f for f in files if f.kind == MANIFEST):
@@ -220,11 +225,14 @@ def _read_day(
             data.presence.setdefault(kind.name, []).append(raw)
             if kind.name == CHATTERS.name:
                 report.presence_observations += table.num_rows
-                if data.sessioniser is not None:
-                    began = time.perf_counter()
-                    moment = snapshot_time(raw.snapshot_id)
-                    data.sessioniser.add(moment, table, streams.get(raw.snapshot_id))
-                    data.pass_seconds += time.perf_counter() - began
+            else:
+                report.activity_observations += table.num_rows
+            sessioniser = data.sessionisers.get(SIGNAL_KINDS.get(kind.name, ""))
+            if sessioniser is not None:
+                began = time.perf_counter()
+                moment = snapshot_time(raw.snapshot_id)
+                sessioniser.add(moment, table, streams.get(raw.snapshot_id))
+                data.pass_seconds += time.perf_counter() - began
         else:
             data.tables.setdefault(kind.name, []).append(table)
             if kind.name == STREAMS.name:
@@ -358,8 +366,9 @@ def _load_group(
         known = sorted(loaded_day_rows(con))
         ctx = RunContext(lake_dir=lake_dir, run_days=list(group), params=params, progress=progress)
         began = time.perf_counter()
-        precomputed = combine_days(
-            [d.sessioniser.finish() if d.sessioniser else None for d in datas]
+        passes = [d.sessionisers for d in datas]
+        precomputed = (
+            combine_days([s.finish() for p in passes for s in p.values()]) if all(passes) else None
         )
         report.presence_pass_seconds += time.perf_counter() - began
         report.presence_pass_seconds += sum(d.pass_seconds for d in datas)

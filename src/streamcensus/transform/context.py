@@ -16,6 +16,14 @@ import pyarrow as pa
 from streamcensus.timeutil import GRID_MINUTES
 from streamcensus.warehouse.connection import Connection
 
+# Which presence source a figure rests on: the chat list (Helix Get Chatters: everyone in the
+# chat, lurkers included; only channels whose broadcaster consents or that the operator
+# moderates) or chat activity (who posted, read anonymously over Twitch chat: every joined
+# channel). The SQL models spell the same values; `SIGNALS` orders them (chat list first).
+CHAT_LIST = "chat_list"
+CHAT_ACTIVITY = "chat_activity"
+SIGNALS = (CHAT_LIST, CHAT_ACTIVITY)
+
 
 class Progress(Protocol):
     """Reports progress: a step name, how many steps are done, and how many there are."""

@@ -1,7 +1,9 @@
 """The `exposure` model: how singled-out viewers would be by a tracker, as shares only.
 
 Measured the way the literature does (de Montjoye et al. 2013; Narayanan & Shmatikov 2008)
-over the people (bots excluded) of a day and of the 7 days ending on it:
+over the people (bots excluded) of a day and of the 7 days ending on it, for each presence
+signal on its own: `chat_list` (people in the chat lists read, only the channels whose chat
+list may be read) and `chat_activity` (people who posted, the whole community):
 
 - unicity for p = 1..8: draw p points at random from a sampled viewer's own trace of
   (channel, hour) points; the viewer is *unique* if nobody else in the whole population
@@ -28,11 +30,11 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from streamcensus.transform.context import RunContext, RunParams
+from streamcensus.transform.context import SIGNALS, RunContext, RunParams
 from streamcensus.warehouse.connection import Connection
 
 INPUTS = ("viewing_sessions", "calendar", "run_days", "run_params")
-GRAIN = "one row per day, window_days (1 or 7), measure and points"
+GRAIN = "one row per day, window_days (1 or 7), signal, measure and points"
 MAX_POINTS = 8
 WINDOWS = (1, 7)
 Z95 = 1.959963984540054
@@ -42,6 +44,7 @@ SCHEMA = pa.schema(
     [
         pa.field("day", pa.date32()),
         pa.field("window_days", pa.int32()),
+        pa.field("signal", pa.string()),
         pa.field("measure", pa.string()),
         pa.field("points", pa.int32()),
         pa.field("population", pa.int64()),
@@ -82,14 +85,16 @@ PEOPLE_SQL = """
     cross join run_params as p
     where
         s.day between ? and ?
+        and s.signal = ?
         and not s.is_known_bot
         and s.peak_chats < p.bot_min_chats
 """
 
 
-def _people(con: Connection, first: dt.date, last: dt.date) -> pa.Table:
-    """The window's people sessions (bots excluded) with absolute start and end hours."""
-    return con.sql(PEOPLE_SQL, params=[first, last]).to_arrow_table()
+def _people(con: Connection, first: dt.date, last: dt.date, signal: str) -> pa.Table:
+    """The window's people sessions in one signal (bots excluded) with absolute start and
+    end hours."""
+    return con.sql(PEOPLE_SQL, params=[first, last, signal]).to_arrow_table()
 
 
 def _census_share(con: Connection, signature_sql: str, people: str) -> int:
@@ -242,10 +247,11 @@ def _unicity(
 
 @dataclass(frozen=True)
 class _Window:
-    """One (day, window) of the run and its people table in the worker database."""
+    """One (day, window, signal) of the run and its people table in the worker database."""
 
     day: dt.date
     window: int
+    signal: str
     table: str
 
 
@@ -257,13 +263,14 @@ def _sampled(con: Connection, w: _Window, params: RunParams) -> tuple[Row, list[
     base: Row = {
         "day": w.day,
         "window_days": w.window,
+        "signal": w.signal,
         "population": int(population),
         "days_covered": int(days_covered),
     }
     k = params.k
     if population < k:
         return base, []
-    seed = [params.seed, (w.day - dt.date(1970, 1, 1)).days, w.window]
+    seed = [params.seed, (w.day - dt.date(1970, 1, 1)).days, w.window, SIGNALS.index(w.signal)]
     rng = np.random.default_rng(seed)
     sample_size = min(params.exposure_sample, int(population))
     sample = np.asarray(
@@ -321,7 +328,7 @@ def _census_row(base: Row, measure: str, unique_people: int) -> Row:
 
 
 def build(con: Connection, ctx: RunContext) -> pa.Table:
-    """Exposure rows for the run's days, both windows.
+    """Exposure rows for the run's days, both windows, each signal.
 
     Each window's people are read once from the warehouse into a private in-memory
     DuckDB; the sampled unicity and each census measure of every window are then
@@ -334,15 +341,16 @@ def build(con: Connection, ctx: RunContext) -> pa.Table:
     with duckdb.connect(":memory:") as work:
         for day in sorted(ctx.run_days):
             for window in WINDOWS:
-                first = day - dt.timedelta(days=window - 1)
-                table = f"people_{len(windows)}"
-                people = _people(con, first, day)
-                work.register("_people_arrow", people)
-                work.execute(f"create table {table} as select * from _people_arrow")
-                work.unregister("_people_arrow")
-                work.execute(CHANNELS_SQL.format(people=table))
-                del people
-                windows.append(_Window(day, window, table))
+                for signal in SIGNALS:
+                    first = day - dt.timedelta(days=window - 1)
+                    table = f"people_{len(windows)}"
+                    people = _people(con, first, day, signal)
+                    work.register("_people_arrow", people)
+                    work.execute(f"create table {table} as select * from _people_arrow")
+                    work.unregister("_people_arrow")
+                    work.execute(CHANNELS_SQL.format(people=table))
+                    del people
+                    windows.append(_Window(day, window, signal, table))
 
         def sampled(w: _Window) -> tuple[Row, list[Row]]:
             with work.cursor() as cur:

@@ -1,4 +1,4 @@
-"""Presence sessionised snapshot by snapshot, as the loader reads each chatters file.
+"""Presence sessionised snapshot by snapshot, as the loader reads each presence file.
 
 The SQL models `viewing_sessions`, `int_presence_channels`, `int_presence_snapshots` and
 `int_presence_games` define what is computed from presence; on DuckDB they would sort or
@@ -12,9 +12,12 @@ that both give identical tables.
 A viewing session is open while its (channel, viewer) pair is seen again within two grid
 slots (one missed snapshot); a snapshot that finds the pair after a longer gap closes the
 session and opens another, exactly as the SQL's `slot - previous_slot > 2`. Sessions never
-cross midnight: one `DayPresence` per UTC day. Snapshots must arrive in time order. If a
-chatters file holds the same (channel, viewer) twice, or the stream facts name a channel
-twice, the pass declines (`finish` returns None) and the SQL runs instead.
+cross midnight, nor signals: one `DayPresence` per UTC day and signal (`chat_list` fed the
+chatters files, `chat_activity` the chat-activity files, whose window ending at a grid time
+is that grid time's slot), and every row it yields carries its signal. Snapshots must
+arrive in time order. If a presence file holds the same (channel, viewer) twice, or the
+stream facts name a channel twice, the pass declines (`finish` returns None) and the SQL
+runs instead.
 
 The work per snapshot is a few vectorised numpy steps over its rows and the open sessions
 (sorted keys, binary search), never over the whole day.
@@ -30,7 +33,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from streamcensus.lake import schema as lake_schema
 from streamcensus.timeutil import GRID_SECONDS, UTC
+from streamcensus.transform.context import CHAT_ACTIVITY, CHAT_LIST
 
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
@@ -41,6 +46,8 @@ MODELS = (
     "int_presence_snapshots",
     "int_presence_games",
 )
+# the presence kind each signal is read from
+SIGNAL_KINDS = {lake_schema.CHATTERS.name: CHAT_LIST, lake_schema.CHAT_ACTIVITY.name: CHAT_ACTIVITY}
 _LOW = np.int64(0xFFFFFFFF)
 COMPACT_EVERY = 12  # steps between removals of ended sessions from the open set
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -93,10 +100,14 @@ class _Open:
 
 
 class DayPresence:
-    """Sessions and per-snapshot presence counts of one UTC day, fed one snapshot at a time."""
+    """Sessions and per-snapshot presence counts of one UTC day and signal, fed one snapshot
+    at a time."""
 
-    def __init__(self, day: dt.date, bot_min_chats: int, interval_minutes: int) -> None:
+    def __init__(
+        self, day: dt.date, bot_min_chats: int, interval_minutes: int, signal: str = CHAT_LIST
+    ) -> None:
         self.day = day
+        self.signal = signal
         self.bot_min_chats = bot_min_chats
         self.interval_minutes = interval_minutes
         self.declined: str | None = None
@@ -169,7 +180,8 @@ class DayPresence:
         return codes[inverse], counts[inverse], codes, counts
 
     def add(self, moment: dt.datetime, chatters: pa.Table, streams: pa.Table | None) -> None:
-        """One snapshot: its checked chatters rows and (if loaded) its stream facts."""
+        """One snapshot: its checked presence rows (chatters, or chat activity: the columns
+        `channel_id`, `viewer` and `is_bot` are read) and (if loaded) its stream facts."""
         if self.declined is not None:
             return
         slot = int(moment.timestamp()) // GRID_SECONDS
@@ -185,7 +197,7 @@ class DayPresence:
         order = np.argsort(keys, kind="stable")
         keys = keys[order]
         if len(keys) > 1 and bool((keys[1:] == keys[:-1]).any()):
-            self.decline("a chatters file lists a viewer twice in one channel")
+            self.decline("a presence file lists a viewer twice in one channel")
             return
         if len(self._peak) < self._viewer_count:
             grown = np.zeros(max(self._viewer_count, 2 * len(self._peak)), dtype=np.int64)
@@ -291,6 +303,7 @@ class DayPresence:
         sessions = pa.table(
             {
                 "day": pa.repeat(day, len(key)),
+                "signal": self._signals(len(key)),
                 "channel_id": channel_names.take(pa.array(key >> 32)),
                 "viewer": pa.array(viewers[codes], pa.int64()),
                 "first_seen": pa.array(first * GRID_SECONDS, pa.int64()).cast(stamp),
@@ -307,12 +320,16 @@ class DayPresence:
             "int_presence_snapshots": pa.table(
                 {
                     "day": pa.repeat(day, len(self._snapshot_rows)),
+                    "signal": self._signals(len(self._snapshot_rows)),
                     "slot": pa.array([s for s, _ in self._snapshot_rows], pa.int64()),
                     "chatters": pa.array([n for _, n in self._snapshot_rows], pa.int64()),
                 }
             ),
             "int_presence_games": self._game_table(game_names),
         }
+
+    def _signals(self, rows: int) -> pa.Array:
+        return pa.repeat(pa.scalar(self.signal, pa.string()), rows)
 
     def _channel_table(self, names: pa.Array) -> pa.Table:
         rows = self._channel_rows
@@ -321,6 +338,7 @@ class DayPresence:
         return pa.table(
             {
                 "day": pa.repeat(pa.scalar(self.day, pa.date32()), len(slots)),
+                "signal": self._signals(len(slots)),
                 "slot": pa.array(slots, pa.int64()),
                 "channel_id": names.take(pa.array(present)),
                 "chatters": pa.array(np.concatenate([r[2] for r in rows] or [_EMPTY]), pa.int64()),
@@ -340,6 +358,7 @@ class DayPresence:
         return pa.table(
             {
                 "day": pa.repeat(pa.scalar(self.day, pa.date32()), len(slots)),
+                "signal": self._signals(len(slots)),
                 "slot": pa.array(slots, pa.int64()),
                 "game_id": names.take(pa.array(present)),
                 "chatters": pa.array(np.concatenate([r[2] for r in rows] or [_EMPTY]), pa.int64()),
@@ -348,7 +367,7 @@ class DayPresence:
 
 
 def combine_days(days: list[dict[str, pa.Table] | None]) -> dict[str, pa.Table] | None:
-    """The rows of several days together; None if any day's pass declined."""
+    """The rows of several days (and signals) together; None if any pass declined."""
     if not days or any(d is None for d in days):
         return None
     return {name: pa.concat_tables([d[name] for d in days if d is not None]) for name in MODELS}

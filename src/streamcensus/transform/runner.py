@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from streamcensus.errors import StreamcensusError
-from streamcensus.transform import exposure
+from streamcensus.transform import exposure, grounds
 from streamcensus.transform.context import (
     Model,
     ModelRun,
@@ -83,7 +83,8 @@ def referenced_names(sql: str) -> set[str]:
 
 
 def python_models() -> list[Model]:
-    """Models computed in Python (bounded numpy work the SQL engines do poorly)."""
+    """Models computed in Python: bounded numpy work the SQL engines do poorly, and the
+    manifests' JSON containers (parsed alike whatever the engine)."""
     return [
         Model(
             name="exposure",
@@ -91,7 +92,21 @@ def python_models() -> list[Model]:
             inputs=exposure.INPUTS,
             build=exposure.build,
             header={"grain": exposure.GRAIN},
-        )
+        ),
+        Model(
+            name="chat_list_grounds",
+            materialized="incremental",
+            inputs=grounds.INPUTS,
+            build=grounds.build_grounds,
+            header={"grain": grounds.GROUNDS_GRAIN},
+        ),
+        Model(
+            name="chat_list_readers",
+            materialized="incremental",
+            inputs=grounds.INPUTS,
+            build=grounds.build_readers,
+            header={"grain": grounds.READERS_GRAIN},
+        ),
     ]
 
 

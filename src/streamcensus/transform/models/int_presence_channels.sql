@@ -2,9 +2,10 @@
 -- inputs: stg_presence, run_params
 -- output: temporary table int_presence_channels (internal, the run's days only): per-chat
 --   counts, computed by the loader's presence pass when it ran (transform/presence.py)
--- grain: one row per snapshot and channel with presence (slot, channel_id)
--- units: chatters, known_bot_chatters, multi_chat_chatters (accounts in the chat list;
---   multi-chat: not a known bot, in at least bot_min_chats chats at that snapshot)
+-- grain: one row per signal, snapshot and channel with presence (signal, slot, channel_id)
+-- units: chatters, known_bot_chatters, multi_chat_chatters (accounts in the chat list, or
+--   that posted in the window, per signal; multi-chat: not a known bot, in at least
+--   bot_min_chats chats at that snapshot in the same signal)
 -- Presence is unique per snapshot, channel and viewer (the collector drops duplicates).
 -- materialized: temp
 
@@ -22,9 +23,9 @@ params as (
 
 viewer_chats as (
 
-    select slot, viewer, count(*) as chats
+    select signal, slot, viewer, count(*) as chats
     from presence
-    group by slot, viewer
+    group by signal, slot, viewer
 
 ),
 
@@ -32,13 +33,17 @@ flagged as (
 
     select
         presence.day,
+        presence.signal,
         presence.slot,
         presence.channel_id,
         presence.is_known_bot,
         viewer_chats.chats
     from presence
     inner join viewer_chats
-        on presence.slot = viewer_chats.slot and presence.viewer = viewer_chats.viewer
+        on
+            presence.signal = viewer_chats.signal
+            and presence.slot = viewer_chats.slot
+            and presence.viewer = viewer_chats.viewer
 
 ),
 
@@ -46,6 +51,7 @@ final as (
 
     select
         flagged.day,
+        flagged.signal,
         flagged.slot,
         flagged.channel_id,
         cast(count(*) as bigint) as chatters,
@@ -62,7 +68,7 @@ final as (
         ) as multi_chat_chatters
     from flagged
     cross join params
-    group by flagged.day, flagged.slot, flagged.channel_id
+    group by flagged.day, flagged.signal, flagged.slot, flagged.channel_id
 
 )
 

@@ -2,7 +2,7 @@
 -- inputs: stg_presence
 -- output: temporary table int_presence_snapshots (internal, the run's days only), computed
 --   by the loader's presence pass when it ran (transform/presence.py)
--- grain: one row per snapshot with presence (slot)
+-- grain: one row per signal and snapshot with presence (signal, slot)
 -- units: chatters (distinct accounts in any chat read at that snapshot)
 -- materialized: temp
 
@@ -14,9 +14,9 @@ with presence as (
 
 final as (
 
-    select day, slot, cast(count(distinct viewer) as bigint) as chatters
+    select day, signal, slot, cast(count(distinct viewer) as bigint) as chatters
     from presence
-    group by day, slot
+    group by day, signal, slot
 
 )
 

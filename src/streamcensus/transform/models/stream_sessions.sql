@@ -6,7 +6,9 @@
 -- units: duration_minutes (started_at to last snapshot, minutes); airtime_minutes
 --   (snapshots × interval, minutes); peak_viewers, avg_viewers (viewers, average over the
 --   broadcast's snapshots); viewer_hours (Σ viewer_count × interval, viewer-hours);
---   peak_chatters, avg_chatters (accounts in chat; each null under k or when never read);
+--   peak_chatters, avg_chatters (accounts in chat; each null under k or when never read),
+--   from `signal`: 'chat_list' when the broadcast's chat list was read at least once,
+--   else 'chat_activity' (accounts that posted in a 5-minute window), else null;
 --   cut_at_start (it started more than one interval before its first snapshot and no
 --   snapshot was taken at the grid time before: collection had not begun or was paused);
 --   cut_at_end (no snapshot was taken at the grid time after its last one: it may still
@@ -48,10 +50,10 @@ snapshots as (
 
 chats as (
 
-    select slot, channel_id, chatters
+    select slot, channel_id, signal, chatters
     from int_snapshot_channels
     where
-        chatters_status = 'ok'
+        presence_read
         and stream_id in (select stream_id from touched)
 
 ),
@@ -163,16 +165,41 @@ latest as (
 
 ),
 
-chatter_stats as (
+signal_stats as (
 
     select
         snapshots.stream_id,
+        chats.signal,
         max(chats.chatters) as peak_chatters,
         sum(chats.chatters) as chatter_sum,
         count(*) as chatter_snapshots
     from snapshots
     inner join chats on snapshots.slot = chats.slot and snapshots.channel_id = chats.channel_id
-    group by snapshots.stream_id
+    group by snapshots.stream_id, chats.signal
+
+),
+
+chosen_signals as (
+
+    select
+        stream_id,
+        case
+            when max(case when signal = 'chat_list' then 1 else 0 end) = 1 then 'chat_list'
+            else 'chat_activity'
+        end as signal
+    from signal_stats
+    group by stream_id
+
+),
+
+chatter_stats as (
+
+    select signal_stats.*
+    from signal_stats
+    inner join chosen_signals
+        on
+            signal_stats.stream_id = chosen_signals.stream_id
+            and signal_stats.signal = chosen_signals.signal
 
 ),
 
@@ -224,6 +251,7 @@ final as (
         game_lists.games,
         cast(title_changes.title_changes as integer) as title_changes,
         latest.title as last_title,
+        chatter_stats.signal,
         case
             when chatter_stats.peak_chatters >= params.k then chatter_stats.peak_chatters
         end as peak_chatters,
