@@ -106,7 +106,7 @@ def _line(
     return CostLine(
         component=component,
         item=item,
-        quantity=round(quantity, 6),
+        quantity=quantity,
         unit=unit,
         unit_price=unit_price,
         free=free,
