@@ -158,6 +158,11 @@ class Settings(BaseSettings):
         description="host names the dashboard answers to besides its address and localhost "
         "(a guard against DNS rebinding; '*' answers to any)",
     )
+    cost_prices: Path | None = Field(
+        None,
+        description="TOML price table for `streamcensus cost` (default: built-in list prices of "
+        "Google Cloud europe-west1); any subset of its fields overrides the defaults",
+    )
     sim_scale: Scale = Field("small", description="simulator population: small or fr")
     sim_seed: int = Field(42, description="simulator seed")
     sim_permissions: PermissionsMode = Field(
@@ -191,7 +196,7 @@ class Settings(BaseSettings):
             return [str(item).strip().lower() for item in value]
         return value
 
-    @field_validator("key_dir", mode="before")
+    @field_validator("key_dir", "cost_prices", mode="before")
     @classmethod
     def _optional_path(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -314,13 +314,15 @@ def _record(con: Connection, data: _DayData, now: dt.datetime, complete: bool) -
         )
     digest = fingerprint(data.files)
     old = con.execute(
-        "select fingerprint, loaded_at from loaded_days where day = ?", [day]
+        "select fingerprint, loaded_at, load_seconds from loaded_days where day = ?", [day]
     ).fetchall()
-    loaded_at = old[0][1] if old and old[0][0] == digest else now
+    same = bool(old) and old[0][0] == digest
+    loaded_at, load_seconds = (old[0][1], old[0][2]) if same else (now, None)
     con.execute("delete from loaded_days where day = ?", [day])
     con.execute(
-        f"insert into loaded_days ({ddl.column_list('loaded_days')}) values (?, ?, ?, ?, false, ?)",
-        [day, len(data.files), digest, loaded_at, complete],
+        f"insert into loaded_days ({ddl.column_list('loaded_days')}) "
+        "values (?, ?, ?, ?, false, ?, ?)",
+        [day, len(data.files), digest, loaded_at, complete, load_seconds],
     )
 
 
@@ -343,7 +345,7 @@ def _load_group(
     first_status: str,
     presence_pass: bool = True,
 ) -> None:
-    started = time.perf_counter()
+    started = group_started = time.perf_counter()
     today = now.date()
     datas: list[_DayData] = []
     for index, day in enumerate(group):
@@ -385,6 +387,12 @@ def _load_group(
             ).fetchall()
         }
         report.check_seconds += time.perf_counter() - checks_started
+        # measured once per content: loading the same files again changes nothing
+        con.execute(
+            "update loaded_days set load_seconds = ? "
+            "where day in (select day from run_days) and load_seconds is null",
+            [(time.perf_counter() - group_started) / len(group)],
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -15,10 +15,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from streamcensus.config import Settings
+from streamcensus.cost.measure import NothingMeasured, measure, warehouse_file_bytes
+from streamcensus.cost.model import CostEstimate, estimate
+from streamcensus.cost.prices import load_prices
+from streamcensus.errors import UserError
 from streamcensus.serve import channels, chatlists, community, followers, health
 from streamcensus.serve import models as m
 from streamcensus.serve.community import ViewContext
 from streamcensus.serve.params import (
+    ParamError,
     check_query,
     check_window,
     resolve_channel,
@@ -206,3 +211,27 @@ def followers_endpoint(
     check_window(window)
     with reading(request) as (reader, _):
         return followers.ranking(reader, resolve_day(reader, day), window, limit)
+
+
+@router.get("/cost", summary="A month of running, measured and priced")
+def cost_endpoint(
+    request: Request,
+    days: Annotated[int, Query(ge=1, le=366, description="loaded days measured")] = 7,
+    month: Annotated[
+        int, Query(ge=1, le=120, description="storage priced as in this month of running")
+    ] = 12,
+) -> CostEstimate:
+    """What a month of running this installation costs: collector, load, lake and warehouse
+    storage, traffic, from the figures of the last `days` loaded days, priced with the
+    configured price table (`streamcensus cost` prints the same)."""
+    settings: Settings = request.app.state.serve.settings
+    try:
+        prices = load_prices(settings.cost_prices)
+    except UserError as exc:
+        raise ParamError(503, f"the price table cannot be used: {exc}") from None
+    with reading(request) as (reader, _ctx):
+        try:
+            measured = measure(reader.rows, warehouse_file_bytes(settings.warehouse_path), days)
+        except NothingMeasured as exc:
+            raise ParamError(404, f"{exc}: nothing measured yet") from None
+    return estimate(measured, prices, retention_days=settings.retention_days, month=month)

@@ -72,7 +72,36 @@
           { label: "not joined", num: true, value: function (r) { return f.int(r.chat_windows_not_joined); } },
           { label: "follower readings", num: true, value: function (r) { return f.int(r.followers_readings_complete) + " / " + f.int(r.followers_readings); } },
         ], rows.slice().reverse());
+        return cost();
       });
     });
   });
+
+  function usd(x) {
+    var digits = x > 0 && x < 0.01 ? 4 : 2;
+    return "$" + x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: digits });
+  }
+
+  /* A month of running, measured and priced (`/api/cost`; not in a static export). */
+  function cost() {
+    var card = document.getElementById("cost");
+    return SC.load("cost").then(function (c) {
+      var lines = Object.keys(c.by_component).map(function (k) {
+        return { name: k, usd: c.by_component[k] };
+      });
+      lines.push({ name: "total (billed, list " + usd(c.total_list_usd) + ")", usd: c.total_billed_usd });
+      lines.push({ name: "the write-up, " + c.writeup.region, usd: c.writeup.total_usd_month });
+      SC.table("table-cost", [
+        { label: "component", value: function (r) { return r.name; } },
+        { label: "USD a month", num: true, value: function (r) { return usd(r.usd); } },
+      ], lines);
+      var m = c.measured;
+      document.getElementById("cost-note").textContent =
+        "Measured on " + f.int(m.snapshots) + " snapshots (" + m.first_day + " to " + m.last_day +
+        "), " + f.int(m.channels_per_snapshot) + " channels listed per snapshot; priced with " +
+        c.price_table + " (" + c.prices_as_of + "), storage as in month " + c.month_of_running +
+        ". `streamcensus cost` shows every line.";
+      card.hidden = false;
+    }, function () { card.hidden = true; });
+  }
 })();
