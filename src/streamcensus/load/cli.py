@@ -20,7 +20,7 @@ from rich.progress import (
 )
 
 from streamcensus.clock import WallClock
-from streamcensus.context import AppContext
+from streamcensus.context import AppContext, lake_url_option
 from streamcensus.errors import StreamcensusError, UserError
 from streamcensus.load.loader import LoadReport, load_days
 from streamcensus.timeutil import parse_day
@@ -129,14 +129,19 @@ def format_report(report: LoadReport) -> list[str]:
     default=None,
     help="Accounts in at least this many chats at one snapshot count as bots (default 20).",
 )
+@lake_url_option
 @click.pass_obj
 def load_command(
-    app: AppContext, day_text: str | None, all_days: bool, bot_min_chats: int | None
+    app: AppContext,
+    day_text: str | None,
+    all_days: bool,
+    bot_min_chats: int | None,
+    lake_url: str | None,
 ) -> None:
     """Load raw lake days into the warehouse, build the serving tables, and check them."""
     if day_text is not None and all_days:
         raise click.UsageError("give --day or --all, not both")
-    settings = app.settings()
+    settings = app.settings(lake_url=lake_url)
     if all_days:
         days: list[dt.date] | None = None
     else:
