@@ -538,7 +538,7 @@ S3_HINT = (
 GS_HINT = "set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run on GCP"
 
 
-def _s3_filesystem(endpoint_url: str) -> Any:
+def s3_filesystem(endpoint_url: str) -> Any:
     # imported here: s3fs (aiobotocore) costs a third of a second, which a local lake skips
     import s3fs
 
@@ -578,7 +578,7 @@ def open_storage(lake_url: str, data_dir: Path, s3_endpoint_url: str = "") -> La
         return LocalStorage(Path(location).expanduser())
     hint = S3_HINT if scheme == "s3" else GS_HINT
     try:
-        fs = _s3_filesystem(s3_endpoint_url) if scheme == "s3" else _gs_filesystem()
+        fs = s3_filesystem(s3_endpoint_url) if scheme == "s3" else _gs_filesystem()
     except Exception as exc:
         raise translate_error(exc, "open", f"{scheme}://{location}", location, hint) from None
     return ObjectStorage(fs, scheme, location, prefix, hint)
