@@ -77,7 +77,7 @@ class S3Lake:
     def url(self) -> str:
         return f"s3://{self.bucket}/lake"
 
-    def keys(self, prefix: str = "lake/") -> list[str]:
+    def object_keys(self, prefix: str = "lake/") -> list[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix
         )

@@ -74,7 +74,7 @@ def test_a_second_writer_of_a_key_is_refused_by_the_store(
     puts = [(m, s) for m, p, s in s3_proxy.seen if m == "PUT" and _key(p).endswith(KEY)]
     assert puts == [("PUT", 200), ("PUT", 412)]  # refused by the server, not by a pre-check
     assert second.create(KEY, b"the first writer's bytes") is False  # an identical retry
-    assert s3_lake.keys() == [f"lake/{KEY}"]
+    assert s3_lake.object_keys() == [f"lake/{KEY}"]
 
 
 def test_the_writer_puts_whole_objects_manifest_last(
@@ -83,7 +83,7 @@ def test_the_writer_puts_whole_objects_manifest_last(
     writer = LakeWriter(_storage(s3_lake, s3_proxy.url, tmp_path), spool=tmp_path / "spool")
     record = _record(writer)
     info = writer.write_manifest(record)
-    assert s3_lake.keys() == [
+    assert s3_lake.object_keys() == [
         "lake/raw/chatters/date=2026-11-27/20261127T2005Z.parquet",
         "lake/raw/manifest/date=2026-11-27/20261127T2005Z.json",
         "lake/raw/streams/date=2026-11-27/20261127T2005Z.parquet",
@@ -128,7 +128,7 @@ def test_move_copies_then_deletes_and_walk_delete_tree(s3_lake: S3Lake, tmp_path
     storage.create("raw/chatters/date=2026-11-01/a.parquet", b"a" * 10)
     storage.create("raw/chatters/date=2026-11-01/b.parquet", b"b" * 5)
     storage.move("raw/chatters/date=2026-11-01/a.parquet", "quarantine/chatters/date=2026-11-01/a")
-    assert s3_lake.keys() == [
+    assert s3_lake.object_keys() == [
         "lake/quarantine/chatters/date=2026-11-01/a",
         "lake/raw/chatters/date=2026-11-01/b.parquet",
     ]
@@ -138,7 +138,7 @@ def test_move_copies_then_deletes_and_walk_delete_tree(s3_lake: S3Lake, tmp_path
         "raw/chatters/date=2026-11-01/b.parquet",
     ]
     assert storage.delete_tree("raw/chatters/date=2026-11-01") == (1, 5)
-    assert s3_lake.keys() == ["lake/quarantine/chatters/date=2026-11-01/a"]
+    assert s3_lake.object_keys() == ["lake/quarantine/chatters/date=2026-11-01/a"]
     assert storage.list_dirs("raw/chatters") == []
 
 
@@ -159,7 +159,7 @@ def test_missing_credentials_are_one_clear_error(
     with pytest.raises(LakeAccessError, match="no credentials") as err:
         storage.check()
     assert S3_HINT in str(err.value)
-    assert s3_lake.keys() == []
+    assert s3_lake.object_keys() == []
 
 
 def test_a_read_only_bucket_is_one_clear_error_and_nothing_is_written(
@@ -172,7 +172,7 @@ def test_a_read_only_bucket_is_one_clear_error_and_nothing_is_written(
     with pytest.raises(LakeAccessError, match="access denied to write s3://") as err:
         writer.write_streams(SID, streams_table())
     assert "testing-secret-key" not in str(err.value)
-    assert s3_lake.keys() == []
+    assert s3_lake.object_keys() == []
     assert writer.spooled() == []  # a refusal is final: nothing waits to be retried
 
 
@@ -240,7 +240,7 @@ def test_a_store_down_for_a_while_loses_nothing(
     )
     writer.write_manifest(record)
     day = "date=2026-11-27"
-    assert s3_lake.keys() == [f"lake/raw/streams/{day}/{SID}.parquet"]
+    assert s3_lake.object_keys() == [f"lake/raw/streams/{day}/{SID}.parquet"]
     assert writer.spooled() == [
         f"raw/chatters/{day}/{SID}.parquet",
         f"raw/manifest/{day}/{SID}.json",
