@@ -239,3 +239,24 @@ def test_streamcensus_run_supervises_real_children_and_stops_cleanly(tmp_path: P
     text = log.read_text()
     for name in ("simulator", "collector", "loader"):
         assert f"started {name} (pid" in text
+
+
+def test_the_example_units_run_real_commands() -> None:
+    """Every ExecStart of deploy/ parses as a streamcensus command with its options."""
+    from click.testing import CliRunner
+
+    from streamcensus.cli import cli
+
+    units = sorted((Path(__file__).parent.parent / "deploy").glob("*.service"))
+    assert [u.name for u in units] == [
+        "streamcensus-collector.service",
+        "streamcensus-dashboard.service",
+        "streamcensus-export.service",
+        "streamcensus-loader.service",
+    ]
+    for unit in units:
+        [line] = [x for x in unit.read_text().splitlines() if x.startswith("ExecStart=")]
+        binary, *args = line.removeprefix("ExecStart=").split()
+        assert binary.endswith("/bin/streamcensus")
+        result = CliRunner().invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0, (unit.name, result.output)
