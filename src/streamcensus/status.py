@@ -13,7 +13,8 @@ from streamcensus.config import Settings
 from streamcensus.context import AppContext, lake_url_option, pass_app
 from streamcensus.lake.reader import day_status
 from streamcensus.lake.schema import RAW
-from streamcensus.lake.storage import LocalStorage, open_lake
+from streamcensus.lake.storage import LocalStorage
+from streamcensus.lake.stores import open_lake
 from streamcensus.load.status import warehouse_status
 
 

@@ -19,7 +19,7 @@ from streamcensus.clock import SimClock
 from streamcensus.collect.session import open_collector
 from streamcensus.config import load_settings
 from streamcensus.lake.reader import day_status
-from streamcensus.lake.storage import open_lake
+from streamcensus.lake.stores import open_lake
 from streamcensus.load.loader import load_days
 from streamcensus.timeutil import UTC
 
@@ -132,3 +132,27 @@ def test_cli_errors_are_one_line(s3_lake: S3Lake, tmp_path: Path) -> None:
         "not supported: use a local path, s3://bucket/prefix or gs://bucket/prefix"
     ]
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_collect_into_a_read_only_bucket_is_one_line_and_writes_nothing(
+    tmp_path: Path,
+    running_simulator: Callable[..., Any],
+    s3_lake: S3Lake,
+    s3_proxy: FaultProxy,
+) -> None:
+    handle = running_simulator(start=dt.datetime(2026, 1, 1, 20, 0, tzinfo=UTC).timestamp())
+    s3_proxy.fail(403, times=1000, methods=("PUT", "POST", "DELETE"))  # AccessDenied
+    env = {
+        **os.environ,
+        "STREAMCENSUS_S3_ENDPOINT_URL": s3_proxy.url,
+        "STREAMCENSUS_HELIX_URL": handle.helix_url,
+        "STREAMCENSUS_AUTH_URL": handle.auth_url,
+        "STREAMCENSUS_LANGUAGE": "en",
+    }
+    done = _cli("--data-dir", str(tmp_path), "collect", "--lake-url", s3_lake.url, env=env)
+    assert done.returncode == 1
+    [line] = [x for x in done.stderr.strip().splitlines() if x.startswith("streamcensus:")]
+    assert line.startswith(f"streamcensus: error: access denied to write {s3_lake.url}/raw/")
+    assert "Traceback" not in done.stderr
+    assert s3_lake.object_keys() == []
+    assert not list((tmp_path / "spool").rglob("*.parquet"))

@@ -16,7 +16,8 @@ from lake.tables import GRID, SID, chatters_table, streams_table
 from objectstores import GcsServer
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.reader import day_status
-from streamcensus.lake.storage import LakeAccessError, LakeRewriteError, ObjectStorage, open_storage
+from streamcensus.lake.storage import LakeAccessError, LakeRewriteError
+from streamcensus.lake.stores import ObjectStorage, open_storage
 from streamcensus.lake.writer import LakeWriter
 
 KEY = "raw/streams/date=2026-11-27/20261127T2005Z.parquet"

@@ -17,14 +17,8 @@ from objectstores import FaultProxy, S3Lake
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.reader import day_status, list_snapshots
 from streamcensus.lake.schema import snapshot_id
-from streamcensus.lake.storage import (
-    S3_HINT,
-    LakeAccessError,
-    LakeRewriteError,
-    LakeUnavailable,
-    ObjectStorage,
-    open_storage,
-)
+from streamcensus.lake.storage import LakeAccessError, LakeRewriteError, LakeUnavailable
+from streamcensus.lake.stores import S3_HINT, ObjectStorage, open_storage
 from streamcensus.lake.writer import LakeWriter
 
 KEY = "raw/streams/date=2026-11-27/20261127T2005Z.parquet"

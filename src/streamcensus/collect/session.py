@@ -24,7 +24,7 @@ from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.keys import KeyStore
-from streamcensus.lake.storage import open_lake
+from streamcensus.lake.stores import open_lake
 from streamcensus.lake.writer import LakeWriter
 from streamcensus.twitch import (
     CHATTERS_SCOPE,

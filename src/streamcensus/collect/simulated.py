@@ -25,7 +25,8 @@ from streamcensus.collect.snapshot import summary_line
 from streamcensus.config import Settings
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import KINDS, MANIFEST, raw_day_key, raw_key, snapshot_id
-from streamcensus.lake.storage import LakeStorage, as_storage, open_lake
+from streamcensus.lake.storage import LakeStorage, as_storage
+from streamcensus.lake.stores import open_lake
 from streamcensus.simulator.server import running_simulator
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import grid_times

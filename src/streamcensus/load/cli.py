@@ -27,7 +27,7 @@ from streamcensus.clock import WallClock
 from streamcensus.config import Settings
 from streamcensus.context import AppContext, lake_url_option
 from streamcensus.errors import StreamcensusError, UserError
-from streamcensus.lake.storage import open_lake
+from streamcensus.lake.stores import open_lake
 from streamcensus.load.daily import daily_loads, parse_load_at
 from streamcensus.load.loader import LoadReport, load_days
 from streamcensus.logs import setup_logging

@@ -36,7 +36,7 @@ from streamcensus.errors import UserError
 from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import DATA_KINDS, MANIFEST, RawKind
-from streamcensus.lake.storage import open_lake
+from streamcensus.lake.stores import open_lake
 from streamcensus.load.quarantine import Quarantined, quarantine_file
 from streamcensus.load.rawfiles import (
     BadFile,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from streamcensus.config import Settings
-from streamcensus.lake.storage import open_lake
+from streamcensus.lake.stores import open_lake
 from streamcensus.load.rawfiles import RawSource, lake_days
 from streamcensus.transform.serving import SERVING_TABLES
 from streamcensus.warehouse.connection import connect, table_exists
