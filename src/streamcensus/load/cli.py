@@ -164,7 +164,10 @@ def load_command(
         raise click.UsageError("give one of --day, --all and --every-day-at")
     settings = app.settings(lake_url=lake_url)
     if every_day_at is not None:
-        load_at = parse_load_at(every_day_at or settings.load_at)
+        try:
+            load_at = parse_load_at(every_day_at or settings.load_at)
+        except UserError as exc:
+            raise click.BadParameter(str(exc), param_hint="--every-day-at") from None
         open_lake(settings, check=True)  # a lake it cannot read: one line now, not at 02:00
         setup_logging(settings.log_dir, verbose=verbose)
         asyncio.run(load_service(settings, load_at))
