@@ -170,6 +170,19 @@ class LakeStorage(ABC):
         Object storage downloads into `scratch` (the caller removes it after use).
         """
 
+    def fetch_many(
+        self, keys: list[str], scratch: Path
+    ) -> dict[str, tuple[Path, int, str] | FileNotFoundError]:
+        """`fetch` for several keys (concurrently where the store allows); a key gone
+        since it was listed maps to its FileNotFoundError."""
+        found: dict[str, tuple[Path, int, str] | FileNotFoundError] = {}
+        for key in keys:
+            try:
+                found[key] = self.fetch(key, scratch)
+            except FileNotFoundError as exc:
+                found[key] = exc
+        return found
+
     def check(self) -> None:  # noqa: B027 (a local folder needs no check)
         """Fail early, in one line, if the lake cannot be reached or listed."""
 
@@ -257,6 +270,15 @@ class LocalStorage(LakeStorage):
         del scratch  # the file is already local
         path = self.path(key)
         return path, path.stat().st_size, sha256_file(path)
+
+
+def write_scratch(path: Path, data: bytes) -> None:
+    """A private local copy for one load: no fsync (it is removed after the load, and a
+    crash only means downloading it again)."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 
 from streamcensus.config import Settings
 from streamcensus.errors import StreamcensusError, UserError
-from streamcensus.fsutil import write_private
 from streamcensus.lake.manifest import LakeError
 from streamcensus.lake.storage import (
     Entry,
@@ -33,6 +32,7 @@ from streamcensus.lake.storage import (
     is_temp_name,
     join_key,
     sha256_bytes,
+    write_scratch,
 )
 from streamcensus.urls import mask_credentials
 
@@ -40,6 +40,7 @@ SCHEMES = ("s3", "gs")
 # One PUT (S3) or one simple upload (GCS) up to this size: larger needs multipart, whose
 # parts a killed writer could leave behind. Lake files are a few MB.
 SINGLE_PUT_LIMIT = 5 * 2**30
+FETCH_BATCH = 32  # files downloaded concurrently by `load` (a few MB each)
 _URL_USER = re.compile(r"(\w+://)[^/@\s]+@")  # credentials inside a URL in a message
 
 
@@ -194,8 +195,23 @@ class ObjectStorage(LakeStorage):
     def fetch(self, key: str, scratch: Path) -> tuple[Path, int, str]:
         data = self.read(key)
         local = scratch / key
-        write_private(local, data)
+        write_scratch(local, data)
         return local, len(data), sha256_bytes(data)
+
+    def fetch_many(
+        self, keys: list[str], scratch: Path
+    ) -> dict[str, tuple[Path, int, str] | FileNotFoundError]:
+        found: dict[str, tuple[Path, int, str] | FileNotFoundError] = {}
+        for start in range(0, len(keys), FETCH_BATCH):  # bounded memory: a batch at a time
+            for key, data in self.read_many(keys[start : start + FETCH_BATCH]).items():
+                if isinstance(data, FileNotFoundError):
+                    found[key] = data
+                    continue
+                if isinstance(data, OSError):
+                    raise self._error(data, "read", key)
+                write_scratch(scratch / key, data)
+                found[key] = (scratch / key, len(data), sha256_bytes(data))
+        return found
 
     def check(self) -> None:
         """The bucket exists and these credentials may list the lake's prefix."""

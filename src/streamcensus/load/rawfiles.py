@@ -112,11 +112,13 @@ def day_files(lake: Source, day: dt.date) -> list[RawFile]:
     source = as_source(lake)
     found: list[RawFile] = []
     for kind in KINDS:
-        for entry in source.storage.list_files(raw_day_key(kind, day)):
-            try:
-                path, size, digest = source.storage.fetch(entry.key, source.scratch)
-            except FileNotFoundError:
+        entries = source.storage.list_files(raw_day_key(kind, day))
+        fetched = source.storage.fetch_many([e.key for e in entries], source.scratch)
+        for entry in entries:
+            got = fetched[entry.key]
+            if isinstance(got, FileNotFoundError):
                 continue  # gone since listed (retention, quarantine by another load)
+            path, size, digest = got
             found.append(
                 RawFile(
                     kind=kind,
