@@ -142,7 +142,8 @@ class LakeStorage(ABC):
 
     @abstractmethod
     def list_dirs(self, prefix: str) -> list[str]:
-        """The names of the folders directly under `prefix`, sorted."""
+        """The names of the folders directly under `prefix` that hold a file, sorted (an
+        object store has no empty folders; a local one may, after moves)."""
 
     @abstractmethod
     def walk(self, prefix: str) -> list[Entry]:
@@ -232,7 +233,11 @@ class LocalStorage(LakeStorage):
         folder = self.path(prefix)
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if p.is_dir())
+        return sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_dir() and any(f.is_file() and not is_temp_file(f) for f in p.rglob("*"))
+        )
 
     def walk(self, prefix: str) -> list[Entry]:
         folder = self.path(prefix)

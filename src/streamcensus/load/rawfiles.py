@@ -91,7 +91,7 @@ def lake_days(lake: Source) -> list[dt.date]:
     for kind in KINDS:
         for name in storage.list_dirs(f"{RAW}/{kind}"):
             day = partition_day(name)
-            if day is not None and day not in days and storage.list_files(raw_day_key(kind, day)):
+            if day is not None:
                 days.add(day)
     return sorted(days)
 
