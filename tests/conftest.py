@@ -34,12 +34,28 @@ def fake_world() -> FakeWorld:
 
 @pytest.fixture(scope="session")
 def small_world() -> World:
-    """The population model at `small` scale, seed 42, operator moderating every channel."""
+    """The population model at `small` scale, seed 42, in the LOAD-TEST permission mode
+    (`all-moderated`: the operator moderates every channel, which Twitch never grants),
+    chosen explicitly by the tests that read every chat list."""
+    from streamcensus.simulator.permissions import Permissions
     from streamcensus.simulator.world import PopulationWorld
 
     world: World = PopulationWorld(
-        scale="small", seed=42, operator_login="streamcensus_operator", operator_mod_share=1.0
+        scale="small",
+        seed=42,
+        operator_login="streamcensus_operator",
+        permissions=Permissions(mode="all-moderated"),
     )
+    return world
+
+
+@pytest.fixture(scope="session")
+def realistic_world() -> World:
+    """The population model at `small` scale, seed 42, with the default (realistic)
+    permissions: the operator moderates nothing, 2 % of broadcasters consent."""
+    from streamcensus.simulator.world import PopulationWorld
+
+    world: World = PopulationWorld(scale="small", seed=42)
     return world
 
 

@@ -38,6 +38,10 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
         (["demo", "--scale", "huge"], "--scale"),
         (["simulator", "--scale", "tiny"], "--scale"),
         (["simulator", "--speed", "-1"], "--speed"),
+        (["simulator", "--permissions", "everything"], "--permissions"),
+        (["demo", "--permissions", "all", "--no-serve"], "--permissions"),
+        (["auth", "logout", "--channel", "someone", "--all"], "give --channel or --all"),
+        (["auth", "nosuch"], "No such command"),
     ],
 )
 def test_bad_arguments_give_one_line_error(

@@ -20,6 +20,7 @@ from streamcensus.serve.cli import export_command, serve_command
 from streamcensus.simulator.calibrate import calibrate_command
 from streamcensus.simulator.cli import simulator_command
 from streamcensus.status import status_command
+from streamcensus.tokens.cli import auth_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -67,6 +68,7 @@ for _command in (
     run_command,
     calibrate_command,
     bench_command,
+    auth_group,
 ):
     cli.add_command(_command)
 

@@ -34,6 +34,7 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from streamcensus.errors import ConfigError
+from streamcensus.simulator.permissions import DEFAULT_CONSENT_SHARE, PermissionsMode
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.urls import mask_credentials
 
@@ -104,7 +105,8 @@ class Settings(BaseSettings):
     moderator_token: SecretStr = Field(
         SecretStr(""),
         validation_alias=_twitch("moderator_token"),
-        description="user token with moderator:read:chatters, for chat presence",
+        description="a user token managed by hand (moderator:read:chatters), for chat lists; "
+        "`streamcensus auth login` stores and refreshes tokens instead",
     )
     language: str = Field("fr", description="language of the community (ISO 639-1)")
     top_n: int = Field(2000, ge=1, le=100_000, description="live channels listed per snapshot")
@@ -170,8 +172,29 @@ class Settings(BaseSettings):
     )
     sim_scale: Scale = Field("small", description="simulator population: small or fr")
     sim_seed: int = Field(42, description="simulator seed")
+    sim_permissions: PermissionsMode = Field(
+        "realistic",
+        description="who may read chat lists in the simulator: realistic, or all-moderated "
+        "(a load-test mode Twitch never grants: the operator moderates every channel)",
+    )
+    sim_operator_moderates: Names = Field(
+        default_factory=list, description="simulated channels the operator moderates (logins)"
+    )
+    sim_consent_share: float = Field(
+        DEFAULT_CONSENT_SHARE,
+        ge=0.0,
+        le=1.0,
+        description="share of simulated broadcasters who consent to chat-list reading",
+    )
 
-    @field_validator("tracked", "optout_channels", "optout_viewers", "known_bots", mode="before")
+    @field_validator(
+        "tracked",
+        "optout_channels",
+        "optout_viewers",
+        "known_bots",
+        "sim_operator_moderates",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):

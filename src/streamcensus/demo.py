@@ -24,6 +24,7 @@ from streamcensus.load.cli import format_report, rich_progress
 from streamcensus.load.loader import load_days
 from streamcensus.logs import setup_logging
 from streamcensus.serve.cli import serve_until_interrupted
+from streamcensus.simulator.permissions import Permissions, PermissionsMode
 from streamcensus.timeutil import day_start, grid_times, parse_day, utcnow
 from streamcensus.transform.serving import SERVING_TABLES
 
@@ -37,8 +38,12 @@ def run_demo_collection(
     seed: int,
     speed: float = DEFAULT_SPEED,
     console: Console | None = None,
+    permissions: Permissions | None = None,
 ) -> CollectionReport:
-    """Simulate and collect `hours` from midnight of `first_day`, with a progress bar."""
+    """Simulate and collect `hours` from midnight of `first_day`, with a progress bar.
+
+    `permissions` defaults to the realistic ones (`simulator.permissions.Permissions`).
+    """
     console = console or Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]collect[/]"),
@@ -75,6 +80,7 @@ def run_demo_collection(
             seed=seed,
             speed=speed,
             on_record=on_record,
+            permissions=permissions,
         )
 
 
@@ -148,6 +154,12 @@ def serve_dashboard(settings: Settings, console: Console) -> None:
     show_default=True,
     help="Simulated seconds per real second during a snapshot.",
 )
+@click.option(
+    "--permissions",
+    type=click.Choice(["realistic", "all-moderated"]),
+    help="Who may read chat lists (default: the sim_permissions setting, realistic). "
+    "all-moderated is a LOAD-TEST mode Twitch never grants.",
+)
 @click.option("--no-serve", is_flag=True, help="Build everything, print the summary and exit.")
 @lake_url_option
 @pass_app
@@ -159,6 +171,7 @@ def demo_command(
     start_day: str | None,
     seed: int,
     speed: float,
+    permissions: PermissionsMode | None,
     no_serve: bool,
     lake_url: str | None,
 ) -> None:
@@ -180,7 +193,18 @@ def demo_command(
         f"{first.isoformat()} 00:00 UTC, data in {settings.data_dir}"
     )
     report = run_demo_collection(
-        settings, first_day=first, hours=span, scale=scale, seed=seed, speed=speed, console=console
+        settings,
+        first_day=first,
+        hours=span,
+        scale=scale,
+        seed=seed,
+        speed=speed,
+        console=console,
+        permissions=Permissions(
+            permissions or settings.sim_permissions,
+            tuple(settings.sim_operator_moderates),
+            settings.sim_consent_share,
+        ),
     )
     for line in report.lines():
         click.echo(line)

@@ -201,6 +201,12 @@ def service_commands(
                     settings.sim_scale,
                     "--seed",
                     str(settings.sim_seed),
+                    "--permissions",
+                    settings.sim_permissions,
+                    "--operator-moderates",
+                    ",".join(settings.sim_operator_moderates),
+                    "--consent-share",
+                    str(settings.sim_consent_share),
                 ],
                 ready_port=port,
             )

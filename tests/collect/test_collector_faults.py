@@ -23,6 +23,8 @@ import pytest
 
 from simulator.test_faults import fault_counters, serve_with_faults, set_plan
 from streamcensus.clock import SimClock
+from streamcensus.collect.readers import ChatListReaders
+from streamcensus.collect.session import user_tokens
 from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
@@ -32,6 +34,8 @@ from streamcensus.simulator.faults import DEFAULT_RESET_IN
 from streamcensus.simulator.server import SimulatorHandle
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import UTC
+from streamcensus.tokens.simulated import probe_simulator
+from streamcensus.tokens.store import TokenStore
 from streamcensus.twitch import HelixClient, HelixConfig
 from streamcensus.twitch.config import PLACEHOLDER_CLIENT_ID, PLACEHOLDER_CLIENT_SECRET
 
@@ -61,8 +65,9 @@ async def collector_for(
     )
     async with httpx.AsyncClient() as http:
         client = HelixClient(helix, clock=handle.clock, http=http, rng=random.Random(0))
-        operator = handle.world.operator().id
-        await client.obtain_mock_user_token(operator)
+        simulator = await probe_simulator(http, handle.auth_url)
+        store = TokenStore(state_dir / "by-device-flow")
+        tokens = await user_tokens(client, http, handle.clock, store, simulator)
         yield Collector(
             client=client,
             writer=LakeWriter(data_dir / "lake"),
@@ -71,7 +76,7 @@ async def collector_for(
                 language="fr", top_n=2000, tracked=tracked, concurrency=helix.concurrency
             ),
             clock=handle.clock,
-            moderator_id=operator,
+            readers=ChatListReaders(client, tokens, handle.clock),
         )
 
 

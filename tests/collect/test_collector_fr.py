@@ -10,17 +10,21 @@ import pytest
 from streamcensus.clock import VirtualClock
 from streamcensus.collect.session import open_collector
 from streamcensus.config import load_settings
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import UTC
 
-PEAK = dt.datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+PEAK = dt.datetime(2026, 11, 27, 20, 5, tzinfo=UTC)  # off the hour: no follower totals
 BUCKET = 800
 REFILL_PER_SECOND = 800 / 60
 
 
 @pytest.mark.slow
 async def test_fr_snapshot_is_paced_without_429(tmp_path: Path, running_simulator) -> None:
-    world = PopulationWorld(scale="fr", seed=42)
+    # LOAD TEST: the operator moderates every channel (Twitch never grants this), and no
+    # broadcaster consents, so every chat list is read with one token, in one bucket
+    permissions = Permissions(mode="all-moderated", consent_share=0.0)
+    world = PopulationWorld(scale="fr", seed=42, permissions=permissions)
     # Virtual time shared by the simulator's bucket and the collector's pacer: it moves
     # only when the collector sleeps, by the wait the pacer chose, and requests take no
     # simulated time. The bucket (800/min) is then all that binds, however busy the
@@ -31,6 +35,8 @@ async def test_fr_snapshot_is_paced_without_429(tmp_path: Path, running_simulato
     async with open_collector(
         settings, helix_url=handle.helix_url, auth_url=handle.auth_url, clock=clock
     ) as session:
+        # the snapshot also learns the operator's 12,000 moderated channels (120 pages, on
+        # the same bucket as the chat lists: they count in `requests` and in the floor)
         record = await session.collector.collect(PEAK)
 
     assert record.status == "complete"

@@ -16,17 +16,28 @@ from streamcensus.config import Settings, load_settings
 from streamcensus.errors import UserError
 from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import raw_path
+from streamcensus.lake.schema import FOLLOWERS, raw_path
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import UTC
 
 EVENING = dt.datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 
 
+def _fr_channels_live(world: PopulationWorld) -> list[str]:
+    return [s.user_login for s in world.live_streams(EVENING.timestamp()) if s.language == "fr"]
+
+
 @pytest.fixture(scope="module")
-def half_moderated_world() -> PopulationWorld:
-    """Small population where the operator moderates about half of the channels."""
-    return PopulationWorld(scale="small", seed=7, operator_mod_share=0.5)
+def permitted_world() -> PopulationWorld:
+    """Realistic permissions: the operator moderates ten live channels, 5 % consent."""
+    probe = PopulationWorld(scale="small", seed=7)
+    moderated = tuple(_fr_channels_live(probe)[5:15])
+    return PopulationWorld(
+        scale="small",
+        seed=7,
+        permissions=Permissions(operator_moderates=moderated, consent_share=0.05),
+    )
 
 
 def _settings(tmp_path: Path, **values: object) -> Settings:
@@ -40,15 +51,24 @@ def _truth(base_url: str, path: str) -> dict:  # type: ignore[type-arg]
 
 
 async def test_snapshot_equals_ground_truth(
-    tmp_path: Path, running_simulator, half_moderated_world: PopulationWorld
+    tmp_path: Path, running_simulator, permitted_world: PopulationWorld
 ) -> None:
-    handle = running_simulator(half_moderated_world, start=EVENING.timestamp())
+    """Chat lists are read where the broadcaster consents or the operator moderates, each
+    on its ground; every other channel is "not permitted" without a request."""
+    handle = running_simulator(permitted_world, start=EVENING.timestamp())
     settings = _settings(tmp_path)
+    requested: list[httpx.URL] = []
     async with open_collector(
         settings, helix_url=handle.helix_url, auth_url=handle.auth_url, clock=handle.clock
     ) as session:
+        session.http.event_hooks["request"].append(_record_url(requested))
         record = await session.collector.collect(EVENING)
-        operator = session.collector.moderator_id
+        roles = {t.user_id: t.role for t in session.tokens}
+
+    operator = permitted_world.operator().id
+    truth_permissions = httpx.get(f"{handle.base_url}/_sim/truth/permissions").json()
+    consenting = {c["id"] for c in truth_permissions["consenting"]}
+    assert roles == {operator: "operator", **{c: "broadcaster" for c in consenting}}
 
     truth = _truth(handle.base_url, "streams")
     live_fr = {s["user_id"]: s for s in truth["data"] if s["language"] == "fr"}
@@ -78,25 +98,44 @@ async def test_snapshot_equals_ground_truth(
             strict=True,
         )
     )
-    assert operator is not None
-    forbidden = 0
+    expected: dict[str, str] = {}
     for channel_id in live_fr:
-        if half_moderated_world.can_read_chatters(operator, channel_id):
+        if channel_id in consenting:
+            expected[channel_id] = "consent"
+        elif permitted_world.can_read_chatters(operator, channel_id):
+            expected[channel_id] = "moderation"
+    assert 10 <= len(expected) < len(live_fr) // 2
+    assert "consent" in expected.values() and "moderation" in expected.values()
+    assert record.chat_list_grounds == expected
+    asked = [u.params["broadcaster_id"] for u in requested if u.path.endswith("/chat/chatters")]
+    assert sorted(asked) == sorted(expected)  # not one request for a channel nobody may read
+    for channel_id in live_fr:
+        if channel_id in expected:
             assert status[channel_id] == "ok"
             ids = [c["user_id"] for c in _truth(handle.base_url, f"chatters/{channel_id}")["data"]]
-            expected = {pseudonymiser.pseudonym(i) for i in ids}
-            assert by_channel.get(channel_id, set()) == expected
+            assert by_channel.get(channel_id, set()) == {pseudonymiser.pseudonym(i) for i in ids}
         else:
-            forbidden += 1
             assert status[channel_id] == "forbidden"
             assert channel_id not in by_channel
-    assert 0.3 * len(live_fr) < forbidden < 0.7 * len(live_fr)
     assert record.status == "complete"
     assert record.channels_listed == len(live_fr)
-    assert record.channels_forbidden == forbidden
-    assert record.channels_with_chatters == len(live_fr) - forbidden
+    assert record.channels_forbidden == len(live_fr) - len(expected)
+    assert record.channels_with_chatters == len(expected)
     assert record.presence_observations == chatters.num_rows
     assert record.http_429 == 0 and record.retries == 0
+    readers = {r["user_id"]: r for r in record.chat_list_readers}
+    assert readers[operator]["ground"] == "moderation"
+    assert readers[operator]["channels_read"] == list(expected.values()).count("moderation")
+    # 20:00 is on the hour: the follower totals of every listed channel, from the model
+    followers = pq.read_table(raw_path(settings.lake_dir, FOLLOWERS.name, record.snapshot_id))
+    assert record.followers_status == "complete"
+    assert record.followers_channels == followers.num_rows == len(live_fr)
+    for channel_id, total in zip(
+        followers.column("channel_id").to_pylist(),
+        followers.column("followers_total").to_pylist(),
+        strict=True,
+    ):
+        assert total == permitted_world.followers_total(channel_id, handle.clock.time())
     on_disk = ManifestRecord.from_bytes(
         raw_path(settings.lake_dir, "manifest", record.snapshot_id).read_bytes()
     )
@@ -170,7 +209,7 @@ async def test_without_moderator_token_chatters_are_not_permitted(tmp_path: Path
     )
     async with open_collector(settings, transport=transport) as session:
         record = await session.collector.collect(EVENING)
-    assert session.collector.moderator_id is None
+    assert session.tokens == []
     assert record.status == "complete"
     assert record.channels_listed == 1
     assert record.channels_forbidden == 1

@@ -61,7 +61,10 @@ def test_no_viewer_identity_on_disk_after_demo(tmp_path: Path) -> None:
     assert len(identities) > 1000
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.suffix == ".log" for p in files)
-    assert sum(p.suffix == ".parquet" for p in files) == 2 * 288
+    parquet = [p for p in files if p.suffix == ".parquet"]
+    assert sum("followers" not in p.parts for p in parquet) == 2 * 288  # streams, chatters
+    assert 18 <= sum("followers" in p.parts for p in parquet) <= 24  # hourly, when listed
+    assert any(p.parent.name == "tokens" for p in files)  # device-flow tokens, 0600
     for path in files:
         if path.name == "pseudonym_keys.json":
             continue  # key material: random bytes, no identity

@@ -3,7 +3,8 @@
 Channels (user ids 1-8) stream in three languages; `offline_chan` (id 9) is never live and
 `night_owl` (id 8) is live only on odd ticks. Viewers have ids from 1000 up; the operator
 (id 500) moderates every channel except `closed_chan` (id 7); `helper_mod` (id 501)
-moderates `alpha_fr` (id 1) only.
+moderates `alpha_fr` (id 1) only. `bravo_fr` (2) and `delta_fr` (4) consent to chat-list
+reading; channel n has 1000·n followers at START and gains one a minute.
 """
 
 from __future__ import annotations
@@ -146,3 +147,42 @@ class FakeWorld:
         if user_id == OPERATOR.id:
             return broadcaster_id in channels and broadcaster_id != "7"
         return user_id == HELPER.id and broadcaster_id == "1"
+
+    # consent, moderation and followers: bravo_fr (2) and delta_fr (4) consent
+    def consents(self, user_id: str) -> bool | None:
+        if user_id not in {c.user_id for c in CHANNELS} | {OFFLINE.id}:
+            return None
+        return user_id in CONSENTING
+
+    def moderated_channels(self, user_id: str) -> list[UserRow]:
+        ids = {c.user_id for c in CHANNELS} | {OFFLINE.id}
+        if user_id == OPERATOR.id:
+            chosen = sorted((i for i in ids if i != "7"), key=int)
+        elif user_id == HELPER.id:
+            chosen = ["1"]
+        else:
+            chosen = []
+        return self.users_by_id(chosen)
+
+    def followers_total(self, user_id: str, t: float) -> int | None:
+        """Channel n has 1000·n followers at START and gains one a minute."""
+        if not self.users_by_id([user_id]):
+            return None
+        if not any(c.user_id == user_id for c in CHANNELS):
+            return 0
+        return 1000 * int(user_id) + max(0, int((t - START) // 60))
+
+    def permissions_truth(self) -> dict[str, object]:
+        return {
+            "mode": "realistic",
+            "consent_share": 0.25,
+            "channels": len(CHANNELS) + 1,
+            "operator_moderates": [
+                {"id": r.id, "login": r.login} for r in self.moderated_channels(OPERATOR.id)
+            ],
+            "operator_moderates_all": False,
+            "consenting": [{"id": i, "login": self._user(int(i)).login} for i in CONSENTING],
+        }
+
+
+CONSENTING = ("2", "4")

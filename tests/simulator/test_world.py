@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pytest
 
 from streamcensus.simulator.names import SERVICE_BOTS
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.population import LANG_CODES
 from streamcensus.simulator.protocol import World
 from streamcensus.simulator.world import PopulationWorld
@@ -205,29 +206,78 @@ def test_bots_sit_in_many_chats_at_once(world: PopulationWorld) -> None:
     assert max(in_chats[int(h)] for h in humans) <= 6
 
 
-def test_consent_operator_share_and_broadcaster(world: PopulationWorld) -> None:
-    half = PopulationWorld("small", seed=42, operator_mod_share=0.5)
-    op_all, op_half = world.operator().id, half.operator().id
+def test_permissions_are_realistic_by_default(world: PopulationWorld) -> None:
+    """Twitch's rule (broadcaster or moderator); the operator moderates nothing by default."""
+    operator = world.operator().id
     channel_ids = [str(i) for i in world.accounts.ids(np.arange(world.n_channels))]
-    assert all(world.can_read_chatters(op_all, b) for b in channel_ids)
-    assert sum(half.can_read_chatters(op_half, b) for b in channel_ids) == 250
-    assert all(half.can_read_chatters(b, b) for b in channel_ids)
-    none = PopulationWorld("small", seed=42, operator_mod_share=0.0)
-    assert not any(none.can_read_chatters(none.operator().id, b) for b in channel_ids[:50])
+    assert world.permissions.mode == "realistic"
+    assert not any(world.can_read_chatters(operator, b) for b in channel_ids)
+    assert world.moderated_channels(operator) == []
+    assert all(world.can_read_chatters(b, b) for b in channel_ids)
     first, second = channel_ids[0], channel_ids[1]
     assert not world.can_read_chatters(second, first)
     mods = world.population.moderators[0]
     mod_id = str(world.accounts.ids(mods[mods >= 0][:1])[0])
     assert world.can_read_chatters(mod_id, first)
-    assert not world.can_read_chatters(op_all, "999")
+    assert first in [row.id for row in world.moderated_channels(mod_id)]
+    assert not world.can_read_chatters(operator, "999")
     assert not world.can_read_chatters("junk", first)
+    # consent: about 2 % of broadcasters (binomial, n = 500: mean 10, sd 3.1)
+    consenting = [b for b in channel_ids if world.consents(b)]
+    assert 3 <= len(consenting) <= 20
+    assert world.consents(operator) is None and world.consents(mod_id) is None
+    truth = world.permissions_truth()
+    assert truth["mode"] == "realistic" and truth["consent_share"] == 0.02
+    assert [c["id"] for c in truth["consenting"]] == consenting
+    assert truth["operator_moderates"] == [] and truth["operator_moderates_all"] is False
+
+
+def test_operator_moderates_a_configured_list_or_all_in_load_tests(world: PopulationWorld) -> None:
+    channel_ids = [str(i) for i in world.accounts.ids(np.arange(world.n_channels))]
+    logins = [r.login for r in world.users_by_id(channel_ids[3:6])]
+    listed = PopulationWorld(
+        "small", seed=42, permissions=Permissions(operator_moderates=tuple(logins))
+    )
+    operator = listed.operator().id
+    assert [b for b in channel_ids if listed.can_read_chatters(operator, b)] == channel_ids[3:6]
+    assert sorted(r.id for r in listed.moderated_channels(operator)) == sorted(channel_ids[3:6])
+    assert [c["login"] for c in listed.permissions_truth()["operator_moderates"]] == logins
+    everything = PopulationWorld("small", seed=42, permissions=Permissions(mode="all-moderated"))
+    assert all(everything.can_read_chatters(everything.operator().id, b) for b in channel_ids)
+    assert len(everything.moderated_channels(everything.operator().id)) == world.n_channels
+    assert everything.permissions_truth()["operator_moderates_all"] is True
+    none = PopulationWorld("small", seed=42, permissions=Permissions(consent_share=0.0))
+    assert not any(none.consents(b) for b in channel_ids)
+    every = PopulationWorld("small", seed=42, permissions=Permissions(consent_share=1.0))
+    assert all(every.consents(b) for b in channel_ids)
+
+
+def test_follower_totals_grow_with_popularity_and_time(world: PopulationWorld) -> None:
+    channel_ids = [str(i) for i in world.accounts.ids(np.arange(world.n_channels))]
+    totals = [world.followers_total(b, EVENING) for b in channel_ids[:300]]  # the fr block
+    assert all(t is not None for t in totals)
+    top, rest = totals[0], sorted(t for t in totals if t is not None)
+    assert top is not None and top > 100_000  # the top of a language: about a million
+    assert 30 <= rest[len(rest) // 2] <= 5_000  # the median channel: hundreds
+    for b in channel_ids[:20]:
+        series = [world.followers_total(b, EVENING + h * HOUR) for h in range(0, 49, 6)]
+        assert series == sorted(series)  # never goes down
+        start, end = series[0], series[-1]
+        assert start is not None and end is not None
+        assert 0.0002 * 2 * start <= end - start + 1 <= 0.0021 * 2 * start + 2  # two days
+    assert world.followers_total(world.operator().id, EVENING) == 0  # not a channel
+    assert world.followers_total("999", EVENING) is None
 
 
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown simulator scale"):
         PopulationWorld("huge")
-    with pytest.raises(ValueError, match="operator_mod_share"):
-        PopulationWorld("small", operator_mod_share=1.5)
+    with pytest.raises(ValueError, match="consent_share"):
+        PopulationWorld("small", permissions=Permissions(consent_share=1.5))
+    with pytest.raises(ValueError, match="permissions must be one of"):
+        Permissions(mode="everything")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no simulated channel"):
+        PopulationWorld("small", permissions=Permissions(operator_moderates=("nobody_here",)))
     with pytest.raises(ValueError, match="valid Twitch login"):
         PopulationWorld("small", operator_login="a b")
 

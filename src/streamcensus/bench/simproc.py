@@ -50,11 +50,14 @@ class SimulatorProcess:
         seed: int = 42,
         rate_limit: int = 800,
         startup_timeout: float = STARTUP_TIMEOUT,
+        permissions: str = "all-moderated",
     ) -> None:
         self.scale = scale
         self.seed = seed
         self.start_time = start
         self.rate_limit = rate_limit
+        # benchmarks measure a full workload: every chat list readable (a LOAD-TEST mode)
+        self.permissions = permissions
         self.startup_timeout = startup_timeout
         self.port = 0
         self.startup_seconds = 0.0
@@ -99,6 +102,11 @@ class SimulatorProcess:
             "0",
             "--rate-limit",
             str(self.rate_limit),
+            "--permissions",
+            self.permissions,
+            # one operator token reads every chat list, in one bucket (as pyTwitchAPI does)
+            "--consent-share",
+            "0",
         ]
 
     def start(self) -> None:

@@ -1,109 +1,157 @@
-"""Set up a collector against any Helix-compatible server: client, clock and moderator identity.
+"""Set up a collector against any Helix-compatible server: client, clock and user tokens.
 
-The same code talks to real Twitch and to the simulator. When the server turns out to be
-a streamcensus simulator (it answers `/_sim/info`), three conveniences apply: any
-credentials are accepted, so placeholders stand in for missing ones; the collector's
-clock mirrors the simulator's (so rate-limit waits are measured on the same time); and,
-with no moderator token configured, one is obtained for the simulator's operator account
-through its Twitch-CLI-mock route.
+The same code talks to real Twitch and to the simulator. User tokens come from the token
+store (`streamcensus auth login`, for the operator and for each consenting broadcaster)
+and from `TWITCH_MODERATOR_TOKEN` for people who manage a token themselves; each is
+validated at start (client id, user, scopes) and then hourly. When the server turns out
+to be a streamcensus simulator (it answers `/_sim/info`), any credentials are accepted
+(placeholders stand in for missing ones), the collector's clock mirrors the simulator's
+(so rate-limit waits and token lifetimes are measured on the same time), and, when the
+store holds no token for it yet, tokens are obtained the honest way: the device code
+flow, approved by the simulated operator and consenting broadcasters.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import httpx
+from pydantic import SecretStr
 
-from streamcensus.clock import Clock, ClockState, SimClock, WallClock
+from streamcensus.clock import Clock, SimClock, WallClock
+from streamcensus.collect.readers import ChatListReaders
 from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.keys import KeyStore
 from streamcensus.lake.stores import open_lake
 from streamcensus.lake.writer import LakeWriter
-from streamcensus.twitch import (
-    CHATTERS_SCOPE,
-    HelixClient,
-    HelixConfig,
-    HelixError,
-    mock_auth_base,
+from streamcensus.tokens.live import LiveToken, foreign_client
+from streamcensus.tokens.login import REQUIRED_SCOPES, check_clock_skew
+from streamcensus.tokens.simulated import (
+    SimulatorInfo,
+    forget_other_simulators,
+    probe_simulator,
+    provision,
 )
+from streamcensus.tokens.store import TokenRecord, TokenStore
+from streamcensus.twitch import HelixClient, HelixConfig, HelixError
 from streamcensus.urls import mask_credentials
 
 log = logging.getLogger("streamcensus.collect")
 
-PROBE_TIMEOUT = 3.0
+ENV_TOKEN = "TWITCH_MODERATOR_TOKEN"
 
 
-@dataclass(frozen=True)
-class SimulatorInfo:
-    """What a streamcensus simulator says about itself at `/_sim/info`."""
-
-    base_url: str
-    operator_id: str
-    operator_login: str
-    scale: str
-
-    async def clock_state(self, http: httpx.AsyncClient) -> ClockState:
-        response = await http.get(f"{self.base_url}/_sim/clock", timeout=PROBE_TIMEOUT)
-        response.raise_for_status()
-        body = response.json()
-        return ClockState(epoch=float(body["epoch"]), speed=float(body["speed"]))
-
-
-async def probe_simulator(http: httpx.AsyncClient, auth_url: str) -> SimulatorInfo | None:
-    """The simulator behind `auth_url`, or None for any other server (e.g. real Twitch)."""
-    base = mock_auth_base(auth_url)
+async def _env_token(client: HelixClient, clock: Clock, value: str) -> LiveToken:
+    """`TWITCH_MODERATOR_TOKEN`: validated now; refused or unfit, it stops the start."""
     try:
-        response = await http.get(f"{base}/_sim/info", timeout=PROBE_TIMEOUT)
-        if response.status_code != 200:
-            return None
-        body: dict[str, Any] = response.json()
-        operator = body["operator"]
-        return SimulatorInfo(
-            base_url=base,
-            operator_id=str(operator["id"]),
-            operator_login=str(operator["login"]),
-            scale=str(body.get("scale", "")),
+        info = await client.oauth.validate(value)
+    except HelixError as exc:
+        raise UserError(
+            f"the moderator token was refused ({exc}): set a valid {ENV_TOKEN}"
+        ) from None
+    if info.user_id is None or info.login is None:
+        raise UserError(f"{ENV_TOKEN} is an app token: set a user token")
+    if info.client_id != client.config.client_id:
+        raise UserError(
+            f"{ENV_TOKEN} was issued to client id {info.client_id}, not TWITCH_CLIENT_ID "
+            f"{client.config.client_id}: set a token of this application"
         )
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _is_local(url: str) -> bool:
-    host = httpx.URL(url).host
-    return host in {"127.0.0.1", "localhost", "::1"} or host.startswith("127.")
-
-
-async def _moderator_id(client: HelixClient, simulator: SimulatorInfo | None) -> str | None:
-    """Whose token reads chatters; None (with a warning) when chatters cannot be read."""
-    if client.has_user_token:
-        try:
-            info = await client.validate_token()
-        except HelixError as exc:
-            raise UserError(
-                f"the moderator token was refused ({exc}): set a valid TWITCH_MODERATOR_TOKEN"
-            ) from None
-        if CHATTERS_SCOPE not in info.scopes:
-            raise UserError(
-                f"the moderator token lacks the {CHATTERS_SCOPE} scope: "
-                "grant it and set TWITCH_MODERATOR_TOKEN again"
-            )
-        return info.user_id
-    if simulator is not None:
-        await client.obtain_mock_user_token(simulator.operator_id)
-        return simulator.operator_id
-    log.warning(
-        "no moderator token: chatters are not collected "
-        "(set TWITCH_MODERATOR_TOKEN to a token with %s)",
-        CHATTERS_SCOPE,
+    missing = [s for s in REQUIRED_SCOPES["operator"] if s not in info.scopes]
+    if missing:
+        raise UserError(
+            f"the moderator token lacks the {', '.join(missing)} scope: "
+            f"grant it and set {ENV_TOKEN} again"
+        )
+    now = clock.now()
+    record = TokenRecord(
+        user_id=info.user_id,
+        login=info.login,
+        role="operator",
+        client_id=info.client_id,
+        auth_url=client.config.auth_url,
+        scopes=tuple(info.scopes),
+        access_token=SecretStr(value),
+        expires_at=now + dt.timedelta(seconds=info.expires_in) if info.expires_in else None,
+        obtained_at=now,
     )
-    return None
+    return LiveToken(
+        record,
+        client.oauth,
+        clock,
+        store=None,
+        client_id=client.config.client_id,
+        required_scopes=REQUIRED_SCOPES["operator"],
+        label=f"{ENV_TOKEN} ({info.login})",
+    )
+
+
+async def user_tokens(
+    client: HelixClient,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    store: TokenStore,
+    simulator: SimulatorInfo | None,
+    env_token: str = "",
+) -> list[LiveToken]:
+    """Every user token the collector may use, validated: the stored tokens of this auth
+    server (obtained first from a simulator when there are none), then `env_token`."""
+    # with a token of one's own, a simulator is not logged into on one's behalf
+    provider = None if env_token else simulator
+    tokens = await _stored_tokens(client, http, clock, store, provider)
+    for token in tokens:
+        await token.validate(force=True)
+    if provider is not None and tokens and all(t.broken is not None for t in tokens):
+        # a simulator that restarted knows none of its former tokens: log in again
+        log.info("the simulator refuses every stored token: obtaining new ones")
+        for token in tokens:
+            store.delete(token.user_id)
+        tokens = await _stored_tokens(client, http, clock, store, provider)
+        for token in tokens:
+            await token.validate(force=True)
+    if env_token:
+        env = await _env_token(client, clock, env_token)
+        await env.validate(force=True)
+        tokens.append(env)
+    return tokens
+
+
+async def _stored_tokens(
+    client: HelixClient,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    store: TokenStore,
+    simulator: SimulatorInfo | None,
+) -> list[LiveToken]:
+    """The stored tokens of this auth server (obtained first from a simulator if none)."""
+    auth_url = client.config.auth_url
+    if simulator is not None:
+        forget_other_simulators(store, auth_url)
+        if not any(r.auth_url == auth_url for r in store.records()):
+            await provision(client, http, simulator, store, clock)
+    tokens = []
+    for record in store.records():
+        if record.auth_url != auth_url:
+            log.info("token of %s is for %s: not used here", record.login, record.auth_url)
+            continue
+        token = LiveToken(
+            record,
+            client.oauth,
+            clock,
+            store=store,
+            client_id=client.config.client_id,
+            required_scopes=REQUIRED_SCOPES[record.role],
+        )
+        if record.client_id != client.config.client_id:
+            token.trip(foreign_client(record.client_id, client.config.client_id))
+        tokens.append(token)
+    return tokens
 
 
 async def _resolve_optouts(client: HelixClient, options: CollectOptions) -> CollectOptions:
@@ -127,6 +175,7 @@ class CollectSession:
     http: httpx.AsyncClient
     simulator: SimulatorInfo | None
     mirror: SimClock | None  # the collector's copy of a remote simulator's clock
+    tokens: list[LiveToken] = field(default_factory=list)
 
     async def sync_clock(self) -> None:
         """Re-read a remote simulator's clock (its speed may have changed)."""
@@ -157,7 +206,7 @@ async def open_collector(
         timeout=httpx.Timeout(10.0),
         limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
     ) as http:
-        simulator = await probe_simulator(http, auth) if _is_local(auth) else None
+        simulator = await probe_simulator(http, auth)
         mirror: SimClock | None = None
         if clock is None:
             if simulator is not None:
@@ -173,11 +222,21 @@ async def open_collector(
             placeholder_credentials=simulator is not None,
         )
         client = HelixClient(config, clock=clock, http=http)
+        store = TokenStore(settings.state_dir)
         try:
             await client.app_token()  # wrong credentials or no route: fail now, in one line
-            moderator_id = await _moderator_id(client, simulator)
+            env_value = settings.moderator_token.get_secret_value()
+            tokens = await user_tokens(client, http, clock, store, simulator, env_value)
         except HelixError as exc:
             raise UserError(f"cannot reach Twitch at {mask_credentials(auth)}: {exc}") from None
+        if simulator is None:
+            check_clock_skew(client.oauth, clock)
+        if not tokens:
+            log.warning(
+                "no user token: chat lists and follower totals are not collected "
+                "(run `streamcensus auth login`, or set %s)",
+                ENV_TOKEN,
+            )
         options = await _resolve_optouts(client, CollectOptions.from_settings(settings))
         collector = Collector(
             client=client,
@@ -185,6 +244,6 @@ async def open_collector(
             keys=KeyStore(settings.key_store_dir, settings.key_rotation_days, clock),
             options=options,
             clock=clock,
-            moderator_id=moderator_id,
+            readers=ChatListReaders(client, tokens, clock),
         )
-        yield CollectSession(collector, http, simulator, mirror)
+        yield CollectSession(collector, http, simulator, mirror, tokens)

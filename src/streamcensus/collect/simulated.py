@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,6 +27,7 @@ from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import KINDS, MANIFEST, raw_day_key, raw_key, snapshot_id
 from streamcensus.lake.storage import LakeStorage, as_storage
 from streamcensus.lake.stores import open_lake
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.server import running_simulator
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import grid_times
@@ -49,6 +50,10 @@ class CollectionReport:
     raw_bytes: int = 0
     chatters_bytes: int = 0
     wall_seconds: float = 0.0
+    token_refreshes: int = 0
+    token_validations: int = 0
+    chat_lists_by_ground: dict[str, int] = field(default_factory=dict)
+    follower_readings: int = 0
 
     def per_observation(self, size: int) -> float:
         return size / self.presence_observations if self.presence_observations else 0.0
@@ -63,6 +68,14 @@ class CollectionReport:
             f"raw lake bytes    {self.raw_bytes:,}",
             f"bytes/observation {self.per_observation(self.chatters_bytes):.2f} in chatters files, "
             f"{self.per_observation(self.raw_bytes):.2f} with stream facts and manifests",
+            f"user tokens       {self.token_refreshes:,} refreshes, "
+            f"{self.token_validations:,} validations (device code flow, hourly validation)",
+            "chat lists read   "
+            + (
+                ", ".join(f"{n:,} by {g}" for g, n in sorted(self.chat_lists_by_ground.items()))
+                or "none"
+            ),
+            f"follower totals   {self.follower_readings:,} (hourly)",
             f"wall time         {self.wall_seconds:.1f} s",
         ]
 
@@ -91,6 +104,12 @@ def summarise_lake(lake: LakeStorage | Path, days: list[dt.date], report: Collec
                 report.snapshots_complete += record.status == "complete"
                 report.snapshots_partial += record.status == "partial"
                 report.presence_observations += record.presence_observations
+                report.token_refreshes += record.token_refreshes
+                report.token_validations += record.token_validations
+                report.follower_readings += record.followers_channels
+                for ground in record.chat_list_grounds.values():
+                    grounds = report.chat_lists_by_ground
+                    grounds[ground] = grounds.get(ground, 0) + 1
     report.channels = len(channels)
 
 
@@ -101,10 +120,12 @@ async def collect_times(
     times: list[dt.datetime],
     speed: float,
     on_record: Callable[[ManifestRecord | None], None],
+    permissions: Permissions | None = None,
 ) -> None:
     """Collect each grid time of `times` from an in-process simulator; `on_record` gets
-    each record (None for a grid time already in the lake)."""
-    world = PopulationWorld(scale=world_scale, seed=seed)
+    each record (None for a grid time already in the lake). The collector obtains its user
+    tokens by the device code flow, approved by the simulated operator and broadcasters."""
+    world = PopulationWorld(scale=world_scale, seed=seed, permissions=permissions)
     clock = SimClock(times[0], speed=0)
     with running_simulator(world, clock) as handle:
         async with open_collector(
@@ -135,8 +156,12 @@ def collect_simulated(
     seed: int,
     speed: float = DEFAULT_SPEED,
     on_record: Callable[[ManifestRecord | None], None] | None = None,
+    permissions: Permissions | None = None,
 ) -> CollectionReport:
-    """Simulate and collect `hours` from midnight of `first_day`; summarise the lake."""
+    """Simulate and collect `hours` from midnight of `first_day`; summarise the lake.
+
+    `permissions` defaults to the realistic ones; the benchmarks pass the load-test mode.
+    """
     times = grid_times(first_day, hours)
     report = CollectionReport()
     began = time.monotonic()
@@ -149,7 +174,7 @@ def collect_simulated(
         if on_record is not None:
             on_record(record)
 
-    asyncio.run(collect_times(settings, scale, seed, times, speed, count))
+    asyncio.run(collect_times(settings, scale, seed, times, speed, count, permissions))
     report.wall_seconds = time.monotonic() - began
     summarise_lake(open_lake(settings), sorted({t.date() for t in times}), report)
     return report

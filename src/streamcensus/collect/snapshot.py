@@ -1,10 +1,14 @@
 """One snapshot: list the community's live channels, read who is in their chats, store it.
 
-The steps follow DESIGN §4. Viewer logins and ids exist only in memory, for the time it
-takes to pseudonymise one chatter list (P1); opt-out channels are never requested and
-opt-out viewers are dropped before hashing (P4); known public bots keep their name (P6).
-Every fault is counted, and a snapshot that lacks anything is written as `partial` with
-what is missing: nothing is lost silently.
+Viewer logins and ids exist only in memory, for the time it takes to pseudonymise one
+chatter list (P1); opt-out channels are never requested and opt-out viewers are dropped
+before hashing (P4); known public bots keep their name (P6). A chat list is read only
+with a token allowed to read it (`readers.py`: the broadcaster's consent or the
+operator's moderation), and the manifest records on which ground; a channel no token may
+read is "not permitted" without a request. At the top of each hour the follower totals
+of the listed channels are read too (`followers.py`). Every fault is counted, and a
+snapshot that lacks anything is written as `partial` with what is missing: nothing is
+lost silently.
 """
 
 from __future__ import annotations
@@ -17,24 +21,32 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from streamcensus.clock import Clock
+from streamcensus.collect.followers import FollowerTotals, followers_due, read_followers
 from streamcensus.collect.privacy import Pseudonymiser, is_optout_channel
+from streamcensus.collect.readers import Assignment, ChatListReaders
 from streamcensus.config import Settings
 from streamcensus.keys import KeyStore
-from streamcensus.lake.manifest import ManifestRecord, MissingEntry
+from streamcensus.lake.manifest import FileEntry, Ground, ManifestRecord, MissingEntry
 from streamcensus.lake.schema import (
     CHATTERS_ERROR,
     CHATTERS_FORBIDDEN,
     CHATTERS_OK,
     CHATTERS_SCHEMA,
+    FOLLOWERS,
     STREAMS_SCHEMA,
     snapshot_id,
 )
 from streamcensus.lake.writer import LakeWriter
-from streamcensus.twitch import Forbidden, HelixClient, HelixError, Stream
+from streamcensus.twitch import (
+    Forbidden,
+    HelixClient,
+    HelixError,
+    Stream,
+    TokenUnusable,
+    Unauthorized,
+)
 
 log = logging.getLogger("streamcensus.collect")
-
-NOT_PERMITTED_NO_TOKEN = "no moderator token configured"
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,8 @@ class _ChannelResult:
     optout_dropped: int = 0
     duplicates_dropped: int = 0
     reason: str = ""
+    ground: Ground | None = None  # on what ground a token may read this chat list
+    reader: str = ""  # user id of that token
 
 
 @dataclass
@@ -84,9 +98,9 @@ class _Listing:
 class Collector:
     """Takes snapshots through a `HelixClient` into a `LakeWriter`.
 
-    `moderator_id` is the user whose token reads chatters (None: chatters are not
-    permitted anywhere, recorded per channel). The client's counters are read before and
-    after each snapshot, so one client can serve many snapshots.
+    `readers` holds the user tokens that read chat lists (and follower totals); with no
+    token, every chat list is "not permitted", recorded per channel. The client's
+    counters are read before and after each snapshot, so one client serves many.
     """
 
     def __init__(
@@ -96,14 +110,14 @@ class Collector:
         keys: KeyStore,
         options: CollectOptions,
         clock: Clock,
-        moderator_id: str | None,
+        readers: ChatListReaders,
     ) -> None:
         self.client = client
         self.writer = writer
         self.keys = keys
         self.options = options
         self.clock = clock
-        self.moderator_id = moderator_id
+        self.readers = readers
 
     async def collect(self, grid_time: dt.datetime) -> ManifestRecord:
         """Take the snapshot of `grid_time` and write its files; return its manifest record."""
@@ -113,16 +127,32 @@ class Collector:
         key = self.keys.current(grid_time)
         pseudonymiser = Pseudonymiser(key, self.options.optout_viewers, self.options.known_bots)
 
+        validations = sum(t.counters.validations for t in self.readers.tokens)
+        await self.readers.prepare()
         listing = await self._list_channels()
         results = await self._read_all_chatters(listing.streams, pseudonymiser, sid, grid_time)
+        followers = FollowerTotals()
+        if followers_due(grid_time):
+            followers = await read_followers(
+                self.client,
+                self.readers.lanes(),
+                [s.user_id for s in listing.streams],
+                self.options.concurrency,
+            )
 
         streams_table = self._streams_table(sid, grid_time, listing, results)
         chatter_tables = [r.table for r in results.values() if r.table is not None]
         chatters_table = (
             pa.concat_tables(chatter_tables) if chatter_tables else CHATTERS_SCHEMA.empty_table()
         )
-        streams_file = self.writer.write_streams(sid, streams_table)
-        chatters_file = self.writer.write_chatters(sid, chatters_table)
+        lake_dir = self.writer.lake_dir
+        files: dict[str, FileEntry] = {
+            "streams": self.writer.write_streams(sid, streams_table).to_entry(lake_dir),
+            "chatters": self.writer.write_chatters(sid, chatters_table).to_entry(lake_dir),
+        }
+        if followers.totals:
+            written = self.writer.write(FOLLOWERS.name, sid, followers.table(sid, grid_time))
+            files[FOLLOWERS.name] = written.to_entry(lake_dir)
 
         missing = list(listing.missing)
         missing.extend(
@@ -130,9 +160,15 @@ class Collector:
             for channel_id, r in results.items()
             if r.status == CHATTERS_ERROR
         )
+        missing.extend(followers.missing)
         cost = self.client.stats.diff(before)
         statuses = [r.status for r in results.values()]
-        lake_dir = self.writer.lake_dir
+        served: dict[str, int] = {}
+        read: dict[str, int] = {}
+        for r in results.values():
+            if r.reader:
+                served[r.reader] = served.get(r.reader, 0) + 1
+                read[r.reader] = read.get(r.reader, 0) + (r.status == CHATTERS_OK)
         record = ManifestRecord(
             snapshot_id=sid,
             grid_time=grid_time,
@@ -159,10 +195,18 @@ class Collector:
             errors=dict(cost.errors),
             missing=missing,
             key_id=key.key_id,
-            files={
-                "streams": streams_file.to_entry(lake_dir),
-                "chatters": chatters_file.to_entry(lake_dir),
+            token_validations=(
+                sum(t.counters.validations for t in self.readers.tokens) - validations
+            ),
+            chat_list_readers=self.readers.report(served, read),
+            chat_list_grounds={
+                channel_id: r.ground
+                for channel_id, r in sorted(results.items())
+                if r.status == CHATTERS_OK and r.ground is not None
             },
+            followers_status=followers.status,
+            followers_channels=len(followers.totals),
+            files=files,
         )
         self.writer.write_manifest(record)
         return record
@@ -208,20 +252,26 @@ class Collector:
         sid: str,
         grid_time: dt.datetime,
     ) -> dict[str, _ChannelResult]:
-        """Chatters of every listed channel, `concurrency` requests in flight."""
-        if self.moderator_id is None:
-            return {
-                s.user_id: _ChannelResult(CHATTERS_FORBIDDEN, reason=NOT_PERMITTED_NO_TOKEN)
-                for s in streams
-            }
+        """Chatters of every listed channel a token may read, `concurrency` in flight.
+
+        A channel no usable token may read is "not permitted" without a request; a token
+        whose breaker trips mid-snapshot stops at once (its other channels likewise).
+        """
         gate = asyncio.Semaphore(self.options.concurrency)
-        moderator_id = self.moderator_id
 
         async def one(stream: Stream) -> tuple[str, _ChannelResult]:
+            assignment = self.readers.assign(stream.user_id)
+            if isinstance(assignment, str):
+                refused = _ChannelResult(CHATTERS_FORBIDDEN, reason=assignment)
+                blocked = self.readers.unusable_reader(stream.user_id)
+                refused.reader = blocked.token.user_id if blocked is not None else ""
+                return stream.user_id, refused
             async with gate:
-                return stream.user_id, await self._read_chatters(
-                    stream.user_id, moderator_id, pseudonymiser, sid, grid_time
+                result = await self._read_chatters(
+                    stream.user_id, assignment, pseudonymiser, sid, grid_time
                 )
+            result.reader = assignment.reader.token.user_id
+            return stream.user_id, result
 
         pairs = await asyncio.gather(*(one(s) for s in streams))
         return dict(pairs)
@@ -229,15 +279,32 @@ class Collector:
     async def _read_chatters(
         self,
         channel_id: str,
-        moderator_id: str,
+        assignment: Assignment,
         pseudonymiser: Pseudonymiser,
         sid: str,
         grid_time: dt.datetime,
     ) -> _ChannelResult:
+        reader = assignment.reader
+        if not reader.usable:  # tripped while this read waited for its turn
+            return _ChannelResult(
+                CHATTERS_FORBIDDEN, reason=f"not permitted: token unusable ({reader.token.broken})"
+            )
         try:
-            chatters = await self.client.get_chatters(channel_id, moderator_id)
+            chatters = await self.client.get_chatters(
+                channel_id, reader.token.user_id, lane=reader.lane
+            )
         except Forbidden:
-            return _ChannelResult(CHATTERS_FORBIDDEN, reason="403: not a moderator")
+            self.readers.refused(reader, channel_id)
+            return _ChannelResult(
+                CHATTERS_FORBIDDEN, reason="403: not the broadcaster or a moderator"
+            )
+        except (TokenUnusable, Unauthorized) as exc:
+            if reader.token.broken is None:  # a 401 the token outlived (refreshed meanwhile)
+                log.warning("snapshot %s: chatters of channel %s: %s", sid, channel_id, exc)
+                return _ChannelResult(CHATTERS_ERROR, reason=str(exc))
+            return _ChannelResult(
+                CHATTERS_FORBIDDEN, reason=f"not permitted: token unusable ({reader.token.broken})"
+            )
         except HelixError as exc:
             log.warning("snapshot %s: chatters of channel %s failed: %s", sid, channel_id, exc)
             return _ChannelResult(CHATTERS_ERROR, reason=str(exc))
@@ -253,6 +320,7 @@ class Collector:
             total=total,
             optout_dropped=batch.optout_dropped,
             duplicates_dropped=batch.duplicates_dropped,
+            ground=assignment.ground,
         )
 
     def _streams_table(
@@ -295,4 +363,10 @@ def summary_line(record: ManifestRecord) -> str:
         f"{record.presence_observations:,} presence observations, "
         f"{record.requests} requests, {record.retries} retries, "
         f"{record.rate_limit_waits} rate-limit waits, {record.duration_seconds:.1f} s"
+        + (f", {record.followers_channels} follower totals" if record.followers_status else "")
+        + "".join(
+            f"; {r['login']}'s token unusable: {r['reason']}"
+            for r in record.chat_list_readers
+            if r["state"] != "ok"
+        )
     )

@@ -51,6 +51,22 @@ class FileEntry(TypedDict):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
+Ground = Literal["consent", "moderation"]  # on what ground a chat list may be read
+FollowersStatus = Literal["", "complete", "partial", "no user token"]
+
+
+class ReaderEntry(TypedDict):
+    """One user token that reads chat lists, and how it fared in the snapshot."""
+
+    user_id: str  # the broadcaster (consent) or the operator (moderation), never a viewer
+    login: str
+    ground: Ground  # a broadcaster's own token, or a moderator's
+    channels_listed: Count  # listed channels this token serves
+    channels_read: Count  # of which chat lists read in full
+    state: Literal["ok", "unusable"]  # "unusable" once its breaker tripped
+    reason: str  # why it is unusable ("" when ok)
+
+
 class ManifestRecord(BaseModel):
     """One snapshot's manifest, as stored in `raw/manifest/date=.../<snapshot_id>.json`.
 
@@ -92,6 +108,14 @@ class ManifestRecord(BaseModel):
     errors: dict[str, Count] = Field(default_factory=dict)  # error kind -> count
     missing: list[MissingEntry] = Field(default_factory=list)
     key_id: str = ""
+    # user tokens: validations made, and each token's ground, channels and state
+    token_validations: Count = 0
+    chat_list_readers: list[ReaderEntry] = Field(default_factory=list)
+    # channel_id -> "consent" | "moderation": on what ground each chat list read was allowed
+    chat_list_grounds: dict[str, Ground] = Field(default_factory=dict)
+    # follower totals (hourly): "" when not due, "complete", "partial" or "no user token"
+    followers_status: FollowersStatus = ""
+    followers_channels: Count = 0
     files: dict[str, FileEntry] = Field(default_factory=dict)  # kind -> file
     collector_version: str = __version__
     manifest_version: int = MANIFEST_VERSION

@@ -5,6 +5,7 @@ Layout under `<data_dir>/lake/`:
     raw/streams/date=YYYY-MM-DD/<snapshot_id>.parquet    stream facts of one snapshot
     raw/chatters/date=YYYY-MM-DD/<snapshot_id>.parquet   presence observations of one snapshot
     raw/manifest/date=YYYY-MM-DD/<snapshot_id>.json      the snapshot's manifest record
+    raw/followers/date=YYYY-MM-DD/<snapshot_id>.parquet  follower totals (hourly snapshots)
     curated/...                                          written by `load`
     quarantine/...                                       files `load` could not read
 
@@ -71,6 +72,18 @@ CHATTERS_SCHEMA = pa.schema(
     ]
 )
 
+# Follower totals of the listed channels, read every hour on the grid (Get Channel
+# Followers with any user token): a count per channel, no follower identities. Only the
+# snapshots at the top of an hour have a followers file.
+FOLLOWERS_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string(), nullable=False),
+        pa.field("snapshot_ts", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("channel_id", pa.string(), nullable=False),
+        pa.field("followers_total", pa.int64(), nullable=False),
+    ]
+)
+
 
 @dataclass(frozen=True)
 class RawKind:
@@ -109,11 +122,12 @@ STREAMS = RawKind(
     epochs={"snapshot_epoch": "snapshot_ts", "started_epoch": "started_at"},
 )
 CHATTERS = RawKind("chatters", CHATTERS_SCHEMA, sort_by=("channel_id", "viewer"), presence=True)
+FOLLOWERS = RawKind("followers", FOLLOWERS_SCHEMA, sort_by=("channel_id",))
 
 # The registry of data kinds. A new kind is one entry here (schema, order, presence);
 # the writer (`LakeWriter.write`), the loader's checks and tables, retention and
 # `status` follow from it. See docs/architecture.md, "Adding a raw kind".
-DATA_KINDS: dict[str, RawKind] = {kind.name: kind for kind in (STREAMS, CHATTERS)}
+DATA_KINDS: dict[str, RawKind] = {kind.name: kind for kind in (STREAMS, CHATTERS, FOLLOWERS)}
 KINDS: tuple[str, ...] = (*DATA_KINDS, MANIFEST)
 
 SNAPSHOT_ID_FORMAT = "%Y%m%dT%H%MZ"

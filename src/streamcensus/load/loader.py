@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +37,14 @@ from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import DATA_KINDS, MANIFEST, RawKind
+from streamcensus.lake.schema import (
+    CHATTERS,
+    DATA_KINDS,
+    MANIFEST,
+    STREAMS,
+    RawKind,
+    snapshot_time,
+)
 from streamcensus.lake.stores import open_lake
 from streamcensus.load.quarantine import Quarantined, quarantine_file
 from streamcensus.load.rawfiles import (
@@ -53,6 +62,7 @@ from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.transform import checker as checks
 from streamcensus.transform.context import ModelRun, Progress, RunContext, RunParams
+from streamcensus.transform.presence import DayPresence, combine_days
 from streamcensus.transform.runner import run_models
 from streamcensus.warehouse import curated, ddl
 from streamcensus.warehouse.connection import (
@@ -63,6 +73,8 @@ from streamcensus.warehouse.connection import (
 )
 
 REFRESH_DAYS = 7  # later days whose rolling aggregates read a reloaded day
+READ_THREADS = 2  # files decoded (and checked) ahead of the presence pass
+READ_AHEAD = 8
 
 
 @dataclass
@@ -94,6 +106,7 @@ class LoadReport:
     load_seconds: float = 0.0
     transform_seconds: float = 0.0
     check_seconds: float = 0.0
+    presence_pass_seconds: float = 0.0  # sessionising while reading (inside load_seconds)
     models: list[ModelRun] = field(default_factory=list)
 
     @property
@@ -110,6 +123,8 @@ class _DayData:
     manifests: list[ManifestRecord]
     orphans: list[RawFile]
     rows: dict[str, int]  # data file (relative path) -> rows
+    sessioniser: DayPresence | None = None  # the day sessionised as it was read
+    pass_seconds: float = 0.0  # spent in the presence pass
 
 
 def run_params(settings: Settings, bot_min_chats: int | None = None) -> RunParams:
@@ -129,10 +144,54 @@ def _vouched(raw: RawFile, manifests: dict[str, ManifestRecord]) -> bool:
     return True
 
 
-def _read_day(raw_lake: RawSource, day: dt.date, now: dt.datetime, status: str) -> _DayData:
-    """Validate a day's files, quarantining the bad ones; keep what loads."""
+def _checked(raw: RawFile, manifests: dict[str, ManifestRecord]) -> pa.Table | BadFile | None:
+    """A data file's rows if its manifest vouches for it and it checks; None for an orphan;
+    the BadFile when it fails (runs in a reader thread)."""
+    try:
+        if not _vouched(raw, manifests):
+            return None
+        return read_parquet(raw)
+    except BadFile as exc:
+        return exc
+
+
+def _read_ahead(
+    files: list[RawFile], manifests: dict[str, ManifestRecord]
+) -> Iterator[tuple[RawFile, pa.Table | BadFile | None]]:
+    """Each data file with its outcome, in order, decoded by `READ_THREADS` threads at most
+    `READ_AHEAD` files ahead (memory stays bounded by a few snapshots)."""
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="load-read") as pool:
+        pending: deque[tuple[RawFile, Future[pa.Table | BadFile | None]]] = deque()
+        upcoming = iter(files)
+        for raw in upcoming:
+            pending.append((raw, pool.submit(_checked, raw, manifests)))
+            if len(pending) >= READ_AHEAD:
+                break
+        while pending:
+            raw, future = pending.popleft()
+            following = next(upcoming, None)
+            if following is not None:
+                pending.append((following, pool.submit(_checked, following, manifests)))
+            yield raw, future.result()
+
+
+def _read_day(
+    raw_lake: RawSource,
+    day: dt.date,
+    now: dt.datetime,
+    status: str,
+    params: RunParams,
+    presence_pass: bool = True,
+) -> _DayData:
+    """Validate a day's files, quarantining the bad ones; keep what loads.
+
+    Stream facts are read first, then presence in time order, each chatters file handed
+    to the presence pass while it is in memory (`transform/presence.py`).
+    """
     report = DayReport(day=day, status=status)
     data = _DayData(report, [], {}, {}, [], [], {})
+    if presence_pass:
+        data.sessioniser = DayPresence(day, params.bot_min_chats, params.interval_minutes)
     files = day_files(raw_lake, day)
     manifests: dict[str, ManifestRecord] = {}
     for raw in (f for f in files if f.kind == MANIFEST):
@@ -142,27 +201,37 @@ def _read_day(raw_lake: RawSource, day: dt.date, now: dt.datetime, status: str) 
             report.quarantined.append(quarantine_file(raw_lake, raw, str(exc), now))
             continue
         data.files.append(raw)
-    for raw in (f for f in files if f.kind != MANIFEST):
+    ordered = sorted(
+        (f for f in files if f.kind != MANIFEST),
+        key=lambda f: (DATA_KINDS[f.kind].presence, f.snapshot_id, f.kind),
+    )
+    streams: dict[str, pa.Table] = {}
+    for raw, outcome in _read_ahead(ordered, manifests):
         kind = DATA_KINDS[raw.kind]
-        try:
-            if not _vouched(raw, manifests):
-                data.orphans.append(raw)
-                report.orphaned.append(raw.rel)
-                continue
-            table = read_parquet(raw)
-        except BadFile as exc:
-            report.quarantined.append(quarantine_file(raw_lake, raw, str(exc), now))
+        if outcome is None:
+            data.orphans.append(raw)
+            report.orphaned.append(raw.rel)
             continue
+        if isinstance(outcome, BadFile):
+            report.quarantined.append(quarantine_file(raw_lake, raw, str(outcome), now))
+            continue
+        table = outcome
         data.files.append(raw)
         data.rows[raw.rel] = table.num_rows
         if kind.presence:
             data.presence.setdefault(kind.name, []).append(raw)
-            if kind.name == "chatters":
+            if kind.name == CHATTERS.name:
                 report.presence_observations += table.num_rows
+                if data.sessioniser is not None:
+                    began = time.perf_counter()
+                    moment = snapshot_time(raw.snapshot_id)
+                    data.sessioniser.add(moment, table, streams.get(raw.snapshot_id))
+                    data.pass_seconds += time.perf_counter() - began
         else:
             data.tables.setdefault(kind.name, []).append(table)
-            if kind.name == "streams":
+            if kind.name == STREAMS.name:
                 report.stream_facts += table.num_rows
+                streams[raw.snapshot_id] = table
         del table
     data.manifests = list(manifests.values())
     report.files = len(data.files)
@@ -267,6 +336,7 @@ def _load_group(
     progress: Progress | None,
     report: LoadReport,
     first_status: str,
+    presence_pass: bool = True,
 ) -> None:
     started = time.perf_counter()
     today = now.date()
@@ -274,7 +344,8 @@ def _load_group(
     for index, day in enumerate(group):
         if progress is not None:
             progress(f"read {day}", index, len(group))
-        datas.append(_read_day(raw_lake, day, now, first_status if index == 0 else "refreshed"))
+        status = first_status if index == 0 else "refreshed"
+        datas.append(_read_day(raw_lake, day, now, status, params, presence_pass))
     _record_quarantine(con, [q for d in datas for q in d.report.quarantined], now)
     con.execute("begin transaction")
     try:
@@ -289,6 +360,14 @@ def _load_group(
         started = time.perf_counter()
         known = sorted(loaded_day_rows(con))
         ctx = RunContext(lake_dir=lake_dir, run_days=list(group), params=params, progress=progress)
+        began = time.perf_counter()
+        precomputed = combine_days(
+            [d.sessioniser.finish() if d.sessioniser else None for d in datas]
+        )
+        report.presence_pass_seconds += time.perf_counter() - began
+        report.presence_pass_seconds += sum(d.pass_seconds for d in datas)
+        if precomputed is not None:
+            ctx.precomputed.update(precomputed)
         report.models += run_models(con, ctx, known)
         checks_started = time.perf_counter()
         checks.assert_checks(con, ", ".join(d.isoformat() for d in group))
@@ -355,12 +434,15 @@ def load_days(
     *,
     clock: Clock | None = None,
     bot_min_chats: int | None = None,
+    presence_pass: bool = True,
 ) -> LoadReport:
     """Load `days` (or, with None, every new or changed day that is over), run the models,
     the checks and retention.
 
     The clock's UTC day is the current one: with `days=None` it is left for later; named
-    in `days`, it is loaded and recorded as partial. Retention deletes presence older
+    in `days`, it is loaded and recorded as partial. `presence_pass=False` computes the
+    presence models with their SQL instead of while reading (the same rows; for tests and
+    comparisons). Retention deletes presence older
     than `settings.retention_days` before the clock's day: pass the simulator's clock when
     loading simulated days.
     """
@@ -400,7 +482,9 @@ def load_days(
             ]
             group = [day, *(d for d in later if d not in done)]
             status = "reloaded" if day in loaded else "loaded"
-            _load_group(con, raw_lake, lake_dir, group, params, now, progress, report, status)
+            _load_group(
+                con, raw_lake, lake_dir, group, params, now, progress, report, status, presence_pass
+            )
             done.update(group)
         report.retention = apply_retention(
             con, raw_lake, now.date(), settings.retention_days, lake_dir

@@ -17,19 +17,20 @@ Choices where Twitch is silent or the model differs, documented here once:
 - Get Chatters errors follow Twitch's reference: 401 when the token is not a user token,
   lacks `moderator:read:chatters`, or its user is not `moderator_id`; 403 when that user
   may not moderate the channel.
+- Who may read a chat list is the world's ground truth (`World.can_read_chatters`: the
+  broadcaster or a moderator). A consenting broadcaster is read with their own token,
+  obtained by the device code flow (`oauth.py`); Get Channel Followers and Get Moderated
+  Channels are in `helix_user.py`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from http import HTTPStatus
 from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
@@ -39,78 +40,31 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from streamcensus.clock import SimClock
-from streamcensus.simulator.auth import CHATTERS_SCOPE, Token, TokenStore, oauth_router
+from streamcensus.simulator.auth import (
+    CHATTERS_SCOPE,
+    USER_TOKEN_TTL,
+    ConsentBook,
+    DeviceCodes,
+    Token,
+    TokenStore,
+)
 from streamcensus.simulator.control import add_control_routes
+from streamcensus.simulator.helix_params import (
+    JSON_TYPE,
+    MAX_FILTER_VALUES,
+    PICTURES,
+    HelixError,
+    decode_cursor,
+    encode_cursor,
+    error_response,
+    int_param,
+    list_param,
+)
+from streamcensus.simulator.helix_user import add_user_token_routes
+from streamcensus.simulator.oauth import auth_control_router, oauth_router
 from streamcensus.simulator.protocol import StreamRow, UserRow, World
 from streamcensus.simulator.ratelimit import RateLimitDecision, RateLimiter
 from streamcensus.timeutil import from_epoch, isoformat_z
-
-JSON_TYPE = "application/json; charset=utf-8"
-MAX_FILTER_VALUES = 100
-PICTURES = "https://static-cdn.jtvnw.net/jtv_user_pictures"
-
-
-class HelixError(Exception):
-    """An error answer with Twitch's body: `{"error", "status", "message"}`."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Twitch's Helix error body, e.g. 401 `Unauthorized` / `Invalid OAuth token`."""
-    body = {"error": HTTPStatus(status).phrase, "status": status, "message": message}
-    return Response(
-        json.dumps(body, separators=(",", ":")),
-        status_code=status,
-        headers=headers,
-        media_type=JSON_TYPE,
-    )
-
-
-# --- cursors ---------------------------------------------------------------------------------
-
-
-def encode_cursor(payload: dict[str, Any]) -> str:
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(text: str, kind: str, field: str) -> int:
-    """The integer `field` of a cursor this server issued for `kind`; HelixError 400 otherwise."""
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise HelixError(400, "The cursor is not valid") from None
-    value = payload.get(field) if isinstance(payload, dict) and payload.get("k") == kind else None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise HelixError(400, "The cursor is not valid")
-    return value
-
-
-# --- query parameters ------------------------------------------------------------------------
-
-
-def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HelixError(400, f'The parameter "{name}" was malformed: not an integer') from None
-    if not low <= value <= high:
-        raise HelixError(
-            400, f'The parameter "{name}" was malformed: the value must be between {low} and {high}'
-        )
-    return value
-
-
-def list_param(request: Request, name: str) -> list[str]:
-    return [v for v in request.query_params.getlist(name) if v != ""]
-
 
 # --- rendering -------------------------------------------------------------------------------
 
@@ -259,7 +213,7 @@ def create_app(
     rate_limit_window: float = 60.0,
     require_client_id: str | None = None,
     require_client_secret: str | None = None,
-    token_ttl: float = 4 * 3600,
+    token_ttl: float = USER_TOKEN_TTL,
 ) -> FastAPI:
     """A Helix-compatible app over `world`, keeping time (tokens, rate limit) on `clock`."""
     store = TokenStore(
@@ -268,6 +222,8 @@ def create_app(
         require_client_id=require_client_id,
         require_client_secret=require_client_secret,
     )
+    devices = DeviceCodes(clock)
+    consent = ConsentBook()
     limiter = RateLimiter(rate_limit_points, rate_limit_window)
     streams = StreamCache(world)
     app = FastAPI(
@@ -279,6 +235,8 @@ def create_app(
     app.state.world = world
     app.state.clock = clock
     app.state.tokens = store
+    app.state.devices = devices
+    app.state.consent = consent
     app.state.rate_limiter = limiter
 
     def find_user(user_id: str) -> tuple[str, str] | None:
@@ -429,8 +387,10 @@ def create_app(
             cursor = encode_cursor({"k": "c", "t": tick, "a": int(page[-1])})
         return page_body(chatter_items(world, page), cursor, f',"total":{total}')
 
-    app.include_router(oauth_router(store, find_user, prefix="/oauth2"))
-    app.include_router(oauth_router(store, find_user, prefix="/auth"))
+    add_user_token_routes(helix, world)
+    app.include_router(oauth_router(store, devices, find_user, prefix="/oauth2"))
+    app.include_router(oauth_router(store, devices, find_user, prefix="/auth"))
+    app.include_router(auth_control_router(store, devices, world, consent))
     add_control_routes(app, world, clock, lambda t: streams.snapshot(t).rendered)
     return app
 

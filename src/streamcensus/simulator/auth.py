@@ -1,28 +1,37 @@
-"""The simulator's OAuth side: a token store (app, user and refresh tokens) and its routes.
+"""The simulator's OAuth state: issued tokens (app, user, refresh) and device codes.
 
-Tokens expire on the simulator's clock, like every other time in the simulator: a token
-issued at simulated 10:00 with a 4-hour lifetime is refused at simulated 14:00, however
-fast the clock runs. By default any client id and secret are accepted; `require_client_id`
-and `require_client_secret` restrict the token endpoints to one application.
+Tokens expire on the simulator's clock, like every other time in the simulator: a user
+token issued at simulated 10:00 with Twitch's 4-hour lifetime is refused at simulated
+14:00, however fast the clock runs. Refresh tokens rotate: a refresh answers a new access
+token and a new refresh token and forgets the old pair, so a refresh token works once,
+and one left unused for 30 days is refused (Twitch's rules for public clients; the
+simulator applies them to every client, which never grants more than Twitch). A user
+who disconnects the application loses every token it holds. By default any client id
+and secret are accepted; `require_client_id` and `require_client_secret` restrict the
+token endpoints to one application. The HTTP routes are in `oauth.py`.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import string
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import parse_qsl
-
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from dataclasses import dataclass, field
+from typing import Literal
 
 from streamcensus.clock import Clock
 
 CHATTERS_SCOPE = "moderator:read:chatters"
+MODERATED_CHANNELS_SCOPE = "user:read:moderated_channels"
+FOLLOWERS_SCOPE = "moderator:read:followers"
+USER_TOKEN_TTL = 4 * 3600.0  # Twitch's user access tokens live about four hours
+REFRESH_TOKEN_IDLE = 30 * 86400.0  # Twitch: a public client's refresh token unused 30 days dies
+DEVICE_CODE_TTL = 1800.0  # Twitch: a device code expires after 30 minutes
+DEVICE_INTERVAL = 5  # Twitch: poll the token endpoint every 5 seconds
+SLOW_DOWN_STEP = 5  # RFC 8628 3.5: after `slow_down`, wait 5 seconds more between polls
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
+_USER_CODE_ALPHABET = string.ascii_uppercase
 
 UserLookup = Callable[[str], "tuple[str, str] | None"]
 """Finds an account by user id: `(user_id, login)`, or None when there is none."""
@@ -98,7 +107,7 @@ class TokenStore:
         self,
         clock: Clock,
         *,
-        ttl: float = 4 * 3600,
+        ttl: float = USER_TOKEN_TTL,
         require_client_id: str | None = None,
         require_client_secret: str | None = None,
     ) -> None:
@@ -153,6 +162,9 @@ class TokenStore:
             if old is None or old.client_id != client_id:
                 return None
             del self._by_refresh[refresh_token]
+            if self.clock.time() - (old.expires_at - self.ttl) > REFRESH_TOKEN_IDLE:
+                self._by_access.pop(old.access_token, None)
+                return None  # unused for 30 days
             self._by_access.pop(old.access_token, None)
         assert old.user_id is not None and old.login is not None
         return self.issue_user(client_id, old.user_id, old.login, old.scopes)
@@ -164,6 +176,26 @@ class TokenStore:
         if token is None or token.expires_at <= self.clock.time():
             return None
         return token
+
+    def disconnect(self, user_id: str, client_id: str | None = None) -> int:
+        """The user disconnects the application on Twitch: every token of theirs (for that
+        client, or every client) stops working, refresh tokens included. Returns how many."""
+        with self._lock:
+            gone = [
+                t
+                for t in self._by_access.values()
+                if t.user_id == user_id and (client_id is None or t.client_id == client_id)
+            ]
+            gone += [
+                t
+                for t in self._by_refresh.values()
+                if t.user_id == user_id and (client_id is None or t.client_id == client_id)
+            ]
+            for token in gone:
+                self._by_access.pop(token.access_token, None)
+                if token.refresh_token:
+                    self._by_refresh.pop(token.refresh_token, None)
+            return len({t.access_token for t in gone})
 
     def revoke(self, access_token: str, client_id: str) -> bool:
         """Forget a token of this client; False when there is none."""
@@ -197,128 +229,146 @@ class TokenStore:
             del self._by_access[key]
 
 
-# --- OAuth routes ----------------------------------------------------------------------------
-# Two families share these handlers: Twitch's own (`/oauth2/token`, `/oauth2/validate`,
-# `/oauth2/revoke`) and the Twitch CLI mock API's (`/auth/token`, `/auth/authorize` with
-# `grant_type=user_token`), so tools written for either work unchanged.
+# --- device code grant -----------------------------------------------------------------------
+
+DeviceState = Literal["pending", "approved", "denied"]
+PollAnswer = Literal[
+    "authorization_pending", "slow_down", "expired_token", "access_denied", "invalid device code"
+]
 
 
-def _oauth_error(status: int, message: str) -> Response:
-    """The id.twitch.tv error body: `{"status": 400, "message": "..."}`."""
-    return JSONResponse({"status": status, "message": message}, status_code=status)
+@dataclass(slots=True)
+class DeviceGrant:
+    """One device-code request: what it asks for, and what the user decided."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    client_id: str
+    scopes: tuple[str, ...]
+    expires_at: float
+    interval: int
+    last_poll: float | None = None
+    state: DeviceState = "pending"
+    user_id: str | None = None
+    login: str | None = None
+    redeemed: bool = False
 
 
-async def _request_params(request: Request) -> dict[str, str]:
-    """Parameters from the query string and a form or JSON body (body wins)."""
-    params = dict(request.query_params)
-    body = await request.body()
-    if body:
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                decoded = json.loads(body)
-            except ValueError:
-                decoded = None
-            if isinstance(decoded, dict):
-                params.update({str(k): str(v) for k, v in decoded.items()})
-        else:
-            params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    return params
+class DeviceCodes:
+    """Device codes of the device code grant flow (RFC 8628, as Twitch serves it); thread-safe.
 
+    The poll answers are Twitch's `message` values: `authorization_pending` until the user
+    decides, `slow_down` when polled faster than the interval (which then grows by five
+    seconds), `access_denied` once the user declined, `expired_token` after 30 minutes,
+    and `invalid device code` for a code this server never issued to that client or
+    already exchanged for a token.
+    """
 
-def _scopes(text: str | None) -> tuple[str, ...]:
-    """A space-separated scope list (`+` arrives as a space once decoded)."""
-    return tuple(dict.fromkeys(s for s in (text or "").split() if s))
+    def __init__(
+        self, clock: Clock, *, ttl: float = DEVICE_CODE_TTL, interval: int = DEVICE_INTERVAL
+    ) -> None:
+        self.clock = clock
+        self.ttl = float(ttl)
+        self.interval = int(interval)
+        self._by_device: dict[str, DeviceGrant] = {}
+        self._by_user_code: dict[str, DeviceGrant] = {}
+        self._lock = threading.Lock()
 
-
-def oauth_router(store: TokenStore, find_user: UserLookup, *, prefix: str) -> APIRouter:
-    """The token, authorize, validate and revoke routes under `prefix` (`/oauth2` or `/auth`)."""
-    router = APIRouter(prefix=prefix)
-    mock_shape = prefix == "/auth"
-
-    def grant(token: Token) -> JSONResponse:
-        body = token.grant_json(store.clock.time())
-        if mock_shape:
-            body = {
-                "access_token": token.access_token,
-                "refresh_token": token.refresh_token or "",
-                "expires_in": body["expires_in"],
-                "scope": list(token.scopes),
-                "token_type": "bearer",
-            }
-        return JSONResponse(body)
-
-    def user_token(params: dict[str, str]) -> Response:
-        try:
-            store.check_client(params.get("client_id", ""), params.get("client_secret"))
-        except ClientRejected as exc:
-            return _oauth_error(exc.status, exc.message)
-        user = find_user(params.get("user_id", ""))
-        if user is None:
-            return _oauth_error(400, "User ID invalid")
-        scopes = _scopes(params.get("scope"))
-        return grant(store.issue_user(params["client_id"], user[0], user[1], scopes))
-
-    @router.post("/token")
-    async def token(request: Request) -> Response:
-        params = await _request_params(request)
-        grant_type = params.get("grant_type", "")
-        client_id = params.get("client_id", "")
-        if grant_type == "client_credentials":
-            try:
-                store.check_client(client_id, params.get("client_secret", ""))
-            except ClientRejected as exc:
-                return _oauth_error(exc.status, exc.message)
-            return grant(store.issue_app(client_id, _scopes(params.get("scope"))))
-        if grant_type == "refresh_token":
-            try:
-                store.check_client(client_id, params.get("client_secret"))
-            except ClientRejected as exc:
-                return _oauth_error(exc.status, exc.message)
-            refreshed = store.refresh(params.get("refresh_token", ""), client_id)
-            if refreshed is None:
-                return _oauth_error(400, "Invalid refresh token")
-            return JSONResponse(
-                {
-                    "access_token": refreshed.access_token,
-                    "refresh_token": refreshed.refresh_token,
-                    "expires_in": refreshed.expires_in(store.clock.time()),
-                    "scope": list(refreshed.scopes),
-                    "token_type": "bearer",
-                }
+    def start(self, client_id: str, scopes: tuple[str, ...]) -> DeviceGrant:
+        """A new pending device code for this client and scopes."""
+        with self._lock:
+            self._purge_locked()
+            user_code = "".join(secrets.choice(_USER_CODE_ALPHABET) for _ in range(8))
+            while user_code in self._by_user_code:
+                user_code = "".join(secrets.choice(_USER_CODE_ALPHABET) for _ in range(8))
+            grant = DeviceGrant(
+                device_code=_new_secret() + _new_secret()[:10],
+                user_code=user_code,
+                client_id=client_id,
+                scopes=scopes,
+                expires_at=self.clock.time() + self.ttl,
+                interval=self.interval,
             )
-        if grant_type == "user_token":
-            return user_token(params)
-        if not grant_type:
-            return _oauth_error(400, "missing grant_type")
-        return _oauth_error(400, "unsupported grant type")
+            self._by_device[grant.device_code] = grant
+            self._by_user_code[user_code] = grant
+            return grant
 
-    @router.post("/authorize")
-    async def authorize(request: Request) -> Response:
-        params = await _request_params(request)
-        if params.get("grant_type") != "user_token" or not params.get("user_id"):
-            return _oauth_error(400, "missing required parameter")
-        return user_token(params)
+    def decide(self, user_code: str, approve: bool, user: tuple[str, str] | None) -> str | None:
+        """Record the user's answer to a user code; an error message when it cannot be."""
+        with self._lock:
+            grant = self._by_user_code.get(user_code.strip().upper())
+            if grant is None:
+                return "unknown user code"
+            if grant.expires_at <= self.clock.time():
+                return "the user code has expired"
+            if grant.state != "pending" or grant.redeemed:
+                return f"the user code was already {grant.state}"
+            if approve:
+                assert user is not None
+                grant.state = "approved"
+                grant.user_id, grant.login = user
+            else:
+                grant.state = "denied"
+            return None
 
-    @router.get("/validate")
-    async def validate(request: Request) -> Response:
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        if not header:
-            return _oauth_error(401, "missing authorization token")
-        if scheme.lower() not in ("oauth", "bearer") or not value.strip():
-            return _oauth_error(401, "invalid access token")
-        found = store.lookup(value.strip())
-        if found is None:
-            return _oauth_error(401, "invalid access token")
-        return JSONResponse(found.validate_json(store.clock.time()))
+    def poll(self, device_code: str, client_id: str) -> PollAnswer | DeviceGrant:
+        """The token endpoint's view of a device code: an error message, or the approved grant
+        (marked exchanged: a device code yields one token)."""
+        now = self.clock.time()
+        with self._lock:
+            grant = self._by_device.get(device_code)
+            if grant is None or grant.client_id != client_id or grant.redeemed:
+                return "invalid device code"
+            if grant.expires_at <= now:
+                return "expired_token"
+            if grant.last_poll is not None and now - grant.last_poll < grant.interval:
+                grant.last_poll = now
+                grant.interval += SLOW_DOWN_STEP
+                return "slow_down"
+            grant.last_poll = now
+            if grant.state == "denied":
+                return "access_denied"
+            if grant.state == "pending":
+                return "authorization_pending"
+            grant.redeemed = True
+            return grant
 
-    @router.post("/revoke")
-    async def revoke(request: Request) -> Response:
-        params = await _request_params(request)
-        if not params.get("client_id"):
-            return _oauth_error(400, "missing client id")
-        if not store.revoke(params.get("token", ""), params["client_id"]):
-            return _oauth_error(400, "Invalid token")
-        return Response(status_code=200)
+    def pending(self) -> list[DeviceGrant]:
+        """Device codes still waiting for a decision (for the simulator's inspection route)."""
+        now = self.clock.time()
+        with self._lock:
+            return [
+                g for g in self._by_device.values() if g.state == "pending" and g.expires_at > now
+            ]
 
-    return router
+    def _purge_locked(self) -> None:
+        """Forget codes long past expiry, so a long run keeps a bounded store."""
+        horizon = self.clock.time() - self.ttl
+        for grant in [g for g in self._by_device.values() if g.expires_at < horizon]:
+            self._by_device.pop(grant.device_code, None)
+            self._by_user_code.pop(grant.user_code, None)
+
+
+class ConsentBook:
+    """Consent changes made while the simulator runs (a broadcaster who disconnects the
+    application withdraws; the `/_sim/auth/consent` route sets either way), over the
+    population's drawn consent."""
+
+    def __init__(self) -> None:
+        self._overrides: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    def set(self, user_id: str, consents: bool) -> None:
+        with self._lock:
+            self._overrides[user_id] = consents
+
+    def get(self, user_id: str, drawn: bool | None) -> bool | None:
+        """The consent in force: the override, else the drawn one (None: not a channel)."""
+        if drawn is None:
+            return None
+        with self._lock:
+            return self._overrides.get(user_id, drawn)
+
+    def overrides(self) -> dict[str, bool]:
+        with self._lock:
+            return dict(self._overrides)

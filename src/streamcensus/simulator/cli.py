@@ -8,6 +8,11 @@ import math
 import click
 
 from streamcensus.clock import SimClock
+from streamcensus.simulator.permissions import (
+    DEFAULT_CONSENT_SHARE,
+    Permissions,
+    PermissionsMode,
+)
 from streamcensus.timeutil import isoformat_z, parse_utc, utcnow
 
 
@@ -52,11 +57,16 @@ def usage_text(base_url: str, client_id: str, operator_id: str, irc: str, ws_url
             "  # live streams in French, 100 per page",
             f"  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Client-Id: {client_id}' \\",
             f"       '{base_url}/helix/streams?language=fr&first=100'",
-            "  # a user token for the operator (Twitch CLI mock-API shape)",
-            f'  curl -s -X POST "{base_url}/auth/authorize?client_id={client_id}'
-            f"&client_secret={secret}&grant_type=user_token&user_id={operator_id}"
-            '&scope=moderator:read:chatters"',
-            "  # chatters of a channel the operator moderates",
+            "  # a user token: the device code flow, then approve the user code as someone",
+            f"  curl -s -X POST '{auth}/device?client_id={client_id}"
+            "&scopes=moderator:read:chatters'",
+            f"  curl -s -X POST -H 'Content-Type: application/json' "
+            f'-d \'{{"user_code": "CODE", "login": "LOGIN"}}\' {base_url}/_sim/auth/device',
+            f"  curl -s -X POST '{auth}/token?client_id={client_id}&device_code=DEVICE_CODE"
+            "&grant_type=urn:ietf:params:oauth:grant-type:device_code'",
+            "  # who may read which chat list (operator moderation, consenting broadcasters)",
+            f"  curl -s {base_url}/_sim/truth/permissions",
+            "  # chatters of a channel the token's user moderates (or owns)",
             f"  curl -s -H \"Authorization: Bearer $USER_TOKEN\" -H 'Client-Id: {client_id}' \\",
             f"       '{base_url}/helix/chat/chatters?broadcaster_id=ID"
             f"&moderator_id={operator_id}&first=1000'",
@@ -105,11 +115,25 @@ def usage_text(base_url: str, client_id: str, operator_id: str, irc: str, ws_url
     help="Helix points per minute in each token bucket.",
 )
 @click.option(
-    "--operator-mod-share",
-    type=click.FloatRange(0.0, 1.0),
-    default=1.0,
+    "--permissions",
+    type=click.Choice(["realistic", "all-moderated"]),
+    default="realistic",
     show_default=True,
-    help="Share of channels the operator account moderates.",
+    help="Who may read chat lists. all-moderated is a LOAD-TEST mode Twitch never grants: "
+    "the operator moderates every channel.",
+)
+@click.option(
+    "--operator-moderates",
+    metavar="LOGIN,...",
+    default="",
+    help="Channels the operator moderates (realistic mode; default: none).",
+)
+@click.option(
+    "--consent-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULT_CONSENT_SHARE,
+    show_default=True,
+    help="Share of broadcasters who consent to chat-list reading (with their own token).",
 )
 @click.option(
     "--operator-login",
@@ -147,7 +171,9 @@ def simulator_command(
     start: dt.datetime,
     speed: float,
     rate_limit: int,
-    operator_mod_share: float,
+    permissions: PermissionsMode,
+    operator_moderates: str,
+    consent_share: float,
     operator_login: str,
     irc_port: int,
     ws_port: int,
@@ -163,12 +189,16 @@ def simulator_command(
     irc_sock = bind_socket(host, irc_port)
     ws_sock = bind_socket(host, ws_port)
     click.echo(f"building the {scale} population (seed {seed})...", err=True)
-    world = PopulationWorld(
-        scale=scale,
-        seed=seed,
-        operator_login=operator_login,
-        operator_mod_share=operator_mod_share,
-    )
+    moderated = tuple(x.strip().lower() for x in operator_moderates.split(",") if x.strip())
+    try:
+        world = PopulationWorld(
+            scale=scale,
+            seed=seed,
+            operator_login=operator_login,
+            permissions=Permissions(permissions, moderated, consent_share),
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--operator-moderates") from None
     clock = SimClock(start, speed=speed)
     shown_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown_host}:{port}"
@@ -176,7 +206,8 @@ def simulator_command(
     click.echo(
         f"simulated Twitch on {base_url}: scale {scale}, seed {seed}, "
         f"clock {isoformat_z(clock.now())} x{speed:g}, rate limit {rate_limit}/min, "
-        f"operator {operator.login} (id {operator.id})"
+        f"operator {operator.login} (id {operator.id}), permissions {permissions}"
+        + (" (LOAD TEST: not what Twitch grants)" if permissions == "all-moderated" else "")
     )
     irc = f"{shown_host}:{irc_sock.getsockname()[1]}"
     ws_url = f"ws://{shown_host}:{ws_sock.getsockname()[1]}/"

@@ -24,6 +24,7 @@ MOD_SLOTS = 5
 LANG_CODES: tuple[str, ...] = tuple(code for code, _, _ in LANGUAGES)
 LANG_UTC_OFFSET: dict[str, int] = {code: off for code, off, _ in LANGUAGES}
 
+
 # Mixture of local start hours of channels: (share, mean hour, sd hours).
 _START_MIX: tuple[tuple[float, float, float], ...] = (
     (0.66, 19.8, 1.4),
@@ -78,7 +79,7 @@ class Population:
     viewers: Viewers
     bot_coverage: F64  # per lurker bot: share of live channels it sits in
     moderators: npt.NDArray[np.int32]  # (channels, MOD_SLOTS) account indices; -1 empty
-    operator_mod: npt.NDArray[np.bool_]  # channels the operator moderates
+    consent: npt.NDArray[np.bool_]  # channels whose broadcaster consents to chat-list reading
 
 
 def _blocks(counts: list[int]) -> I64:
@@ -222,10 +223,10 @@ def build_viewers(seed: int, prof: ScaleProfile, channels: Channels) -> Viewers:
     )
 
 
-def build_population(seed: int, prof: ScaleProfile, operator_mod_share: float) -> Population:
+def build_population(seed: int, prof: ScaleProfile, consent_share: float) -> Population:
     """The whole static population of a seed and scale."""
-    if not 0.0 <= operator_mod_share <= 1.0:
-        raise ValueError(f"operator_mod_share must be within [0, 1], got {operator_mod_share!r}")
+    if not 0.0 <= consent_share <= 1.0:
+        raise ValueError(f"consent_share must be within [0, 1], got {consent_share!r}")
     channels = build_channels(seed, prof)
     viewers = build_viewers(seed, prof, channels)
     gen = rng(seed, Purpose.MODERATORS)
@@ -235,9 +236,8 @@ def build_population(seed: int, prof: ScaleProfile, operator_mod_share: float) -
     picks = lo[:, None] + (gen.random((channels.n, MOD_SLOTS)) * width[:, None]).astype(np.int64)
     mods = (picks + channels.n).astype(np.int32)
     mods[np.arange(MOD_SLOTS)[None, :] >= n_mods[:, None]] = -1
-    chosen = round(operator_mod_share * channels.n)
-    operator_mod = np.zeros(channels.n, dtype=np.bool_)
-    operator_mod[rng(seed, Purpose.OPERATOR).permutation(channels.n)[:chosen]] = True
+    # consent: the same share in every popularity rank, a fixed draw per seed
+    consent = rng(seed, Purpose.OPERATOR).random(channels.n) < consent_share
     coverage = rng(seed, Purpose.BOTS).uniform(0.25, 0.9, prof.lurker_bots)
     return Population(
         profile=prof,
@@ -245,5 +245,5 @@ def build_population(seed: int, prof: ScaleProfile, operator_mod_share: float) -
         viewers=viewers,
         bot_coverage=coverage,
         moderators=mods,
-        operator_mod=operator_mod,
+        consent=consent,
     )

@@ -10,7 +10,7 @@ still or stays inside one tick.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -96,6 +96,25 @@ class World(Protocol):
 
     def can_read_chatters(self, user_id: str, broadcaster_id: str) -> bool:
         """True when `user_id` is the broadcaster or one of its moderators."""
+        ...
+
+    # -- consent, moderation and followers (the auth and user-token routes) ----------
+
+    def consents(self, user_id: str) -> bool | None:
+        """Whether this channel's broadcaster approves streamcensus reading their chat list;
+        None for an account that is not a channel."""
+        ...
+
+    def moderated_channels(self, user_id: str) -> list[UserRow]:
+        """The channels this user moderates, ordered by channel id."""
+        ...
+
+    def followers_total(self, user_id: str, t: float) -> int | None:
+        """Followers of an account at t; None when there is no such account."""
+        ...
+
+    def permissions_truth(self) -> dict[str, Any]:
+        """Ground truth: permission mode, channels the operator moderates, consenting ones."""
         ...
 
 

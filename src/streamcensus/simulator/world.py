@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamcensus.simulator.model_accounts import ID_BASE, Accounts
+from streamcensus.simulator.model_followers import Followers
 from streamcensus.simulator.model_random import Purpose, mix, uniform
 from streamcensus.simulator.model_scales import profile
 from streamcensus.simulator.model_schedule import TICK, TICKS_PER_DAY, Schedule
@@ -31,6 +32,7 @@ from streamcensus.simulator.names import (
     description_for,
     title_for,
 )
+from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.population import LANG_CODES, Population, build_population
 from streamcensus.simulator.protocol import ChatRole, ChatRooms, ChatterList, StreamRow, UserRow
 
@@ -71,14 +73,17 @@ class PopulationWorld:
         scale: str = "small",
         seed: int = 42,
         operator_login: str = "streamcensus_operator",
-        operator_mod_share: float = 1.0,
+        permissions: Permissions | None = None,
     ) -> None:
         self.scale = scale
         self.seed = int(seed)
         prof = profile(scale)
         if not LOGIN_RE.match(operator_login.lower()):
             raise ValueError(f"not a valid Twitch login: {operator_login!r} (4-25 of a-z, 0-9, _)")
-        self.population: Population = build_population(self.seed, prof, operator_mod_share)
+        self.permissions = permissions if permissions is not None else Permissions()
+        self.population: Population = build_population(
+            self.seed, prof, self.permissions.consent_share
+        )
         ch = self.population.channels
         self.n_channels = ch.n
         self.n_viewers = self.population.viewers.n
@@ -91,6 +96,8 @@ class PopulationWorld:
         self.schedule = Schedule(self.seed, ch)
         self.sessions = Sessions(self.seed, self.population, self.schedule)
         self._channel_ids = self.accounts.ids(np.arange(ch.n))
+        self.followers = Followers(self.seed, ch.size)
+        self.operator_mod = self._operator_moderation()
         self._ticks: OrderedDict[int, TickState] = OrderedDict()
         self._lock = threading.RLock()
 
@@ -312,7 +319,7 @@ class PopulationWorld:
         if user == c:
             return True
         if user == self.operator_index:
-            return bool(self.population.operator_mod[c])
+            return bool(self.operator_mod[c])
         return bool((self.population.moderators[c] == user).any())
 
     def chat_rooms(self, t: float) -> ChatRooms:
@@ -341,6 +348,69 @@ class PopulationWorld:
             account_ids=state.chat_ids,
             roles=roles,
         )
+
+    # -- permissions, consent and followers (auth and user-token routes) --------------
+
+    def _operator_moderation(self) -> npt.NDArray[np.bool_]:
+        """Channels the operator moderates: the configured logins, or all (load tests)."""
+        mod = np.zeros(self.n_channels, dtype=np.bool_)
+        if self.permissions.mode == "all-moderated":
+            mod[:] = True
+            return mod
+        for login in self.permissions.operator_moderates:
+            c = self.accounts.lookup_login(login)
+            if not 0 <= c < self.n_channels:
+                raise ValueError(f"operator_moderates: no simulated channel {login!r}")
+            mod[c] = True
+        return mod
+
+    def consents(self, user_id: str) -> bool | None:
+        """Whether this channel's broadcaster consents to chat-list reading (they approve
+        streamcensus's device-flow request with their own account); None for an account
+        that is not a channel."""
+        c = self.channel_index(user_id)
+        return bool(self.population.consent[c]) if c >= 0 else None
+
+    def moderated_channels(self, user_id: str) -> list[UserRow]:
+        """The channels a user moderates (not their own), by channel id (Get Moderated Channels)."""
+        user = int(self.accounts.index_of_strings([user_id])[0])
+        if user < 0:
+            return []
+        if user == self.operator_index:
+            chans = np.flatnonzero(self.operator_mod)
+        else:
+            chans = np.flatnonzero((self.population.moderators == user).any(axis=1))
+        order = np.argsort(self._channel_ids[chans], kind="stable")
+        return self._user_rows([int(c) for c in chans[order] if int(c) != user])
+
+    def followers_total(self, user_id: str, t: float) -> int | None:
+        """Followers of an account at t: None for an unknown id, 0 for a non-channel."""
+        user = int(self.accounts.index_of_strings([user_id])[0])
+        if user < 0:
+            return None
+        return self.followers.total(user, t) if user < self.n_channels else 0
+
+    def permissions_truth(self) -> dict[str, Any]:
+        """Ground truth of who may read chat lists: mode, operator moderation, consent."""
+        ch_ids = self._channel_ids
+        consenting = np.flatnonzero(self.population.consent)
+        moderated = np.flatnonzero(self.operator_mod)
+
+        def rows(index: npt.NDArray[np.int64]) -> list[dict[str, str]]:
+            logins = self.accounts.logins(index) if index.shape[0] else []
+            return [
+                {"id": str(int(ch_ids[c])), "login": login}
+                for c, login in zip(index.tolist(), logins, strict=True)
+            ]
+
+        return {
+            "mode": self.permissions.mode,
+            "consent_share": self.permissions.consent_share,
+            "channels": self.n_channels,
+            "operator_moderates": rows(moderated) if self.permissions.mode == "realistic" else [],
+            "operator_moderates_all": self.permissions.mode == "all-moderated",
+            "consenting": rows(consenting),
+        }
 
     # -- ground truth for tests and the simulator's inspection routes -----------------
 

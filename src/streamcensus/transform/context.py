@@ -43,6 +43,9 @@ class RunContext:
     run_days: list[dt.date]
     params: RunParams = field(default_factory=RunParams)
     progress: Progress | None = None
+    # rows of models computed ahead of the run (the loader's presence pass), by model name;
+    # the runner uses them instead of the model's query (same columns, same rows)
+    precomputed: dict[str, pa.Table] = field(default_factory=dict)
 
 
 PythonBuild = Callable[[Connection, RunContext], pa.Table]
@@ -70,3 +73,4 @@ class ModelRun:
     materialized: str
     rows: int
     seconds: float
+    cpu_seconds: float = 0.0  # process CPU time (all threads) while the model ran

@@ -1,12 +1,22 @@
 """The Helix client: streams, users and chatters from Twitch or any Helix-compatible server."""
 
-from streamcensus.twitch.auth import CHATTERS_SCOPE, AccessToken, mock_auth_base
+from streamcensus.twitch.auth import (
+    CHATTERS_SCOPE,
+    MODERATED_CHANNELS_SCOPE,
+    AccessToken,
+    UserLane,
+    UserTokenSource,
+    mock_auth_base,
+)
 from streamcensus.twitch.client import HelixClient
 from streamcensus.twitch.config import HelixConfig
 from streamcensus.twitch.errors import (
+    AuthorizationDenied,
     BadRequest,
     ClientError,
     CredentialsRejected,
+    DeviceCodeExpired,
+    DeviceFlowEnded,
     FinalError,
     Forbidden,
     HelixError,
@@ -15,24 +25,40 @@ from streamcensus.twitch.errors import (
     NetworkError,
     NotFound,
     RateLimited,
+    RefreshTokenRejected,
     RetriesExhausted,
     RetryableError,
     ServerError,
     Timeout,
+    TokenUnusable,
     Unauthorized,
 )
-from streamcensus.twitch.models import Chatters, Stream, TokenInfo, User
+from streamcensus.twitch.models import (
+    Chatters,
+    DeviceCode,
+    ModeratedChannel,
+    Stream,
+    TokenInfo,
+    User,
+    UserGrant,
+)
+from streamcensus.twitch.oauth import OAuthClient
 from streamcensus.twitch.pacing import Pacer
 from streamcensus.twitch.stats import ClientStats
 
 __all__ = [
     "CHATTERS_SCOPE",
+    "MODERATED_CHANNELS_SCOPE",
     "AccessToken",
+    "AuthorizationDenied",
     "BadRequest",
     "Chatters",
     "ClientError",
     "ClientStats",
     "CredentialsRejected",
+    "DeviceCode",
+    "DeviceCodeExpired",
+    "DeviceFlowEnded",
     "FinalError",
     "Forbidden",
     "HelixClient",
@@ -40,17 +66,24 @@ __all__ = [
     "HelixError",
     "MalformedResponse",
     "MissingUserToken",
+    "ModeratedChannel",
     "NetworkError",
     "NotFound",
+    "OAuthClient",
     "Pacer",
     "RateLimited",
+    "RefreshTokenRejected",
     "RetriesExhausted",
     "RetryableError",
     "ServerError",
     "Stream",
     "Timeout",
     "TokenInfo",
+    "TokenUnusable",
     "Unauthorized",
     "User",
+    "UserGrant",
+    "UserLane",
+    "UserTokenSource",
     "mock_auth_base",
 ]

@@ -12,18 +12,47 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import httpx
 
 from streamcensus.clock import Clock
 from streamcensus.twitch.errors import MalformedResponse, MissingUserToken
 from streamcensus.twitch.models import json_body
+from streamcensus.twitch.pacing import Pacer
 from streamcensus.twitch.stats import ClientStats
 
 TokenKind = Literal["app", "user"]
-CHATTERS_SCOPE = "moderator:read:chatters"
+CHATTERS_SCOPE = "moderator:read:chatters"  # Get Chatters
+MODERATED_CHANNELS_SCOPE = "user:read:moderated_channels"  # Get Moderated Channels
 EXPIRY_LEEWAY_SECONDS = 60.0
+
+
+class UserTokenSource(Protocol):
+    """Where one user's access token comes from (a stored, refreshable token, or a bare one)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    async def access_token(self) -> str:
+        """The token to send now (refreshed first when it is about to expire)."""
+        ...
+
+    async def renew(self, stale: str) -> bool:
+        """Replace `stale` after a 401; False when it cannot be replaced."""
+        ...
+
+
+@dataclass(frozen=True)
+class UserLane:
+    """One user token and its own rate-limit bucket (Twitch counts per client and user)."""
+
+    source: UserTokenSource
+    pacer: Pacer
+
+    @property
+    def user_id(self) -> str:
+        return self.source.user_id
 
 
 @dataclass(frozen=True, slots=True)

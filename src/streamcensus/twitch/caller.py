@@ -18,7 +18,7 @@ from typing import TypeVar
 import httpx
 
 from streamcensus.clock import Clock
-from streamcensus.twitch.auth import TokenKeeper, TokenKind
+from streamcensus.twitch.auth import TokenKeeper, TokenKind, UserLane
 from streamcensus.twitch.config import HelixConfig
 from streamcensus.twitch.errors import (
     FinalError,
@@ -79,14 +79,20 @@ class Caller:
         data: dict[str, str] | None = None,
         kind: TokenKind | None = None,
         authorization: str | None = None,
+        lane: UserLane | None = None,
     ) -> T:
         """Send one logical request until it succeeds or fails for good.
 
-        `kind` names the Helix token (and bucket) to use; without it the request goes to
-        the auth host, unpaced, with `authorization` as its header if given.
+        `kind` names the Helix token (and bucket) to use; `lane` a user token of its own
+        with its own bucket; with neither the request goes to the auth host, unpaced,
+        with `authorization` as its header if given.
         """
         endpoint = f"{method} {httpx.URL(url).path}"
+        if lane is not None:
+            kind = "user"
         pacer = None if kind is None else self.app_pacer if kind == "app" else self.user_pacer
+        if lane is not None:
+            pacer = lane.pacer
         failures = 0
         rate_limited = 0
         renewed = False
@@ -94,7 +100,7 @@ class Caller:
             headers: dict[str, str] = {}
             token: str | None = None
             if kind is not None:
-                token = await self.tokens.get(kind)
+                token = await (lane.source.access_token() if lane else self.tokens.get(kind))
                 headers["Client-Id"] = self.config.client_id
                 headers["Authorization"] = f"Bearer {token}"
             elif authorization is not None:
@@ -111,7 +117,10 @@ class Caller:
             if isinstance(error, Unauthorized) and kind is not None and not renewed:
                 renewed = True
                 assert token is not None
-                if not await self.tokens.renew(kind, token):
+                renewed_ok = await (
+                    lane.source.renew(token) if lane else self.tokens.renew(kind, token)
+                )
+                if not renewed_ok:
                     raise error
                 self.stats.retries += 1
                 continue

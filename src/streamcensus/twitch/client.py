@@ -22,6 +22,8 @@ from streamcensus.twitch.auth import (
     AccessToken,
     TokenKeeper,
     TokenKind,
+    UserLane,
+    UserTokenSource,
     client_credentials_form,
     mock_auth_base,
     mock_user_token_params,
@@ -32,16 +34,20 @@ from streamcensus.twitch.config import HelixConfig
 from streamcensus.twitch.errors import BadRequest, CredentialsRejected, Forbidden, Unauthorized
 from streamcensus.twitch.models import (
     Chatters,
+    ModeratedChannel,
     Stream,
     TokenInfo,
     User,
+    followers_total_from_json,
     json_body,
+    moderated_channel_from_json,
     page_parser,
     parse_chatter_page,
     stream_from_json,
     token_info_from_json,
     user_from_json,
 )
+from streamcensus.twitch.oauth import OAuthClient
 from streamcensus.twitch.pacing import Pacer
 from streamcensus.twitch.stats import ClientStats
 
@@ -50,6 +56,7 @@ T = TypeVar("T")
 MAX_IDS_PER_REQUEST = 100  # Helix: at most 100 user_id / user_login / id values per call
 MAX_STREAMS_PAGE = 100  # Helix: `first` <= 100 for streams
 MAX_CHATTERS_PAGE = 1000  # Helix: `first` <= 1000 for chatters
+MAX_MODERATED_PAGE = 100  # Helix: `first` <= 100 for moderated channels
 MAX_PAGES = 100_000  # a bound on any pagination loop
 
 
@@ -110,6 +117,7 @@ class HelixClient:
             self.app_pacer,
             self.user_pacer,
         )
+        self.oauth = OAuthClient(config, self._caller, self._clock)
 
     async def __aenter__(self) -> HelixClient:
         return self
@@ -137,6 +145,16 @@ class HelixClient:
     ) -> None:
         """Use `token` for chatters from now on (and `refresher` to renew it after a 401)."""
         self._tokens.set_user_token(token, refresher)
+
+    def lane(self, source: UserTokenSource) -> UserLane:
+        """A user token with a rate-limit bucket of its own (Twitch: per client and user)."""
+        pacer = Pacer(
+            self._clock,
+            self.stats,
+            name=f"user:{source.user_id}",
+            margin=self.config.pacing_margin,
+        )
+        return UserLane(source, pacer)
 
     # ------------------------------------------------------------------ streams, users
 
@@ -220,9 +238,14 @@ class HelixClient:
     # ------------------------------------------------------------------ chatters
 
     async def get_chatters(
-        self, broadcaster_id: str, moderator_id: str, first: int = MAX_CHATTERS_PAGE
+        self,
+        broadcaster_id: str,
+        moderator_id: str,
+        first: int = MAX_CHATTERS_PAGE,
+        *,
+        lane: UserLane | None = None,
     ) -> Chatters:
-        """Everyone in a channel's chat list, all pages, with the user token.
+        """Everyone in a channel's chat list, all pages, with the user token (or `lane`'s).
 
         Raises `Forbidden` when the token's user may not read this channel (not retried).
         """
@@ -242,7 +265,7 @@ class HelixClient:
         while pages < MAX_PAGES:
             params = base if after is None else [*base, ("after", after)]
             ids, logins, after, page_total = await self._caller.call(
-                "GET", url, parse_chatter_page, params=params, kind="user"
+                "GET", url, parse_chatter_page, params=params, kind="user", lane=lane
             )
             pages += 1
             if page_total is not None:
@@ -261,6 +284,39 @@ class HelixClient:
             user_logins=user_logins,
             total=total if total is not None else len(user_ids),
             pages=pages,
+        )
+
+    # ------------------------------------------------------------------ user-token reads
+
+    async def get_moderated_channels(self, lane: UserLane) -> list[ModeratedChannel]:
+        """Every channel the lane's user moderates (needs `user:read:moderated_channels`)."""
+        url = f"{self.config.helix_url}/moderation/channels"
+        params: Params = [("user_id", lane.user_id), ("first", str(MAX_MODERATED_PAGE))]
+        parse = page_parser(moderated_channel_from_json)
+        channels: list[ModeratedChannel] = []
+        cursors: set[str] = set()
+        after: str | None = None
+        for _ in range(MAX_PAGES):
+            query = params if after is None else [*params, ("after", after)]
+            page, after, _total = await self._caller.call(
+                "GET", url, parse, params=query, lane=lane
+            )
+            channels.extend(page)
+            if not page or after is None or after in cursors:
+                break
+            cursors.add(after)
+        return channels
+
+    async def get_followers_total(self, broadcaster_id: str, lane: UserLane) -> int:
+        """A channel's follower total (Get Channel Followers answers it for any user token).
+
+        Asks for one item and keeps only `total`: streamcensus never requests the scope
+        that lists followers, and drops any listed one unread (P1).
+        """
+        url = f"{self.config.helix_url}/channels/followers"
+        params: Params = [("broadcaster_id", broadcaster_id), ("first", "1")]
+        return await self._caller.call(
+            "GET", url, followers_total_from_json, params=params, lane=lane
         )
 
     # ------------------------------------------------------------------ tokens

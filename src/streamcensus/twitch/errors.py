@@ -22,10 +22,13 @@ class HelixError(StreamcensusError):
 
     kind = "error"
 
-    def __init__(self, message: str, *, status: int | None = None, endpoint: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, endpoint: str = "", detail: str = ""
+    ) -> None:
         super().__init__(f"{endpoint}: {message}" if endpoint else message)
         self.status = status
         self.endpoint = endpoint
+        self.detail = detail  # Twitch's own `message`, e.g. "authorization_pending"
 
     @property
     def key(self) -> str:
@@ -138,6 +141,44 @@ class MissingUserToken(FinalError, UserError):
     kind = "missing_user_token"
 
 
+# --- user tokens: the device code flow, refresh, validation ---------------------------------
+
+
+class DeviceFlowEnded(FinalError, UserError):
+    """The device code flow ended without a token; the message says why and what to do."""
+
+    kind = "device_flow_ended"
+
+
+class DeviceCodeExpired(DeviceFlowEnded):
+    """The user code was not approved in time (`expired_token`, or `invalid device code`)."""
+
+    kind = "device_code_expired"
+
+
+class AuthorizationDenied(DeviceFlowEnded):
+    """The person declined the authorization (`access_denied`)."""
+
+    kind = "authorization_denied"
+
+
+class RefreshTokenRejected(FinalError):
+    """The auth host refused a refresh token: already used (they rotate), or revoked."""
+
+    kind = "refresh_token_rejected"
+
+
+class TokenUnusable(FinalError):
+    """A user token that can no longer be used: revoked and not refreshable, issued to
+    another client id, or missing a scope the work needs. `reason` is one line."""
+
+    kind = "token_unusable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 _FINAL_BY_STATUS: dict[int, type[FinalError]] = {
     400: BadRequest,
     401: Unauthorized,
@@ -174,14 +215,15 @@ def classify_response(response: httpx.Response, endpoint: str) -> HelixError | N
     status = response.status_code
     if 200 <= status < 300:
         return None
-    message = f"HTTP {status} {_twitch_message(response)}"
+    detail = _twitch_message(response)
+    message = f"HTTP {status} {detail}"
     if status == 429:
         return RateLimited(message, reset_at=parse_reset(response), endpoint=endpoint)
     # 408 is a server-side timeout: the same request may pass, like a 5xx.
     if status >= 500 or status == 408:
-        return ServerError(message, status=status, endpoint=endpoint)
+        return ServerError(message, status=status, endpoint=endpoint, detail=detail)
     final = _FINAL_BY_STATUS.get(status, ClientError)
-    return final(message, status=status, endpoint=endpoint)
+    return final(message, status=status, endpoint=endpoint, detail=detail)
 
 
 def classify_exception(exc: httpx.RequestError, endpoint: str) -> HelixError:

@@ -64,6 +64,36 @@ class TokenInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceCode:
+    """`POST /oauth2/device`: what to show the person, and how to poll for their answer."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    expires_in: int  # seconds the codes stay valid
+    interval: int  # seconds between polls of the token endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class UserGrant:
+    """A user access token and its refresh token, as the token endpoint answers them."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    expires_in: int | None  # seconds, as the server counted at issue
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModeratedChannel:
+    """One channel a user moderates (`GET /helix/moderation/channels`)."""
+
+    broadcaster_id: str
+    broadcaster_login: str
+    broadcaster_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Chatters:
     """Everyone in one channel's chat list, as two parallel lists (no object per chatter).
 
@@ -209,3 +239,59 @@ def parse_chatter_page(
             "chatter without user_id/user_login", endpoint=response.url.path
         ) from None
     return ids, logins, page.cursor, page.total
+
+
+def _scope_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list):
+        return tuple(str(scope) for scope in value)
+    return ()
+
+
+def device_code_from_json(body: Any, endpoint: str) -> DeviceCode:
+    """A `DeviceCode` from the device endpoint's body."""
+    try:
+        return DeviceCode(
+            device_code=str(body["device_code"]),
+            user_code=str(body["user_code"]),
+            verification_uri=str(body["verification_uri"]),
+            expires_in=int(body["expires_in"]),
+            interval=max(1, int(body.get("interval", 5))),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise MalformedResponse("device body lacks its codes", endpoint=endpoint) from None
+
+
+def user_grant_from_json(body: Any, endpoint: str) -> UserGrant:
+    """A `UserGrant` from a token-endpoint body (device code or refresh grant)."""
+    if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        raise MalformedResponse("token body has no access_token", endpoint=endpoint)
+    if not body["access_token"]:
+        raise MalformedResponse("token body has an empty access_token", endpoint=endpoint)
+    refresh = body.get("refresh_token")
+    expires = body.get("expires_in")
+    return UserGrant(
+        access_token=body["access_token"],
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        expires_in=int(expires) if isinstance(expires, int | float) and expires > 0 else None,
+        scopes=_scope_list(body.get("scope")),
+    )
+
+
+def moderated_channel_from_json(item: Mapping[str, Any]) -> ModeratedChannel:
+    """A `ModeratedChannel` from one `data[]` object; KeyError when invalid."""
+    return ModeratedChannel(
+        broadcaster_id=str(item["broadcaster_id"]),
+        broadcaster_login=str(item["broadcaster_login"]),
+        broadcaster_name=_text(item, "broadcaster_name"),
+    )
+
+
+def followers_total_from_json(response: httpx.Response) -> int:
+    """`total` of a Get Channel Followers body; the follower list, if any, is ignored (P1)."""
+    body = json_body(response)
+    total = body.get("total") if isinstance(body, dict) else None
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        raise MalformedResponse("followers body has no total", endpoint=response.url.path)
+    return total

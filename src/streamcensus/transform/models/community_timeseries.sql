@@ -1,5 +1,5 @@
 -- model: community_timeseries
--- inputs: stg_streams, stg_presence, stg_manifests, loaded_files, run_days, run_params
+-- inputs: stg_streams, int_presence_snapshots, stg_manifests, loaded_files, run_days, run_params
 -- output: table community_timeseries (serving)
 -- grain: one row per snapshot (snapshot_id) of the run's days
 -- units: live_channels (channels); viewers (Σ Helix viewer_count, viewers);
@@ -17,9 +17,9 @@ with streams as (
 
 ),
 
-presence as (
+chatter_totals as (
 
-    select * from stg_presence
+    select * from int_presence_snapshots
 
 ),
 
@@ -60,14 +60,6 @@ channel_totals as (
         sum(case when chatters_status = 'ok' then 1 else 0 end) as channels_with_chatters,
         sum(case when chatters_status = 'ok' then viewer_count else 0 end) as viewers_read
     from streams
-    group by slot
-
-),
-
-chatter_totals as (
-
-    select slot, count(distinct viewer) as chatters
-    from presence
     group by slot
 
 ),

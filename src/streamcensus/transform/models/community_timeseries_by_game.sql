@@ -1,5 +1,5 @@
 -- model: community_timeseries_by_game
--- inputs: stg_streams, stg_presence, run_days, run_params
+-- inputs: stg_streams, int_presence_games, run_days, run_params
 -- output: table community_timeseries_by_game (serving)
 -- grain: one row per snapshot and game (snapshot_id, game_id)
 -- units: live_channels (channels); viewers (Σ Helix viewer_count); viewers_per_live_channel
@@ -13,9 +13,9 @@ with streams as (
 
 ),
 
-presence as (
+game_chatters as (
 
-    select * from stg_presence
+    select * from int_presence_games
 
 ),
 
@@ -38,16 +38,6 @@ game_totals as (
         sum(viewer_count) as viewers
     from streams
     group by day, slot, snapshot_id, snapshot_ts, game_id
-
-),
-
-game_chatters as (
-
-    select streams.slot, streams.game_id, count(distinct presence.viewer) as chatters
-    from presence
-    inner join streams
-        on presence.slot = streams.slot and presence.channel_id = streams.channel_id
-    group by streams.slot, streams.game_id
 
 ),
 

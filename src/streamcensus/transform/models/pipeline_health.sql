@@ -1,8 +1,9 @@
 -- model: pipeline_health
 -- inputs: stg_manifests, loaded_days, loaded_files, orphaned_files, quarantined_files,
---   curated_files, run_params
+--   curated_files, run_days, run_params
 -- output: table pipeline_health (serving)
--- grain: one row per loaded UTC day (day)
+-- grain: one row per loaded UTC day (day); the run's days are rebuilt, retention marks
+--   older days presence_retired itself
 -- units: snapshots_* (snapshots; expected = a full day on the grid); requests, retries,
 --   api_errors, http_429, rate_limit_waits (events); rate_limit_wait_seconds (seconds);
 --   raw_bytes, raw_chatters_bytes, curated_bytes (bytes on disk); presence_observations
@@ -12,42 +13,47 @@
 --   files are orphaned, not loaded); day_complete (false when the day was loaded before it
 --   was over: its figures are partial)
 -- after: viewing_sessions
--- materialized: table
+-- materialized: incremental
 
 with manifests as (
 
     select * from stg_manifests
+    where day in (select day from run_days)
 
 ),
 
 loaded as (
 
     select * from loaded_days
+    where day in (select day from run_days)
 
 ),
 
 files as (
 
     select * from loaded_files
+    where day in (select day from run_days)
 
 ),
 
 orphans as (
 
     select * from orphaned_files
+    where day in (select day from run_days)
 
 ),
 
 quarantine as (
 
     select * from quarantined_files
+    where day in (select day from run_days)
 
 ),
 
 curated as (
 
     select * from curated_files
-    where model = 'viewing_sessions'
+    where model = 'viewing_sessions' and day in (select day from run_days)
 
 ),
 

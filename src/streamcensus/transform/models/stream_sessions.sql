@@ -1,6 +1,6 @@
 -- model: stream_sessions
 -- inputs: stg_streams, stg_manifests, int_snapshot_channels, stream_session_games,
---   run_params
+--   calendar, run_days, run_params
 -- output: table stream_sessions (serving): a streamer's schedule
 -- grain: one row per broadcast (stream_id), from its Helix started_at to its last snapshot
 -- units: duration_minutes (started_at to last snapshot, minutes); airtime_minutes
@@ -15,11 +15,34 @@
 --   broadcast)
 -- portability: string_agg(x, sep order by y) is DuckDB's spelling; Spark SQL 4 writes
 --   listagg(x, sep) within group (order by y)
--- materialized: table
+-- incremental by broadcast: the broadcasts with a stream fact on a run day, or at the
+--   grid time just before one (whose cut_at_end the run day's first snapshot decides),
+--   are rebuilt from all their stream facts (a broadcast across midnight spans two loads)
+-- materialized: incremental
+-- unique_key: stream_id
 
-with snapshots as (
+with day_starts as (
+
+    select calendar.day_number * params.snapshots_per_day as first_slot
+    from calendar
+    cross join run_params as params
+    where calendar.day in (select day from run_days)
+
+),
+
+touched as (
+
+    select distinct stream_id from stg_streams
+    where
+        day in (select day from run_days)
+        or slot in (select first_slot - 1 from day_starts)
+
+),
+
+snapshots as (
 
     select * from stg_streams
+    where stream_id in (select stream_id from touched)
 
 ),
 
@@ -27,13 +50,16 @@ chats as (
 
     select slot, channel_id, chatters
     from int_snapshot_channels
-    where chatters_status = 'ok'
+    where
+        chatters_status = 'ok'
+        and stream_id in (select stream_id from touched)
 
 ),
 
 games as (
 
     select * from stream_session_games
+    where stream_id in (select stream_id from touched)
 
 ),
 
@@ -51,7 +77,7 @@ manifests as (
 
 taken as (
 
-    select distinct slot from snapshots
+    select distinct slot from stg_streams
     union
     select slot from manifests
 
