@@ -18,7 +18,7 @@ from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import DEFAULT_SPEED, CollectionReport, collect_simulated
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.config import Settings
-from streamcensus.context import AppContext, pass_app
+from streamcensus.context import AppContext, lake_url_option, pass_app
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.load.cli import format_report, rich_progress
 from streamcensus.load.loader import load_days
@@ -166,6 +166,7 @@ def serve_dashboard(settings: Settings, console: Console) -> None:
     "all-moderated is a LOAD-TEST mode Twitch never grants.",
 )
 @click.option("--no-serve", is_flag=True, help="Build everything, print the summary and exit.")
+@lake_url_option
 @pass_app
 def demo_command(
     app: AppContext,
@@ -177,9 +178,10 @@ def demo_command(
     speed: float,
     permissions: PermissionsMode | None,
     no_serve: bool,
+    lake_url: str | None,
 ) -> None:
     """Simulate Twitch, collect every 5 minutes, and summarise (embedded defaults)."""
-    settings = app.settings()
+    settings = app.settings(lake_url=lake_url)
     try:
         first = parse_day(start_day) if start_day else utcnow().date() - dt.timedelta(days=1)
     except ValueError as exc:

@@ -45,10 +45,12 @@ from streamcensus.lake.schema import (
     RawKind,
     snapshot_time,
 )
+from streamcensus.lake.stores import open_lake
 from streamcensus.load.quarantine import Quarantined, quarantine_file
 from streamcensus.load.rawfiles import (
     BadFile,
     RawFile,
+    RawSource,
     day_files,
     day_listing,
     fingerprint,
@@ -176,7 +178,7 @@ def _read_ahead(
 
 
 def _read_day(
-    lake_dir: Path,
+    raw_lake: RawSource,
     day: dt.date,
     now: dt.datetime,
     status: str,
@@ -195,13 +197,13 @@ def _read_day(
             signal: DayPresence(day, params.bot_min_chats, params.interval_minutes, signal)
             for signal in SIGNAL_KINDS.values()
         }
-    files = day_files(lake_dir, day)
+    files = day_files(raw_lake, day)
     manifests: dict[str, ManifestRecord] = {}
     for raw in (f for f in files if f.kind == MANIFEST):
         try:
             manifests[raw.snapshot_id] = read_manifest(raw)
         except BadFile as exc:
-            report.quarantined.append(quarantine_file(lake_dir, raw, str(exc), now))
+            report.quarantined.append(quarantine_file(raw_lake, raw, str(exc), now))
             continue
         data.files.append(raw)
     ordered = sorted(
@@ -216,7 +218,7 @@ def _read_day(
             report.orphaned.append(raw.rel)
             continue
         if isinstance(outcome, BadFile):
-            report.quarantined.append(quarantine_file(lake_dir, raw, str(outcome), now))
+            report.quarantined.append(quarantine_file(raw_lake, raw, str(outcome), now))
             continue
         table = outcome
         data.files.append(raw)
@@ -336,6 +338,7 @@ def _record_quarantine(con: Connection, records: list[Quarantined], now: dt.date
 
 def _load_group(
     con: Connection,
+    raw_lake: RawSource,
     lake_dir: Path,
     group: list[dt.date],
     params: RunParams,
@@ -352,7 +355,7 @@ def _load_group(
         if progress is not None:
             progress(f"read {day}", index, len(group))
         status = first_status if index == 0 else "refreshed"
-        datas.append(_read_day(lake_dir, day, now, status, params, presence_pass))
+        datas.append(_read_day(raw_lake, day, now, status, params, presence_pass))
     _record_quarantine(con, [q for d in datas for q in d.report.quarantined], now)
     con.execute("begin transaction")
     try:
@@ -403,6 +406,7 @@ def _load_group(
                 con.execute(f"drop view if exists {kind.table}")
         # the curated zone follows the outcome: files of the losing side are deleted
         curated.collect_garbage(con, lake_dir)
+        raw_lake.clear_scratch()  # local copies of object-storage files
     report.transform_seconds += time.perf_counter() - started
     for data in datas:
         data.report.viewing_sessions, data.report.curated_bytes = curated_rows.get(
@@ -412,7 +416,7 @@ def _load_group(
 
 
 def pending_days(
-    con: Connection, lake_dir: Path, today: dt.date
+    con: Connection, lake_dir: RawSource | Path, today: dt.date
 ) -> tuple[list[dt.date], list[dt.date], list[dt.date]]:
     """(days to load because new, changed or loaded partial; days skipped as unchanged or
     final; days not over yet, left for a load after midnight)."""
@@ -462,13 +466,14 @@ def load_days(
     now = (clock or WallClock()).now()
     params = run_params(settings, bot_min_chats)
     report = LoadReport()
-    lake_dir = settings.lake_dir
+    lake_dir = settings.lake_dir  # the curated zone, beside the warehouse
+    raw_lake = RawSource(open_lake(settings, check=True), settings.staging_dir)
     with open_warehouse(settings.warehouse_path) as con:
         ddl.ensure_tables(con)
         curated.collect_garbage(con, lake_dir)  # what a crash mid-load may have left
         loaded = loaded_day_rows(con)
         if days is None:
-            targets, report.skipped, report.not_over = pending_days(con, lake_dir, now.date())
+            targets, report.skipped, report.not_over = pending_days(con, raw_lake, now.date())
         else:
             targets = sorted(set(days))
             for day in targets:
@@ -477,9 +482,9 @@ def load_days(
                         f"{day} is past the retention period: its presence was deleted and its "
                         "aggregates are final"
                     )
-                if not day_files(lake_dir, day):
+                if not day_listing(raw_lake, day):
                     raise UserError(
-                        f"no raw files for {day} under {lake_dir / 'raw'} "
+                        f"no raw files for {day} under {raw_lake.storage.describe('raw')} "
                         "(collect first, or check --data-dir)"
                     )
         done: set[dt.date] = set()
@@ -494,9 +499,13 @@ def load_days(
             ]
             group = [day, *(d for d in later if d not in done)]
             status = "reloaded" if day in loaded else "loaded"
-            _load_group(con, lake_dir, group, params, now, progress, report, status, presence_pass)
+            _load_group(
+                con, raw_lake, lake_dir, group, params, now, progress, report, status, presence_pass
+            )
             done.update(group)
-        report.retention = apply_retention(con, lake_dir, now.date(), settings.retention_days)
+        report.retention = apply_retention(
+            con, raw_lake, now.date(), settings.retention_days, lake_dir
+        )
     # P2: a key older than rotation + retention made nothing that is still kept
     keys = KeyStore(settings.key_store_dir, settings.key_rotation_days, clock or WallClock())
     report.retention.keys_deleted = keys.purge_expired(now, keep_days=settings.retention_days)
