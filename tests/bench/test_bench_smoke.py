@@ -260,6 +260,15 @@ def test_api_figures(result: dict[str, Any]) -> None:
         assert 0 < e["p50"] <= e["p90"] <= e["p99"] <= e["max"], name
     assert api["p99_max_ms"] == max(e["p99"] for e in endpoints.values())
     pages = api["pages"]
-    assert set(pages) == {"overview", "schedules", "map", "habits", "exposure", "health"}
+    assert set(pages) == {
+        "overview",
+        "schedules",
+        "map",
+        "habits",
+        "exposure",
+        "health",
+        "chatlists",
+        "followers",
+    }
     for w in pages.values():
         assert w["assets"] >= 1 and w["total_bytes"] == w["html_bytes"] + w["asset_bytes"]
