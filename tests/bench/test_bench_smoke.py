@@ -92,6 +92,10 @@ def test_library_comparison_reads_the_same_snapshot(result: dict[str, Any]) -> N
     assert lib["http_429"] == 0 and lib["presence_observations_missed"] == 0
     assert lib["presence_observations"] == ours["presence_observations"]
     assert lib["requests"] >= lib["channels"]
+    # counted against the simulator's ground truth, channel by channel
+    assert cmp["expected_from"].startswith("the simulator's ground truth")
+    assert ours["presence_observations_expected"] == lib["presence_observations_expected"] > 0
+    assert ours["channels_complete"] == ours["channels"] == lib["channels_complete"]
 
 
 def test_storage_figures(result: dict[str, Any]) -> None:
