@@ -226,6 +226,7 @@ async def test_the_openapi_document_lists_the_endpoints(
         "/api/channels",
         "/api/channels/{channel}",
         "/api/chat-lists",
+        "/api/cost",
         "/api/days",
         "/api/exposure",
         "/api/followers",
