@@ -102,8 +102,8 @@ class LoaderMetrics:
         for kind in LOADED_ROWS:
             self.rows.labels(kind)
         self.days = Counter(
-            "streamcensus_loaded_days",
-            "Days loaded, by status (loaded, reloaded, refreshed)",
+            "streamcensus_loaded_partitions",
+            "Days (lake partitions) loaded, by status (loaded, reloaded, refreshed)",
             ["status"],
             registry=r,
         )
