@@ -12,7 +12,6 @@ listener's own declaration of its counters.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import socket
 import uuid
@@ -39,7 +38,6 @@ from streamcensus.twitch import HelixClient, HelixError
 _FAMILIES = ("helix", "mock", "oauth2", "auth", "_sim")
 _ENDPOINT = re.compile(r"^[a-z_]{1,40}(/[a-z_]{1,40}){0,3}$")
 CHANNEL_OUTCOMES = ("listed", "tracked", "with_chatters", "forbidden", "failed")
-CHAT_EVENTS = tuple(f.name for f in dataclasses.fields(ChatCounters))
 SNAPSHOT_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 180.0, 240.0, 300.0, 600.0)
 
 
@@ -214,7 +212,9 @@ class CollectorMetrics:
         self.refreshes.inc(record.token_refreshes)
 
     def observe_chat(self, delta: ChatCounters) -> None:
-        """Count a chat window's events (the listener's counters since the last window)."""
+        """Count a chat window's events (`ChatWindow.counters`: the listener's counters since
+        the window before). The events are `ChatCounters`' field names; a series appears
+        with its first event, so a collector without a chat listener shows none."""
         for event, value in delta.as_dict().items():
             if value > 0:
                 self.chat.labels(event).inc(value)
