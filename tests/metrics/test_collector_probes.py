@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from pydantic import Field
 
 from metrics.scrape import promtool_check_metrics, samples, value, wait_until_up
 from simulator.fake_world import CHANNELS, START, FakeWorld, chatter_ids
@@ -20,6 +21,7 @@ from streamcensus.collect.chat.schema import ChatCounters
 from streamcensus.collect.metrics import CollectorMetrics, collect_observed, endpoint_of
 from streamcensus.collect.session import open_collector
 from streamcensus.config import load_settings
+from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.metrics.probes import bind_socket
 from streamcensus.timeutil import GRID_SECONDS, UTC
 
@@ -175,3 +177,31 @@ def _exposition(metrics: CollectorMetrics) -> str:
     from prometheus_client import generate_latest
 
     return generate_latest(metrics.registry).decode()
+
+
+def test_chat_counters_of_a_manifest_are_counted() -> None:
+    """A manifest that carries the chat listener's counters feeds the chat events."""
+
+    class WithChat(ManifestRecord):
+        chat_counters: dict[str, int] = Field(default_factory=dict)
+
+    at = dt.datetime(2026, 1, 1, 12, 5, tzinfo=UTC)
+    record = WithChat(
+        snapshot_id="20260101T1205Z",
+        grid_time=at,
+        started_at=at,
+        ended_at=at,
+        source="http://127.0.0.1/helix",
+        language="fr",
+        top_n=10,
+        status="complete",
+        chat_counters={"connections": 1, "joins": 8, "messages": 321, "reconnects": 0},
+    )
+    metrics = CollectorMetrics(VirtualClock(at))
+    metrics.observe_snapshot(record)
+    metrics.observe_snapshot(record.model_copy(update={"snapshot_id": "20260101T1210Z"}))
+    text = _exposition(metrics)
+    assert value(text, "streamcensus_chat_events_total", event="messages") == 642
+    assert value(text, "streamcensus_chat_events_total", event="joins") == 16
+    assert 'event="reconnects"' not in text
+    assert value(text, "streamcensus_snapshots_total", status="complete") == 2

@@ -15,7 +15,7 @@ import asyncio
 import re
 import socket
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -210,12 +210,20 @@ class CollectorMetrics:
         for kind, count in record.errors.items():
             self.errors.labels(kind).inc(count)
         self.refreshes.inc(record.token_refreshes)
+        # the chat listener's counters, in the manifests that carry them (`chat_counters`,
+        # written once the collector runs a chat listener): read by name, so a record
+        # without them counts no chat event
+        chat = getattr(record, "chat_counters", None)
+        if isinstance(chat, Mapping):
+            self.observe_chat(chat)
 
-    def observe_chat(self, delta: ChatCounters) -> None:
-        """Count a chat window's events (`ChatWindow.counters`: the listener's counters since
-        the window before). The events are `ChatCounters`' field names; a series appears
-        with its first event, so a collector without a chat listener shows none."""
-        for event, value in delta.as_dict().items():
+    def observe_chat(self, delta: ChatCounters | Mapping[str, int]) -> None:
+        """Count a chat window's events: the listener's counters since the window before
+        (`ChatWindow.counters`, or their `as_dict()` as a manifest carries them). The events
+        are `ChatCounters`' field names; a series appears with its first event, so a
+        collector without a chat listener shows none."""
+        counts = delta.as_dict() if isinstance(delta, ChatCounters) else delta
+        for event, value in counts.items():
             if value > 0:
                 self.chat.labels(event).inc(value)
 
