@@ -35,6 +35,20 @@ $(CHROMIUM):
 .PHONY: browser
 browser: $(CHROMIUM) ## Install Debian's chromium for the browser tests (needs root)
 
+# The metrics tests check the exposition and the alert rules with Debian's promtool
+# (package `prometheus`).
+PROMTOOL := /usr/bin/promtool
+$(PROMTOOL):
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's prometheus (promtool) for the metrics tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	else \
+		echo "metrics tests need Debian's promtool: run 'sudo apt-get install prometheus'"; exit 1; \
+	fi
+
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Install Debian's promtool for the metrics tests (needs root)
+
 # The third-party JavaScript client test (@twurple/api in its mock mode) needs Node 20 and npm;
 # `npm ci` installs the versions pinned in tests/js/package-lock.json.
 JS_DIR := tests/js
@@ -70,7 +84,7 @@ fmt: $(STAMP) ## Format the code
 	$(BIN)/ruff check --fix src tests
 
 .PHONY: test
-test: $(STAMP) $(CHROMIUM) $(JS_STAMP) lint ## Set up, lint, and run the whole test suite
+test: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(JS_STAMP) lint ## Set up, lint, and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: bench

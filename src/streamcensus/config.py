@@ -165,6 +165,25 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `serve` listens on")
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="address the collector's and the load service's /metrics, /healthz and "
+        "/readyz listen on",
+    )
+    collector_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="port of /metrics, /healthz and /readyz of `collect --every` (0: off; "
+        "e.g. 9464)",
+    )
+    loader_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="port of /metrics, /healthz and /readyz of `load --every-day-at` (0: off; "
+        "e.g. 9465)",
+    )
     allowed_hosts: Names = Field(
         default_factory=list,
         description="host names the dashboard answers to besides its address and localhost "

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,9 +29,11 @@ from streamcensus.config import Settings
 from streamcensus.context import AppContext, lake_url_option
 from streamcensus.errors import StreamcensusError, UserError
 from streamcensus.lake.stores import open_lake
-from streamcensus.load.daily import daily_loads, parse_load_at
+from streamcensus.load.daily import parse_load_at
 from streamcensus.load.loader import LoadReport, load_days
+from streamcensus.load.metrics import load_observed
 from streamcensus.logs import setup_logging
+from streamcensus.metrics.probes import bind_socket
 from streamcensus.timeutil import parse_day
 from streamcensus.transform.context import Progress
 
@@ -147,6 +150,12 @@ def format_report(report: LoadReport) -> list[str]:
     help="Run as the daily load service: load every finished day not loaded yet now, then "
     "daily at HH:MM UTC (alone: the load_at setting, 02:00), until SIGINT/SIGTERM.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="With --every-day-at: serve /metrics, /healthz and /readyz on this port of "
+    "metrics_host (default: $STREAMCENSUS_LOADER_METRICS_PORT; 0: off).",
+)
 @lake_url_option
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging (with --every-day-at).")
 @click.pass_obj
@@ -156,21 +165,26 @@ def load_command(
     all_days: bool,
     bot_min_chats: int | None,
     every_day_at: str | None,
+    metrics_port: int | None,
     lake_url: str | None,
     verbose: bool,
 ) -> None:
     """Load raw lake days into the warehouse, build the serving tables, and check them."""
     if sum((day_text is not None, all_days, every_day_at is not None)) > 1:
         raise click.UsageError("give one of --day, --all and --every-day-at")
-    settings = app.settings(lake_url=lake_url)
+    if metrics_port is not None and every_day_at is None:
+        raise click.UsageError("--metrics-port only applies with --every-day-at")
+    settings = app.settings(lake_url=lake_url, loader_metrics_port=metrics_port)
     if every_day_at is not None:
         try:
             load_at = parse_load_at(every_day_at or settings.load_at)
         except UserError as exc:
             raise click.BadParameter(str(exc), param_hint="--every-day-at") from None
         open_lake(settings, check=True)  # a lake it cannot read: one line now, not at 02:00
+        port = settings.loader_metrics_port
+        sock = bind_socket(settings.metrics_host, port, "--metrics-port") if port else None
         setup_logging(settings.log_dir, verbose=verbose)
-        asyncio.run(load_service(settings, load_at))
+        asyncio.run(load_service(settings, load_at, sock))
         return
     if all_days:
         days: list[dt.date] | None = None
@@ -196,11 +210,14 @@ def load_command(
         click.echo(line)
 
 
-async def load_service(settings: Settings, load_at: dt.time) -> None:
-    """The daily load on the wall clock until SIGINT/SIGTERM (a load under way finishes)."""
+async def load_service(
+    settings: Settings, load_at: dt.time, sock: socket.socket | None = None
+) -> None:
+    """The daily load on the wall clock until SIGINT/SIGTERM (a load under way finishes);
+    `/metrics`, `/healthz` and `/readyz` on `sock` when given."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    await daily_loads(settings, WallClock(), stop, load_at)
+    await load_observed(settings, WallClock(), stop, load_at, sock)

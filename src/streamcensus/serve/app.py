@@ -25,6 +25,7 @@ from streamcensus import __version__
 from streamcensus.config import Settings
 from streamcensus.serve import channels
 from streamcensus.serve.api import ServeState, router, view_context
+from streamcensus.serve.metrics import install_probes
 from streamcensus.serve.pages import PAGES, Page, PageContext, render_error, render_page
 from streamcensus.serve.params import (
     ParamError,
@@ -200,6 +201,7 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     _install_handlers(app)
     app.include_router(router)
+    app.state.probes = install_probes(app, app.state.serve.pool)  # /metrics, /healthz, /readyz
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_asset(request: Request) -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,30 +12,12 @@ from rich.console import Console
 
 from streamcensus.config import Settings
 from streamcensus.context import AppContext
-from streamcensus.errors import UserError
+from streamcensus.metrics.probes import bind_socket
 from streamcensus.timeutil import parse_day
 
 if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port, or a one-line error naming the fix."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UserError(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc}): stop the program using "
-            "that port or choose another with --port"
-        ) from None
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
 
 
 def dashboard_url(host: str, port: int) -> str:
