@@ -7,6 +7,10 @@ recomputed), instead of a tolerance."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import duckdb
 
 from streamcensus import noisekey
@@ -42,3 +46,27 @@ def sessions(settings: Settings) -> duckdb.DuckDBPyConnection:
         f"read_parquet('{root}/*/*.parquet', hive_partitioning = false)"
     )
     return con
+
+
+# ε for hand-made tests whose figures are asserted as hand-computed: at ε = 10 the noise
+# scale is 0.1 and a figure's noise is non-zero with probability 9e-5; with a fixed key
+# (below) the noise is the same on every run, so those tests are exact and deterministic.
+# The mechanism at the default ε is tested in tests/privacy and tests/transform.
+EXACT_EPSILON = 10.0
+FIXED_KEY = bytes(range(100, 132))
+
+
+def fix_noise_key(settings: Settings, key: bytes = FIXED_KEY) -> None:
+    """Store a known noise key for `settings` before its first load."""
+    path = settings.key_store_dir / noisekey.NOISE_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(json.dumps({"version": 1, "secret": key.hex()}))
+    path.chmod(0o600)
+
+
+def exact_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a hand-made lake whose figures are asserted as hand-computed:
+    `EXACT_EPSILON` and the fixed noise key."""
+    settings = Settings(data_dir=data_dir, **{"privacy_epsilon": EXACT_EPSILON, **overrides})
+    fix_noise_key(settings)
+    return settings

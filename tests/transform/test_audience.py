@@ -22,6 +22,7 @@ from load.lakebuilder import (
 from privacy.expect import figure_noise, noisy, published
 from streamcensus.config import Settings
 from streamcensus.transform.noise import figure_id
+from streamcensus.transform.protect import pair_threshold
 
 A, B, C, D = "2001", "2002", "2003", "2004"
 KNOWN_BOT = 999
@@ -83,7 +84,7 @@ def _overlap_as_published(
         s = noisy(settings, "pair_shared", day, window, SIGNAL, a, b, exact=shared)
         na = noisy(settings, "window_people", day, window, SIGNAL, a, exact=size_a)
         nb = noisy(settings, "window_people", day, window, SIGNAL, b, exact=size_b)
-        if min(s, na, nb) < settings.k:
+        if s < pair_threshold(figure_noise(settings), settings.k) or min(na, nb) < settings.k:
             assert (a, b) not in rows
             continue
         s = min(s, na, nb)

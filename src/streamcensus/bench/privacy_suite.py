@@ -10,7 +10,8 @@ recomputed from the curated viewing sessions, which are internal and never publi
   channel-days of at least k exact people that were suppressed (their noisy count fell
   under k), and of published ones under k exactly;
 - overlap shares (`audience_overlap.share_a` and `share_b`, 1-day and 7-day windows):
-  median relative and absolute error over the published pairs.
+  median relative and absolute error over the published pairs, and the share of published
+  pairs sharing fewer than k people exactly.
 
 The noise scale, ε per figure and OpenDP's 95% accuracy bound are reported beside them.
 """
@@ -91,7 +92,7 @@ def channel_day_errors(con: duckdb.DuckDBPyConnection, k: int) -> dict[str, Any]
     }
 
 
-def overlap_errors(con: duckdb.DuckDBPyConnection, window: int) -> dict[str, Any]:
+def overlap_errors(con: duckdb.DuckDBPyConnection, window: int, k: int) -> dict[str, Any]:
     """Published overlap shares of one window against the exact shares."""
     rows = con.execute(
         "with pub as (select * from audience_overlap where window_days = ?), "
@@ -122,6 +123,7 @@ def overlap_errors(con: duckdb.DuckDBPyConnection, window: int) -> dict[str, Any
             absolute.append(abs(published - exact))
     return {
         "pairs": len(rows),
+        "published_under_k_share": round(sum(1 for r in rows if r[0] < k) / max(len(rows), 1), 4),
         "share_relative_error": _quantiles(relative),
         "share_absolute_error": _quantiles(absolute),
     }
@@ -162,8 +164,8 @@ def run_privacy_suite(
                 "noise_scale": scale_b,
                 "noise_95": round(accuracy(scale_b, 0.05), 3),
                 "channel_day_people": channel_day_errors(con, settings.k),
-                "overlap_day": overlap_errors(con, 1),
-                "overlap_week": overlap_errors(con, 7),
+                "overlap_day": overlap_errors(con, 1, settings.k),
+                "overlap_week": overlap_errors(con, 7, settings.k),
             }
         finally:
             con.close()

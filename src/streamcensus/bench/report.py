@@ -335,6 +335,7 @@ def privacy_tables(res: dict[str, Any]) -> list[Table]:
     for key, label in (("overlap_day", "1-day"), ("overlap_week", "7-day")):
         o = res[key]
         rows.append((f"{label} overlap pairs published", o["pairs"], ""))
+        rows.append((f"{label} pairs under k exactly", o["published_under_k_share"], ""))
         rows.append(
             (f"{label} share: median relative error", o["share_relative_error"]["median"], "")
         )

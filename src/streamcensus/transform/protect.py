@@ -17,18 +17,20 @@ tables (`int_*`, the curated viewing sessions), which nothing publishes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 
 from streamcensus.transform.context import RunContext
-from streamcensus.transform.noise import FigureNoise, figure_id
+from streamcensus.transform.noise import FigureNoise, accuracy, figure_id
 from streamcensus.warehouse.connection import Connection
 
 Columns = dict[str, list[Any]]
 Protector = Callable[[Columns, FigureNoise, int], tuple[Columns, list[bool]]]
 HELPER_PREFIX = "raw_"
+PAIR_ALPHA = 0.05  # the pair threshold's margin: the noise's bound at this level
 
 
 def _ids(kind: str, cols: Columns, *keys: str) -> list[str]:
@@ -111,9 +113,20 @@ def channel_day_presence(cols: Columns, noise: FigureNoise, k: int) -> tuple[Col
     return cols, [True] * len(unique)
 
 
+def pair_threshold(noise: FigureNoise, k: int) -> int:
+    """The noisy shared count a pair needs to be published: k plus the noise's 95% bound.
+
+    Every pair of chats sharing anyone is a candidate, and most share one to three people:
+    with k alone, the few of those thousands whose noise is large would be published as
+    spurious edges (and small true groups with them). The margin keeps that to a few in
+    ten thousand (P(noise >= margin + k - 3) for b = 2)."""
+    # integer noise: |noise| > a exactly when |noise| > floor(a)
+    return k + math.floor(accuracy(noise.scale, PAIR_ALPHA))
+
+
 def audience_overlap(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
     """Shared people of two chats in a period, each chat's people, and the shares; pairs
-    whose noisy shared count or either side is under k dropped."""
+    whose noisy shared count is under `pair_threshold` or either side under k dropped."""
     period = ("day", "window_days", "signal")
     shared = noise.counts(
         _ids("pair_shared", cols, *period, "channel_a", "channel_b"), cols["shared_chatters"]
@@ -121,8 +134,9 @@ def audience_overlap(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns
     # a chat's size in a period is one figure, whichever pair it appears in
     size_a = noise.counts(_ids("window_people", cols, *period, "channel_a"), cols["chatters_a"])
     size_b = noise.counts(_ids("window_people", cols, *period, "channel_b"), cols["chatters_b"])
+    floor = pair_threshold(noise, k)
     keep = [
-        s is not None and a is not None and b is not None and s >= k and a >= k and b >= k
+        s is not None and a is not None and b is not None and s >= floor and a >= k and b >= k
         for s, a, b in zip(shared, size_a, size_b, strict=True)
     ]
     shared = [
