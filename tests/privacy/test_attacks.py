@@ -154,6 +154,7 @@ def _score(pairs: Iterable[tuple[set[int], int]], k: int) -> tuple[int, int]:
 
 
 def _assert_defeated(name: str, targets: int, hits: int) -> None:
+    print(f"{name}: {hits} of {targets} small groups recovered exactly")  # shown with -s
     assert targets >= MIN_TARGETS, f"{name}: only {targets} small groups to attack"
     assert hits <= MAX_EXACT_SHARE * targets, (
         f"{name}: recovered {hits} of {targets} groups of 1..k-1 people exactly"
