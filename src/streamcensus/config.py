@@ -140,6 +140,13 @@ class Settings(BaseSettings):
     )
     concurrency: int = Field(16, ge=1, le=256, description="chatter requests in flight")
     k: int = Field(10, ge=2, description="minimum group size of any published viewer count (P3)")
+    privacy_epsilon: float = Field(
+        0.5,
+        gt=0,
+        le=10,
+        description="ε spent on each published count of people: the noise scale is 1/ε "
+        "(docs/privacy.md gives the budget per day and the accuracy)",
+    )
     bot_min_chats: int = Field(
         20, ge=2, description="accounts in at least this many chats at one snapshot count as bots"
     )

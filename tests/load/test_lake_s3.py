@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from load.lakebuilder import DAY, LakeBuilder, all_tables, make_settings, run_load, synthetic_day
+from load.lakebuilder import DAY, LakeBuilder, all_tables, run_load, synthetic_day
 from objectstores import FaultProxy, S3Lake
+from privacy.expect import exact_settings
 from streamcensus.lake.schema import raw_path, snapshot_id
 from streamcensus.lake.storage import LakeAccessError
 from streamcensus.load.loader import load_days
@@ -48,8 +49,8 @@ def test_a_lake_on_s3_loads_the_same_warehouse_as_the_local_lake(
     local_dir = tmp_path / "local"
     shutil.copytree(template / "lake", local_dir / "lake")
     files = upload(local_dir / "lake", s3_lake)
-    local = make_settings(local_dir)
-    remote = make_settings(tmp_path / "remote", lake_url=s3_lake.url, s3_endpoint_url=s3_proxy.url)
+    local = exact_settings(local_dir)
+    remote = exact_settings(tmp_path / "remote", lake_url=s3_lake.url, s3_endpoint_url=s3_proxy.url)
     s3_proxy.fail(503, times=3, methods=("GET",))  # the loader's reads are retried too
     from_s3 = run_load(remote)
     from_disk = run_load(local)
@@ -80,7 +81,7 @@ def test_quarantine_and_retention_on_the_bucket(
     bad = raw_path(local_dir / "lake", "chatters", sid)
     bad.write_bytes(bad.read_bytes()[:100])  # not what its manifest recorded
     upload(local_dir / "lake", s3_lake)
-    settings = make_settings(
+    settings = exact_settings(
         tmp_path / "remote", lake_url=s3_lake.url, s3_endpoint_url=s3_lake.endpoint
     )
     key = f"raw/chatters/date={DAY}/{sid}.parquet"
@@ -112,7 +113,7 @@ def test_quarantine_and_retention_on_the_bucket(
 
 def test_status_lists_the_bucket(template: Path, s3_lake: S3Lake, tmp_path: Path) -> None:
     upload(template / "lake", s3_lake)
-    settings = make_settings(tmp_path, lake_url=s3_lake.url, s3_endpoint_url=s3_lake.endpoint)
+    settings = exact_settings(tmp_path, lake_url=s3_lake.url, s3_endpoint_url=s3_lake.endpoint)
     status = collect_status(settings)
     assert status["lake_url"] == s3_lake.url
     assert sorted(status["days"]) == [DAY.isoformat(), NEXT.isoformat()]
@@ -121,7 +122,7 @@ def test_status_lists_the_bucket(template: Path, s3_lake: S3Lake, tmp_path: Path
 
 
 def test_load_from_a_missing_bucket_is_one_clear_error(s3_lake: S3Lake, tmp_path: Path) -> None:
-    settings = make_settings(
+    settings = exact_settings(
         tmp_path, lake_url="s3://not-a-bucket-of-ours/lake", s3_endpoint_url=s3_lake.endpoint
     )
     with pytest.raises(LakeAccessError, match="does not exist"):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from load.lakebuilder import DAY, LakeBuilder, Stream, at, make_settings, one, query, run_load
+from load.lakebuilder import DAY, LakeBuilder, Stream, at, one, query, run_load
+from privacy.expect import exact_settings
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.lake.schema import raw_day_dir
@@ -31,7 +32,7 @@ def retained(tmp_path: Path) -> Settings:
     quarantined = tmp_path / "lake" / "quarantine" / "chatters" / f"date={DAYS[0]}"
     quarantined.mkdir(parents=True)
     (quarantined / "20261125T2010Z.parquet").write_bytes(b"pseudonymous but unreadable")
-    settings = make_settings(tmp_path, retention_days=1)
+    settings = exact_settings(tmp_path, retention_days=1)
     report = run_load(settings, today=DAY + dt.timedelta(days=1))
     assert report.retention is not None
     assert report.retention.cutoff == DAY
@@ -82,7 +83,7 @@ def test_a_retired_day_is_final(retained: Settings) -> None:
 
 def test_recent_presence_is_kept(tmp_path: Path) -> None:
     _lake(tmp_path)
-    settings = make_settings(tmp_path)  # 30 days
+    settings = exact_settings(tmp_path)  # 30 days
     report = run_load(settings, today=DAY + dt.timedelta(days=1))
     assert report.retention is not None and report.retention.days == []
     assert all(raw_day_dir(settings.lake_dir, "chatters", d).exists() for d in DAYS)
@@ -90,7 +91,7 @@ def test_recent_presence_is_kept(tmp_path: Path) -> None:
 
 def test_unloaded_expired_presence_is_kept_until_loaded(tmp_path: Path) -> None:
     _lake(tmp_path)
-    settings = make_settings(tmp_path, retention_days=1)
+    settings = exact_settings(tmp_path, retention_days=1)
     report = run_load(settings, [DAY], today=DAY + dt.timedelta(days=1))
     # the two earlier days are past retention but were never aggregated: kept, reported
     assert report.retention is not None

@@ -89,8 +89,8 @@ async def test_overview_top_channels_and_games(census: Settings, client_for: Cli
             "peak_viewers": 330,
             "avg_viewers": 215.0,
             "viewer_hours": 430.0,
-            "unique_chatters": 21,
-            "chatters_per_viewer": 0.0977,  # 24 × 21 / 5,160
+            "unique_chatters": 20,  # people 1..20: the bot is not one
+            "chatters_per_viewer": 0.093,  # 24 × 20 / 5,160
             "signal": "chat_list",
         },
         {
@@ -248,7 +248,7 @@ async def test_channel_page_data_of_alice_on_friday(
         {
             "signal": "chat_list",
             "label": "people in the chat list",
-            "values": [13] * 6 + [None] * 6,
+            "values": [12] * 6 + [None] * 6,  # 12 people, the bot left out
         },
         {"signal": "chat_activity", "label": "people who posted", "values": [12] * 12},
     ]
@@ -265,9 +265,9 @@ async def test_channel_page_data_of_alice_on_friday(
             "avg_viewers": 215.0,
             "viewer_hours": 430.0,
             "main_game": "Fortnite",
-            "unique_chatters": 21,
+            "unique_chatters": 20,  # people, bots excluded
             "returning_chatters": None,
-            "chatters_per_viewer": 0.0977,
+            "chatters_per_viewer": 0.093,
             "bot_share": 0.0476,  # the known bot among 21 accounts
             "signal": "chat_list",
             "has_chat_list": True,
@@ -282,9 +282,9 @@ async def test_channel_page_data_of_alice_on_friday(
             "avg_viewers": 300.0,
             "viewer_hours": 300.0,
             "main_game": "Just Chatting",
-            "unique_chatters": 13,
+            "unique_chatters": 12,
             "returning_chatters": 12,  # people 1..12 were there on Thursday
-            "chatters_per_viewer": 0.0433,
+            "chatters_per_viewer": 0.04,  # 12 people per snapshot read / 300 viewers
             "bot_share": 0.0769,
             "signal": "chat_list",  # read until 20:30: the chat list where it has one
             "has_chat_list": True,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from load.lakebuilder import DAY, LakeBuilder, Stream, at, grid, make_settings, one, query, run_load
+from load.lakebuilder import DAY, LakeBuilder, Stream, at, grid, one, query, run_load
+from privacy.expect import exact_settings
 
 PEOPLE = range(1, 16)  # 15 people, above k = 10
 
@@ -42,7 +43,7 @@ def _lake(data_dir: Path) -> None:
 
 def test_broadcasts_cut_by_the_collection_window_are_marked(tmp_path: Path) -> None:
     _lake(tmp_path)
-    settings = make_settings(tmp_path)
+    settings = exact_settings(tmp_path)
     run_load(settings, [DAY])
     rows = {
         r[0]: r[1:]
@@ -64,7 +65,7 @@ def test_channel_days_with_missed_chat_lists_and_short_windows_are_marked(
     tmp_path: Path,
 ) -> None:
     _lake(tmp_path)
-    settings = make_settings(tmp_path)
+    settings = exact_settings(tmp_path)
     run_load(settings, [DAY])
     gappy = one(
         settings,
@@ -93,7 +94,7 @@ def test_channel_days_with_missed_chat_lists_and_short_windows_are_marked(
 
 def test_a_day_loaded_before_it_is_over_is_partial(tmp_path: Path) -> None:
     _lake(tmp_path)
-    settings = make_settings(tmp_path)
+    settings = exact_settings(tmp_path)
     report = run_load(settings, [DAY], today=DAY)
     assert report.days[0].complete is False
     assert query(settings, "select complete from loaded_days") == [(False,)]

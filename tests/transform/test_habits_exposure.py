@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from load.lakebuilder import DAY, LakeBuilder, Stream, at, make_settings, query, run_load
+from load.lakebuilder import DAY, LakeBuilder, Stream, at, query, run_load
+from privacy.expect import exact_settings
 from streamcensus.config import Settings
 from streamcensus.transform.exposure import wilson
 
@@ -26,7 +27,7 @@ def habits(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     for index, hhmm in enumerate(times):
         present = [v for sessions, people in groups.items() if index < sessions for v in people]
         builder.snapshot(at(DAY, hhmm), [Stream(A, 500, at(DAY, "18:00"))], {A: present})
-    settings = make_settings(data_dir)
+    settings = exact_settings(data_dir)
     run_load(settings)
     return settings
 
@@ -72,7 +73,7 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     chats["4100"] = list(range(101, 111))
     streams = [Stream(channel, 10, at(DAY, "19:00")) for channel in chats]
     builder.snapshot(at(DAY, "20:00"), streams, chats)
-    settings = make_settings(data_dir, k=3)
+    settings = exact_settings(data_dir, k=3)
     run_load(settings)
     return settings
 
@@ -108,7 +109,7 @@ def test_set_measures_are_a_census_of_the_population(crowd: Settings) -> None:
 def test_no_exposure_row_for_a_population_under_k(tmp_path: Path) -> None:
     builder = LakeBuilder(tmp_path / "lake")
     builder.snapshot(at(DAY, "20:00"), [Stream(A, 10, at(DAY, "19:00"))], {A: [1, 2, 3]})
-    settings = make_settings(tmp_path)
+    settings = exact_settings(tmp_path)
     run_load(settings)
     assert query(settings, "select count(*) from exposure") == [(0,)]
 
@@ -126,7 +127,7 @@ def test_unicity_with_several_points(tmp_path: Path) -> None:
         [Stream(c, 10, at(DAY, "19:00")) for c in own],
         own,
     )
-    settings = make_settings(tmp_path, k=3)
+    settings = exact_settings(tmp_path, k=3)
     run_load(settings)
     rows = query(
         settings,

@@ -25,10 +25,10 @@ from load.lakebuilder import (
     Stream,
     all_tables,
     at,
-    make_settings,
     run_load,
     synthetic_day,
 )
+from privacy.expect import exact_settings
 from streamcensus.config import Settings
 from streamcensus.lake.schema import CHATTERS_SCHEMA
 from streamcensus.transform.checker import CheckFailed
@@ -79,7 +79,7 @@ def lakes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings]
     root = tmp_path_factory.mktemp("presence")
     _build(root / "fast" / "lake")
     shutil.copytree(root / "fast" / "lake", root / "sql" / "lake")
-    fast, sql = make_settings(root / "fast"), make_settings(root / "sql")
+    fast, sql = exact_settings(root / "fast"), exact_settings(root / "sql")
     run_load(fast)
     run_load(sql, presence_pass=False)
     return fast, sql
@@ -156,7 +156,7 @@ def test_a_reload_of_both_days_in_one_run_is_identical(
 ) -> None:
     fast, sql = lakes
     for settings in (fast, sql):
-        copy = make_settings(tmp_path / settings.data_dir.name)
+        copy = settings.model_copy(update={"data_dir": tmp_path / settings.data_dir.name})
         shutil.copytree(settings.data_dir, copy.data_dir)
         report = run_load(copy, [DAY], presence_pass=settings is fast)
         assert [d.status for d in report.days] == ["reloaded", "refreshed"]
@@ -203,7 +203,7 @@ def test_a_viewer_listed_twice_fails_the_checks_either_way(
     streams = [Stream(A, 50, at(DAY, "09:00"))]
     for hhmm in ("10:00", "10:05"):
         builder.snapshot(at(DAY, hhmm), streams, {A: [V1, V1, V2]})  # V1 listed twice
-    settings = make_settings(tmp_path)
+    settings = exact_settings(tmp_path)
     # the pass declines, the SQL counts both rows: 4 observations in 10 minutes
     with pytest.raises(CheckFailed, match="assert_viewing_sessions_valid"):
         run_load(settings, presence_pass=presence_pass)

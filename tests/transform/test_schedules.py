@@ -13,11 +13,11 @@ from load.lakebuilder import (
     Stream,
     at,
     grid,
-    make_settings,
     one,
     query,
     run_load,
 )
+from privacy.expect import exact_settings
 from streamcensus.config import Settings
 
 ALICE = "1001"
@@ -49,7 +49,7 @@ def evening(tmp_path_factory: pytest.TempPathFactory) -> Settings:
                 Stream(BOB, 50, at(DAY, "19:50"), login="bob", chatters_status="forbidden")
             )
         builder.snapshot(moment, streams, {ALICE: CHATTERS})
-    settings = make_settings(data_dir)
+    settings = exact_settings(data_dir)
     run_load(settings)
     return settings
 
@@ -187,7 +187,7 @@ def test_a_broadcast_across_midnight_is_completed_by_the_next_day(tmp_path: Path
     following = DAY + dt.timedelta(days=1)
     for moment in grid(at(DAY, "23:00"), at(following, "01:00")):
         builder.snapshot(moment, [Stream("1003", 60, at(DAY, "23:00"))], {"1003": range(15)})
-    settings = make_settings(tmp_path)
+    settings = exact_settings(tmp_path)
     run_load(settings, [DAY])
     partial = one(settings, "select snapshots, ended_at from stream_sessions")
     assert partial == {"snapshots": 12, "ended_at": at(DAY, "23:55")}

@@ -14,6 +14,7 @@ from streamcensus.bench.runner import (
     DEFAULT_HOURS,
     DEFAULT_SNAPSHOTS,
     DEFAULT_SPEED,
+    EXTRA_SUITES,
     SUITES,
     run_bench,
 )
@@ -24,7 +25,7 @@ from streamcensus.fsutil import atomic_write_bytes
 @click.command("bench")
 @click.option(
     "--suite",
-    type=click.Choice([*SUITES, "all"]),
+    type=click.Choice([*SUITES, *EXTRA_SUITES, "all"]),
     default="all",
     show_default=True,
     help="Which benchmarks to run.",
@@ -64,7 +65,7 @@ from streamcensus.fsutil import atomic_write_bytes
     type=click.FloatRange(min=1.0, max=24.0),
     default=DEFAULT_HOURS,
     show_default=True,
-    help="Hours of the warehouse suite's day, from midnight UTC (24: the whole day).",
+    help="Hours of the warehouse (and privacy) suite's days, from midnight UTC (24: whole).",
 )
 @click.option(
     "--days",

@@ -317,6 +317,34 @@ def api_tables(res: dict[str, Any]) -> list[Table]:
     return [latency, pages]
 
 
+def privacy_tables(res: dict[str, Any]) -> list[Table]:
+    people = res["channel_day_people"]
+    title = (
+        f"privacy: {len(res['days'])} days of {res['scale']} ground truth, "
+        f"ε {res['epsilon_per_figure']} per figure, noise scale {_fmt(res['noise_scale'])}, "
+        f"95% of noise within ±{_fmt(res['noise_95'])}, k {res['k']}"
+    )
+    rows: list[tuple[str, Any, str]] = [
+        ("channel-days published", people["published"], f"of {people['channel_days']}"),
+        ("people: median relative error", people["relative_error"]["median"], ""),
+        ("people: p90 relative error", people["relative_error"]["p90"], ""),
+        ("people: median absolute error", people["absolute_error"]["median"], "people"),
+        ("suppressed, of those with >= k", people["suppressed_share_of_at_least_k"], ""),
+        ("published, under k exactly", people["published_under_k_share"], ""),
+    ]
+    for key, label in (("overlap_day", "1-day"), ("overlap_week", "7-day")):
+        o = res[key]
+        rows.append((f"{label} overlap pairs published", o["pairs"], ""))
+        rows.append((f"{label} pairs under k exactly", o["published_under_k_share"], ""))
+        rows.append(
+            (f"{label} share: median relative error", o["share_relative_error"]["median"], "")
+        )
+        rows.append(
+            (f"{label} share: median absolute error", o["share_absolute_error"]["median"], "")
+        )
+    return [_figures_table(title, rows)]
+
+
 def print_report(result: dict[str, Any], console: Console | None = None) -> None:
     """Print every suite's tables, then the command and machine."""
     console = console or Console()
@@ -327,6 +355,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
         ("storage", storage_tables),
         ("warehouse", warehouse_tables),
         ("api", api_tables),
+        ("privacy", privacy_tables),
     ):
         if key in result:
             for table in render(result[key]):

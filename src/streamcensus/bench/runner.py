@@ -23,6 +23,7 @@ from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
 SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api")
+EXTRA_SUITES = ("privacy",)  # run only when named (`--suite privacy`), not by `all`
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
 DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
@@ -59,7 +60,7 @@ def bench_command_line(
     ]
     if not compare:
         parts.append("--no-compare")
-    if "warehouse" in suites:
+    if "warehouse" in suites or "privacy" in suites:
         parts.append(f"--hours {hours:g}")
     if "api" in suites:
         parts.append(f"--days {days}")
@@ -87,6 +88,7 @@ def run_bench(
     from streamcensus.bench.api_suite import run_api_suite
     from streamcensus.bench.chat_suite import run_chat_suite
     from streamcensus.bench.collector_suite import run_collector_suite
+    from streamcensus.bench.privacy_suite import run_privacy_suite
     from streamcensus.bench.simulator_suite import run_simulator_suite
     from streamcensus.bench.storage_suite import run_storage_suite
     from streamcensus.bench.warehouse_suite import run_warehouse_suite
@@ -148,6 +150,11 @@ def run_bench(
             days=days,
             seed=seed,
             progress=progress,
+        )
+    if "privacy" in suites:
+        progress(f"privacy suite ({scale}, {hours:g} h a day)")
+        result["privacy"] = run_privacy_suite(
+            scale, day=grid.date(), hours=hours, seed=seed, progress=progress
         )
     result["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["meta"]["elapsed_s"] = round(time.monotonic() - began, 1)

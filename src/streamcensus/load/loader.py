@@ -32,6 +32,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from streamcensus import noisekey
 from streamcensus.clock import Clock, WallClock
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
@@ -131,7 +132,12 @@ class _DayData:
 
 def run_params(settings: Settings, bot_min_chats: int | None = None) -> RunParams:
     """Model parameters from the settings (`bot_min_chats` overrides the setting)."""
-    return RunParams(k=settings.k, bot_min_chats=bot_min_chats or settings.bot_min_chats)
+    return RunParams(
+        k=settings.k,
+        bot_min_chats=bot_min_chats or settings.bot_min_chats,
+        epsilon=settings.privacy_epsilon,
+        noise_key=noisekey.load_or_create(settings.key_store_dir),
+    )
 
 
 def _vouched(raw: RawFile, manifests: dict[str, ManifestRecord]) -> bool:

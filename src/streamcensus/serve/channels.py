@@ -108,7 +108,13 @@ def _channel_curve(reader: Reader, channel_id: str, day: dt.date, k: int) -> m.C
         [day, channel_id],
     )
     chatters = signal_series(
-        reader, "int_snapshot_channels", "snapshot_ts", "chatters", where, [day, channel_id], k
+        reader,
+        "int_snapshot_channels",
+        "snapshot_ts",
+        "published_chatters",
+        where,
+        [day, channel_id],
+        k,
     )
     return m.ChannelCurve(
         ts=[ts(r["snapshot_ts"]) for r in rows],

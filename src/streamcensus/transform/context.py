@@ -14,6 +14,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from streamcensus.timeutil import GRID_MINUTES
+from streamcensus.transform.noise import DEFAULT_EPSILON
 from streamcensus.warehouse.connection import Connection
 
 # Which presence source a figure rests on: the chat list (Helix Get Chatters: everyone in the
@@ -41,6 +42,9 @@ class RunParams:
     lookback_days: int = 7  # "returning chatter": seen in the same chat on one of these days
     exposure_sample: int = 1000  # viewers sampled per window for unicity
     seed: int = 20131  # seeds the exposure sample, so reloads give identical tables
+    epsilon: float = DEFAULT_EPSILON  # ε spent on each published people count (P3)
+    # seeds the noise of published people counts (noisekey.py); None: a key per process
+    noise_key: bytes | None = field(default=None, repr=False)
 
 
 @dataclass

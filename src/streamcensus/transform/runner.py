@@ -20,6 +20,9 @@ the warehouse tables, a run provides three small temporary tables: `run_days(day
 `run_params` (k, thresholds) and `calendar(day, day_number, isodow)`; with them the models
 need no engine-specific date arithmetic and stay portable to Spark SQL.
 
+Before an incremental model's rows are materialised, `protect.apply` replaces the people
+counts of the models that publish them by their noisy values (P3, `transform/protect.py`).
+
 A model whose rows the run already has (`RunContext.precomputed`, from the loader's presence
 pass) is not queried: its rows are inserted into a table shaped by its query, so the types
 are the query's own, and materialised as usual.
@@ -34,7 +37,7 @@ import time
 from pathlib import Path
 
 from streamcensus.errors import StreamcensusError
-from streamcensus.transform import exposure, grounds
+from streamcensus.transform import exposure, grounds, protect
 from streamcensus.transform.context import (
     Model,
     ModelRun,
@@ -276,6 +279,7 @@ def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
         rows = int(con.execute(f"select count(*) from {model.name}").fetchall()[0][0])
     elif model.materialized == "incremental":
         _stage(con, model, ctx)
+        protect.apply(con, model.name, ctx)  # people counts: noise, then k (P3)
         _replace_days(con, model)
         rows = int(con.execute("select count(*) from _model_rows").fetchall()[0][0])
     else:

@@ -1,4 +1,4 @@
--- check: one row per channel, day and signal; chats of at least k accounts; share in range
+-- check: one row per channel, day and signal; chats of at least k people; share in range
 with params as (
 
     select * from run_params
@@ -9,7 +9,8 @@ select bots.day, bots.channel_id, 'invalid' as problem
 from bot_share as bots
 cross join params
 where
-    bots.chatters < params.k
+    bots.people < params.k
+    or bots.people + bots.known_bots + bots.multi_chat_accounts <> bots.chatters
     or bots.known_bots + bots.multi_chat_accounts > bots.chatters
     or bots.bot_share < 0
     or bots.bot_share > 1

@@ -6,9 +6,12 @@
 --   week ending on it. signal: 'chat_list' (people in both chat lists: only over the
 --   channels whose chat list is read) or 'chat_activity' (people who posted in both chats:
 --   the whole community)
--- units: shared_chatters (people seen in both chats in the period; pairs under k are not
---   published, P3); chatters_a, chatters_b (people in each chat in the period);
---   share_a, share_b (shared / each side, 0..1); jaccard (shared / union, 0..1).
+-- units: shared_chatters (people seen in both chats in the period); chatters_a, chatters_b
+--   (people in each chat in the period); share_a, share_b (shared / each side, 0..1);
+--   jaccard (shared / union, 0..1). The people counts are published noisy, pairs whose
+--   noisy shared count or either side is under k are dropped, and the shares and Jaccard
+--   are computed from the noisy counts (transform/protect.py): this query gives exact
+--   counts for every pair sharing anyone, and null shares.
 --   People: accounts that are neither known bots nor in bot_min_chats chats at one snapshot.
 --   days_covered (days of the period with presence kept: under window_days, e.g. before
 --   collection began or past retention, the figures rest on fewer days); complete
@@ -119,10 +122,7 @@ pairs as (
 
 published_pairs as (
 
-    select pairs.*
-    from pairs
-    cross join params
-    where pairs.shared_chatters >= params.k
+    select * from pairs
 
 ),
 
@@ -161,13 +161,9 @@ final as (
         cast(published_pairs.shared_chatters as integer) as shared_chatters,
         cast(sizes_a.chatters as integer) as chatters_a,
         cast(sizes_b.chatters as integer) as chatters_b,
-        round(cast(published_pairs.shared_chatters as double) / sizes_a.chatters, 6) as share_a,
-        round(cast(published_pairs.shared_chatters as double) / sizes_b.chatters, 6) as share_b,
-        round(
-            cast(published_pairs.shared_chatters as double)
-            / (sizes_a.chatters + sizes_b.chatters - published_pairs.shared_chatters),
-            6
-        ) as jaccard,
+        cast(null as double) as share_a,
+        cast(null as double) as share_b,
+        cast(null as double) as jaccard,
         cast(coverage.days_covered as integer) as days_covered,
         coverage.days_covered = published_pairs.window_days as complete
     from published_pairs

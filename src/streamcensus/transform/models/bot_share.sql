@@ -2,12 +2,14 @@
 -- inputs: viewing_sessions, run_days, run_params
 -- output: table bot_share (serving)
 -- grain: one row per channel, UTC day and signal (day, channel_id, signal), for chats of at
---   least k accounts in that signal ('chat_list': accounts in the chat list;
---   'chat_activity': accounts that posted)
--- units: chatters (distinct accounts in the chat that day); known_bots (accounts flagged as
---   public service bots, P6); multi_chat_accounts (other accounts seen in at least
---   bot_min_chats chats at one snapshot that day, in the same signal); bot_share
---   (bots / chatters, 0..1)
+--   least k people (noisy, bots excluded) in that signal ('chat_list': accounts in the chat
+--   list; 'chat_activity': accounts that posted)
+-- units: people (accounts that are not bots); known_bots (accounts flagged as public
+--   service bots, P6); multi_chat_accounts (other accounts seen in at least bot_min_chats
+--   chats at one snapshot that day, in the same signal); chatters (people + bots);
+--   bot_share (bots / chatters, 0..1). Published values are noisy (transform/protect.py):
+--   this query gives exact counts, and chatters and bot_share are computed from the noisy
+--   counts after it (null here)
 -- materialized: incremental
 
 with sessions as (
@@ -64,15 +66,15 @@ final as (
         counts.day,
         counts.channel_id,
         counts.signal,
-        cast(counts.chatters as integer) as chatters,
+        cast(null as integer) as chatters,
+        cast(counts.chatters - counts.known_bots - counts.multi_chat_accounts as integer)
+            as people,
         cast(counts.known_bots as integer) as known_bots,
         cast(counts.multi_chat_accounts as integer) as multi_chat_accounts,
-        round(cast(counts.known_bots + counts.multi_chat_accounts as double) / counts.chatters, 4)
-            as bot_share,
+        cast(null as double) as bot_share,
         params.bot_min_chats
     from counts
     cross join params
-    where counts.chatters >= params.k
 
 )
 

@@ -9,13 +9,16 @@
 -- units: snapshots_read (snapshots, or windows, whose presence was read);
 --   snapshots_missed (tried and not obtained in full: chat list failed or its file not
 --   loaded; activity window partial, not joined or its file not loaded; the people counts
---   are then low); unique_chatters (distinct accounts that day, null under k);
---   avg_chatters (accounts per snapshot read, null under k); chatters_per_viewer
---   (Σ chatters / Σ viewers over the snapshots read); returning_chatters (people, bots
+--   are then low); unique_chatters (distinct people that day, bots excluded);
+--   avg_chatters (people per snapshot read, bots excluded); chatters_per_viewer
+--   (avg_chatters / viewers per snapshot read); returning_chatters (people, bots
 --   excluded, also seen in this chat in the same signal on one of the lookback_days
---   previous days; null under k); returning_days_covered (previous days of the lookback
+--   previous days); returning_days_covered (previous days of the lookback
 --   with presence still kept); bot_share (0..1, from bot_share); complete (no snapshot
---   of the signal missed)
+--   of the signal missed).
+--   People counts are published noisy and null under k (transform/protect.py): this query
+--   gives them exact, chatters_per_viewer is computed from the noisy average after it, and
+--   raw_viewers_per_snapshot (its denominator) is dropped there
 -- materialized: incremental
 
 with snapshots as (
@@ -65,7 +68,12 @@ reads as (
         signal,
         sum(case when presence_read then 1 else 0 end) as snapshots_read,
         sum(case when presence_missed then 1 else 0 end) as snapshots_missed,
-        sum(case when presence_read then chatters else 0 end) as chatter_sum,
+        sum(
+            case
+                when presence_read then chatters - known_bot_chatters - multi_chat_chatters
+                else 0
+            end
+        ) as chatter_sum,
         sum(case when presence_read then viewer_count else 0 end) as viewer_sum_read
     from snapshots
     group by day, channel_id, signal
@@ -103,6 +111,7 @@ chatter_counts as (
 
     select day, signal, channel_id, count(*) as unique_chatters
     from accounts_today
+    where bot = 0
     group by day, signal, channel_id
 
 ),
@@ -171,27 +180,25 @@ final as (
         cast(tried.snapshots_read as integer) as snapshots_read,
         cast(tried.snapshots_missed as integer) as snapshots_missed,
         case
-            when chatter_counts.unique_chatters >= params.k
-                then cast(chatter_counts.unique_chatters as integer)
+            when tried.snapshots_read > 0
+                then cast(coalesce(chatter_counts.unique_chatters, 0) as integer)
         end as unique_chatters,
-        -- an average under k would publish a small group (P3): both need avg ≥ k
         case
             when tried.snapshots_read > 0
-                and cast(tried.chatter_sum as double) / tried.snapshots_read >= params.k
-                then round(cast(tried.chatter_sum as double) / tried.snapshots_read, 2)
+                then cast(tried.chatter_sum as double) / tried.snapshots_read
         end as avg_chatters,
+        cast(null as double) as chatters_per_viewer,
         case
-            when tried.snapshots_read > 0 and tried.viewer_sum_read > 0
-                and cast(tried.chatter_sum as double) / tried.snapshots_read >= params.k
-                then round(cast(tried.chatter_sum as double) / tried.viewer_sum_read, 4)
-        end as chatters_per_viewer,
-        case
-            when returning_counts.returning_chatters >= params.k
-                then cast(returning_counts.returning_chatters as integer)
+            when tried.snapshots_read > 0
+                then cast(coalesce(returning_counts.returning_chatters, 0) as integer)
         end as returning_chatters,
         cast(coalesce(lookback_coverage.days_covered, 0) as integer) as returning_days_covered,
         bots.bot_share,
-        tried.snapshots_missed = 0 as complete
+        tried.snapshots_missed = 0 as complete,
+        case
+            when tried.snapshots_read > 0
+                then cast(tried.viewer_sum_read as double) / tried.snapshots_read
+        end as raw_viewers_per_snapshot
     from tried
     left join chatter_counts
         on

@@ -7,7 +7,9 @@
 --   5-minute window ending at the snapshot: every joined channel)
 -- units: channels_read (live channels whose presence was read); viewers_read (Σ Helix
 --   viewer_count of those channels, viewers); chatters (distinct accounts in any of those
---   chats, null under k); chatters_per_viewer (chatters / viewers_read)
+--   chats); chatters_per_viewer (chatters / viewers_read). chatters is published noisy
+--   and null under k, and chatters_per_viewer is computed from it (transform/protect.py):
+--   this query gives the exact count and a null ratio
 -- materialized: incremental
 
 with snapshots as (
@@ -53,13 +55,8 @@ final as (
         reads.signal,
         cast(reads.channels_read as integer) as channels_read,
         cast(reads.viewers_read as bigint) as viewers_read,
-        case
-            when chatter_totals.chatters >= params.k then cast(chatter_totals.chatters as bigint)
-        end as chatters,
-        case
-            when chatter_totals.chatters >= params.k and reads.viewers_read > 0
-                then round(cast(chatter_totals.chatters as double) / reads.viewers_read, 4)
-        end as chatters_per_viewer
+        cast(chatter_totals.chatters as bigint) as chatters,
+        cast(null as double) as chatters_per_viewer
     from reads
     left join chatter_totals
         on reads.slot = chatter_totals.slot and reads.signal = chatter_totals.signal

@@ -4,7 +4,8 @@
 -- grain: one row per snapshot, signal and game with presence (snapshot_id, signal, game_id).
 --   signal: 'chat_list' (people in the chat lists read) or 'chat_activity' (people who
 --   posted in the window ending at the snapshot)
--- units: chatters (distinct accounts in that game's chats, null under k)
+-- units: chatters (distinct accounts in that game's chats; published noisy and null under
+--   k, transform/protect.py: this query gives the exact count)
 -- materialized: incremental
 
 with streams as (
@@ -49,9 +50,7 @@ final as (
         game_chatters.signal,
         game_chatters.game_id,
         games.game_name,
-        case
-            when game_chatters.chatters >= params.k then cast(game_chatters.chatters as bigint)
-        end as chatters
+        cast(game_chatters.chatters as bigint) as chatters
     from game_chatters
     inner join snapshots on game_chatters.slot = snapshots.slot
     inner join games on game_chatters.slot = games.slot and game_chatters.game_id = games.game_id

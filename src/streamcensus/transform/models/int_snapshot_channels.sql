@@ -10,6 +10,9 @@
 --   not_joined, suspended, missing), 'not_listed' when the snapshot has coverage but not
 --   for this channel (listed after the window began), 'not_collected' when the snapshot
 --   has no chat coverage at all (chat activity off)
+-- published_chatters (added after the query by transform/protect.py): the snapshot's
+--   people (chatters less both kinds of bots), noisy and null under k: the only count of
+--   this table the API reads
 -- presence_read: the signal was read (counts known); presence_missed: it was tried and
 --   not obtained in full (counts low: the channel-day's figures are not complete)
 -- materialized: incremental

@@ -6,7 +6,8 @@
 -- units: duration_minutes (started_at to last snapshot, minutes); airtime_minutes
 --   (snapshots × interval, minutes); peak_viewers, avg_viewers (viewers, average over the
 --   broadcast's snapshots); viewer_hours (Σ viewer_count × interval, viewer-hours);
---   peak_chatters, avg_chatters (accounts in chat; each null under k or when never read),
+--   peak_chatters, avg_chatters (people in chat, bots excluded; published noisy and null
+--   under k, transform/protect.py; null when never read),
 --   from `signal`: 'chat_list' when the broadcast's chat list was read at least once,
 --   else 'chat_activity' (accounts that posted in a 5-minute window), else null;
 --   cut_at_start (it started more than one interval before its first snapshot and no
@@ -50,7 +51,7 @@ snapshots as (
 
 chats as (
 
-    select slot, channel_id, signal, chatters
+    select slot, channel_id, signal, chatters - known_bot_chatters - multi_chat_chatters as chatters
     from int_snapshot_channels
     where
         presence_read
@@ -252,14 +253,9 @@ final as (
         cast(title_changes.title_changes as integer) as title_changes,
         latest.title as last_title,
         chatter_stats.signal,
-        case
-            when chatter_stats.peak_chatters >= params.k then chatter_stats.peak_chatters
-        end as peak_chatters,
-        case
-            when cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots
-                >= params.k
-                then round(cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots, 2)
-        end as avg_chatters,
+        chatter_stats.peak_chatters,
+        cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots
+            as avg_chatters,
         window_cuts.cut_at_start,
         window_cuts.cut_at_end,
         round(least(1.0, cast(broadcasts.snapshots as double) / window_cuts.grid_times), 4)

@@ -10,8 +10,12 @@
 --     distinct channels that day;
 --   session_minutes: viewing sessions by length in minutes;
 --   days_active_per_week: people by days active in the 7 days ending on `day` (loyalty).
---   In the distributions, a bucket under k is merged with every bucket above it, so every
---   published value is at least k (P3); a distribution under k in total is not published.
+--   In the distributions, a bucket under k is merged with every bucket above it; a
+--   distribution under k in total is not published.
+--   Values are published noisy, buckets whose noisy value is under k are dropped, and the
+--   shares are computed from noisy values (transform/protect.py): this query gives exact
+--   values and shares, and raw_people (the day's people, the hour shares' denominator),
+--   which is dropped there.
 -- units: value (people, or sessions for session_minutes, see `unit`); share (value / all
 --   people active that day for hour_of_week, value / the distribution's total otherwise);
 --   bucket_min, bucket_max (the bucket's range in the metric's unit; null max = open)
@@ -320,7 +324,8 @@ published_distributions as (
         bucket_min,
         bucket_max,
         n,
-        cast(n as double) / sum(n) over (partition by day, signal, metric) as share
+        cast(n as double) / sum(n) over (partition by day, signal, metric) as share,
+        cast(null as bigint) as raw_people
     from merged
 
 ),
@@ -336,12 +341,11 @@ published_hours as (
         hour_counts.bucket as bucket_min,
         hour_counts.bucket as bucket_max,
         hour_counts.n,
-        cast(hour_counts.n as double) / day_people.people as share
+        cast(hour_counts.n as double) / day_people.people as share,
+        day_people.people as raw_people
     from hour_counts
     inner join day_people
         on hour_counts.day = day_people.day and hour_counts.signal = day_people.signal
-    cross join params
-    where hour_counts.n >= params.k
 
 ),
 
@@ -364,7 +368,8 @@ final as (
         cast(bucket_min as integer) as bucket_min,
         cast(bucket_max as integer) as bucket_max,
         cast(n as integer) as value,
-        round(share, 6) as share
+        round(share, 6) as share,
+        cast(raw_people as bigint) as raw_people
     from combined
 
 )

@@ -1,0 +1,130 @@
+"""The mechanism behind every published people count (P3): seeded discrete Laplace noise.
+
+Each published figure that counts people (a channel's people on a day, the people two chats
+share in a week, a bucket of the habits heatmap, ...) gets noise drawn from the discrete
+Laplace (two-sided geometric) distribution, P(noise = x) ∝ exp(-|x| / scale). The scale is
+calibrated with OpenDP: `make_laplace` over integers is its discrete Laplace measurement, and
+`binary_search_param` finds the smallest scale whose privacy map gives at most ε for a
+sensitivity of 1 (one person changes one figure by at most 1: every figure counts distinct
+people, so a person counts at most once in it).
+
+The noise of a figure is a function of the figure's identity (`figure_id`: what it counts,
+for which day, window, signal and channel) under a secret key (`noisekey.py`): two uniforms
+from HMAC-SHA256(key, identity) are turned into two geometric variables by inverse
+transform, and their difference is the discrete Laplace noise. So a figure reads the same in
+every endpoint, in the export and after a reload, and asking again averages nothing out.
+OpenDP's own samplers draw from the system's randomness and cannot be seeded, hence this
+sampler; the distribution is the one OpenDP's map is computed for (the tests check it).
+
+k is applied to the noisy value, and ratios are computed from noisy counts only
+(`transform/protect.py`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import opendp.prelude as dp
+
+DEFAULT_EPSILON = 0.5  # ε per published figure (the budget per day is in docs/privacy.md)
+SENSITIVITY = 1  # a person changes a distinct count by at most 1
+_U53 = float(2**53)
+
+# OpenDP marks its measurements "contrib" (vetted, not yet proven in a paper of its own)
+dp.enable_features("contrib")
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+# A key for runs that were given none (tests that build a RunContext by hand): random per
+# process, so the noise is never predictable; `load` always passes the stored key.
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def _measurement(scale: float) -> dp.Measurement:
+    return dp.m.make_laplace(dp.atom_domain(T=int), dp.absolute_distance(T=int), scale)
+
+
+@functools.cache
+def calibrate(epsilon: float, sensitivity: int = SENSITIVITY) -> float:
+    """The discrete Laplace scale that spends `epsilon` on a figure of this sensitivity."""
+    if not epsilon > 0:
+        raise ValueError("epsilon must be positive")
+    return float(dp.binary_search_param(_measurement, d_in=sensitivity, d_out=epsilon))
+
+
+def privacy_loss(scale: float, sensitivity: int = SENSITIVITY) -> float:
+    """ε spent by one figure with this noise scale (OpenDP's privacy map)."""
+    return float(_measurement(scale).map(sensitivity))  # type: ignore[no-untyped-call]
+
+
+def accuracy(scale: float, alpha: float) -> float:
+    """The bound `a` with P(|noise| > a) <= alpha (OpenDP's accuracy of discrete Laplace)."""
+    return float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha))
+
+
+class FigureNoise:
+    """Noise for figures by identity, under a key, at one ε per figure."""
+
+    def __init__(self, key: bytes | None, epsilon: float = DEFAULT_EPSILON) -> None:
+        self._key = _PROCESS_KEY if key is None else key
+        self.epsilon = epsilon
+        self.scale = calibrate(epsilon)
+        self._log_q = -1.0 / self.scale  # ln of the geometric ratio q = exp(-1/scale)
+
+    def __repr__(self) -> str:  # the key stays out of logs
+        return f"FigureNoise(epsilon={self.epsilon}, scale={self.scale})"
+
+    def _uniforms(self, ids: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        first = np.empty(len(ids), dtype=np.float64)
+        second = np.empty(len(ids), dtype=np.float64)
+        for i, figure in enumerate(ids):
+            digest = hmac.new(self._key, figure.encode(), hashlib.sha256).digest()
+            # 53 random bits each, mapped onto (0, 1]
+            first[i] = ((int.from_bytes(digest[:8], "big") >> 11) + 1) / _U53
+            second[i] = ((int.from_bytes(digest[8:16], "big") >> 11) + 1) / _U53
+        return first, second
+
+    def draw(self, ids: Sequence[str]) -> IntArray:
+        """The noise of each figure: discrete Laplace, a difference of two geometrics."""
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        u1, u2 = self._uniforms(ids)
+        g1 = np.floor(np.log(u1) / self._log_q)
+        g2 = np.floor(np.log(u2) / self._log_q)
+        return (g1 - g2).astype(np.int64)
+
+    def counts(self, ids: Sequence[str], exact: Sequence[int | None]) -> list[int | None]:
+        """Noisy counts (never below 0; None stays None)."""
+        noise = self.draw(ids)
+        return [
+            None if e is None else max(0, int(e) + int(n))
+            for e, n in zip(exact, noise, strict=True)
+        ]
+
+    def means(self, ids: Sequence[str], exact: Sequence[float | None]) -> list[float | None]:
+        """Noisy averages of people over snapshots: a person is in a snapshot at most once,
+        so the average moves by at most 1 (sensitivity 1, same scale as a count)."""
+        noise = self.draw(ids)
+        return [
+            None if e is None else max(0.0, float(e) + float(n))
+            for e, n in zip(exact, noise, strict=True)
+        ]
+
+
+def figure_id(kind: str, *parts: object) -> str:
+    """A figure's identity: what it counts and for what (day, window, signal, channel...)."""
+    return "|".join([kind, *(str(p) for p in parts)])
+
+
+def expected_abs(scale: float) -> float:
+    """Mean absolute noise of the discrete Laplace of this scale."""
+    q = math.exp(-1.0 / scale)
+    return 2 * q / (1 - q * q)
