@@ -20,6 +20,15 @@ import click
 import numpy as np
 import numpy.typing as npt
 
+from streamcensus.simulator.calibrate_public import (
+    PUBLIC,
+    PollAggregates,
+    PublicCalibration,
+    finish,
+    monthly_chatters,
+    public_report_lines,
+    record_viewers,
+)
 from streamcensus.simulator.chat.calibration import (
     MESSAGES_PER_CHATTER_MONTH,
     MESSAGES_PER_VIEWER_MINUTE,
@@ -29,6 +38,7 @@ from streamcensus.simulator.chat.calibration import (
 )
 from streamcensus.simulator.chat.calibration import PUBLIC as CHAT_PUBLIC
 from streamcensus.simulator.chat.model import ChatModel
+from streamcensus.simulator.population import LANG_CODES
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import day_start, parse_day
 
@@ -72,8 +82,14 @@ def _poll(world: PopulationWorld, t: float, people: npt.NDArray[np.bool_]) -> np
     return (channel[keep] << 32) | account[keep]
 
 
-def calibrate(world: PopulationWorld, first_day: dt.date, days: float) -> Calibration:
-    """Poll the ground truth every 10 minutes over `days` and compute the dataset's figures."""
+def calibrate(
+    world: PopulationWorld,
+    first_day: dt.date,
+    days: float,
+    aggregates: PollAggregates | None = None,
+) -> Calibration:
+    """Poll the ground truth every 10 minutes over `days` and compute the dataset's figures;
+    `aggregates`, when given, also adds up each poll's viewer counts (`calibrate_public`)."""
     start = day_start(first_day).timestamp()
     polls = int(days * 86400 // POLL_SECONDS)
     people = np.zeros(world.operator_index + 1, dtype=np.bool_)
@@ -82,6 +98,8 @@ def calibrate(world: PopulationWorld, first_day: dt.date, days: float) -> Calibr
     when: list[npt.NDArray[np.int64]] = []
     for poll in range(polls):
         seen = _poll(world, start + poll * POLL_SECONDS, people)
+        if aggregates is not None:
+            aggregates.add(world, start + poll * POLL_SECONDS, POLL_SECONDS)
         pairs.append(seen)
         when.append(np.full(seen.shape[0], poll, dtype=np.int64))
     pair = np.concatenate(pairs) if pairs else np.zeros(0, np.int64)
@@ -135,6 +153,17 @@ def report_lines(result: Calibration) -> list[str]:
     ]
 
 
+def public_calibrate(
+    world: PopulationWorld, first_day: dt.date, days: float, aggregates: PollAggregates
+) -> PublicCalibration:
+    """The public figures: the polls' aggregates, a month of chat lists from `first_day`,
+    the record of the year from `first_day`, broadcast lengths over the period."""
+    start = day_start(first_day).timestamp()
+    monthly = monthly_chatters(world, start)
+    record = record_viewers(world, start)
+    return finish(world, aggregates, days, int(start // 86_400), monthly, record)
+
+
 def chat_calibrate(world: PopulationWorld, first_day: dt.date, days: float) -> ChatCalibration:
     """The chat model's figures over the same days (every 5-minute tick)."""
     model = ChatModel(world)
@@ -177,15 +206,19 @@ def calibrate_command(scale: str, seed: int, days: float, start_day: str, as_jso
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--start") from None
     world = PopulationWorld(scale=scale, seed=seed)
-    result = calibrate(world, first, days)
+    aggregates = PollAggregates(world.n_channels, LANG_CODES.index("fr"))
+    result = calibrate(world, first, days, aggregates)
+    public = public_calibrate(world, first, days, aggregates)
     chat = chat_calibrate(world, first, days)
     if as_json:
         doc = {
             "simulated": asdict(result),
             "dataset": DATASET,
+            "public": {"simulated": asdict(public), "figures": PUBLIC},
             "chat": {"simulated": asdict(chat), "public": CHAT_PUBLIC},
         }
         click.echo(json.dumps(doc, indent=2))
         return
-    for line in [*report_lines(result), "", *chat_report_lines(chat)]:
+    lines = [*report_lines(result), "", *public_report_lines(public), ""]
+    for line in [*lines, *chat_report_lines(chat)]:
         click.echo(line)
