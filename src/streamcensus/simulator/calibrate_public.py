@@ -35,6 +35,8 @@ I64 = npt.NDArray[np.int64]
 MONTH_DAYS = 30
 MONTH_POLL_TICKS = 6  # TwitchOverlap read chat lists every 30 minutes
 MONTHLY_CANDIDATES = 40  # channels of the language, by popularity, whose month is counted
+RECORD_DAYS = 365  # the record is the year's
+RECORD_STEP_TICKS = 3  # event evenings read every 15 minutes
 SMALL_SIZE, LARGE_SIZE = 0.3, 0.6  # channel size (log-rank, 0..1) bounds of "small"/"large"
 
 
@@ -294,9 +296,21 @@ def finish(
     )
 
 
-def record_viewers(world: PopulationWorld, start: float) -> int:
-    """The largest viewer count of one stream on the event evenings of a year from start."""
-    return 0
+def record_viewers(
+    world: PopulationWorld, start: float, language: str = "fr", days: int = RECORD_DAYS
+) -> int:
+    """The largest viewer count of one stream on the language's event evenings (the
+    model's only moments far above an ordinary evening) of `days` from start, read every
+    15 minutes."""
+    lang = LANG_CODES.index(language)
+    best = 0
+    for event in world.schedule.events.between(int(start // 86_400), days):
+        if event.language != lang:
+            continue
+        for tick in range(event.first_tick, event.end_tick, RECORD_STEP_TICKS):
+            state = world.tick_state(tick * TICK)
+            best = max(best, int(state.viewer_count[event.channel]))
+    return best
 
 
 def shown(value: float | tuple[float, ...], unit: str = "count") -> str:
