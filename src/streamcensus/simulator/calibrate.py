@@ -1,6 +1,9 @@
 """`streamcensus calibrate`: sample the simulated population as the public dataset was sampled.
 
-It also prints the chat model's figures (messages per viewer, who posts) beside public ones.
+It also prints the public figures of Twitch and of its French community beside the
+simulated ones (`calibrate_public`), the community structure of the audience-overlap
+graph (`calibrate_structure`) and the chat model's figures (messages per viewer, who
+posts).
 
 Rappaz, McAuley and Aberer (RecSys 2021) polled every stream's chat list every 10 minutes
 for 43 days. An *interaction* is a run of consecutive polls in which one user sits in one
@@ -29,6 +32,7 @@ from streamcensus.simulator.calibrate_public import (
     public_report_lines,
     record_viewers,
 )
+from streamcensus.simulator.calibrate_structure import measure_structure, structure_report_lines
 from streamcensus.simulator.chat.calibration import (
     MESSAGES_PER_CHATTER_MONTH,
     MESSAGES_PER_VIEWER_MINUTE,
@@ -43,9 +47,10 @@ from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import day_start, parse_day
 
 POLL_SECONDS = 600  # the dataset's 10-minute polling
+STRUCTURE_DAYS = 7  # the overlap graph's window
 DATASET_DAYS = 43
 
-# Figures of the public dataset (DESIGN §3): full dataset, and its public 100k-user subset.
+# Figures of the public dataset (docs/calibration.md): full dataset, and its 100k-user subset.
 DATASET = {
     "interactions_per_user_43d_full": 124e6 / 15.5e6,  # 124M interactions, 15.5M users
     "interactions_per_user_43d_subset": 30.0,  # ~30 stays per active user (100k subset)
@@ -200,7 +205,9 @@ def chat_report_lines(result: ChatCalibration) -> list[str]:
 @click.option("--start", "start_day", default="2026-11-02", show_default=True, metavar="YYYY-MM-DD")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def calibrate_command(scale: str, seed: int, days: float, start_day: str, as_json: bool) -> None:
-    """Compare the simulated population with the public Twitch dataset (10-minute polls)."""
+    """Compare the simulated population with the public Twitch dataset (10-minute polls) and
+    public figures (hours watched, concentration, monthly chatters, rhythm, the record),
+    and measure the community structure of its audience-overlap graph."""
     try:
         first = parse_day(start_day)
     except ValueError as exc:
@@ -209,16 +216,19 @@ def calibrate_command(scale: str, seed: int, days: float, start_day: str, as_jso
     aggregates = PollAggregates(world.n_channels, LANG_CODES.index("fr"))
     result = calibrate(world, first, days, aggregates)
     public = public_calibrate(world, first, days, aggregates)
+    shape = measure_structure(world, day_start(first).timestamp(), STRUCTURE_DAYS)
     chat = chat_calibrate(world, first, days)
     if as_json:
         doc = {
             "simulated": asdict(result),
             "dataset": DATASET,
             "public": {"simulated": asdict(public), "figures": PUBLIC},
+            "structure": asdict(shape),
             "chat": {"simulated": asdict(chat), "public": CHAT_PUBLIC},
         }
         click.echo(json.dumps(doc, indent=2))
         return
     lines = [*report_lines(result), "", *public_report_lines(public), ""]
+    lines += [*structure_report_lines(shape), ""]
     for line in [*lines, *chat_report_lines(chat)]:
         click.echo(line)

@@ -29,7 +29,7 @@ F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
-MIN_CHANNELS = 12  # a scene smaller than this in a language is left out at that scale
+MIN_CHANNELS = 15  # a scene smaller than this in a language is left out at that scale
 MIN_COMMUNITIES = 2  # per language with channels
 SECONDARY_SHARE = 0.25  # channels that also belong to a second community
 SECONDARY_WEIGHT = 0.5  # their popularity counts half in the second community

@@ -286,15 +286,16 @@ class Sessions:
         self, viewer: I32, first: I32, u: npt.NDArray[np.float64], live: npt.NDArray[np.bool_]
     ) -> I64:
         """A live favourite per session, by affinity; -1 when none is live."""
-        favs = self.pop.viewers.favourites[viewer]
-        weight = self.pop.viewers.affinity[viewer].astype(np.int32)
+        favs = self.pop.viewers.favourites[viewer].T  # (slots, sessions): rows are contiguous
+        weight = self.pop.viewers.affinity[viewer].T.astype(np.int32)
         none = live.shape[1] - 1
-        weight *= live[first[:, None], np.where(favs < 0, none, favs)]
-        cum = np.cumsum(weight, axis=1)
-        total = cum[:, -1]
+        weight *= live[first[None, :], np.where(favs < 0, none, favs)]
+        for slot in range(1, weight.shape[0]):  # running total over the slots
+            weight[slot] += weight[slot - 1]
+        total = weight[-1]
         target = np.floor(u * total).astype(np.int32)
-        chosen = np.minimum((cum <= target[:, None]).sum(axis=1), favs.shape[1] - 1)
-        picked = favs[np.arange(len(viewer)), chosen].astype(np.int64)
+        chosen = np.minimum((weight <= target[None, :]).sum(axis=0), favs.shape[0] - 1)
+        picked = favs[chosen, np.arange(len(viewer))].astype(np.int64)
         return np.where(total > 0, picked, -1)
 
     def _discover(

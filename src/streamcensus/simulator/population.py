@@ -33,16 +33,16 @@ LANG_UTC_OFFSET: dict[str, int] = {code: off for code, off, _ in LANGUAGES}
 
 # Mixture of local start hours of channels: (share, mean hour, sd hours).
 _START_MIX: tuple[tuple[float, float, float], ...] = (
-    (0.59, 19.8, 1.4),
-    (0.12, 14.5, 1.6),
-    (0.07, 10.0, 1.2),
+    (0.62, 19.8, 1.4),
+    (0.11, 14.5, 1.6),
+    (0.06, 10.0, 1.2),
     (0.11, 22.6, 0.9),
-    (0.06, 2.5, 1.8),  # night owls, live into the morning
+    (0.05, 2.5, 1.8),  # night owls, live into the morning
     (0.05, 6.2, 1.2),  # early risers
 )
 SAME_LANGUAGE = 0.88  # favourites in the viewer's own language
 SECOND_HOME_SHARE = 0.45  # viewers with a second home community
-P_HOME = 0.72  # a favourite slot drawn in the home community
+P_HOME = 0.7  # a favourite slot drawn in the home community
 P_SECOND = 0.18  # ... in the second home community (the home one when there is none)
 P_FRIEND = 0.25  # a slot taken by a friend (squad member) of the previous favourite
 COSTREAM_SHARE = 0.75  # members of a friend group who share its weekdays and start hour
@@ -225,32 +225,41 @@ def _favourites(
     squad), deduplicated."""
     comms = channels.communities
     n = len(lang)
-    u_kind, u_pick, u_lang, u_other, u_friend, u_mate = gen.random((6, n, slots))
-    other = np.minimum(np.searchsorted(lang_cum, u_other, side="right"), len(LANG_CODES) - 1)
-    target = np.where(u_lang < SAME_LANGUAGE, lang[:, None].astype(np.int64), other)
-    wide = pick_in_blocks(channels.cum_weight, channels.lang_start, target, u_pick)
-    second_ok = (second >= 0)[:, None]
+    rows, slot = np.nonzero(np.arange(slots)[None, :] < nfav[:, None])  # the slots in use
+    u_kind, u_pick, u_friend = gen.random((3, rows.shape[0]))
+    own_home = home[rows].astype(np.int64)
+    own_second = second[rows].astype(np.int64)
     comm = np.where(
         u_kind < P_HOME,
-        home[:, None],
-        np.where(
-            u_kind < P_HOME + P_SECOND, np.where(second_ok, second[:, None], home[:, None]), -1
-        ),
-    ).astype(np.int64)
-    in_comm = comm >= 0
-    pos = pick_in_blocks(comms.member_cum, comms.member_start, np.maximum(comm, 0), u_pick)
-    fav = np.where(in_comm & (pos >= 0), comms.member_order[np.maximum(pos, 0)], wide)
-    for slot in range(1, slots):
-        prev = fav[:, slot - 1]
-        mates = comms.squad_members[np.maximum(prev, 0)]
+        own_home,
+        np.where(u_kind < P_HOME + P_SECOND, np.where(own_second >= 0, own_second, own_home), -1),
+    )
+    picked = np.full(rows.shape[0], -1, dtype=np.int64)
+    inside = np.flatnonzero(comm >= 0)
+    pos = pick_in_blocks(comms.member_cum, comms.member_start, comm[inside], u_pick[inside])
+    picked[inside] = np.where(pos >= 0, comms.member_order[np.maximum(pos, 0)], -1)
+    wide = np.flatnonzero(picked < 0)  # across the language (or another one)
+    u_wide = (u_kind[wide] - P_HOME - P_SECOND) / (1.0 - P_HOME - P_SECOND)
+    u_wide = np.clip(u_wide, 0.0, 1.0 - 1e-12)
+    other = np.searchsorted(lang_cum, (u_wide - SAME_LANGUAGE) / (1.0 - SAME_LANGUAGE), "right")
+    target = np.where(
+        u_wide < SAME_LANGUAGE,
+        lang[rows[wide]].astype(np.int64),
+        np.minimum(other, len(LANG_CODES) - 1),
+    )
+    picked[wide] = pick_in_blocks(channels.cum_weight, channels.lang_start, target, u_pick[wide])
+    for s in range(1, slots):  # a friend of the previous favourite (same viewer, slot - 1)
+        at = np.flatnonzero((slot == s) & (u_friend < P_FRIEND))
+        prev = picked[at - 1]
         size = comms.squad_size[np.maximum(prev, 0)].astype(np.int64)
-        friend = (u_friend[:, slot] < P_FRIEND) & (prev >= 0) & (size > 1)
-        k = np.floor(u_mate[:, slot] * (size - 1)).astype(np.int64)
-        own = np.argmax(mates == prev[:, None], axis=1)
-        k = k + (k >= own)
-        mate = mates[np.arange(n), np.minimum(k, SQUAD_MAX - 1)]
-        fav[:, slot] = np.where(friend & (mate >= 0), mate, fav[:, slot])
-    fav[np.arange(slots)[None, :] >= nfav[:, None]] = -1
+        ok = (prev >= 0) & (size > 1)
+        at, prev, size = at[ok], prev[ok], size[ok]
+        mates = comms.squad_members[prev]
+        k = np.floor(u_friend[at] / P_FRIEND * (size - 1)).astype(np.int64)
+        k = k + (k >= np.argmax(mates == prev[:, None], axis=1))
+        picked[at] = mates[np.arange(at.shape[0]), np.minimum(k, SQUAD_MAX - 1)]
+    fav = np.full((n, slots), -1, dtype=np.int64)
+    fav[rows, slot] = picked
     fav.sort(axis=1)
     dup = np.zeros_like(fav, dtype=np.bool_)
     dup[:, 1:] = fav[:, 1:] == fav[:, :-1]
