@@ -10,41 +10,57 @@ from rich.console import Console
 from rich.table import Table
 
 from streamcensus.config import Settings
-from streamcensus.context import AppContext, pass_app
+from streamcensus.context import AppContext, lake_url_option, pass_app
 from streamcensus.lake.reader import day_status
+from streamcensus.lake.schema import RAW
+from streamcensus.lake.storage import LocalStorage
+from streamcensus.lake.stores import open_lake
+from streamcensus.load.status import warehouse_status
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
-    """`{"days": {day: {...}}}`: lake counts per day, plus `loaded` and serving-table rows."""
-    from streamcensus.load.status import warehouse_status
-
-    lake = day_status(settings.lake_dir)
-    warehouse = warehouse_status(settings)
+    """`{"days": {day: {...}}}`: lake counts per day, plus `loaded` and serving-table rows;
+    `spooled_files`: snapshot files waiting locally for an object store that was away."""
+    storage = open_lake(settings, check=True)
+    lake = day_status(storage)
+    warehouse = warehouse_status(settings, [d for d, s in lake.items() if s["files"]])
     days: dict[str, dict[str, Any]] = {}
     for day in sorted(set(lake) | set(warehouse)):
         entry: dict[str, Any] = dict(lake.get(day, {}))
         entry.update(warehouse.get(day, {"loaded": False, "tables": {}}))
         days[day] = entry
-    return {"data_dir": str(settings.data_dir), "days": days}
+    spooled = len(LocalStorage(settings.spool_dir).walk(RAW))
+    return {
+        "data_dir": str(settings.data_dir),
+        "lake_url": storage.url,
+        "spooled_files": spooled,
+        "days": days,
+    }
 
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@lake_url_option
 @pass_app
-def status_command(app: AppContext, as_json: bool) -> None:
+def status_command(app: AppContext, as_json: bool, lake_url: str | None) -> None:
     """Per UTC day: snapshots complete/partial, presence observations, raw bytes, loaded."""
-    settings = app.settings()
+    settings = app.settings(lake_url=lake_url)
     status = collect_status(settings)
     if as_json:
         click.echo(json.dumps(status, indent=2, sort_keys=True))
         return
+    if status["spooled_files"]:
+        click.echo(
+            f"{status['spooled_files']} snapshot file(s) wait in {settings.spool_dir} for the "
+            "object store: the collector uploads them at its next snapshot"
+        )
     if not status["days"]:
         click.echo(
-            f"no snapshots in {settings.lake_dir} yet: run `streamcensus collect` "
+            f"no snapshots in {status['lake_url']} yet: run `streamcensus collect` "
             "or `streamcensus demo --no-serve`"
         )
         return
-    table = Table(title=f"streamcensus lake: {settings.lake_dir}")
+    table = Table(title=f"streamcensus lake: {status['lake_url']}")
     table.add_column("day", no_wrap=True)
     for column in ("complete", "partial", "orphaned", "unreadable", "presence", "raw MB", "loaded"):
         table.add_column(column, justify="right")

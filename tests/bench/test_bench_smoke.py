@@ -24,7 +24,7 @@ from streamcensus.lake.formats import default_encodings
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     args = ["--suite", "all", "--scale", "small", "--repeat", "1", "--snapshots", "2"]
-    args += ["--hours", "1"]
+    args += ["--hours", "1", "--days", "2"]
     run = CliRunner().invoke(bench_command, [*args, "--out", str(out)])
     assert run.exit_code == 0, run.output
     assert "wall / floor" in run.output and "compression study" in run.output
@@ -42,10 +42,10 @@ def test_meta_names_the_command_and_machine(result: dict[str, Any]) -> None:
     meta = result["meta"]
     assert meta["command"].startswith(
         "streamcensus bench --suite all --scale small --repeat 1 --speed 10 --snapshots 2 "
-        "--hours 1 --out "
+        "--hours 1 --days 2 --out "
     )
     assert meta["machine"]["cpus"] == os.cpu_count()
-    assert meta["suites"] == ["simulator", "collector", "storage", "warehouse", "chat"]
+    assert meta["suites"] == ["simulator", "collector", "storage", "warehouse", "chat", "api"]
     assert meta["hours"] == 1
     assert meta["grid_time"] == "2026-11-27T20:30:00Z"
 
@@ -122,6 +122,27 @@ def test_no_viewer_login_in_the_output(result: dict[str, Any]) -> None:
     assert not words & logins
 
 
+def test_chat_listener_figures(result: dict[str, Any]) -> None:
+    lis = result["chat"]["listener"]
+    join = lis["join"]
+    assert join["settled"] and join["joined"] == join["channels"] > 20
+    assert join["server_join_rate_dropped"] == 0
+    assert join["join_s"] >= join["floor_s"] > 0  # real round trips only add to the floor
+    assert join["join_over_floor"] == pytest.approx(join["join_s"] / join["floor_s"], 1e-3)
+    assert lis["realtime"]["messages"] > 0 and lis["realtime"]["cpu_s_per_sim_minute"] > 0
+    assert len(lis["jumps"]) == result["meta"]["repeat"] + 1
+    assert median(lis["jump_messages"]) > 0
+    truth = lis["truth"]
+    assert truth["channels_equal_truth"] == truth["channels_complete"] == join["channels"]
+    lake = lis["lake"]
+    assert lake["activity_observations"] == lis["jumps"][-1]["window_posters"] > 0
+    assert 0 < lake["activity_bytes_per_obs"] < lake["with_coverage_bytes_per_obs"] < 100
+    counters = lis["counters"]
+    assert counters["dropped"] == counters["malformed_lines"] == counters["late_messages"] == 0
+    parse = lis["parse"]
+    assert parse["lines"] > 10_000 and median(parse["hand_written_us_per_line"]) > 0
+
+
 def test_warehouse_figures(result: dict[str, Any]) -> None:
     wh = result["warehouse"]
     assert wh["day"] == "2026-11-27" and wh["hours"] == 1 and wh["whole_day"] is False
@@ -131,7 +152,8 @@ def test_warehouse_figures(result: dict[str, Any]) -> None:
     assert demo["snapshots_partial"] == 0
     obs = demo["presence_observations"]
     assert obs > demo["stream_facts"] >= 12
-    assert demo["scan_rows_match"] is True
+    # the bare query (the viewing_sessions SQL alone) finds the load's sessions
+    assert demo["bare_query_sessions_match"] is True
     # a viewer has at least one session, a session at least one observation
     assert 0 < demo["distinct_viewers"] <= demo["viewing_sessions"] <= obs
     assert demo["chatters_bytes_per_obs"] == pytest.approx(demo["raw_chatters_bytes"] / obs)
@@ -153,10 +175,12 @@ def test_warehouse_timings_are_consistent(result: dict[str, Any]) -> None:
     assert 0 < run["checks_s"] < run["transform_s"]
     assert 0 < run["load_s"] + run["transform_s"] <= run["wall_s"]
     assert run["obs_per_s"] == pytest.approx(demo["presence_observations"] / run["wall_s"])
-    for scan in ("count_distinct", "all_columns"):
-        assert run[f"{scan}_s"] > 0
-        assert run[f"wall_over_{scan}"] == pytest.approx(run["wall_s"] / run[f"{scan}_s"])
-        assert median(demo[f"wall_over_{scan}"]) == pytest.approx(run[f"wall_over_{scan}"], 1e-3)
+    assert run["bare_query_s"] > 0 and run["bare_query_rows"] == demo["viewing_sessions"]
+    assert run["wall_over_bare_query"] == pytest.approx(run["wall_s"] / run["bare_query_s"])
+    assert run["sessions_over_bare_query"] == pytest.approx(run["sessions_s"] / run["bare_query_s"])
+    assert median(demo["wall_over_bare_query"]) == pytest.approx(run["wall_over_bare_query"], 1e-3)
+    assert 0 < run["presence_pass_s"] <= run["load_s"]
+    assert run["exposure_cores"] >= 0 and run["stream_fact_models_max_s"] > 0
     assert run["peak_rss_mb"] > 10 and run["warehouse_bytes"] > 0
     models = demo["models"]
     names = {m["name"] for m in models}
@@ -223,3 +247,19 @@ def test_truth_lake_files_follow_the_contract(tmp_path: Path) -> None:
     assert chatters_rows == written.presence_observations
     assert flagged and flagged <= set(bots)
     assert 0 < written.distinct_accounts < written.presence_observations
+
+
+def test_api_figures(result: dict[str, Any]) -> None:
+    api = result["api"]
+    assert api["days"] == 2 and api["scale"] == "small"
+    endpoints = api["endpoints"]
+    assert len(endpoints) == 9
+    assert api["requests"] == sum(e["requests"] for e in endpoints.values()) == 9 * 200
+    for name, e in endpoints.items():
+        assert e["statuses"] == {"200": 200}, name
+        assert 0 < e["p50"] <= e["p90"] <= e["p99"] <= e["max"], name
+    assert api["p99_max_ms"] == max(e["p99"] for e in endpoints.values())
+    pages = api["pages"]
+    assert set(pages) == {"overview", "schedules", "map", "habits", "exposure", "health"}
+    for w in pages.values():
+        assert w["assets"] >= 1 and w["total_bytes"] == w["html_bytes"] + w["asset_bytes"]

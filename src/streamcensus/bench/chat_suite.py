@@ -8,6 +8,10 @@ while the clock stands still) and joins every live channel of the language. Then
 - jumps: the clock jumps 5 minutes at a time, as the demo drives it, and every connection
   waits for its PONG barrier; messages delivered per second of wall time and the server's
   CPU per jump are measured (how fast a simulated day can be replayed).
+
+Then, on the same child, the collector's chat listener is measured (`chat_listener.py`):
+join time against its floor, CPU and memory at the peak rate, bytes per activity
+observation; its figures are under `"listener"`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from streamcensus.bench.chat_listener import run_listener_bench
 from streamcensus.bench.measure import median_of, summary
 from streamcensus.bench.simproc import NO_RATE_LIMIT, SimulatorProcess
 from streamcensus.simulator.chat.connection import JOIN_LIMIT
@@ -163,6 +168,7 @@ def run_chat_suite(
         streams = httpx.get(f"{sim.base_url}/_sim/truth/streams", timeout=120).json()["data"]
         logins = [s["user_login"] for s in streams if s["language"] == language]
         result = asyncio.run(_run(sim, logins, seconds, repeat))
+        listener = run_listener_bench(sim, scale, repeat, language=language)
     return {
         "scale": scale,
         "seed": seed,
@@ -172,4 +178,5 @@ def run_chat_suite(
         "jump_seconds": JUMP_SECONDS,
         **result,
         "summary": summary([j["messages_per_s"] for j in result["jumps"]]),
+        "listener": listener,
     }

@@ -79,7 +79,47 @@ def chat_tables(res: dict[str, Any]) -> list[Table]:
         ("server CPU per message (us)", res["jump_server_cpu_us_per_message"], ""),
         ("server RSS (MB)", res["server_rss_mb"], ""),
     ]
-    return [_figures_table(f"chat ({res['scale']}, {res['language']} channels)", rows)]
+    tables = [_figures_table(f"chat ({res['scale']}, {res['language']} channels)", rows)]
+    if "listener" in res:
+        tables.append(chat_listener_table(res["listener"], res["scale"]))
+    return tables
+
+
+def chat_listener_table(lis: dict[str, Any], scale: str) -> Table:
+    join, rt, lake, parse = lis["join"], lis["realtime"], lis["lake"], lis["parse"]
+    rows = [
+        (
+            "channels joined",
+            join["joined"],
+            f"of {join['channels']}, over {join['connections']} connections",
+        ),
+        ("join time, simulated (s)", join["join_s"], "clock x1, set_channels to last echo"),
+        ("join floor (s)", join["floor_s"], "20 joins / 10 s / connection, 1 connection / 2 s"),
+        ("join / floor", join["join_over_floor"], ""),
+        ("server join-limit drops", join["server_join_rate_dropped"], "target 0"),
+        ("messages / s at x1", rt["messages_per_s"], f"{rt['seconds']} s"),
+        ("listener CPU per simulated minute (s)", rt["cpu_s_per_sim_minute"], "at x1"),
+        ("listener CPU share at x1", rt["cpu_share"], ""),
+        ("messages per 5-minute jump", lis["jump_messages"], "closed with the barrier"),
+        ("listener CPU per jump (s)", lis["jump_cpu_s"], ""),
+        ("listener CPU per message (us)", lis["jump_cpu_us_per_message"], ""),
+        ("listener peak RSS (MB)", lis["peak_rss_mb"], "bench process, during the jumps"),
+        (
+            "RSS after each jump (MB)",
+            max(lis["rss_after_each_jump_mb"]),
+            "max; series " + " ".join(_fmt(v, 1) for v in lis["rss_after_each_jump_mb"]),
+        ),
+        (
+            "complete channels equal to the truth",
+            lis["truth"]["channels_equal_truth"],
+            f"of {lis['truth']['channels_complete']} complete in the last window",
+        ),
+        ("activity file (B/obs)", lake["activity_bytes_per_obs"], "zstd-3 Parquet, as the lake"),
+        ("activity + coverage files (B/obs)", lake["with_coverage_bytes_per_obs"], ""),
+        ("PRIVMSG reader (us/line)", parse["hand_written_us_per_line"], "hand-written"),
+        ("irctokens (us/line)", parse["irctokens_us_per_line"], "same look-ups"),
+    ]
+    return _figures_table(f"chat listener ({scale})", rows)
 
 
 def collector_tables(res: dict[str, Any]) -> list[Table]:
@@ -192,11 +232,18 @@ def _day_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("  CPU (s)", res["cpu_s"], "all threads"),
         ("  peak RSS (MB)", res["peak_rss_mb"], "bench process"),
         ("presence observations / s", _whole(res["obs_per_s"]), "over the wall time"),
-        ("bare scan: count, distinct viewers (s)", res["count_distinct_s"], "DuckDB"),
-        ("bare scan: every column (s)", res["all_columns_s"], "DuckDB"),
-        ("bare scan, every column (obs/s)", _whole(res["all_columns_obs_per_s"]), ""),
-        ("load + transform / scan every column", res["wall_over_all_columns"], "per repeat"),
-        ("load + transform / scan count distinct", res["wall_over_count_distinct"], ""),
+        ("  presence pass (s)", res["presence_pass_s"], "sessionising while reading (in load)"),
+        ("viewing sessions: pass + curated write (s)", res["sessions_s"], ""),
+        (
+            "bare query: viewing_sessions SQL (s)",
+            res["bare_query_s"],
+            f"DuckDB alone, zstd Parquet; same sessions: {_fmt(res['bare_query_sessions_match'])}",
+        ),
+        ("viewing sessions / bare query", res["sessions_over_bare_query"], "per repeat"),
+        ("load + transform / bare query", res["wall_over_bare_query"], "per repeat"),
+        ("slowest stream-fact model (s)", res["stream_fact_models_max_s"], ""),
+        ("exposure (s)", res["exposure_s"], ""),
+        ("exposure cores (CPU s / wall s)", res["exposure_cores"], ""),
         ("raw chatters files (B/obs)", res["chatters_bytes_per_obs"], ""),
         ("all raw files (B/obs)", res["raw_bytes_per_obs"], "streams + chatters + manifests"),
         ("curated viewing sessions (B/obs)", res["curated_bytes_per_obs"], ""),
@@ -237,6 +284,39 @@ def warehouse_tables(res: dict[str, Any]) -> list[Table]:
     return tables
 
 
+def api_tables(res: dict[str, Any]) -> list[Table]:
+    title = (
+        f"api: {res['days']} days of {res['scale']} ground truth, {res['concurrency']} in "
+        f"flight, {res['requests']:,} requests, {_fmt(res['requests_per_s'])} req/s"
+    )
+    latency = Table(title=title, title_justify="left")
+    for name in ("endpoint", "requests", "p50 (ms)", "p90 (ms)", "p99 (ms)", "max (ms)", "status"):
+        latency.add_column(name, justify="left" if name in ("endpoint", "status") else "right")
+    for name, e in res["endpoints"].items():
+        statuses = " ".join(f"{k}: {v}" for k, v in sorted(e["statuses"].items()))
+        latency.add_row(
+            name,
+            _fmt(e["requests"]),
+            _fmt(e["p50"]),
+            _fmt(e["p90"]),
+            _fmt(e["p99"]),
+            _fmt(e["max"]),
+            statuses,
+        )
+    pages = Table(title="dashboard page weight, first load", title_justify="left")
+    for name in ("page", "HTML (KB)", "assets", "assets (KB)", "total (KB)"):
+        pages.add_column(name, justify="left" if name == "page" else "right")
+    for name, w in res["pages"].items():
+        pages.add_row(
+            name,
+            _fmt(w["html_bytes"] / 1024, 1),
+            _fmt(w["assets"]),
+            _fmt(w["asset_bytes"] / 1024, 1),
+            _fmt(w["total_bytes"] / 1024, 1),
+        )
+    return [latency, pages]
+
+
 def print_report(result: dict[str, Any], console: Console | None = None) -> None:
     """Print every suite's tables, then the command and machine."""
     console = console or Console()
@@ -246,6 +326,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
         ("collector", collector_tables),
         ("storage", storage_tables),
         ("warehouse", warehouse_tables),
+        ("api", api_tables),
     ):
         if key in result:
             for table in render(result[key]):

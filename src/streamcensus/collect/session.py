@@ -29,6 +29,7 @@ from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.keys import KeyStore
+from streamcensus.lake.stores import open_lake
 from streamcensus.lake.writer import LakeWriter
 from streamcensus.tokens.live import LiveToken, foreign_client
 from streamcensus.tokens.login import REQUIRED_SCOPES, check_clock_skew
@@ -239,7 +240,7 @@ async def open_collector(
         options = await _resolve_optouts(client, CollectOptions.from_settings(settings))
         collector = Collector(
             client=client,
-            writer=LakeWriter(settings.lake_dir),
+            writer=LakeWriter(open_lake(settings, check=True), spool=settings.spool_dir),
             keys=KeyStore(settings.key_store_dir, settings.key_rotation_days, clock),
             options=options,
             clock=clock,
