@@ -22,7 +22,7 @@ from streamcensus.bench.measure import machine
 from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
-SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api")
+SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api", "communities")
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
 DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
@@ -61,7 +61,7 @@ def bench_command_line(
         parts.append("--no-compare")
     if "warehouse" in suites:
         parts.append(f"--hours {hours:g}")
-    if "api" in suites:
+    if "api" in suites or "communities" in suites:
         parts.append(f"--days {days}")
     if out:
         parts.append(f"--out {out}")
@@ -87,6 +87,7 @@ def run_bench(
     from streamcensus.bench.api_suite import run_api_suite
     from streamcensus.bench.chat_suite import run_chat_suite
     from streamcensus.bench.collector_suite import run_collector_suite
+    from streamcensus.bench.communities_suite import run_communities_suite
     from streamcensus.bench.simulator_suite import run_simulator_suite
     from streamcensus.bench.storage_suite import run_storage_suite
     from streamcensus.bench.warehouse_suite import run_warehouse_suite
@@ -144,6 +145,16 @@ def run_bench(
         progress(f"api suite ({scale}, {days} days)")
         result["api"] = run_api_suite(
             scale,
+            first_day=grid.date() - dt.timedelta(days=days - 1),
+            days=days,
+            seed=seed,
+            progress=progress,
+        )
+    if "communities" in suites:
+        progress(f"communities suite ({scale}, {days} days)")
+        result["communities"] = run_communities_suite(
+            scale,
+            repeat,
             first_day=grid.date() - dt.timedelta(days=days - 1),
             days=days,
             seed=seed,

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from streamcensus.errors import StreamcensusError
-from streamcensus.transform import exposure, grounds
+from streamcensus.transform import communities, exposure, grounds
 from streamcensus.transform.context import (
     Model,
     ModelRun,
@@ -106,6 +106,13 @@ def python_models() -> list[Model]:
             inputs=grounds.INPUTS,
             build=grounds.build_readers,
             header={"grain": grounds.READERS_GRAIN},
+        ),
+        Model(
+            name=communities.NAME,
+            materialized="incremental",
+            inputs=communities.INPUTS,
+            build=communities.build,
+            header={"grain": communities.GRAIN},
         ),
     ]
 
