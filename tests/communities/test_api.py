@@ -66,9 +66,7 @@ async def test_a_signal_without_communities_is_empty(scenes: Settings) -> None:
 
 
 async def test_a_channels_community_over_the_weeks(scenes: Settings) -> None:
-    body = await get(
-        scenes, f"/api/communities/history?channel=ch3012&day={DAYS[2]}&signal=chat_list"
-    )
+    body = await get(scenes, f"/api/communities/ch3012?day={DAYS[2]}&signal=chat_list")
     assert body["channel_login"] == "ch3012"
     assert [(d["day"], d["community_id"], d["label"]) for d in body["days"]] == [
         (str(day), 2, "League of Legends") for day in DAYS
@@ -83,10 +81,10 @@ async def test_bad_input_is_a_4xx_with_a_message(scenes: Settings) -> None:
         ("/api/communities?limit=0", 400),
         ("/api/communities?day=2026-13-01", 400),
         ("/api/communities?day=2020-01-01", 404),
-        ("/api/communities/history?channel=no%20such", 400),
-        ("/api/communities/history?channel=nobody_here", 404),
-        ("/api/communities/history", 400),
-        ("/api/communities/history?channel=ch3001&window=2", 400),
+        ("/api/communities/no%20such", 400),
+        ("/api/communities/nobody_here", 404),
+        ("/api/communities/ch3001?window=2", 400),
+        ("/api/communities/ch3001?day=yesterday", 400),
     ]:
         async with client(scenes) as c:
             response = await c.get(url)
@@ -105,6 +103,6 @@ async def test_the_map_colours_channels_by_community(scenes: Settings) -> None:
 
 async def test_openapi_documents_the_routes(scenes: Settings) -> None:
     body = await get(scenes, "/api/openapi.json")
-    assert {"/api/communities", "/api/communities/history"} <= set(body["paths"])
+    assert {"/api/communities", "/api/communities/{channel}"} <= set(body["paths"])
     params = {p["name"] for p in body["paths"]["/api/communities"]["get"]["parameters"]}
     assert params == {"day", "window", "signal", "limit"}

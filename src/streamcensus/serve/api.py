@@ -180,15 +180,16 @@ def communities_endpoint(
         return communities.communities(reader, resolve_day(reader, day), window, signal, limit)
 
 
-@router.get("/communities/history", summary="A channel's community over 4 weeks")
+@router.get("/communities/{channel}", summary="A channel's community over 4 weeks")
 def community_history_endpoint(
     request: Request,
-    channel: Annotated[str, Query(description="the channel's login")],
+    channel: str,
     day: DayParam = None,
     window: Annotated[int, Query(description="period in days: 1, 7 or 30")] = 7,
     signal: SignalParam = community.DEFAULT_SIGNAL,
 ) -> m.CommunityHistory:
-    """The community of a channel on each day of the 4 weeks ending on the day."""
+    """The community of a channel on each day of the 4 weeks ending on the day. `channel`
+    is its login."""
     check_community_window(window)
     with reading(request) as (reader, _):
         found = resolve_channel(reader, channel)
