@@ -9,7 +9,8 @@
 
   /* Channels are coloured by their audience community (by game where none was found). */
   function communityColor(n) {
-    return SC.colorFor(n.community_id === null || n.community_id === undefined ? "game " + n.main_game : "community " + n.community_id);
+    if (n.community_id === null || n.community_id === undefined) return SC.colorFor("game " + n.main_game);
+    return SC.palette[(n.community_id - 1) % SC.palette.length];  /* the same colour every day */
   }
 
   function swatch(group) {
