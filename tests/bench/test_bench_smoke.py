@@ -45,7 +45,15 @@ def test_meta_names_the_command_and_machine(result: dict[str, Any]) -> None:
         "--hours 1 --days 2 --out "
     )
     assert meta["machine"]["cpus"] == os.cpu_count()
-    assert meta["suites"] == ["simulator", "collector", "storage", "warehouse", "chat", "api"]
+    assert meta["suites"] == [
+        "simulator",
+        "collector",
+        "storage",
+        "warehouse",
+        "chat",
+        "api",
+        "communities",
+    ]
     assert meta["hours"] == 1
     assert meta["grid_time"] == "2026-11-27T20:30:00Z"
 
@@ -276,3 +284,19 @@ def test_api_figures(result: dict[str, Any]) -> None:
     }
     for w in pages.values():
         assert w["assets"] >= 1 and w["total_bytes"] == w["html_bytes"] + w["asset_bytes"]
+
+
+def test_communities_figures(result: dict[str, Any]) -> None:
+    res = result["communities"]
+    assert res["days"] == 2 and res["last_day"] == "2026-11-27"
+    assert res["overlap_pairs_last_day"]["1d"] > 0
+    assert set(res["scores"]) >= {"1d_chat_list", "7d_chat_list", "30d_chat_list"}
+    for key, s in res["scores"].items():
+        detected = s["detected"]
+        assert detected["channels"] > 10, key
+        assert -1 <= detected["ari"] <= 1 and 0 <= detected["nmi"] <= 1, key
+        assert 1 <= s["communities"] <= detected["channels"], key
+        assert s["ids_kept"] is not None and 0 <= s["ids_kept"] <= 1, key
+    # the simulated audience has structure to find: detection beats chance clearly
+    assert res["scores"]["7d_chat_list"]["detected"]["nmi"] > 0.3
+    assert median(res["model_s"]) > 0 and len(res["load_s"]["runs"]) == 2

@@ -184,5 +184,52 @@ class FakeWorld:
             "consenting": [{"id": i, "login": self._user(int(i)).login} for i in CONSENTING],
         }
 
+    def communities_truth(self) -> dict[str, object]:
+        """fr channels in two communities (alpha, bravo, foxtrot: esport; delta, closed and
+        the offline channel: GTA RP, bravo also esport's secondary); en and de in one each."""
+        channels = [*CHANNELS, Channel("9", "offline_chan", "", "fr", "", "", 0, 0)]
+        return {
+            "scale": self.scale,
+            "seed": self.seed,
+            "communities": [dict(c) for c in FAKE_COMMUNITIES],
+            "channels": [
+                {
+                    "id": c.user_id,
+                    "login": c.login,
+                    "language": c.language,
+                    "community": FAKE_MEMBERSHIP[c.user_id],
+                    "label": next(
+                        k["label"]
+                        for k in FAKE_COMMUNITIES
+                        if k["id"] == FAKE_MEMBERSHIP[c.user_id]
+                    ),
+                    "secondary": "fr-gta-rp" if c.user_id == "2" else None,
+                    "squad": int(c.user_id) // 2,
+                }
+                for c in channels
+            ],
+        }
+
 
 CONSENTING = ("2", "4")
+FAKE_COMMUNITIES: tuple[dict[str, object], ...] = (
+    {"id": "fr-esport", "label": "esport", "scene": "esport", "genre": "MOBA", "language": "fr",
+     "games": ["League of Legends"], "channels": 3, "secondary_channels": 0},
+    {"id": "fr-gta-rp", "label": "GTA RP", "scene": "roleplay", "genre": "roleplay",
+     "language": "fr", "games": ["Grand Theft Auto V"], "channels": 3, "secondary_channels": 1},
+    {"id": "en-chatting", "label": "Just Chatting", "scene": "IRL", "genre": "Just Chatting",
+     "language": "en", "games": ["Just Chatting"], "channels": 2, "secondary_channels": 0},
+    {"id": "de-lol", "label": "League of Legends", "scene": "esport", "genre": "MOBA",
+     "language": "de", "games": ["League of Legends"], "channels": 1, "secondary_channels": 0},
+)  # fmt: skip
+FAKE_MEMBERSHIP = {
+    "1": "fr-esport",
+    "2": "fr-esport",
+    "6": "fr-esport",
+    "4": "fr-gta-rp",
+    "7": "fr-gta-rp",
+    "9": "fr-gta-rp",
+    "3": "en-chatting",
+    "8": "en-chatting",
+    "5": "de-lol",
+}

@@ -2,7 +2,7 @@
 
 Structural facts are asserted exactly (the model is deterministic for a seed); statistical
 properties (rhythm, popularity, session lengths, loyalty) within bounded ranges that the
-calibration in DESIGN §3 implies.
+calibration (docs/calibration.md) implies; the `fr` figures are in test_calibration_fr.py.
 """
 
 from __future__ import annotations
@@ -289,8 +289,9 @@ def test_evening_peak_and_morning_trough(world: PopulationWorld) -> None:
     evening = world.ground_truth_summary(EVENING)
     morning = world.ground_truth_summary(MORNING)
     assert evening["viewers"] >= 4 * morning["viewers"]
-    assert 100 <= evening["live_channels"] <= 200
-    assert morning["live_channels"] < 40
+    # about a quarter of the French channels at the evening peak, as at `fr` (~2,000 of 8,500)
+    assert 70 <= evening["live_channels"] <= 200
+    assert 0 < morning["live_channels"] < 40  # a night floor: someone is always live
 
 
 def _viewer_hours(world: PopulationWorld, step: int = 3) -> npt.NDArray[np.float64]:
@@ -368,8 +369,8 @@ def test_viewers_return_to_favourite_channels(trace: Trace) -> None:
 
 
 @pytest.mark.slow
-def test_fr_scale_matches_public_figures() -> None:
-    world = PopulationWorld("fr", seed=42)
+def test_fr_scale_matches_public_figures(fr_world: PopulationWorld) -> None:
+    world = fr_world
     hourly = [world.ground_truth_summary(DAY0 + h * HOUR) for h in range(24)]
     assert max(s["live_by_language"]["fr"] for s in hourly) >= 2_000
     assert 200_000 <= max(s["chatters"] for s in hourly) <= 900_000

@@ -72,7 +72,7 @@ from streamcensus.fsutil import atomic_write_bytes
     type=click.IntRange(1, 60),
     default=DEFAULT_API_DAYS,
     show_default=True,
-    help="Days of ground-truth data the api suite loads and serves.",
+    help="Days of ground-truth data the api and communities suites load.",
 )
 @click.option(
     "--no-compare",

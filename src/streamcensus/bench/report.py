@@ -345,6 +345,38 @@ def privacy_tables(res: dict[str, Any]) -> list[Table]:
     return [_figures_table(title, rows)]
 
 
+def communities_tables(res: dict[str, Any]) -> list[Table]:
+    table = Table(
+        title=f"communities: {res['days']} days, scored on {res['last_day']}",
+        title_justify="left",
+    )
+    for column in ("window · signal", "channels", "found", "true", "NMI", "ARI"):
+        table.add_column(column, justify="left" if column == "window · signal" else "right")
+    for column in ("NMI by game", "ARI by game", "day-to-day NMI", "ids kept"):
+        table.add_column(column, justify="right")
+    for key, s in res["scores"].items():
+        table.add_row(
+            key.replace("_", " · ", 1),
+            _fmt(s["detected"]["channels"]),
+            _fmt(s["communities"]),
+            _fmt(s["truth_communities"]),
+            _fmt(s["detected"]["nmi"], 3),
+            _fmt(s["detected"]["ari"], 3),
+            _fmt(s["by_main_game"]["nmi"], 3),
+            _fmt(s["by_main_game"]["ari"], 3),
+            _fmt(s["day_to_day_nmi"], 3),
+            _fmt(s["ids_kept"], 3),
+        )
+    times = _figures_table(
+        "communities: time",
+        [
+            ("model run, last day, every window and signal (s)", res["model_s"], ""),
+            ("daily load with the model (s)", res["load_s"], "per day"),
+        ],
+    )
+    return [table, times]
+
+
 def print_report(result: dict[str, Any], console: Console | None = None) -> None:
     """Print every suite's tables, then the command and machine."""
     console = console or Console()
@@ -356,6 +388,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
         ("warehouse", warehouse_tables),
         ("api", api_tables),
         ("privacy", privacy_tables),
+        ("communities", communities_tables),
     ):
         if key in result:
             for table in render(result[key]):

@@ -22,7 +22,7 @@ from streamcensus.bench.measure import machine
 from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
-SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api")
+SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api", "communities")
 EXTRA_SUITES = ("privacy",)  # run only when named (`--suite privacy`), not by `all`
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
@@ -62,7 +62,7 @@ def bench_command_line(
         parts.append("--no-compare")
     if "warehouse" in suites or "privacy" in suites:
         parts.append(f"--hours {hours:g}")
-    if "api" in suites:
+    if "api" in suites or "communities" in suites:
         parts.append(f"--days {days}")
     if out:
         parts.append(f"--out {out}")
@@ -88,6 +88,7 @@ def run_bench(
     from streamcensus.bench.api_suite import run_api_suite
     from streamcensus.bench.chat_suite import run_chat_suite
     from streamcensus.bench.collector_suite import run_collector_suite
+    from streamcensus.bench.communities_suite import run_communities_suite
     from streamcensus.bench.privacy_suite import run_privacy_suite
     from streamcensus.bench.simulator_suite import run_simulator_suite
     from streamcensus.bench.storage_suite import run_storage_suite
@@ -155,6 +156,16 @@ def run_bench(
         progress(f"privacy suite ({scale}, {hours:g} h a day)")
         result["privacy"] = run_privacy_suite(
             scale, day=grid.date(), hours=hours, seed=seed, progress=progress
+        )
+    if "communities" in suites:
+        progress(f"communities suite ({scale}, {days} days)")
+        result["communities"] = run_communities_suite(
+            scale,
+            repeat,
+            first_day=grid.date() - dt.timedelta(days=days - 1),
+            days=days,
+            seed=seed,
+            progress=progress,
         )
     result["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["meta"]["elapsed_s"] = round(time.monotonic() - began, 1)

@@ -19,7 +19,7 @@ from streamcensus.cost.measure import NothingMeasured, measure, warehouse_file_b
 from streamcensus.cost.model import CostEstimate, estimate
 from streamcensus.cost.prices import load_prices
 from streamcensus.errors import UserError
-from streamcensus.serve import channels, chatlists, community, followers, health
+from streamcensus.serve import channels, chatlists, communities, community, followers, health
 from streamcensus.serve import models as m
 from streamcensus.serve.community import ViewContext
 from streamcensus.serve.params import (
@@ -152,6 +152,48 @@ def map_endpoint(
     check_window(window)
     with reading(request) as (reader, _):
         return channels.overlap_map(reader, resolve_day(reader, day), window, limit, signal)
+
+
+def check_community_window(value: int) -> int:
+    """A window the communities are found in: 1, 7 or 30 days."""
+    if value not in communities.WINDOWS:
+        raise ParamError(
+            400, f"invalid window {value}: expected 1 (the day), 7 or 30 (the days ending on it)"
+        )
+    return value
+
+
+@router.get("/communities", summary="Audience communities")
+def communities_endpoint(
+    request: Request,
+    day: DayParam = None,
+    window: Annotated[
+        int, Query(description="period in days: 1, 7 or 30 (the days ending on the day)")
+    ] = 7,
+    signal: SignalParam = community.DEFAULT_SIGNAL,
+    limit: Annotated[int, Query(ge=1, le=500, description="channels listed per community")] = 25,
+) -> m.Communities:
+    """Groups of channels whose audiences overlap more than chance, labelled by what they
+    stream, with ids kept from day to day (found on the published overlap pairs)."""
+    check_community_window(window)
+    with reading(request) as (reader, _):
+        return communities.communities(reader, resolve_day(reader, day), window, signal, limit)
+
+
+@router.get("/communities/{channel}", summary="A channel's community over 4 weeks")
+def community_history_endpoint(
+    request: Request,
+    channel: str,
+    day: DayParam = None,
+    window: Annotated[int, Query(description="period in days: 1, 7 or 30")] = 7,
+    signal: SignalParam = community.DEFAULT_SIGNAL,
+) -> m.CommunityHistory:
+    """The community of a channel on each day of the 4 weeks ending on the day. `channel`
+    is its login."""
+    check_community_window(window)
+    with reading(request) as (reader, _):
+        found = resolve_channel(reader, channel)
+        return communities.channel_history(reader, found, resolve_day(reader, day), window, signal)
 
 
 @router.get("/habits", summary="Audience habits")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from streamcensus.serve import models as m
+from streamcensus.serve.communities import map_communities, map_groups
 from streamcensus.serve.community import (
     BROADCAST_COLUMNS,
     DEFAULT_SIGNAL,
@@ -317,6 +318,7 @@ def overlap_map(
             [ids, day - dt.timedelta(days=window - 1), day],
         )
     }
+    found = map_communities(reader, day, window, signal, ids)
     edges = [(index[r["channel_a"]], index[r["channel_b"]], float(r["jaccard"])) for r in kept]
     pos = force_layout(len(ids), edges)
     return m.OverlapMap(
@@ -335,6 +337,8 @@ def overlap_map(
                 main_game=str(info.get(c, {}).get("main_game") or ""),
                 x=float(pos[i, 0]),
                 y=float(pos[i, 1]),
+                community_id=found[c][0] if c in found else None,
+                community_label=found[c][1] if c in found else None,
             )
             for i, c in enumerate(ids)
         ],
@@ -347,4 +351,5 @@ def overlap_map(
             )
             for r in kept
         ],
+        communities=map_groups(found, logins),
     )

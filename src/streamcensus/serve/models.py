@@ -301,6 +301,19 @@ class MapNode(BaseModel):
     main_game: str
     x: float
     y: float
+    community_id: int | None = Field(
+        default=None, description="its audience community that period (null: none found)"
+    )
+    community_label: str | None = None
+
+
+class MapCommunity(BaseModel):
+    """An audience community on the map, with the logins of its channels shown."""
+
+    community_id: int
+    label: str
+    channels: int = Field(description="its channels in all, shown or not")
+    shown: list[str]
 
 
 class MapEdge(BaseModel):
@@ -326,6 +339,9 @@ class OverlapMap(BaseModel):
     pairs_total: int
     nodes: list[MapNode]
     edges: list[MapEdge]
+    communities: list[MapCommunity] = Field(
+        default_factory=list, description="the communities of the channels shown"
+    )
 
 
 class Heatmap(BaseModel):
@@ -521,3 +537,60 @@ class FollowerRanking(BaseModel):
     day: dt.date
     window_days: int
     channels: list[FollowerRank]
+
+
+class CommunityChannel(BaseModel):
+    """A channel of an audience community."""
+
+    channel_login: str
+    channel_name: str
+    main_game: str = Field(description="its game with the most viewer-hours in the period")
+    inside_share: float = Field(
+        description="share of its audience-overlap weight that joins it to its own community"
+    )
+
+
+class Community(BaseModel):
+    """A group of channels whose audiences overlap more than chance (modularity)."""
+
+    community_id: int = Field(description="kept from day to day while its channels stay")
+    label: str = Field(description="the games with the most viewer-hours among its channels")
+    channels: int
+    games: list[str] = Field(description="its channels' most common main games")
+    since: dt.date = Field(description="first loaded day with this id in the period's series")
+    matched_jaccard: float | None = Field(
+        description="Jaccard of its channels with the previous day's community of the same id "
+        "(null: a new community)"
+    )
+    members: list[CommunityChannel]
+
+
+class Communities(BaseModel):
+    """Audience communities of a day, in one window and presence signal."""
+
+    day: dt.date
+    window_days: int
+    signal: Signal
+    signal_label: str
+    signals: list[Signal] = Field(description="signals with communities that period")
+    modularity: float | None = Field(description="modularity of the partition (-0.5..1)")
+    channels: int = Field(description="channels with at least one published overlap")
+    communities: list[Community]
+
+
+class CommunityDay(BaseModel):
+    """A channel's community on one day."""
+
+    day: dt.date
+    community_id: int
+    label: str
+    channels: int
+
+
+class CommunityHistory(BaseModel):
+    """A channel's community, day by day."""
+
+    channel_login: str
+    window_days: int
+    signal: Signal
+    days: list[CommunityDay]

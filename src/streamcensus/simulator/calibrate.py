@@ -1,6 +1,9 @@
 """`streamcensus calibrate`: sample the simulated population as the public dataset was sampled.
 
-It also prints the chat model's figures (messages per viewer, who posts) beside public ones.
+It also prints the public figures of Twitch and of its French community beside the
+simulated ones (`calibrate_public`), the community structure of the audience-overlap
+graph (`calibrate_structure`) and the chat model's figures (messages per viewer, who
+posts).
 
 Rappaz, McAuley and Aberer (RecSys 2021) polled every stream's chat list every 10 minutes
 for 43 days. An *interaction* is a run of consecutive polls in which one user sits in one
@@ -20,6 +23,16 @@ import click
 import numpy as np
 import numpy.typing as npt
 
+from streamcensus.simulator.calibrate_public import (
+    PUBLIC,
+    PollAggregates,
+    PublicCalibration,
+    finish,
+    monthly_chatters,
+    public_report_lines,
+    record_viewers,
+)
+from streamcensus.simulator.calibrate_structure import measure_structure, structure_report_lines
 from streamcensus.simulator.chat.calibration import (
     MESSAGES_PER_CHATTER_MONTH,
     MESSAGES_PER_VIEWER_MINUTE,
@@ -29,13 +42,15 @@ from streamcensus.simulator.chat.calibration import (
 )
 from streamcensus.simulator.chat.calibration import PUBLIC as CHAT_PUBLIC
 from streamcensus.simulator.chat.model import ChatModel
+from streamcensus.simulator.population import LANG_CODES
 from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import day_start, parse_day
 
 POLL_SECONDS = 600  # the dataset's 10-minute polling
+STRUCTURE_DAYS = 7  # the overlap graph's window
 DATASET_DAYS = 43
 
-# Figures of the public dataset (DESIGN §3): full dataset, and its public 100k-user subset.
+# Figures of the public dataset (docs/calibration.md): full dataset, and its 100k-user subset.
 DATASET = {
     "interactions_per_user_43d_full": 124e6 / 15.5e6,  # 124M interactions, 15.5M users
     "interactions_per_user_43d_subset": 30.0,  # ~30 stays per active user (100k subset)
@@ -72,8 +87,14 @@ def _poll(world: PopulationWorld, t: float, people: npt.NDArray[np.bool_]) -> np
     return (channel[keep] << 32) | account[keep]
 
 
-def calibrate(world: PopulationWorld, first_day: dt.date, days: float) -> Calibration:
-    """Poll the ground truth every 10 minutes over `days` and compute the dataset's figures."""
+def calibrate(
+    world: PopulationWorld,
+    first_day: dt.date,
+    days: float,
+    aggregates: PollAggregates | None = None,
+) -> Calibration:
+    """Poll the ground truth every 10 minutes over `days` and compute the dataset's figures;
+    `aggregates`, when given, also adds up each poll's viewer counts (`calibrate_public`)."""
     start = day_start(first_day).timestamp()
     polls = int(days * 86400 // POLL_SECONDS)
     people = np.zeros(world.operator_index + 1, dtype=np.bool_)
@@ -82,6 +103,8 @@ def calibrate(world: PopulationWorld, first_day: dt.date, days: float) -> Calibr
     when: list[npt.NDArray[np.int64]] = []
     for poll in range(polls):
         seen = _poll(world, start + poll * POLL_SECONDS, people)
+        if aggregates is not None:
+            aggregates.add(world, start + poll * POLL_SECONDS, POLL_SECONDS)
         pairs.append(seen)
         when.append(np.full(seen.shape[0], poll, dtype=np.int64))
     pair = np.concatenate(pairs) if pairs else np.zeros(0, np.int64)
@@ -135,6 +158,17 @@ def report_lines(result: Calibration) -> list[str]:
     ]
 
 
+def public_calibrate(
+    world: PopulationWorld, first_day: dt.date, days: float, aggregates: PollAggregates
+) -> PublicCalibration:
+    """The public figures: the polls' aggregates, a month of chat lists from `first_day`,
+    the record of the year from `first_day`, broadcast lengths over the period."""
+    start = day_start(first_day).timestamp()
+    monthly = monthly_chatters(world, start)
+    record = record_viewers(world, start)
+    return finish(world, aggregates, days, int(start // 86_400), monthly, record)
+
+
 def chat_calibrate(world: PopulationWorld, first_day: dt.date, days: float) -> ChatCalibration:
     """The chat model's figures over the same days (every 5-minute tick)."""
     model = ChatModel(world)
@@ -171,21 +205,30 @@ def chat_report_lines(result: ChatCalibration) -> list[str]:
 @click.option("--start", "start_day", default="2026-11-02", show_default=True, metavar="YYYY-MM-DD")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def calibrate_command(scale: str, seed: int, days: float, start_day: str, as_json: bool) -> None:
-    """Compare the simulated population with the public Twitch dataset (10-minute polls)."""
+    """Compare the simulated population with the public Twitch dataset (10-minute polls) and
+    public figures (hours watched, concentration, monthly chatters, rhythm, the record),
+    and measure the community structure of its audience-overlap graph."""
     try:
         first = parse_day(start_day)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--start") from None
     world = PopulationWorld(scale=scale, seed=seed)
-    result = calibrate(world, first, days)
+    aggregates = PollAggregates(world.n_channels, LANG_CODES.index("fr"))
+    result = calibrate(world, first, days, aggregates)
+    public = public_calibrate(world, first, days, aggregates)
+    shape = measure_structure(world, day_start(first).timestamp(), STRUCTURE_DAYS)
     chat = chat_calibrate(world, first, days)
     if as_json:
         doc = {
             "simulated": asdict(result),
             "dataset": DATASET,
+            "public": {"simulated": asdict(public), "figures": PUBLIC},
+            "structure": asdict(shape),
             "chat": {"simulated": asdict(chat), "public": CHAT_PUBLIC},
         }
         click.echo(json.dumps(doc, indent=2))
         return
-    for line in [*report_lines(result), "", *chat_report_lines(chat)]:
+    lines = [*report_lines(result), "", *public_report_lines(public), ""]
+    lines += [*structure_report_lines(shape), ""]
+    for line in [*lines, *chat_report_lines(chat)]:
         click.echo(line)

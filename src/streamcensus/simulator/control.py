@@ -8,7 +8,8 @@ of any site may still send a request to 127.0.0.1, every POST under `/_sim` take
 `application/json` (which a page can send cross-site only after a CORS preflight that the
 simulator never grants): a form or `text/plain` POST is a 415. Values are bounded so that
 no request can put the simulator in a state where its routes fail: the clock stays within
-2000-2100 and runs at most `MAX_SPEED` times real time.
+2000-2100 and runs at most `MAX_SPEED` times real time. `/_sim/truth/communities` gives
+the population's true audience communities, the answer community detection is scored on.
 
 `json_object`, `check_json_content_type` and `bounded_number` are the validators of every
 control route (faults.py uses the content-type check too).
@@ -278,3 +279,23 @@ def add_control_routes(app: FastAPI, world: World, clock: SimClock, streams_at: 
                 ],
             }
         )
+
+    @app.get("/_sim/truth/communities", include_in_schema=False)
+    async def truth_communities(request: Request) -> Response:
+        """The true audience communities and each channel's; `?language=fr` keeps one."""
+        truth = world.communities_truth()
+        language = request.query_params.get("language")
+        if language:
+            known = sorted({c["language"] for c in truth["communities"]})
+            if language not in known:
+                return error_response(
+                    BadRequest(
+                        f"language: expected one of {', '.join(known)}, got {language!r}"[:300]
+                    )
+                )
+            truth = {
+                **truth,
+                "communities": [c for c in truth["communities"] if c["language"] == language],
+                "channels": [c for c in truth["channels"] if c["language"] == language],
+            }
+        return JSONResponse(truth)

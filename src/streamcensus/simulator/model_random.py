@@ -42,6 +42,9 @@ class Purpose:
     VIEWER_COUNT = 12
     STREAM_ID = 13
     IDS = 14
+    COMMUNITIES = 15
+    RAIDS = 16
+    EVENTS = 17
 
 
 def rng(seed: int, purpose: int, *keys: int) -> np.random.Generator:

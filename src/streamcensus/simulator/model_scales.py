@@ -1,6 +1,6 @@
 """Scale profiles of the simulated Twitch: how many channels, viewers and bots.
 
-`fr` is calibrated against the public figures in DESIGN §3 (about 2,000 French channels
+`fr` is calibrated against public figures (docs/calibration.md: about 2,000 French channels
 live at the evening peak, ~140k average concurrent viewers, several hundred thousand
 concurrent chatters at peak); `small` keeps the same shape at about 1/75 of the size,
 for demos and tests.
@@ -40,9 +40,9 @@ SCALES: dict[str, ScaleProfile] = {
             "pt": 0.02,
         },
         lurker_bots=30,
-        zipf_alpha=0.7,
+        zipf_alpha=0.6,
         favourites=8,
-        sessions_per_day=1.12,
+        sessions_per_day=1.25,
         streams_per_week=5.5,
     ),
     "fr": ScaleProfile(
@@ -58,10 +58,10 @@ SCALES: dict[str, ScaleProfile] = {
             "pt": 0.02,
         },
         lurker_bots=100,
-        zipf_alpha=0.7,
+        zipf_alpha=0.6,
         favourites=8,
-        sessions_per_day=1.12,
-        streams_per_week=5.0,
+        sessions_per_day=1.25,
+        streams_per_week=5.2,
     ),
 }
 

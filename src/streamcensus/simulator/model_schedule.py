@@ -3,9 +3,10 @@
 A channel's weekly plan (which weekdays, at what hour, for how long) lives in
 `Population.channels`; each UTC day draws that day's deviations from one Generator keyed
 by (seed, day): skipped days, occasional extra days, start jitter, length, the game plan
-and how often the title changes. A broadcast starts within its UTC day and may run past
-midnight; when it would overlap the next day's broadcast it ends ten minutes before it.
-So the state at any time needs the broadcasts of two days only, computed on demand.
+and how often the title changes. An event evening (`model_events`) replaces its host's
+broadcast of the day. A broadcast starts within its UTC day and may run past midnight;
+when it would overlap the next day's broadcast it ends ten minutes before it. So the state
+at any time needs the broadcasts of two days only, computed on demand.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from streamcensus.simulator.model_events import Events
 from streamcensus.simulator.model_random import Purpose, mix, rng
 from streamcensus.simulator.names import JUST_CHATTING
 from streamcensus.simulator.population import Channels
@@ -53,6 +55,7 @@ class Schedule:
     def __init__(self, seed: int, channels: Channels, cache_days: int = 8) -> None:
         self.seed = seed
         self.channels = channels
+        self.events = Events(seed, channels)
         self._cache: OrderedDict[int, BroadcastDay] = OrderedDict()
         self._cache_days = cache_days
         self._lock = threading.Lock()
@@ -69,7 +72,12 @@ class Schedule:
         start = day * DAY + np.clip(hour, 0.0, 23.95) * 3600.0
         hours = np.clip(ch.hours * gen.lognormal(0.0, 0.28, n), 0.5, 12.0)
         start = np.floor(start)
-        return on, start, start + np.floor(hours * 3600.0), gen
+        end = start + np.floor(hours * 3600.0)
+        for event in self.events.on_day(day):  # the host's broadcast is the event
+            on[event.channel] = True
+            start[event.channel] = event.start
+            end[event.channel] = event.end
+        return on, start, end, gen
 
     def day(self, day: int) -> BroadcastDay:
         """The broadcasts of one UTC day (cached)."""
@@ -114,6 +122,9 @@ class Schedule:
         )
         changes = gen.random(n) < 0.5
         title_period = np.where(changes, gen.uniform(2700.0, 10800.0, n), np.inf)
+        for event in self.events.on_day(day):
+            game_first[event.channel] = game_second[event.channel] = event.game
+            switch_after[event.channel] = np.inf
         channel = np.arange(n, dtype=np.int64)
         stream_id = 10_000_000_000 + (
             mix(self.seed, Purpose.STREAM_ID, channel, day) % np.uint64(89_999_999_999)

@@ -145,7 +145,7 @@ def display_variant(login: str, shown_stem: str, style: int) -> str:
     return login
 
 
-# Known public service bots (DESIGN P6) and the share of channels that use each.
+# Known public service bots (kept by name and flagged) and the share of channels using each.
 SERVICE_BOTS: tuple[tuple[str, str, float], ...] = (
     ("nightbot", "Nightbot", 0.30),
     ("streamelements", "StreamElements", 0.35),

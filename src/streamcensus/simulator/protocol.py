@@ -117,6 +117,13 @@ class World(Protocol):
         """Ground truth: permission mode, channels the operator moderates, consenting ones."""
         ...
 
+    def communities_truth(self) -> dict[str, Any]:
+        """Ground truth: the true audience communities and each channel's (`scale`, `seed`,
+        `communities`: id, label, scene, genre, language, games, channels,
+        secondary_channels; `channels`: id, login, language, community, label, secondary,
+        squad)."""
+        ...
+
 
 class ChatRole:
     """What an account in a chat list is, for the chat model (who may post, and how)."""

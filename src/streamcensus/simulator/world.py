@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamcensus.simulator.model_accounts import ID_BASE, Accounts
+from streamcensus.simulator.model_events import VIEWER_FACTOR
 from streamcensus.simulator.model_followers import Followers
 from streamcensus.simulator.model_random import Purpose, mix, uniform
 from streamcensus.simulator.model_scales import profile
@@ -100,6 +101,7 @@ class PopulationWorld:
         self.operator_mod = self._operator_moderation()
         self._ticks: OrderedDict[int, TickState] = OrderedDict()
         self._lock = threading.RLock()
+        self._communities_truth: dict[str, Any] | None = None
 
     # -- ticks ------------------------------------------------------------------------
 
@@ -144,7 +146,10 @@ class PopulationWorld:
 
         jitter = uniform(mix(self.seed, Purpose.VIEWER_COUNT, live_idx, tick))
         counts = np.zeros(n, dtype=np.int64)
-        counts[live_idx] = np.floor(humans[live_idx] * ch.factor[live_idx] + jitter)
+        factor = ch.factor[live_idx].astype(np.float64)
+        for event in self.schedule.events.live_at(tick):  # most of an event's audience never chats
+            factor[live_idx == event.channel] *= VIEWER_FACTOR
+        counts[live_idx] = np.floor(humans[live_idx] * factor + jitter)
         order = np.lexsort((self._channel_ids[live_idx], -counts[live_idx]))
         return TickState(
             tick=tick,
@@ -413,6 +418,57 @@ class PopulationWorld:
         }
 
     # -- ground truth for tests and the simulator's inspection routes -----------------
+
+    def communities_truth(self) -> dict[str, Any]:
+        """The true audience communities: each community (id, label, scene, genre, language,
+        games, size) and each channel's community, secondary community and friend group."""
+        with self._lock:
+            if self._communities_truth is None:
+                self._communities_truth = self._build_communities_truth()
+            return self._communities_truth
+
+    def _build_communities_truth(self) -> dict[str, Any]:
+        comms = self.population.channels.communities
+        ids = comms.ids(LANG_CODES)
+        n = self.n_channels
+        logins = self.accounts.logins(np.arange(n))
+        primary = comms.primary.tolist()
+        secondary = comms.secondary.tolist()
+        sizes = np.bincount(comms.primary, minlength=comms.n).tolist()
+        second_sizes = np.bincount(comms.secondary[comms.secondary >= 0], minlength=comms.n)
+        communities = [
+            {
+                "id": ids[k],
+                "label": scene.label,
+                "scene": scene.scene,
+                "genre": scene.genre,
+                "language": LANG_CODES[int(comms.lang[k])],
+                "games": [name for name, _ in scene.games],
+                "channels": sizes[k],
+                "secondary_channels": int(second_sizes[k]),
+            }
+            for k, scene in enumerate(comms.scene)
+        ]
+        lang = self.population.channels.lang.tolist()
+        squad = comms.squad.tolist()
+        channels = [
+            {
+                "id": str(int(self._channel_ids[c])),
+                "login": logins[c],
+                "language": LANG_CODES[lang[c]],
+                "community": ids[primary[c]],
+                "label": comms.scene[primary[c]].label,
+                "secondary": ids[secondary[c]] if secondary[c] >= 0 else None,
+                "squad": squad[c],
+            }
+            for c in range(n)
+        ]
+        return {
+            "scale": self.scale,
+            "seed": self.seed,
+            "communities": communities,
+            "channels": channels,
+        }
 
     def bot_ids(self) -> I64:
         """User ids of every bot account (lurker bots and known service bots)."""

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 from streamcensus.errors import StreamcensusError
-from streamcensus.transform import exposure, grounds, protect
+from streamcensus.transform import communities, exposure, grounds, protect
 from streamcensus.transform.context import (
     Model,
     ModelRun,
@@ -109,6 +109,13 @@ def python_models() -> list[Model]:
             inputs=grounds.INPUTS,
             build=grounds.build_readers,
             header={"grain": grounds.READERS_GRAIN},
+        ),
+        Model(
+            name=communities.NAME,
+            materialized="incremental",
+            inputs=communities.INPUTS,
+            build=communities.build,
+            header={"grain": communities.GRAIN},
         ),
     ]
 

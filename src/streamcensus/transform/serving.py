@@ -18,6 +18,7 @@ SERVING_TABLES = (
     "community_chatters",
     "community_chatters_by_game",
     "audience_overlap",
+    "communities",
     "viewer_habits",
     "exposure",
     "bot_share",

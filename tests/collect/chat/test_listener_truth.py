@@ -89,8 +89,8 @@ async def test_websocket_windows_equal_the_truth(sim: SimulatorHandle, tmp_path:
     ("n", "limits"),
     [
         (75, ChatLimits(max_connections=1)),  # one connection: 20 joins per 10 s
-        (129, ChatLimits()),  # every live channel, spread where that is faster
-        (129, ChatLimits(max_channels_per_connection=10, connect_interval=0.5)),
+        (109, ChatLimits()),  # every live channel, spread where that is faster
+        (109, ChatLimits(max_channels_per_connection=10, connect_interval=0.5)),
     ],
 )
 async def test_join_pacing_meets_the_floor_without_tripping_the_limit(

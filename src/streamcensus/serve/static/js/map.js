@@ -7,6 +7,31 @@
   if (select) select.value = String(windowDays);
   var signal = SC.signalChoice(draw);
 
+  /* Channels are coloured by their audience community (by game where none was found). */
+  function communityColor(n) {
+    if (n.community_id === null || n.community_id === undefined) return SC.colorFor("game " + n.main_game);
+    return SC.palette[(n.community_id - 1) % SC.palette.length];  /* the same colour every day */
+  }
+
+  function swatch(group) {
+    var span = document.createElement("span");
+    var dot = document.createElement("span");
+    dot.className = "swatch";
+    dot.style.background = communityColor({ community_id: group.community_id });
+    span.appendChild(dot);
+    span.appendChild(document.createTextNode(" " + group.label));
+    return span;
+  }
+
+  function members(group) {
+    var span = document.createElement("span");
+    group.shown.forEach(function (login, i) {
+      if (i) span.appendChild(document.createTextNode(", "));
+      span.appendChild(SC.link(SC.channelUrl(login), login));
+    });
+    return span;
+  }
+
   function draw(day) {
     return SC.load("map", { day: day, window: windowDays, signal: signal() }).then(function (d) {
       SC.showSignal(d);
@@ -36,11 +61,11 @@
           y: nodes.map(function (n) { return n.y; }),
           text: nodes.map(function (n, i) { return i < 25 ? SC.esc(n.channel_name) : ""; }),
           textposition: "top center", textfont: { size: 10 },
-          customdata: nodes.map(function (n, i) { return [n.channel_login, SC.esc(n.channel_name), f.int(n.chatters), SC.esc(n.main_game), closest[i]]; }),
-          hovertemplate: "<b>%{customdata[1]}</b><br>%{customdata[2]} " + SC.esc(d.signal_label) + "<br>%{customdata[3]}<br>closest: %{customdata[4]}<extra></extra>",
+          customdata: nodes.map(function (n, i) { return [n.channel_login, SC.esc(n.channel_name), f.int(n.chatters), SC.esc(n.main_game), closest[i], SC.esc(n.community_label || "none found")]; }),
+          hovertemplate: "<b>%{customdata[1]}</b><br>%{customdata[2]} " + SC.esc(d.signal_label) + "<br>%{customdata[3]}<br>community: %{customdata[5]}<br>closest: %{customdata[4]}<extra></extra>",
           marker: {
             size: nodes.map(function (n) { return 8 + 34 * Math.sqrt(n.chatters / biggest); }),
-            color: nodes.map(function (n) { return SC.colorFor(n.main_game); }),
+            color: nodes.map(communityColor),
             line: { width: 1, color: "#fff" }, opacity: 0.9,
           },
           showlegend: false,
@@ -69,6 +94,11 @@
           { label: "shared (" + d.signal_label + ")", num: true, value: function (e) { return f.int(e.shared_chatters); } },
           { label: "Jaccard", num: true, value: function (e) { return f.num(e.jaccard, 3); } },
         ], pairs, "No pair of channels shares at least k chatters in this period.");
+        SC.table("table-communities", [
+          { label: "community (dominant games)", value: swatch },
+          { label: "channels", num: true, value: function (g) { return f.int(g.channels); } },
+          { label: "channels on the map", value: members },
+        ], d.communities || [], "No community was found in this period.");
       });
     });
   }
