@@ -258,4 +258,11 @@ async def test_optout_viewer_is_dropped_and_resolved_to_its_id(
     hidden = Pseudonymiser(key, [], []).pseudonym(someone["user_id"])
     chatters = pq.read_table(raw_path(settings.lake_dir, "chatters", record.snapshot_id))
     assert hidden not in set(chatters.column("viewer").to_pylist())
-    assert record.optout_dropped >= 1
+    # no count of her anywhere: not in the manifest, not in Twitch's total (P4)
+    assert "optout" not in record.to_bytes().decode()
+    streams = pq.read_table(raw_path(settings.lake_dir, "streams", record.snapshot_id))
+    totals = dict(zip(streams["channel_id"].to_pylist(), streams["chatters_total"].to_pylist()))
+    rows = chatters.group_by("channel_id").aggregate([("viewer", "count")]).to_pylist()
+    assert totals[channel["user_id"]] == next(
+        r["viewer_count"] for r in rows if r["channel_id"] == channel["user_id"]
+    )

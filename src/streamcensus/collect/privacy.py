@@ -46,7 +46,7 @@ class PseudonymBatch:
     is_bot: npt.NDArray[np.bool_]
     bot_name: pa.StringArray  # login of a known public bot (P6), else null
     key_id: str
-    optout_dropped: int
+    optout_dropped: int  # in memory only, to correct Twitch's total; never stored (P4)
     duplicates_dropped: int
 
     def __len__(self) -> int:

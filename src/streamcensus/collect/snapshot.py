@@ -80,7 +80,6 @@ class _ChannelResult:
     status: str
     table: pa.Table | None = None
     total: int | None = None
-    optout_dropped: int = 0
     duplicates_dropped: int = 0
     reason: str = ""
     ground: Ground | None = None  # on what ground a token may read this chat list
@@ -186,7 +185,6 @@ class Collector:
             channels_forbidden=statuses.count(CHATTERS_FORBIDDEN),
             channels_failed=statuses.count(CHATTERS_ERROR),
             presence_observations=chatters_table.num_rows,
-            optout_dropped=sum(r.optout_dropped for r in results.values()),
             duplicates_dropped=sum(r.duplicates_dropped for r in results.values()),
             requests=cost.requests,
             retries=cost.retries,
@@ -318,13 +316,14 @@ class Collector:
             log.exception("snapshot %s: chatters of channel %s failed", sid, channel_id)
             return _ChannelResult(CHATTERS_ERROR, reason=f"{type(exc).__name__}: {exc}")
         batch = pseudonymiser.pseudonymise(chatters.user_ids, chatters.user_logins)
-        total = chatters.total
+        # Twitch's total counts opted-out viewers too: stored as if they were not there, so
+        # total minus stored rows never tells when one was in the chat (P4)
+        total = max(0, chatters.total - batch.optout_dropped)
         del chatters  # logins and ids leave memory here (P1)
         return _ChannelResult(
             CHATTERS_OK,
             table=batch.chatters_table(sid, grid_time, channel_id),
             total=total,
-            optout_dropped=batch.optout_dropped,
             duplicates_dropped=batch.duplicates_dropped,
             ground=assignment.ground,
         )

@@ -97,7 +97,6 @@ class ManifestRecord(BaseModel):
     channels_failed: Count = 0
     channels_offline: Count = 0
     presence_observations: Count = 0
-    optout_dropped: Count = 0
     duplicates_dropped: Count = 0
     requests: Count = 0
     retries: Count = 0

@@ -120,8 +120,7 @@ class WindowBook:
         """Count one PRIVMSG; the login and user id go no further than this call."""
         door = self.door
         if door.is_optout_viewer(user_id, login):
-            self.counters.optout_dropped += 1
-            return
+            return  # not counted anywhere: no trace of when she posted (P4)
         window = self.window(window_end_ms(ts_ms))
         if window is None:
             self.counters.late_messages += 1
