@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from streamcensus.errors import UserError
+from streamcensus.fsutil import write_private
 from streamcensus.keys import PseudonymKey
 from streamcensus.lake.schema import CHATTERS_SCHEMA
+from streamcensus.twitch import HelixClient, HelixError
 
 _BLOCK = 64  # SHA-256 block size, for the HMAC pads (RFC 2104)
 _DIGEST = 32
@@ -36,6 +41,49 @@ def is_optout_channel(login: str, user_id: str, optout_channels: Collection[str]
     `optout_channels` should come from `normalise_optout`.
     """
     return login.lower() in optout_channels or user_id in optout_channels
+
+
+OPTOUT_CHANNELS_FILE = "optout_channels.json"  # in the state directory: login -> channel id
+
+
+def _stored_channel_ids(path: Path) -> dict[str, str]:
+    try:
+        doc = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: unreadable ({exc}); delete it to resolve the ids again") from None
+    if not isinstance(doc, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.isdigit() for k, v in doc.items()
+    ):
+        raise UserError(f"{path}: not a login -> id map; delete it to resolve the ids again")
+    return doc
+
+
+async def resolve_optout_channels(
+    client: HelixClient, entries: Iterable[str], state_dir: Path
+) -> frozenset[str]:
+    """The opted-out channels as user ids, resolved once and then matched by id (P4).
+
+    A login is resolved on first sight (Get Users) and its id stored in the state directory;
+    from then on that id is what is matched, so a channel that renames itself stays out,
+    and a stranger who later takes the old login is not mistaken for it. Ids given as such
+    are kept; a login that resolves to no account is matched by login until it does.
+    """
+    wanted = normalise_optout(entries)
+    path = state_dir / OPTOUT_CHANNELS_FILE
+    stored = _stored_channel_ids(path)
+    unresolved = sorted(e for e in wanted if not e.isdigit() and e not in stored)
+    if unresolved:
+        try:
+            users = await client.get_users(logins=unresolved)
+        except HelixError as exc:
+            raise UserError(f"cannot resolve the opted-out channels' ids: {exc}") from None
+        found = {user.login.lower(): user.id for user in users}
+        if found:
+            stored.update(found)
+            write_private(path, (json.dumps(stored, sort_keys=True, indent=1) + "\n").encode())
+    return frozenset(stored.get(e, e) for e in wanted)
 
 
 @dataclass(frozen=True)
