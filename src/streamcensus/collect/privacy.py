@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +86,22 @@ async def resolve_optout_channels(
     return frozenset(stored.get(e, e) for e in wanted)
 
 
+async def resolve_known_bots(client: HelixClient, logins: Iterable[str]) -> dict[str, str]:
+    """User id -> login of the known bots that exist (Get Users), to match by pseudonym.
+
+    A login of the list that no account holds now is left out: it flags nobody, so a person
+    who later takes a bot's old name is never stored under it.
+    """
+    wanted = sorted(normalise_optout(logins))
+    if not wanted:
+        return {}
+    try:
+        users = await client.get_users(logins=wanted)
+    except HelixError as exc:
+        raise UserError(f"cannot resolve the known bots' ids: {exc}") from None
+    return {user.id: user.login.lower() for user in users}
+
+
 @dataclass(frozen=True)
 class PseudonymBatch:
     """The chatters of one list, pseudonymised; no login or user id survives here."""
@@ -127,8 +143,15 @@ class Pseudonymiser:
     """
 
     def __init__(
-        self, key: PseudonymKey, optout_viewers: Iterable[str], known_bots: Iterable[str]
+        self,
+        key: PseudonymKey,
+        optout_viewers: Iterable[str],
+        known_bots: Iterable[str],
+        *,
+        bot_ids: Mapping[str, str] | None = None,
     ) -> None:
+        """`known_bots` are matched by login unless `bot_ids` (user id -> login, from
+        `resolve_known_bots`) is given: then by pseudonym after hashing, logins unused."""
         self.key_id = key.key_id
         secret = key.secret
         if len(secret) > _BLOCK:
@@ -137,7 +160,12 @@ class Pseudonymiser:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
         self._optout = normalise_optout(optout_viewers)
-        self._bots = normalise_optout(known_bots)
+        self._bots = normalise_optout(known_bots) if bot_ids is None else frozenset[str]()
+        self._bot_pseudonyms: dict[int, str] = {}
+        if bot_ids:
+            ids = list(bot_ids)
+            hashed = self._digest_all(ids).tolist()
+            self._bot_pseudonyms = {p: bot_ids[i].lower() for p, i in zip(hashed, ids, strict=True)}
 
     def __repr__(self) -> str:
         return f"Pseudonymiser(key_id={self.key_id!r})"
@@ -191,6 +219,12 @@ class Pseudonymiser:
         bots = self._bots
         names: list[str | None] = [None] * len(user_logins)
         flags = np.zeros(len(user_logins), dtype=np.bool_)
+        known = self._bot_pseudonyms
+        if known:
+            hits = np.flatnonzero(np.isin(viewer, np.fromiter(known, np.int64, len(known))))
+            for i in hits.tolist():
+                names[i] = known[int(viewer[i])]
+                flags[i] = True
         if bots:
             for i, login in enumerate(user_logins):
                 lowered = login.lower()

@@ -24,7 +24,7 @@ import httpx
 from pydantic import SecretStr
 
 from streamcensus.clock import Clock, SimClock, WallClock
-from streamcensus.collect.privacy import resolve_optout_channels
+from streamcensus.collect.privacy import resolve_known_bots, resolve_optout_channels
 from streamcensus.collect.readers import ChatListReaders
 from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
@@ -244,6 +244,7 @@ async def open_collector(
             optout_channels=await resolve_optout_channels(
                 client, settings.optout_channels, settings.state_dir
             ),
+            known_bot_ids=await resolve_known_bots(client, options.known_bots),
         )
         collector = Collector(
             client=client,

@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -60,6 +61,9 @@ class CollectOptions:
     optout_channels: frozenset[str] = frozenset()
     optout_viewers: tuple[str, ...] = ()
     known_bots: tuple[str, ...] = ()
+    # user id -> login of the known bots, once resolved (`resolve_known_bots`): then chatters
+    # are flagged by pseudonym after hashing, never by the login they use
+    known_bot_ids: Mapping[str, str] | None = None
     concurrency: int = 16
 
     @classmethod
@@ -70,7 +74,7 @@ class CollectOptions:
             tracked=tuple(settings.tracked),
             optout_channels=frozenset(settings.optout_channels),
             optout_viewers=tuple(settings.optout_viewers),
-            known_bots=tuple(settings.known_bots),
+            known_bots=settings.all_known_bots,
             concurrency=settings.concurrency,
         )
 
@@ -126,7 +130,10 @@ class Collector:
         cpu_started, wall_started = time.thread_time(), time.perf_counter()  # for `cost`
         before = self.client.stats.snapshot()
         key = self.keys.current(grid_time)
-        pseudonymiser = Pseudonymiser(key, self.options.optout_viewers, self.options.known_bots)
+        opts = self.options
+        pseudonymiser = Pseudonymiser(
+            key, opts.optout_viewers, opts.known_bots, bot_ids=opts.known_bot_ids
+        )
 
         validations = sum(t.counters.validations for t in self.readers.tokens)
         await self.readers.prepare()
