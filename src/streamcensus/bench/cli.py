@@ -14,6 +14,7 @@ from streamcensus.bench.runner import (
     DEFAULT_HOURS,
     DEFAULT_SNAPSHOTS,
     DEFAULT_SPEED,
+    NAMED_SUITES,
     SUITES,
     run_bench,
 )
@@ -24,10 +25,11 @@ from streamcensus.fsutil import atomic_write_bytes
 @click.command("bench")
 @click.option(
     "--suite",
-    type=click.Choice([*SUITES, "all"]),
+    type=click.Choice([*SUITES, *NAMED_SUITES, "all"]),
     default="all",
     show_default=True,
-    help="Which benchmarks to run.",
+    help="Which benchmarks to run (`all`: every performance suite; `bots`, bot detection "
+    "against the simulator's truth, runs only when named).",
 )
 @click.option(
     "--scale",

@@ -22,7 +22,9 @@ from streamcensus.bench.measure import machine
 from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
-SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api", "bots")
+SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api")  # `--suite all`
+# accuracy suites, run only when named: `bots` loads a week of ground truth (minutes)
+NAMED_SUITES = ("bots",)
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
 DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
