@@ -103,3 +103,23 @@ async def test_collector_flags_simulated_service_bots_by_id(
     }
     assert named and named <= {login for login, _, _ in SERVICE_BOTS}
     assert flagged and flagged <= service
+
+
+def test_chat_door_flags_bots_by_pseudonym(tmp_path: Path) -> None:
+    from streamcensus.collect.chat import ChatCounters
+    from streamcensus.collect.chat.door import Door
+    from streamcensus.collect.chat.windows import WindowBook
+
+    keys = KeyStore(tmp_path, 30, _Clock())
+    door = Door(keys, (), ["nightbot", "moobot"], known_bot_ids={"7": "nightbot"})
+    book = WindowBook(door, ChatCounters())
+    start_ms = int(EVENING.timestamp()) * 1000
+    for uid, login in (("7", "renamed_nightbot"), ("9", "moobot"), ("5", "ann")):
+        book.message("1", start_ms + 10, uid, login)
+    window = book.close(start_ms + 300_000, [], ChatCounters())
+    rows = window.activity.to_pylist()
+    assert sorted((r["is_bot"], r["bot_name"]) for r in rows) == [
+        (False, None),
+        (False, None),
+        (True, "nightbot"),
+    ]

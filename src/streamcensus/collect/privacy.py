@@ -170,6 +170,13 @@ class Pseudonymiser:
     def __repr__(self) -> str:
         return f"Pseudonymiser(key_id={self.key_id!r})"
 
+    def known_bot(self, pseudonym: int, login: str) -> str | None:
+        """The list's login when this chatter is a known bot (by pseudonym once resolved)."""
+        if self._bot_pseudonyms:
+            return self._bot_pseudonyms.get(pseudonym)
+        lowered = login.lower()
+        return lowered if lowered in self._bots else None
+
     def pseudonym(self, user_id: str) -> int:
         """The pseudonym of one user id."""
         return int(self._digest_all([user_id])[0])

@@ -128,8 +128,9 @@ class WindowBook:
         viewer = window.pseudonymiser.pseudonym(user_id)
         posters = window.room(channel_id).posters
         posters[viewer] = posters.get(viewer, 0) + 1
-        if login in door.bots:
-            window.bots[viewer] = login
+        bot = window.pseudonymiser.known_bot(viewer, login)
+        if bot is not None:
+            window.bots[viewer] = bot
 
     def room_event(self, channel_id: str, end_ms: int, kind: str) -> None:
         """A USERNOTICE, CLEARCHAT, NOTICE or malformed line charged to a room."""
