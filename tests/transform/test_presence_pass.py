@@ -89,7 +89,9 @@ def _sessions(settings: Settings, viewer: int, signal: str = "chat_list") -> lis
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
-        files = [str(p) for p in (settings.lake_dir / "curated").rglob("*.parquet")]
+        files = [
+            str(p) for p in (settings.lake_dir / "curated" / "viewing_sessions").rglob("*.parquet")
+        ]
         return con.execute(
             "select day, channel_id, strftime(first_seen, '%H:%M'), strftime(last_seen, '%H:%M'),"
             " minutes, observations, peak_chats from read_parquet(?) where viewer = ? "
