@@ -105,9 +105,12 @@ def _sessions(settings: Settings, viewer: int, signal: str = "chat_list") -> lis
 def test_the_pass_and_the_sql_leave_identical_warehouses(lakes: tuple[Settings, Settings]) -> None:
     fast, sql = lakes
     fast_tables, sql_tables = all_tables(fast), all_tables(sql)
+    # loaded_days ends with load_seconds, the load's own timing
+    for tables in (fast_tables, sql_tables):
+        tables["loaded_days"] = [row[:-1] for row in tables["loaded_days"]]
     assert fast_tables == sql_tables
     # the curated files are named after their content: the same names, the same bytes
-    assert len(fast_tables["curated_files"]) == 2
+    assert len([r for r in fast_tables["curated_files"] if r[0] == "viewing_sessions"]) == 2
     assert {r[2] for r in fast_tables["channel_day_presence"]} == {"chat_list", "chat_activity"}
     assert sum(r[4] for r in fast_tables["curated_files"]) > 10_000  # sessions
 
