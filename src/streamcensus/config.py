@@ -34,6 +34,7 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from streamcensus.errors import ConfigError
+from streamcensus.knownbots import default_known_bots, read_bot_list
 from streamcensus.simulator.permissions import DEFAULT_CONSENT_SHARE, PermissionsMode
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.urls import mask_credentials
@@ -119,17 +120,13 @@ class Settings(BaseSettings):
         description="viewer logins (or ids) dropped at collection; logins resolved to ids (P4)",
     )
     known_bots: Names = Field(
-        default_factory=lambda: [
-            "nightbot",
-            "streamelements",
-            "moobot",
-            "fossabot",
-            "wizebot",
-            "streamlabs",
-            "soundalerts",
-            "sery_bot",
-        ],
-        description="public service bots kept by name and flagged (P6)",
+        default_factory=default_known_bots,
+        description="public bots flagged and kept by name (P6); default: the list shipped "
+        "with the package (known_bots.txt)",
+    )
+    known_bots_file: Path | None = Field(
+        None,
+        description="file of more known bots, one login a line ('#' comments), added to known_bots",
     )
     interval_seconds: int = Field(
         GRID_SECONDS,
@@ -234,7 +231,7 @@ class Settings(BaseSettings):
             return [str(item).strip().lower() for item in value]
         return value
 
-    @field_validator("key_dir", "cost_prices", mode="before")
+    @field_validator("key_dir", "cost_prices", "known_bots_file", mode="before")
     @classmethod
     def _optional_path(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -275,6 +272,12 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http(s) URL, got {mask_credentials(value)!r}")
         return value.rstrip("/")
+
+    @property
+    def all_known_bots(self) -> tuple[str, ...]:
+        """`known_bots` and the logins of `known_bots_file`, once each."""
+        extra = read_bot_list(self.known_bots_file) if self.known_bots_file is not None else []
+        return tuple(dict.fromkeys([*self.known_bots, *extra]))
 
     @property
     def state_dir(self) -> Path:

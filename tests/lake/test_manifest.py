@@ -31,7 +31,6 @@ def full_record() -> ManifestRecord:
         channels_failed=1,
         channels_offline=19,
         presence_observations=412_345,
-        optout_dropped=2,
         duplicates_dropped=5,
         requests=2320,
         retries=4,

@@ -306,7 +306,6 @@ class LakeBuilder:
                 "channels_failed": sum(s.chatters_status == "error" for s in streams),
                 "channels_offline": sum(s.chatters_status == "offline" for s in streams),
                 "presence_observations": m,
-                "optout_dropped": 0,
                 "requests": 1 + n,
                 "retries": 0,
                 "rate_limit_waits": 0,

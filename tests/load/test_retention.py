@@ -37,7 +37,8 @@ def retained(tmp_path: Path) -> Settings:
     assert report.retention is not None
     assert report.retention.cutoff == DAY
     assert report.retention.days == DAYS[:2]
-    assert report.retention.files_deleted == 4 + 2 + 1  # raw chatters, curated, quarantine
+    # raw chatters, curated viewing sessions and int_bots, quarantine
+    assert report.retention.files_deleted == 4 + 2 + 2 + 1
     return settings
 
 

@@ -71,7 +71,7 @@ def build_warehouse(
             seed=seed,
             language=settings.language,
             top_n=settings.top_n,
-            known_bots=settings.known_bots,
+            known_bots=settings.all_known_bots,
         )
         write_s.append(time.perf_counter() - began)
         began = time.perf_counter()

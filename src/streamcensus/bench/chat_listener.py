@@ -198,7 +198,7 @@ async def _listen(
         clock=clock,
         barrier=True,  # the simulator's: a PING is answered after everything up to its now
         keys=KeyStore(state_dir, 1, clock),
-        known_bots=Settings.model_validate({"data_dir": state_dir}).known_bots,
+        known_bots=Settings.model_validate({"data_dir": state_dir}).all_known_bots,
         limits=limits,
     )
     channels = _live(sim, language)

@@ -28,7 +28,8 @@ from streamcensus.fsutil import atomic_write_bytes
     type=click.Choice([*SUITES, *EXTRA_SUITES, "all"]),
     default="all",
     show_default=True,
-    help="Which benchmarks to run.",
+    help="Which benchmarks to run (`all`: every performance suite; `bots`, bot detection "
+    "against the simulator's truth, runs only when named).",
 )
 @click.option(
     "--scale",

@@ -377,6 +377,43 @@ def communities_tables(res: dict[str, Any]) -> list[Table]:
     return [table, times]
 
 
+def bots_tables(res: dict[str, Any]) -> list[Table]:
+    title = (
+        f"bots: {res['scale']}, {res['lurker_bots']} lurker + {res['service_bots']} service bots "
+        f"(simulator truth), bot_min_chats {res['bot_min_chats']}, "
+        f"{res['known_bots_listed']} known bots listed"
+    )
+    table = Table(title=title, title_justify="left")
+    for name in (
+        "day",
+        "accounts",
+        "bots seen",
+        "rule",
+        "flagged",
+        "precision",
+        "recall",
+        "lurker recall",
+    ):
+        table.add_column(name, justify="left" if name in ("day", "rule") else "right")
+    for key, label in (("full_day", "whole day"), ("night", f"{res['night_hours']:g}-h night")):
+        day = res[key]
+        for rule, name in (("rolling_window", "rolling 7 days"), ("one_day", "one day's peak")):
+            figures = day[rule]
+            table.add_row(
+                f"{day['day']} ({label})",
+                _fmt(day["accounts"]),
+                _fmt(day["bots_seen"]),
+                name,
+                _fmt(figures["flagged"]),
+                _fmt(figures["precision"], 4),
+                _fmt(figures["recall"], 4),
+                _fmt(
+                    day[f"lurker_recall_{'rolling' if rule == 'rolling_window' else 'one_day'}"], 4
+                ),
+            )
+    return [table]
+
+
 def print_report(result: dict[str, Any], console: Console | None = None) -> None:
     """Print every suite's tables, then the command and machine."""
     console = console or Console()
@@ -389,6 +426,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
         ("api", api_tables),
         ("privacy", privacy_tables),
         ("communities", communities_tables),
+        ("bots", bots_tables),
     ):
         if key in result:
             for table in render(result[key]):

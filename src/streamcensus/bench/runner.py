@@ -23,7 +23,9 @@ from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
 SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api", "communities")
-EXTRA_SUITES = ("privacy",)  # run only when named (`--suite privacy`), not by `all`
+# accuracy suites, run only when named: `privacy` (noise against exact counts) and `bots`
+# (a week of ground truth loaded: minutes)
+EXTRA_SUITES = ("privacy", "bots")
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
 DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
@@ -86,6 +88,7 @@ def run_bench(
 ) -> dict[str, Any]:
     """Run `suites` at `scale`; every figure in one dict (see BENCHMARKS.md for the keys)."""
     from streamcensus.bench.api_suite import run_api_suite
+    from streamcensus.bench.bots_suite import HISTORY_DAYS, run_bots_suite
     from streamcensus.bench.chat_suite import run_chat_suite
     from streamcensus.bench.collector_suite import run_collector_suite
     from streamcensus.bench.communities_suite import run_communities_suite
@@ -164,6 +167,14 @@ def run_bench(
             repeat,
             first_day=grid.date() - dt.timedelta(days=days - 1),
             days=days,
+            seed=seed,
+            progress=progress,
+        )
+    if "bots" in suites:
+        progress(f"bots suite ({scale})")
+        result["bots"] = run_bots_suite(
+            scale,
+            first_day=grid.date() - dt.timedelta(days=HISTORY_DAYS - 1),
             seed=seed,
             progress=progress,
         )

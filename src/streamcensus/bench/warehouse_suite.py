@@ -318,7 +318,7 @@ def truth_day(
         hours=hours,
         language=settings.language,
         top_n=settings.top_n,
-        known_bots=settings.known_bots,
+        known_bots=settings.all_known_bots,
     )
     prepared = time.perf_counter() - began
     gc.collect()

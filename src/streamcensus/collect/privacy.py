@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection, Iterable
+import json
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from streamcensus.errors import UserError
+from streamcensus.fsutil import write_private
 from streamcensus.keys import PseudonymKey
 from streamcensus.lake.schema import CHATTERS_SCHEMA
+from streamcensus.twitch import HelixClient, HelixError
 
 _BLOCK = 64  # SHA-256 block size, for the HMAC pads (RFC 2104)
 _DIGEST = 32
@@ -38,6 +43,65 @@ def is_optout_channel(login: str, user_id: str, optout_channels: Collection[str]
     return login.lower() in optout_channels or user_id in optout_channels
 
 
+OPTOUT_CHANNELS_FILE = "optout_channels.json"  # in the state directory: login -> channel id
+
+
+def _stored_channel_ids(path: Path) -> dict[str, str]:
+    try:
+        doc = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: unreadable ({exc}); delete it to resolve the ids again") from None
+    if not isinstance(doc, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.isdigit() for k, v in doc.items()
+    ):
+        raise UserError(f"{path}: not a login -> id map; delete it to resolve the ids again")
+    return doc
+
+
+async def resolve_optout_channels(
+    client: HelixClient, entries: Iterable[str], state_dir: Path
+) -> frozenset[str]:
+    """The opted-out channels as user ids, resolved once and then matched by id (P4).
+
+    A login is resolved on first sight (Get Users) and its id stored in the state directory;
+    from then on that id is what is matched, so a channel that renames itself stays out,
+    and a stranger who later takes the old login is not mistaken for it. Ids given as such
+    are kept; a login that resolves to no account is matched by login until it does.
+    """
+    wanted = normalise_optout(entries)
+    path = state_dir / OPTOUT_CHANNELS_FILE
+    stored = _stored_channel_ids(path)
+    unresolved = sorted(e for e in wanted if not e.isdigit() and e not in stored)
+    if unresolved:
+        try:
+            users = await client.get_users(logins=unresolved)
+        except HelixError as exc:
+            raise UserError(f"cannot resolve the opted-out channels' ids: {exc}") from None
+        found = {user.login.lower(): user.id for user in users}
+        if found:
+            stored.update(found)
+            write_private(path, (json.dumps(stored, sort_keys=True, indent=1) + "\n").encode())
+    return frozenset(stored.get(e, e) for e in wanted)
+
+
+async def resolve_known_bots(client: HelixClient, logins: Iterable[str]) -> dict[str, str]:
+    """User id -> login of the known bots that exist (Get Users), to match by pseudonym.
+
+    A login of the list that no account holds now is left out: it flags nobody, so a person
+    who later takes a bot's old name is never stored under it.
+    """
+    wanted = sorted(normalise_optout(logins))
+    if not wanted:
+        return {}
+    try:
+        users = await client.get_users(logins=wanted)
+    except HelixError as exc:
+        raise UserError(f"cannot resolve the known bots' ids: {exc}") from None
+    return {user.id: user.login.lower() for user in users}
+
+
 @dataclass(frozen=True)
 class PseudonymBatch:
     """The chatters of one list, pseudonymised; no login or user id survives here."""
@@ -46,7 +110,7 @@ class PseudonymBatch:
     is_bot: npt.NDArray[np.bool_]
     bot_name: pa.StringArray  # login of a known public bot (P6), else null
     key_id: str
-    optout_dropped: int
+    optout_dropped: int  # in memory only, to correct Twitch's total; never stored (P4)
     duplicates_dropped: int
 
     def __len__(self) -> int:
@@ -79,8 +143,15 @@ class Pseudonymiser:
     """
 
     def __init__(
-        self, key: PseudonymKey, optout_viewers: Iterable[str], known_bots: Iterable[str]
+        self,
+        key: PseudonymKey,
+        optout_viewers: Iterable[str],
+        known_bots: Iterable[str],
+        *,
+        bot_ids: Mapping[str, str] | None = None,
     ) -> None:
+        """`known_bots` are matched by login unless `bot_ids` (user id -> login, from
+        `resolve_known_bots`) is given: then by pseudonym after hashing, logins unused."""
         self.key_id = key.key_id
         secret = key.secret
         if len(secret) > _BLOCK:
@@ -89,10 +160,22 @@ class Pseudonymiser:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
         self._optout = normalise_optout(optout_viewers)
-        self._bots = normalise_optout(known_bots)
+        self._bots = normalise_optout(known_bots) if bot_ids is None else frozenset[str]()
+        self._bot_pseudonyms: dict[int, str] = {}
+        if bot_ids:
+            ids = list(bot_ids)
+            hashed = self._digest_all(ids).tolist()
+            self._bot_pseudonyms = {p: bot_ids[i].lower() for p, i in zip(hashed, ids, strict=True)}
 
     def __repr__(self) -> str:
         return f"Pseudonymiser(key_id={self.key_id!r})"
+
+    def known_bot(self, pseudonym: int, login: str) -> str | None:
+        """The list's login when this chatter is a known bot (by pseudonym once resolved)."""
+        if self._bot_pseudonyms:
+            return self._bot_pseudonyms.get(pseudonym)
+        lowered = login.lower()
+        return lowered if lowered in self._bots else None
 
     def pseudonym(self, user_id: str) -> int:
         """The pseudonym of one user id."""
@@ -143,6 +226,12 @@ class Pseudonymiser:
         bots = self._bots
         names: list[str | None] = [None] * len(user_logins)
         flags = np.zeros(len(user_logins), dtype=np.bool_)
+        known = self._bot_pseudonyms
+        if known:
+            hits = np.flatnonzero(np.isin(viewer, np.fromiter(known, np.int64, len(known))))
+            for i in hits.tolist():
+                names[i] = known[int(viewer[i])]
+                flags[i] = True
         if bots:
             for i, login in enumerate(user_logins):
                 lowered = login.lower()

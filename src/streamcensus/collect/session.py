@@ -24,6 +24,7 @@ import httpx
 from pydantic import SecretStr
 
 from streamcensus.clock import Clock, SimClock, WallClock
+from streamcensus.collect.privacy import resolve_known_bots, resolve_optout_channels
 from streamcensus.collect.readers import ChatListReaders
 from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
@@ -238,6 +239,13 @@ async def open_collector(
                 ENV_TOKEN,
             )
         options = await _resolve_optouts(client, CollectOptions.from_settings(settings))
+        options = dataclasses.replace(
+            options,
+            optout_channels=await resolve_optout_channels(
+                client, settings.optout_channels, settings.state_dir
+            ),
+            known_bot_ids=await resolve_known_bots(client, options.known_bots),
+        )
         collector = Collector(
             client=client,
             writer=LakeWriter(open_lake(settings, check=True), spool=settings.spool_dir),

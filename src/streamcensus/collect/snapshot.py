@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -60,6 +61,9 @@ class CollectOptions:
     optout_channels: frozenset[str] = frozenset()
     optout_viewers: tuple[str, ...] = ()
     known_bots: tuple[str, ...] = ()
+    # user id -> login of the known bots, once resolved (`resolve_known_bots`): then chatters
+    # are flagged by pseudonym after hashing, never by the login they use
+    known_bot_ids: Mapping[str, str] | None = None
     concurrency: int = 16
 
     @classmethod
@@ -70,7 +74,7 @@ class CollectOptions:
             tracked=tuple(settings.tracked),
             optout_channels=frozenset(settings.optout_channels),
             optout_viewers=tuple(settings.optout_viewers),
-            known_bots=tuple(settings.known_bots),
+            known_bots=settings.all_known_bots,
             concurrency=settings.concurrency,
         )
 
@@ -80,7 +84,6 @@ class _ChannelResult:
     status: str
     table: pa.Table | None = None
     total: int | None = None
-    optout_dropped: int = 0
     duplicates_dropped: int = 0
     reason: str = ""
     ground: Ground | None = None  # on what ground a token may read this chat list
@@ -127,7 +130,10 @@ class Collector:
         cpu_started, wall_started = time.thread_time(), time.perf_counter()  # for `cost`
         before = self.client.stats.snapshot()
         key = self.keys.current(grid_time)
-        pseudonymiser = Pseudonymiser(key, self.options.optout_viewers, self.options.known_bots)
+        opts = self.options
+        pseudonymiser = Pseudonymiser(
+            key, opts.optout_viewers, opts.known_bots, bot_ids=opts.known_bot_ids
+        )
 
         validations = sum(t.counters.validations for t in self.readers.tokens)
         await self.readers.prepare()
@@ -186,7 +192,6 @@ class Collector:
             channels_forbidden=statuses.count(CHATTERS_FORBIDDEN),
             channels_failed=statuses.count(CHATTERS_ERROR),
             presence_observations=chatters_table.num_rows,
-            optout_dropped=sum(r.optout_dropped for r in results.values()),
             duplicates_dropped=sum(r.duplicates_dropped for r in results.values()),
             requests=cost.requests,
             retries=cost.retries,
@@ -318,13 +323,14 @@ class Collector:
             log.exception("snapshot %s: chatters of channel %s failed", sid, channel_id)
             return _ChannelResult(CHATTERS_ERROR, reason=f"{type(exc).__name__}: {exc}")
         batch = pseudonymiser.pseudonymise(chatters.user_ids, chatters.user_logins)
-        total = chatters.total
+        # Twitch's total counts opted-out viewers too: stored as if they were not there, so
+        # total minus stored rows never tells when one was in the chat (P4)
+        total = max(0, chatters.total - batch.optout_dropped)
         del chatters  # logins and ids leave memory here (P1)
         return _ChannelResult(
             CHATTERS_OK,
             table=batch.chatters_table(sid, grid_time, channel_id),
             total=total,
-            optout_dropped=batch.optout_dropped,
             duplicates_dropped=batch.duplicates_dropped,
             ground=assignment.ground,
         )

@@ -81,6 +81,9 @@ class ManifestRecord(BaseModel):
 
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
     NOT_IN_WAREHOUSE: ClassVar[frozenset[str]] = frozenset({"files"})
+    # fields older collectors wrote that must not be kept: the load rewrites a manifest that
+    # has one (`load/rawfiles.py`); `optout_dropped` timed an opted-out viewer's presence
+    REMOVED_FIELDS: ClassVar[frozenset[str]] = frozenset({"optout_dropped"})
 
     snapshot_id: str
     grid_time: AwareDatetime
@@ -97,7 +100,6 @@ class ManifestRecord(BaseModel):
     channels_failed: Count = 0
     channels_offline: Count = 0
     presence_observations: Count = 0
-    optout_dropped: Count = 0
     duplicates_dropped: Count = 0
     requests: Count = 0
     retries: Count = 0

@@ -58,6 +58,7 @@ from streamcensus.load.rawfiles import (
     lake_days,
     read_manifest,
     read_parquet,
+    scrub_manifest,
 )
 from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.timeutil import GRID_SECONDS
@@ -211,7 +212,7 @@ def _read_day(
         except BadFile as exc:
             report.quarantined.append(quarantine_file(raw_lake, raw, str(exc), now))
             continue
-        data.files.append(raw)
+        data.files.append(scrub_manifest(raw_lake, raw, manifests[raw.snapshot_id]))
     ordered = sorted(
         (f for f in files if f.kind != MANIFEST),
         key=lambda f: (DATA_KINDS[f.kind].presence, f.snapshot_id, f.kind),

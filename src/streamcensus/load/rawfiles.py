@@ -17,8 +17,10 @@ warehouse then reads from the local copy; the loader's SQL reads local files eit
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,7 @@ from streamcensus.lake.schema import (
 from streamcensus.lake.schema import (
     snapshot_id as snapshot_id_of,
 )
-from streamcensus.lake.storage import LakeStorage, LocalStorage
+from streamcensus.lake.storage import LakeStorage, LocalStorage, sha256_bytes
 
 
 class BadFile(Exception):
@@ -210,6 +212,17 @@ def read_parquet(raw: RawFile) -> pa.Table:
         return table.select(expected.names).cast(expected)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise BadFile(f"values do not fit the lake schema: {_first_line(exc)}") from None
+
+
+def scrub_manifest(lake: Source, raw: RawFile, record: ManifestRecord) -> RawFile:
+    """Rewrite in the lake a manifest holding a field removed for privacy
+    (`ManifestRecord.REMOVED_FIELDS`), so snapshots collected before lose it too."""
+    doc = json.loads(raw.path.read_bytes())
+    if not ManifestRecord.REMOVED_FIELDS & set(doc):
+        return raw
+    clean = record.to_bytes()
+    as_source(lake).storage.put(raw.rel, clean)
+    return dataclasses.replace(raw, bytes=len(clean), sha256=sha256_bytes(clean))
 
 
 def read_manifest(raw: RawFile) -> ManifestRecord:

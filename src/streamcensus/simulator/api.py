@@ -43,6 +43,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from streamcensus.clock import SimClock
+from streamcensus.simulator.accounts_routes import AccountsTruth, add_accounts_routes
 from streamcensus.simulator.auth import (
     CHATTERS_SCOPE,
     USER_TOKEN_TTL,
@@ -399,6 +400,8 @@ def create_app(
     app.include_router(oauth_router(store, devices, find_user, prefix="/auth"))
     app.include_router(auth_control_router(store, devices, world, consent))
     add_control_routes(app, world, clock, lambda t: streams.snapshot(t).rendered)
+    if isinstance(world, AccountsTruth):
+        add_accounts_routes(app, world)
     mock_id, mock_secret = mock_client_credentials(world.seed)
     add_units_routes(
         app,

@@ -141,6 +141,19 @@ class Accounts:
         self._override[index] = (login, shown)
         self._override_login[login] = index
 
+    def rename(self, index: int, login: str) -> None:
+        """Give an account a new login (as a Twitch name change); its id stays."""
+        login = login.lower()
+        if not LOGIN_RE.match(login):
+            raise ValueError(f"not a valid Twitch login: {login!r} (4-25 of a-z, 0-9, _)")
+        if self.lookup_login(login) >= 0:
+            raise ValueError(f"login {login!r} is taken")
+        old = self._override.pop(index, None)
+        if old is not None:
+            del self._override_login[old[0]]
+        self._override[index] = (login, login)
+        self._override_login[login] = index
+
     def _lookup_generated(self, login: str) -> int:
         stem, digits = split_login(login)
         s = self._stem_index.get(stem)

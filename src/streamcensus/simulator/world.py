@@ -475,6 +475,32 @@ class PopulationWorld:
         first = self.n_channels + self.n_viewers
         return np.sort(self.accounts.ids(np.arange(first, self.operator_index)))
 
+    def bot_truth(self) -> dict[str, list[dict[str, str]]]:
+        """Ground truth of the bot accounts: lurker bots and known service bots, id and login."""
+        first = self.n_channels + self.n_viewers
+
+        def rows(index: I64) -> list[dict[str, str]]:
+            ids = self.accounts.ids(index).tolist()
+            logins = self.accounts.logins(index)
+            return [
+                {"user_id": str(i), "user_login": login}
+                for i, login in sorted(zip(ids, logins, strict=True))
+            ]
+
+        return {
+            "lurker_bots": rows(np.arange(first, self._service_first)),
+            "service_bots": rows(np.arange(self._service_first, self.operator_index)),
+        }
+
+    def rename(self, user_id: str, login: str) -> None:
+        """Rename an account (a Twitch name change): same id, new login from the next tick."""
+        index = int(self.accounts.index_of_strings([user_id])[0])
+        if index < 0:
+            raise ValueError(f"no simulated account with id {user_id!r}")
+        with self._lock:
+            self.accounts.rename(index, login)
+            self._ticks.clear()  # rendered stream rows carry logins
+
     def ground_truth_summary(self, t: float) -> dict[str, Any]:
         """Aggregates at t: live channels per language, total viewers and chatters."""
         state = self.tick_state(t)

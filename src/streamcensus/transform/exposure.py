@@ -33,7 +33,7 @@ import pyarrow as pa
 from streamcensus.transform.context import SIGNALS, RunContext, RunParams
 from streamcensus.warehouse.connection import Connection
 
-INPUTS = ("viewing_sessions", "calendar", "run_days", "run_params")
+INPUTS = ("viewing_sessions", "int_bots", "calendar", "run_days", "run_params")
 GRAIN = "one row per day, window_days (1 or 7), signal, measure and points"
 MAX_POINTS = 8
 WINDOWS = (1, 7)
@@ -86,8 +86,9 @@ PEOPLE_SQL = """
     where
         s.day between ? and ?
         and s.signal = ?
-        and not s.is_known_bot
-        and s.peak_chats < p.bot_min_chats
+        and not exists (
+            select 1 from int_bots as b where b.day = s.day and b.viewer = s.viewer and b.is_bot
+        )
 """
 
 

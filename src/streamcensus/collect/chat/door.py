@@ -11,7 +11,7 @@ collector makes (P1), and known public bots keep their login as `bot_name` (P6).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from streamcensus.collect.privacy import Pseudonymiser, is_optout_channel, normalise_optout
 from streamcensus.keys import KeyStore
@@ -28,8 +28,13 @@ class Door:
         optout_viewers: Iterable[str] = (),
         known_bots: Iterable[str] = (),
         optout_channels: Iterable[str] = (),
+        *,
+        known_bot_ids: Mapping[str, str] | None = None,
     ) -> None:
+        """`known_bot_ids` (user id -> login, `privacy.resolve_known_bots`): known bots are
+        then matched by pseudonym after hashing, not by the login a chatter uses."""
         self._keys = keys
+        self._bot_ids = known_bot_ids
         self._optout_list = tuple(optout_viewers)
         self._bots_list = tuple(known_bots)
         self.optout = normalise_optout(self._optout_list)
@@ -53,7 +58,7 @@ class Door:
             chosen = self._keys.current(window_start)
         found = self._by_key.get(chosen.key_id)
         if found is None:
-            found = Pseudonymiser(chosen, self._optout_list, self._bots_list)
+            found = Pseudonymiser(chosen, self._optout_list, self._bots_list, bot_ids=self._bot_ids)
             if len(self._by_key) >= 2:  # at most two windows are open at once
                 self._by_key.clear()
             self._by_key[chosen.key_id] = found

@@ -21,7 +21,7 @@ import contextlib
 import datetime as dt
 import logging
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 
 from streamcensus.clock import Clock, SimClock, VirtualClock
@@ -76,6 +76,7 @@ class ChatListener:
         optout_viewers: Iterable[str] = (),
         known_bots: Iterable[str] = (),
         optout_channels: Iterable[str] = (),
+        known_bot_ids: Mapping[str, str] | None = None,
         limits: ChatLimits | None = None,
         barrier: bool | None = None,
         grace_seconds: float | None = None,
@@ -89,7 +90,9 @@ class ChatListener:
         self.grace = (
             (0.0 if self.barrier else DEFAULT_GRACE) if grace_seconds is None else grace_seconds
         )
-        self.door = Door(keys, optout_viewers, known_bots, optout_channels)
+        self.door = Door(
+            keys, optout_viewers, known_bots, optout_channels, known_bot_ids=known_bot_ids
+        )
         counters = ChatCounters()
         self.state = ListenerState(
             url=self.url,

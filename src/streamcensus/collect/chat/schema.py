@@ -66,7 +66,6 @@ class ChatCounters:
     parts: int = 0  # PART echoes received (channels no longer listed)
     notices: int = 0  # every NOTICE
     messages: int = 0  # PRIVMSG lines read
-    optout_dropped: int = 0  # PRIVMSG of opted-out viewers, dropped before pseudonymising
     late_messages: int = 0  # PRIVMSG whose window was already closed when it arrived
     unexpected_messages: int = 0  # PRIVMSG of a room the listener does not know
     usernotices: int = 0

@@ -120,8 +120,7 @@ class WindowBook:
         """Count one PRIVMSG; the login and user id go no further than this call."""
         door = self.door
         if door.is_optout_viewer(user_id, login):
-            self.counters.optout_dropped += 1
-            return
+            return  # not counted anywhere: no trace of when she posted (P4)
         window = self.window(window_end_ms(ts_ms))
         if window is None:
             self.counters.late_messages += 1
@@ -129,8 +128,9 @@ class WindowBook:
         viewer = window.pseudonymiser.pseudonym(user_id)
         posters = window.room(channel_id).posters
         posters[viewer] = posters.get(viewer, 0) + 1
-        if login in door.bots:
-            window.bots[viewer] = login
+        bot = window.pseudonymiser.known_bot(viewer, login)
+        if bot is not None:
+            window.bots[viewer] = bot
 
     def room_event(self, channel_id: str, end_ms: int, kind: str) -> None:
         """A USERNOTICE, CLEARCHAT, NOTICE or malformed line charged to a room."""

@@ -1,5 +1,5 @@
 -- model: audience_overlap
--- inputs: viewing_sessions, stg_streams, curated_files, calendar, run_days, run_params
+-- inputs: viewing_sessions, int_bots, stg_streams, curated_files, calendar, run_days, run_params
 -- output: table audience_overlap (serving)
 -- grain: one row per period, signal and channel pair (day, window_days, signal, channel_a,
 --   channel_b) with channel_a < channel_b; window_days = 1 is the day itself, 7 the rolling
@@ -78,7 +78,10 @@ people as (
     from sessions
     inner join windows on sessions.day = windows.member_day
     cross join params
-    where not sessions.is_known_bot and sessions.peak_chats < params.bot_min_chats
+    where not exists (
+        select 1 from int_bots as bots
+        where bots.day = sessions.day and bots.viewer = sessions.viewer and bots.is_bot
+    )
 
 ),
 

@@ -1,12 +1,12 @@
 -- model: bot_share
--- inputs: viewing_sessions, run_days, run_params
+-- inputs: viewing_sessions, int_bots, run_days, run_params
 -- output: table bot_share (serving)
 -- grain: one row per channel, UTC day and signal (day, channel_id, signal), for chats of at
 --   least k people (noisy, bots excluded) in that signal ('chat_list': accounts in the chat
 --   list; 'chat_activity': accounts that posted)
 -- units: people (accounts that are not bots); known_bots (accounts flagged as public
 --   service bots, P6); multi_chat_accounts (other accounts seen in at least bot_min_chats
---   chats at one snapshot that day, in the same signal); chatters (people + bots);
+--   chats at one snapshot on a day of int_bots' rolling 7-day window); chatters (people + bots);
 --   bot_share (bots / chatters, 0..1). Published values are noisy (transform/protect.py):
 --   this query gives exact counts, and chatters and bot_share are computed from the noisy
 --   counts after it (null here)
@@ -25,6 +25,12 @@ params as (
 
 ),
 
+bots as (
+
+    select * from int_bots
+
+),
+
 accounts as (
 
     select
@@ -32,16 +38,10 @@ accounts as (
         sessions.signal,
         sessions.channel_id,
         sessions.viewer,
-        max(case when sessions.is_known_bot then 1 else 0 end) as known_bot,
-        max(
-            case
-                when not sessions.is_known_bot and sessions.peak_chats >= params.bot_min_chats
-                    then 1
-                else 0
-            end
-        ) as multi_chat
+        max(case when bots.is_known_bot then 1 else 0 end) as known_bot,
+        max(case when bots.is_bot and not bots.is_known_bot then 1 else 0 end) as multi_chat
     from sessions
-    cross join params
+    inner join bots on sessions.day = bots.day and sessions.viewer = bots.viewer
     group by sessions.day, sessions.signal, sessions.channel_id, sessions.viewer
 
 ),

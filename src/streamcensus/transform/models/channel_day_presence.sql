@@ -1,5 +1,5 @@
 -- model: channel_day_presence
--- inputs: int_snapshot_channels, viewing_sessions, bot_share, curated_files, calendar,
+-- inputs: int_snapshot_channels, viewing_sessions, int_bots, bot_share, curated_files, calendar,
 --   run_days, run_params
 -- output: table channel_day_presence (serving)
 -- grain: one row per channel, UTC day and signal (day, channel_id, signal) where that signal
@@ -94,14 +94,9 @@ accounts_today as (
         sessions.signal,
         sessions.channel_id,
         sessions.viewer,
-        max(
-            case
-                when sessions.is_known_bot or sessions.peak_chats >= params.bot_min_chats then 1
-                else 0
-            end
-        ) as bot
+        max(case when bots.is_bot then 1 else 0 end) as bot
     from sessions
-    cross join params
+    inner join int_bots as bots on sessions.day = bots.day and sessions.viewer = bots.viewer
     where sessions.day in (select day from run_days)
     group by sessions.day, sessions.signal, sessions.channel_id, sessions.viewer
 
@@ -139,7 +134,10 @@ people_before as (
     from sessions
     inner join lookback on sessions.day = lookback.seen_day
     cross join params
-    where not sessions.is_known_bot and sessions.peak_chats < params.bot_min_chats
+    where not exists (
+        select 1 from int_bots as bots
+        where bots.day = sessions.day and bots.viewer = sessions.viewer and bots.is_bot
+    )
 
 ),
 

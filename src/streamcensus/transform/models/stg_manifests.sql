@@ -31,7 +31,6 @@ final as (
         channels_failed,
         channels_offline,
         coalesce(presence_observations, 0) as presence_observations,
-        coalesce(optout_dropped, 0) as optout_dropped,
         coalesce(requests, 0) as requests,
         coalesce(retries, 0) as retries,
         coalesce(rate_limit_waits, 0) as rate_limit_waits,

@@ -1,5 +1,5 @@
 -- model: viewer_habits
--- inputs: viewing_sessions, calendar, run_days, run_params
+-- inputs: viewing_sessions, int_bots, calendar, run_days, run_params
 -- output: table viewer_habits (serving): the community's viewing schedule, in aggregate only
 -- grain: one row per day, signal, metric and bucket (day, signal, metric, bucket). signal:
 --   'chat_list' (people in the chat lists read: only channels whose chat list may be read)
@@ -70,7 +70,10 @@ people_sessions as (
     select sessions.*
     from sessions
     cross join params
-    where not sessions.is_known_bot and sessions.peak_chats < params.bot_min_chats
+    where not exists (
+        select 1 from int_bots as bots
+        where bots.day = sessions.day and bots.viewer = sessions.viewer and bots.is_bot
+    )
 
 ),
 
