@@ -2,8 +2,13 @@
 
 The simulator's clock is set to each grid time in turn and flows at `speed` during each
 snapshot, so the rate limit is honoured on simulated time while a day is collected in
-minutes. Snapshots already in the lake are kept (raw files are never rewritten), so a
-second run resumes. Used by `streamcensus demo` and by the benchmarks.
+minutes. The chat listener shares that clock: after each snapshot the clock stands still
+while it joins the new listing (its pacing waits move the standing clock, exactly as Twitch's
+join limit allows), then the clock jumps to the next grid time; the simulator delivers the
+jump's messages and the next snapshot closes the window with the simulator's PING barrier,
+so every window is exact on any machine. Snapshots already in the lake are kept (raw files
+are never rewritten), so a second run resumes. Used by `streamcensus demo` and by the
+benchmarks.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ from pathlib import Path
 import duckdb
 
 from streamcensus.clock import SimClock
-from streamcensus.collect.session import open_collector
+from streamcensus.collect.session import CollectSession, open_collector
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.config import Settings
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import KINDS, raw_path, snapshot_id
+from streamcensus.lake.schema import CHAT_ACTIVITY, CHAT_STATUSES, KINDS, raw_path, snapshot_id
 from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.server import running_simulator
 from streamcensus.simulator.world import PopulationWorld
@@ -32,6 +37,7 @@ from streamcensus.timeutil import grid_times
 log = logging.getLogger("streamcensus.collect")
 
 DEFAULT_SPEED = 120.0  # simulated seconds per real second during a snapshot
+SETTLE_TIMEOUT = 600.0  # real seconds for the chat listener to join a listing
 
 
 @dataclass
@@ -51,9 +57,19 @@ class CollectionReport:
     token_validations: int = 0
     chat_lists_by_ground: dict[str, int] = field(default_factory=dict)
     follower_readings: int = 0
+    activity_observations: int = 0  # (account, channel, window) rows of chat activity
+    chat_messages: int = 0
+    activity_bytes: int = 0  # chat_activity files
+    chat_windows: dict[str, int] = field(default_factory=dict)  # snapshots by chat_status
+    chat_channel_windows: dict[str, int] = field(default_factory=dict)  # coverage by status
 
     def per_observation(self, size: int) -> float:
         return size / self.presence_observations if self.presence_observations else 0.0
+
+    def per_activity_observation(self) -> float:
+        if not self.activity_observations:
+            return 0.0
+        return self.activity_bytes / self.activity_observations
 
     def lines(self) -> list[str]:
         return [
@@ -73,6 +89,16 @@ class CollectionReport:
                 or "none"
             ),
             f"follower totals   {self.follower_readings:,} (hourly)",
+            f"chat activity     {self.activity_observations:,} observations (account × channel "
+            f"× window), {self.chat_messages:,} messages, "
+            f"{self.per_activity_observation():.2f} B/observation in chat_activity files",
+            "chat windows      "
+            + (", ".join(f"{n:,} {s}" for s, n in sorted(self.chat_windows.items())) or "none")
+            + " (snapshots); channel windows "
+            + (
+                ", ".join(f"{n:,} {s}" for s, n in sorted(self.chat_channel_windows.items()))
+                or "none"
+            ),
             f"wall time         {self.wall_seconds:.1f} s",
         ]
 
@@ -88,6 +114,8 @@ def summarise_lake(lake_dir: Path, days: list[dt.date], report: CollectionReport
                 report.raw_bytes += size
                 if kind == "chatters":
                     report.chatters_bytes += size
+                if kind == CHAT_ACTIVITY.name:
+                    report.activity_bytes += size
     parts = [raw / "streams" / f"date={d.isoformat()}" for d in days]
     files = [str(p / "*.parquet") for p in parts if any(p.glob("*.parquet"))]
     manifests = [raw / "manifest" / f"date={d.isoformat()}" for d in days]
@@ -102,6 +130,16 @@ def summarise_lake(lake_dir: Path, days: list[dt.date], report: CollectionReport
             report.follower_readings += record.followers_channels
             for ground in record.chat_list_grounds.values():
                 report.chat_lists_by_ground[ground] = report.chat_lists_by_ground.get(ground, 0) + 1
+            if record.chat_status:
+                report.activity_observations += record.activity_observations
+                report.chat_messages += record.chat_messages
+                windows = report.chat_windows
+                windows[record.chat_status] = windows.get(record.chat_status, 0) + 1
+                for status in CHAT_STATUSES:
+                    n = getattr(record, f"chat_channels_{status}")
+                    if n:
+                        channels = report.chat_channel_windows
+                        channels[status] = channels.get(status, 0) + n
     if files:
         con = duckdb.connect()
         rows = con.execute(
@@ -109,6 +147,27 @@ def summarise_lake(lake_dir: Path, days: list[dt.date], report: CollectionReport
         ).fetchall()
         report.channels = int(rows[0][0])
         con.close()
+
+
+async def collect_grid_time(
+    session: CollectSession, clock: SimClock, grid_time: dt.datetime, speed: float
+) -> ManifestRecord:
+    """One snapshot as the demo takes it, on the simulator's own clock (`clock`).
+
+    The clock jumps to `grid_time` (the simulator delivers the chat of the jump) and flows
+    at `speed` while the snapshot is taken; then it stands still while the chat listener
+    joins the new listing, its pacing waits moving the standing clock.
+    """
+    if clock.time() < grid_time.timestamp():
+        clock.set(grid_time, speed=speed)
+    else:
+        clock.set_speed(speed)
+    record = await session.collector.collect(grid_time)
+    clock.set_speed(0)
+    if session.chat is not None and not await session.chat.settled(SETTLE_TIMEOUT):
+        log.warning("chat: the listing of %s was not joined in time", record.snapshot_id)
+    log.info(summary_line(record))
+    return record
 
 
 async def collect_times(
@@ -133,14 +192,7 @@ async def collect_times(
                 if raw_path(settings.lake_dir, "manifest", snapshot_id(grid_time)).exists():
                     on_record(None)
                     continue
-                if clock.time() < grid_time.timestamp():
-                    clock.set(grid_time, speed=speed)
-                else:
-                    clock.set_speed(speed)
-                record = await session.collector.collect(grid_time)
-                clock.set_speed(0)
-                log.info(summary_line(record))
-                on_record(record)
+                on_record(await collect_grid_time(session, clock, grid_time, speed))
 
 
 def collect_simulated(

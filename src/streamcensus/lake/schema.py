@@ -6,6 +6,10 @@ Layout under `<data_dir>/lake/`:
     raw/chatters/date=YYYY-MM-DD/<snapshot_id>.parquet   presence observations of one snapshot
     raw/manifest/date=YYYY-MM-DD/<snapshot_id>.json      the snapshot's manifest record
     raw/followers/date=YYYY-MM-DD/<snapshot_id>.parquet  follower totals (hourly snapshots)
+    raw/chat_activity/date=YYYY-MM-DD/<snapshot_id>.parquet  who posted in the window ending
+                                                         at the snapshot (pseudonyms)
+    raw/chat_coverage/date=YYYY-MM-DD/<snapshot_id>.parquet  how much of that window each
+                                                         channel's chat was read
     curated/...                                          written by `load`
     quarantine/...                                       files `load` could not read
 
@@ -84,6 +88,50 @@ FOLLOWERS_SCHEMA = pa.schema(
     ]
 )
 
+# Chat activity, read anonymously over Twitch's chat (TMI) by `collect/chat`, per 5-minute
+# grid window [snapshot_ts - 5 min, snapshot_ts): the snapshot at grid time t holds the
+# window that ends at t. `chat_activity` has one row per channel and account that posted
+# at least one message in the window (presence: the account is a keyed pseudonym, the same
+# one the chatters kind gives that account under the same key; the key is the one of the
+# window's start, so the 00:00 snapshot's window, 23:55-00:00, carries the previous day's
+# key). `chat_coverage` has one row per channel listed or joined during the window: how
+# many seconds its chat was really joined, so a window with a gap is marked, never low.
+CHAT_ACTIVITY_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string(), nullable=False),
+        pa.field("snapshot_ts", pa.timestamp("s", tz="UTC"), nullable=False),  # window end
+        pa.field("channel_id", pa.string(), nullable=False),
+        pa.field("viewer", pa.int64(), nullable=False),  # keyed pseudonym (P1)
+        pa.field("key_id", pa.string(), nullable=False),  # which pseudonym key made it
+        pa.field("is_bot", pa.bool_(), nullable=False),
+        pa.field("bot_name", pa.string(), nullable=True),  # only for known public bots (P6)
+        pa.field("messages", pa.int32(), nullable=False),  # PRIVMSG lines in the window
+    ]
+)
+
+# chat_coverage status values
+CHAT_COMPLETE = "complete"  # joined the whole window and every line read
+CHAT_PARTIAL = "partial"  # joined part of the window, or lines lost on its connection
+CHAT_NOT_JOINED = "not_joined"  # listed, not joined in the window (waiting, refused, no
+# capacity, no listener running yet, chat server unreachable)
+CHAT_SUSPENDED = "suspended"  # Twitch answered the JOIN with a NOTICE: suspended, banned
+# or unknown channel
+CHAT_STATUSES = (CHAT_COMPLETE, CHAT_PARTIAL, CHAT_NOT_JOINED, CHAT_SUSPENDED)
+
+CHAT_COVERAGE_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string(), nullable=False),
+        pa.field("snapshot_ts", pa.timestamp("s", tz="UTC"), nullable=False),  # window end
+        pa.field("channel_id", pa.string(), nullable=False),
+        pa.field("seconds_joined", pa.float64(), nullable=False),  # seconds, 0..300
+        pa.field("status", pa.string(), nullable=False),  # one of CHAT_STATUSES
+        pa.field("usernotices", pa.int32(), nullable=False),  # subs, raids, ... (no viewer)
+        pa.field("clearchats", pa.int32(), nullable=False),  # timeouts and bans
+        pa.field("notices", pa.int32(), nullable=False),
+        pa.field("malformed_lines", pa.int32(), nullable=False),  # lines that could not be read
+    ]
+)
+
 
 @dataclass(frozen=True)
 class RawKind:
@@ -123,11 +171,17 @@ STREAMS = RawKind(
 )
 CHATTERS = RawKind("chatters", CHATTERS_SCHEMA, sort_by=("channel_id", "viewer"), presence=True)
 FOLLOWERS = RawKind("followers", FOLLOWERS_SCHEMA, sort_by=("channel_id",))
+CHAT_ACTIVITY = RawKind(
+    "chat_activity", CHAT_ACTIVITY_SCHEMA, sort_by=("channel_id", "viewer"), presence=True
+)
+CHAT_COVERAGE = RawKind("chat_coverage", CHAT_COVERAGE_SCHEMA, sort_by=("channel_id",))
 
 # The registry of data kinds. A new kind is one entry here (schema, order, presence);
 # the writer (`LakeWriter.write`), the loader's checks and tables, retention and
 # `status` follow from it. See docs/architecture.md, "Adding a raw kind".
-DATA_KINDS: dict[str, RawKind] = {kind.name: kind for kind in (STREAMS, CHATTERS, FOLLOWERS)}
+DATA_KINDS: dict[str, RawKind] = {
+    kind.name: kind for kind in (STREAMS, CHATTERS, FOLLOWERS, CHAT_ACTIVITY, CHAT_COVERAGE)
+}
 KINDS: tuple[str, ...] = (*DATA_KINDS, MANIFEST)
 
 SNAPSHOT_ID_FORMAT = "%Y%m%dT%H%MZ"

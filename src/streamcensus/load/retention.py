@@ -1,10 +1,11 @@
 """Retention of pseudonymous presence (P2): delete it after `retention_days`, keep aggregates.
 
-Presence lives in three places: raw chatters files, chatters files in quarantine, and the
-curated viewing sessions. For every day older than the cutoff (`today - retention_days`)
-all three are deleted; the warehouse marks the day's files retired and the day's presence
-retired. Aggregates built from it (overlap, habits, exposure, channel days, ...) stay, and
-the day is final: it is not reloaded any more, since its presence is gone.
+Presence lives in three places: the raw files of the presence kinds (chatters, chat
+activity), those files in quarantine, and the curated viewing sessions. For every day
+older than the cutoff (`today - retention_days`) all three are deleted; the warehouse
+marks the day's files retired and the day's presence retired. Aggregates built from it
+(overlap, habits, exposure, channel days, ...) stay, and the day is final: it is not
+reloaded any more, since its presence is gone.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streamcensus.lake.schema import CURATED, QUARANTINE, RAW
+from streamcensus.lake.schema import CURATED, DATA_KINDS, QUARANTINE, RAW
 from streamcensus.warehouse.connection import Connection, table_exists
+
+PRESENCE_KINDS = tuple(kind.name for kind in DATA_KINDS.values() if kind.presence)
 
 
 @dataclass
@@ -44,7 +47,7 @@ def _partition_days(folder: Path) -> dict[dt.date, Path]:
 
 def presence_folders(lake_dir: Path) -> dict[dt.date, list[Path]]:
     """Every day partition holding pseudonymous presence, by day."""
-    roots = [lake_dir / RAW / "chatters", lake_dir / QUARANTINE / "chatters"]
+    roots = [lake_dir / zone / kind for kind in PRESENCE_KINDS for zone in (RAW, QUARANTINE)]
     curated = lake_dir / CURATED
     if curated.is_dir():
         roots += sorted(p for p in curated.iterdir() if p.is_dir())
@@ -83,7 +86,8 @@ def apply_retention(
                     report.bytes_deleted += path.stat().st_size
             shutil.rmtree(part)
         con.execute(
-            "update loaded_files set retired = true where day = ? and kind = 'chatters'", [day]
+            "update loaded_files set retired = true where day = ? and list_contains(?, kind)",
+            [day, list(PRESENCE_KINDS)],
         )
         con.execute("update curated_files set retired = true where day = ?", [day])
         con.execute("update loaded_days set presence_retired = true where day = ?", [day])
