@@ -35,6 +35,21 @@ $(CHROMIUM):
 .PHONY: browser
 browser: $(CHROMIUM) ## Install Debian's chromium for the browser tests (needs root)
 
+# The third-party JavaScript client test (@twurple/api in its mock mode) needs Node 20 and npm;
+# `npm ci` installs the versions pinned in tests/js/package-lock.json.
+JS_DIR := tests/js
+JS_STAMP := $(JS_DIR)/node_modules/.installed
+$(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "the JavaScript client test needs Node 20 and npm: install them (e.g. from nodejs.org)"; \
+		if [ "$$CI" = true ]; then exit 1; fi; \
+	fi
+
+.PHONY: js
+js: $(JS_STAMP) ## Install the JavaScript client used by the tests (npm ci in tests/js)
+
 .PHONY: lock
 lock: $(STAMP) ## Re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
@@ -55,7 +70,7 @@ fmt: $(STAMP) ## Format the code
 	$(BIN)/ruff check --fix src tests
 
 .PHONY: test
-test: $(STAMP) $(CHROMIUM) lint ## Set up, lint, and run the whole test suite
+test: $(STAMP) $(CHROMIUM) $(JS_STAMP) lint ## Set up, lint, and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: bench

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Cloud clients look for credentials on a metadata server at 169.254.169.254 when they
+# find none: tests never leave 127.0.0.1 (set before any Google client is imported).
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ["NO_GCE_CHECK"] = "true"
+
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -15,6 +22,8 @@ from streamcensus.simulator.server import SimulatorHandle
 from streamcensus.simulator.server import running_simulator as _running
 
 StartSimulator = Callable[..., SimulatorHandle]
+
+pytest_plugins = ("objectstores",)  # moto's S3 server, a fault proxy, fake-gcs-server
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from streamcensus import __version__, config
 from streamcensus.bench.cli import bench_command
 from streamcensus.collect.cli import collect_command
 from streamcensus.context import AppContext, pass_app
+from streamcensus.cost.cli import cost_command
 from streamcensus.demo import demo_command
 from streamcensus.errors import StreamcensusError, UserError
 from streamcensus.load.cli import load_command
@@ -69,6 +70,7 @@ for _command in (
     calibrate_command,
     bench_command,
     auth_group,
+    cost_command,
 ):
     cli.add_command(_command)
 

@@ -51,7 +51,7 @@ ENV_ALIASES: dict[str, str] = {
 SECRET_FIELDS = ("client_secret", "moderator_token")
 # Twitch's chat (TMI) over TLS, from its IRC reference; `collect.chat` reads it anonymously
 TWITCH_CHAT_URL = "ircs://irc.chat.twitch.tv:6697"
-URL_FIELDS = ("helix_url", "auth_url")
+URL_FIELDS = ("helix_url", "auth_url", "lake_url", "s3_endpoint_url")
 
 Source = Literal["simulator", "helix"]
 Scale = Literal["small", "fr"]
@@ -162,13 +162,30 @@ class Settings(BaseSettings):
         description="folder of the pseudonym key file (default: <data_dir>/state); "
         "may be outside the data directory",
     )
-    load_at: str = Field("02:00", description="UTC time of the daily load in `run`")
+    lake_url: str = Field(
+        "",
+        description="where the raw lake lives: a local path (default <data_dir>/lake), "
+        "s3://bucket/prefix or gs://bucket/prefix; credentials come from the provider chain",
+    )
+    s3_endpoint_url: str = Field(
+        "",
+        description="endpoint of an S3-compatible store, e.g. http://127.0.0.1:9000 "
+        "(default: AWS, or $AWS_ENDPOINT_URL)",
+    )
+    load_at: str = Field(
+        "02:00", description="UTC time of the daily load (`load --every-day-at`, `run`)"
+    )
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `serve` listens on")
     allowed_hosts: Names = Field(
         default_factory=list,
         description="host names the dashboard answers to besides its address and localhost "
         "(a guard against DNS rebinding; '*' answers to any)",
+    )
+    cost_prices: Path | None = Field(
+        None,
+        description="TOML price table for `streamcensus cost` (default: built-in list prices of "
+        "Google Cloud europe-west1); any subset of its fields overrides the defaults",
     )
     sim_scale: Scale = Field("small", description="simulator population: small or fr")
     sim_seed: int = Field(42, description="simulator seed")
@@ -203,7 +220,7 @@ class Settings(BaseSettings):
             return [str(item).strip().lower() for item in value]
         return value
 
-    @field_validator("key_dir", mode="before")
+    @field_validator("key_dir", "cost_prices", mode="before")
     @classmethod
     def _optional_path(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -227,6 +244,24 @@ class Settings(BaseSettings):
             raise ValueError(f"expected an http(s) URL, got {value!r}")
         return value.rstrip("/")
 
+    @field_validator("lake_url")
+    @classmethod
+    def _lake_url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in ("", "file", "s3", "gs"):
+            raise ValueError(
+                f"lake_url scheme {scheme!r} is not supported: use a local path, "
+                "s3://bucket/prefix or gs://bucket/prefix"
+            )
+        return value.strip()
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s) URL, got {mask_credentials(value)!r}")
+        return value.rstrip("/")
+
     @property
     def state_dir(self) -> Path:
         return self.data_dir / "state"
@@ -238,7 +273,19 @@ class Settings(BaseSettings):
 
     @property
     def lake_dir(self) -> Path:
+        """The local lake folder: the curated zone (it commits with the warehouse), and the
+        raw zone and quarantine too unless `lake_url` points elsewhere."""
         return self.data_dir / "lake"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Snapshot files waiting for an object store that was unavailable."""
+        return self.data_dir / "spool"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where `load` stages a day's files from object storage (removed after)."""
+        return self.data_dir / "staging"
 
     @property
     def log_dir(self) -> Path:

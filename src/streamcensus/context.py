@@ -6,8 +6,9 @@ It sits below `cli.py` and the command modules, so a command module imports it a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -27,3 +28,17 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def lake_url_option(command: F) -> F:
+    """The `--lake-url URL` option of the commands that read or write the raw lake."""
+    option = click.option(
+        "--lake-url",
+        metavar="URL",
+        help="Where the raw lake lives: a local path, s3://bucket/prefix or gs://bucket/prefix "
+        "(default: $STREAMCENSUS_LAKE_URL, or <data-dir>/lake).",
+    )
+    return option(command)

@@ -18,7 +18,7 @@ from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import DEFAULT_SPEED, CollectionReport, collect_simulated
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.config import Settings
-from streamcensus.context import AppContext, pass_app
+from streamcensus.context import AppContext, lake_url_option, pass_app
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.load.cli import format_report, rich_progress
 from streamcensus.load.loader import load_days
@@ -112,16 +112,21 @@ def headlines(settings: Settings) -> list[str]:
                 f"peak viewers      {viewers:,} at {moment:%Y-%m-%d %H:%M} UTC "
                 f"({live:,} live channels, {ratio:,.1f} viewers per live channel)",
             ]
-        overlaps = con.execute(
-            "select channel_login_a, channel_login_b, shared_chatters, jaccard "
-            "from audience_overlap where window_days = 1 "
-            "and day = (select max(day) from audience_overlap) "
-            "order by shared_chatters desc, channel_login_a, channel_login_b limit 3"
-        ).fetchall()
-        for a, b, shared, jaccard in overlaps:
-            lines.append(
-                f"top overlap       {a} & {b}: {shared:,} shared chatters, J={jaccard:.3f}"
-            )
+        # per presence signal: who posted (every joined chat) and who was in the chat list
+        # (only the channels whose chat list may be read)
+        for signal, label in (("chat_activity", "posted"), ("chat_list", "in chat lists")):
+            overlaps = con.execute(
+                "select channel_login_a, channel_login_b, shared_chatters, jaccard "
+                "from audience_overlap where window_days = 1 and signal = ? "
+                "and day = (select max(day) from audience_overlap) "
+                "order by shared_chatters desc, channel_login_a, channel_login_b limit 3",
+                [signal],
+            ).fetchall()
+            for a, b, shared, jaccard in overlaps:
+                lines.append(
+                    f"top overlap       {a} & {b}: {shared:,} people {label} in both, "
+                    f"J={jaccard:.3f}"
+                )
     finally:
         con.close()
     return lines
@@ -161,6 +166,7 @@ def serve_dashboard(settings: Settings, console: Console) -> None:
     "all-moderated is a LOAD-TEST mode Twitch never grants.",
 )
 @click.option("--no-serve", is_flag=True, help="Build everything, print the summary and exit.")
+@lake_url_option
 @pass_app
 def demo_command(
     app: AppContext,
@@ -172,9 +178,10 @@ def demo_command(
     speed: float,
     permissions: PermissionsMode | None,
     no_serve: bool,
+    lake_url: str | None,
 ) -> None:
     """Simulate Twitch, collect every 5 minutes, and summarise (embedded defaults)."""
-    settings = app.settings()
+    settings = app.settings(lake_url=lake_url)
     try:
         first = parse_day(start_day) if start_day else utcnow().date() - dt.timedelta(days=1)
     except ValueError as exc:

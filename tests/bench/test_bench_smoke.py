@@ -24,7 +24,7 @@ from streamcensus.lake.formats import default_encodings
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     args = ["--suite", "all", "--scale", "small", "--repeat", "1", "--snapshots", "2"]
-    args += ["--hours", "1"]
+    args += ["--hours", "1", "--days", "2"]
     run = CliRunner().invoke(bench_command, [*args, "--out", str(out)])
     assert run.exit_code == 0, run.output
     assert "wall / floor" in run.output and "compression study" in run.output
@@ -42,10 +42,10 @@ def test_meta_names_the_command_and_machine(result: dict[str, Any]) -> None:
     meta = result["meta"]
     assert meta["command"].startswith(
         "streamcensus bench --suite all --scale small --repeat 1 --speed 10 --snapshots 2 "
-        "--hours 1 --out "
+        "--hours 1 --days 2 --out "
     )
     assert meta["machine"]["cpus"] == os.cpu_count()
-    assert meta["suites"] == ["simulator", "collector", "storage", "warehouse", "chat"]
+    assert meta["suites"] == ["simulator", "collector", "storage", "warehouse", "chat", "api"]
     assert meta["hours"] == 1
     assert meta["grid_time"] == "2026-11-27T20:30:00Z"
 
@@ -92,6 +92,10 @@ def test_library_comparison_reads_the_same_snapshot(result: dict[str, Any]) -> N
     assert lib["http_429"] == 0 and lib["presence_observations_missed"] == 0
     assert lib["presence_observations"] == ours["presence_observations"]
     assert lib["requests"] >= lib["channels"]
+    # counted against the simulator's ground truth, channel by channel
+    assert cmp["expected_from"].startswith("the simulator's ground truth")
+    assert ours["presence_observations_expected"] == lib["presence_observations_expected"] > 0
+    assert ours["channels_complete"] == ours["channels"] == lib["channels_complete"]
 
 
 def test_storage_figures(result: dict[str, Any]) -> None:
@@ -152,7 +156,8 @@ def test_warehouse_figures(result: dict[str, Any]) -> None:
     assert demo["snapshots_partial"] == 0
     obs = demo["presence_observations"]
     assert obs > demo["stream_facts"] >= 12
-    assert demo["scan_rows_match"] is True
+    # the bare query (the viewing_sessions SQL alone) finds the load's sessions
+    assert demo["bare_query_sessions_match"] is True
     # a viewer has at least one session, a session at least one observation
     assert 0 < demo["distinct_viewers"] <= demo["viewing_sessions"] <= obs
     assert demo["chatters_bytes_per_obs"] == pytest.approx(demo["raw_chatters_bytes"] / obs)
@@ -174,10 +179,12 @@ def test_warehouse_timings_are_consistent(result: dict[str, Any]) -> None:
     assert 0 < run["checks_s"] < run["transform_s"]
     assert 0 < run["load_s"] + run["transform_s"] <= run["wall_s"]
     assert run["obs_per_s"] == pytest.approx(demo["presence_observations"] / run["wall_s"])
-    for scan in ("count_distinct", "all_columns"):
-        assert run[f"{scan}_s"] > 0
-        assert run[f"wall_over_{scan}"] == pytest.approx(run["wall_s"] / run[f"{scan}_s"])
-        assert median(demo[f"wall_over_{scan}"]) == pytest.approx(run[f"wall_over_{scan}"], 1e-3)
+    assert run["bare_query_s"] > 0 and run["bare_query_rows"] == demo["viewing_sessions"]
+    assert run["wall_over_bare_query"] == pytest.approx(run["wall_s"] / run["bare_query_s"])
+    assert run["sessions_over_bare_query"] == pytest.approx(run["sessions_s"] / run["bare_query_s"])
+    assert median(demo["wall_over_bare_query"]) == pytest.approx(run["wall_over_bare_query"], 1e-3)
+    assert 0 < run["presence_pass_s"] <= run["load_s"]
+    assert run["exposure_cores"] >= 0 and run["stream_fact_models_max_s"] > 0
     assert run["peak_rss_mb"] > 10 and run["warehouse_bytes"] > 0
     models = demo["models"]
     names = {m["name"] for m in models}
@@ -244,3 +251,28 @@ def test_truth_lake_files_follow_the_contract(tmp_path: Path) -> None:
     assert chatters_rows == written.presence_observations
     assert flagged and flagged <= set(bots)
     assert 0 < written.distinct_accounts < written.presence_observations
+
+
+def test_api_figures(result: dict[str, Any]) -> None:
+    api = result["api"]
+    assert api["days"] == 2 and api["scale"] == "small"
+    endpoints = api["endpoints"]
+    assert len(endpoints) == 9
+    assert api["requests"] == sum(e["requests"] for e in endpoints.values()) == 9 * 200
+    for name, e in endpoints.items():
+        assert e["statuses"] == {"200": 200}, name
+        assert 0 < e["p50"] <= e["p90"] <= e["p99"] <= e["max"], name
+    assert api["p99_max_ms"] == max(e["p99"] for e in endpoints.values())
+    pages = api["pages"]
+    assert set(pages) == {
+        "overview",
+        "schedules",
+        "map",
+        "habits",
+        "exposure",
+        "health",
+        "chatlists",
+        "followers",
+    }
+    for w in pages.values():
+        assert w["assets"] >= 1 and w["total_bytes"] == w["html_bytes"] + w["asset_bytes"]

@@ -320,7 +320,29 @@ async def test_token_expiring_mid_snapshot_is_renewed(
     assert record.status == "complete" and record.missing == []
     assert record.channels_failed == 0
     assert record.channels_with_chatters == record.channels_listed > 80
-    assert record.errors.get("http_401", 0) >= 1
+    # renewed ahead of expiry; a request in flight at the expiry may still see a 401
+    # (how many depends on the machine's speed) and is retried with the new token
     assert stats.token_refreshes >= 2
     assert set(record.errors) <= {"http_401"}
+    assert_on_disk(tmp_path / "lake", record)
+
+
+async def test_a_401_on_chat_lists_renews_the_token_and_retries(
+    small_world: PopulationWorld, tmp_path: Path
+) -> None:
+    clock = SimClock(EVENING, speed=0.0)
+    with serve_with_faults(small_world, clock) as (handle, _):
+        async with collector_for(handle, tmp_path, tmp_path / "state", concurrency=1) as c:
+            set_plan(
+                handle.base_url,
+                {"rules": [{"path": CHATTERS, "fault": "401", "count": 1, "skip": 3}]},
+            )
+            refreshes = c.client.stats.token_refreshes
+            record = await c.collect(EVENING)
+            stats = c.client.stats
+    assert record.status == "complete" and record.missing == []
+    assert record.channels_failed == 0
+    assert record.channels_with_chatters == record.channels_listed > 80
+    assert record.errors == {"http_401": 1}
+    assert stats.token_refreshes - refreshes == 1
     assert_on_disk(tmp_path / "lake", record)

@@ -110,7 +110,7 @@ def test_list_snapshots_and_orphans(lake: tuple[Path, dict[str, int]]) -> None:
     assert [s.snapshot_id for s in found if s.orphaned] == ["20261127T1200Z"]
     assert sorted(found[0].files) == ["chatters", "manifest", "streams"]
     assert sorted(found[3].files) == ["chatters", "streams"]
-    assert found[0].size == sum(p.stat().st_size for p in found[0].files.values())
+    assert found[0].size == sum((lake_dir / e.key).stat().st_size for e in found[0].files.values())
     assert len(list_snapshots(lake_dir)) == 6
     assert list_snapshots(lake_dir, dt.date(2026, 11, 29)) == []
     assert days(lake_dir) == ["2026-11-27", "2026-11-28"]
@@ -141,7 +141,7 @@ def test_unreadable_manifest_and_missing_file(lake: tuple[Path, dict[str, int]])
     with pytest.raises(LakeError, match=r"20261127T0005Z\.json"):
         read_manifests(lake_dir, "2026-11-27")
     with pytest.raises(LakeError, match="cannot read"):
-        read_manifest(lake_dir / "nope.json")
+        read_manifest(lake_dir, "nope.json")
 
 
 def test_empty_and_odd_lakes(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lake.tables import GRID, SID, chatters_table, streams_table
-from streamcensus.lake import writer as writer_module
+from streamcensus.lake import storage as storage_module
 from streamcensus.lake.manifest import LakeError, ManifestRecord
 from streamcensus.lake.schema import CHATTERS_SCHEMA, raw_path
 from streamcensus.lake.writer import FileInfo, LakeRewriteError, LakeWriter, write_new_file
@@ -146,7 +146,7 @@ def test_a_concurrent_writer_cannot_overwrite(
         Path(dst).write_bytes(b"the other writer's bytes")
         real_link(src, dst)
 
-    monkeypatch.setattr(writer_module.os, "link", racing_link)
+    monkeypatch.setattr(storage_module.os, "link", racing_link)
     with pytest.raises(LakeRewriteError, match="concurrently"):
         write_new_file(target, b"mine")
     assert target.read_bytes() == b"the other writer's bytes"
@@ -180,9 +180,9 @@ def test_a_crash_mid_write_leaves_no_file(
                 self.handle.write(data[: len(data) // 2])
                 raise Crash
 
-        monkeypatch.setattr(writer_module.os, "fdopen", HalfWriter)
+        monkeypatch.setattr(storage_module.os, "fdopen", HalfWriter)
     else:
-        monkeypatch.setattr(writer_module.os, where, crash)
+        monkeypatch.setattr(storage_module.os, where, crash)
     with pytest.raises(Crash):
         LakeWriter(tmp_path).write_chatters(SID, chatters_table())
     folder = raw_path(tmp_path, "chatters", SID).parent
@@ -196,7 +196,7 @@ def test_file_system_without_hard_links(tmp_path: Path, monkeypatch: pytest.Monk
     def no_links(src: str, dst: str) -> None:
         raise OSError(1, "Operation not permitted")
 
-    monkeypatch.setattr(writer_module.os, "link", no_links)
+    monkeypatch.setattr(storage_module.os, "link", no_links)
     target = tmp_path / "f.bin"
     assert write_new_file(target, b"abc") is True
     assert write_new_file(target, b"abc") is False

@@ -1,4 +1,5 @@
-"""Builds raw lakes by hand for tests: streams, chatters and manifest files per snapshot.
+"""Builds raw lakes by hand for tests: streams, chatters, chat activity and coverage, and
+manifest files per snapshot.
 
 Files follow the lake contract (`streamcensus.lake.schema`) and are encoded the way the
 collector writes them (Parquet, zstd level 3, one row group, chatters sorted by channel and
@@ -25,7 +26,10 @@ import pyarrow.parquet as pq
 from streamcensus.clock import SimClock
 from streamcensus.config import Settings
 from streamcensus.lake.schema import (
+    CHAT_ACTIVITY_SCHEMA,
+    CHAT_COVERAGE_SCHEMA,
     CHATTERS_SCHEMA,
+    FOLLOWERS_SCHEMA,
     STREAMS_SCHEMA,
     raw_path,
     snapshot_id,
@@ -35,6 +39,11 @@ from streamcensus.timeutil import UTC, day_start, isoformat_z
 
 DAY = dt.date(2026, 11, 27)  # a Friday
 KEY_ID = "k1"
+WINDOW_SECONDS = 300.0
+# seconds joined that a coverage status is written with
+JOINED_SECONDS = {"complete": 300.0, "partial": 150.0, "not_joined": 0.0, "suspended": 0.0}
+
+Activity = Mapping[str, Mapping[int, int] | Iterable[int]]  # channel -> posters (-> messages)
 
 
 def at(day: dt.date, hhmm: str) -> dt.datetime:
@@ -105,8 +114,18 @@ class LakeBuilder:
         status: str = "complete",
         manifest: Mapping[str, Any] | None = None,
         write_manifest: bool = True,
+        activity: Activity | None = None,
+        coverage: Mapping[str, str] | None = None,
+        write_chatters: bool = True,
+        followers: Mapping[str, int] | None = None,
     ) -> str:
-        """Write one snapshot; `chatters` maps channel id → viewer pseudonyms."""
+        """Write one snapshot; `chatters` maps channel id → viewer pseudonyms.
+
+        `activity` (channel id → posters, or posters → messages) and `coverage` (channel
+        id → status; by default `complete` for every channel of `activity`) write the
+        chat-activity and chat-coverage files of the window ending at `moment`;
+        `followers` (channel id → total) its follower-totals file.
+        """
         channels: list[str] = []
         viewers: list[int] = []
         for channel, members in (chatters or {}).items():
@@ -121,7 +140,56 @@ class LakeBuilder:
             status=status,
             manifest=manifest,
             write_manifest=write_manifest,
+            activity=activity,
+            coverage=coverage,
+            write_chatters=write_chatters,
+            followers=followers,
         )
+
+    def _chat_tables(
+        self, sid: str, moment: dt.datetime, activity: Activity, coverage: Mapping[str, str]
+    ) -> tuple[pa.Table, pa.Table]:
+        rows: list[tuple[str, int, int]] = []
+        for channel, posters in activity.items():
+            counted = posters if isinstance(posters, Mapping) else dict.fromkeys(posters, 1)
+            rows += [(channel, int(v), int(n)) for v, n in counted.items()]
+        n = len(rows)
+        bots = set(self.known_bots.tolist())
+        act = pa.table(
+            {
+                "snapshot_id": [sid] * n,
+                "snapshot_ts": pa.array([moment] * n, pa.timestamp("s", tz="UTC")),
+                "channel_id": [r[0] for r in rows],
+                "viewer": pa.array([r[1] for r in rows], pa.int64()),
+                "key_id": [KEY_ID] * n,
+                "is_bot": [r[1] in bots for r in rows],
+                "bot_name": pa.array(
+                    [f"bot{r[1]}" if r[1] in bots else None for r in rows], pa.string()
+                ),
+                "messages": pa.array([r[2] for r in rows], pa.int32()),
+            },
+            schema=CHAT_ACTIVITY_SCHEMA,
+        ).sort_by([("channel_id", "ascending"), ("viewer", "ascending")])
+        channels = sorted(coverage)
+        m = len(channels)
+        zeros = pa.array([0] * m, pa.int32())
+        cov = pa.table(
+            {
+                "snapshot_id": [sid] * m,
+                "snapshot_ts": pa.array([moment] * m, pa.timestamp("s", tz="UTC")),
+                "channel_id": channels,
+                "seconds_joined": pa.array(
+                    [JOINED_SECONDS[coverage[c]] for c in channels], pa.float64()
+                ),
+                "status": [coverage[c] for c in channels],
+                "usernotices": zeros,
+                "clearchats": zeros,
+                "notices": zeros,
+                "malformed_lines": zeros,
+            },
+            schema=CHAT_COVERAGE_SCHEMA,
+        )
+        return act, cov
 
     def snapshot_arrays(
         self,
@@ -133,8 +201,13 @@ class LakeBuilder:
         status: str = "complete",
         manifest: Mapping[str, Any] | None = None,
         write_manifest: bool = True,
+        activity: Activity | None = None,
+        coverage: Mapping[str, str] | None = None,
+        write_chatters: bool = True,
+        followers: Mapping[str, int] | None = None,
     ) -> str:
-        """Write one snapshot from parallel arrays of (channel id, viewer) observations."""
+        """Write one snapshot from parallel arrays of (channel id, viewer) observations
+        (`activity`, `coverage`, `write_chatters`: as in `snapshot`)."""
         sid = snapshot_id(moment)
         n = len(streams)
         stream_table = pa.table(
@@ -186,10 +259,36 @@ class LakeBuilder:
             },
             schema=CHATTERS_SCHEMA,
         ).sort_by([("channel_id", "ascending"), ("viewer", "ascending")])
-        files = {
-            "streams": self._write("streams", sid, _parquet_bytes(stream_table), n),
-            "chatters": self._write("chatters", sid, _parquet_bytes(chat_table), m),
-        }
+        files = {"streams": self._write("streams", sid, _parquet_bytes(stream_table), n)}
+        if write_chatters:
+            files["chatters"] = self._write("chatters", sid, _parquet_bytes(chat_table), m)
+        if activity is not None or coverage is not None:
+            act, cov = self._chat_tables(
+                sid,
+                moment,
+                activity or {},
+                coverage if coverage is not None else dict.fromkeys(activity or {}, "complete"),
+            )
+            files["chat_activity"] = self._write(
+                "chat_activity", sid, _parquet_bytes(act), act.num_rows
+            )
+            files["chat_coverage"] = self._write(
+                "chat_coverage", sid, _parquet_bytes(cov), cov.num_rows
+            )
+        if followers is not None:
+            channels = sorted(followers)
+            totals = pa.table(
+                {
+                    "snapshot_id": [sid] * len(channels),
+                    "snapshot_ts": pa.array([moment] * len(channels), pa.timestamp("s", tz="UTC")),
+                    "channel_id": channels,
+                    "followers_total": pa.array([followers[c] for c in channels], pa.int64()),
+                },
+                schema=FOLLOWERS_SCHEMA,
+            )
+            files["followers"] = self._write(
+                "followers", sid, _parquet_bytes(totals), totals.num_rows
+            )
         if write_manifest:
             doc: dict[str, Any] = {
                 "snapshot_id": sid,
@@ -247,13 +346,18 @@ def synthetic_day(
     known_bots: int = 5,
     lurker_bots: int = 10,
     snapshots: int = 288,
+    posting_share: float = 0.0,
+    followers: bool = False,
 ) -> SyntheticDay:
     """A day of 288 snapshots: channels live half the day, viewers staying ~30 minutes.
 
     Viewers have three favourite channels drawn by a power-law popularity and a heavy-tailed
     activity; a session continues from one snapshot to the next with probability
     1 - 1/mean_stay_snapshots; `gap_rate` of observations are missed (one-snapshot gaps).
-    Known bots sit in every live chat, lurker bots in 40% of them.
+    Known bots sit in every live chat, lurker bots in 40% of them. With `posting_share`,
+    that share of each snapshot's observations also posted in the window ending at it
+    (chat activity, every live channel's window complete). With `followers`, the top of
+    each hour reads every live channel's follower total (growing with its popularity).
     """
     rng = np.random.default_rng(seed)
     n_channels = 2 * live_channels
@@ -316,7 +420,21 @@ def synthetic_day(
             )
             for c in live_ids
         ]
-        builder.snapshot_arrays(moment, streams, channel_ids[all_c], all_v)
+        posters: dict[str, list[int]] | None = None
+        if posting_share > 0:
+            posted = rng.random(len(all_v)) < posting_share
+            posters = {str(channel_ids[c]): [] for c in live_ids}
+            for c, v in zip(all_c[posted].tolist(), all_v[posted].tolist(), strict=True):
+                posters[str(channel_ids[c])].append(v)
+        totals = None
+        if followers and slot % 12 == 0:
+            totals = {
+                str(channel_ids[c]): int(100_000 * popularity[c]) + slot * (1 + c % 7)
+                for c in live_ids
+            }
+        builder.snapshot_arrays(
+            moment, streams, channel_ids[all_c], all_v, activity=posters, followers=totals
+        )
         facts += len(streams)
         observations += len(all_v)
     return SyntheticDay(snapshots=snapshots, stream_facts=facts, presence_observations=observations)

@@ -76,7 +76,11 @@ def test_bad_arguments_give_one_line_errors(tmp_path: Path) -> None:
     code, output = _invoke(tmp_path, "--day", "27/11/2026")
     assert code == 2 and "not a day: '27/11/2026' (expected YYYY-MM-DD)" in output
     code, output = _invoke(tmp_path, "--day", DAY.isoformat(), "--all")
-    assert code == 2 and "give --day or --all, not both" in output
+    assert code == 2 and "give one of --day, --all and --every-day-at" in output
+    code, output = _invoke(tmp_path, "--all", "--every-day-at", "02:00")
+    assert code == 2 and "give one of --day, --all and --every-day-at" in output
+    code, output = _invoke(tmp_path, "--every-day-at", "2am")
+    assert code == 2 and "the daily load time must be HH:MM in UTC, got '2am'" in output
 
 
 def test_warehouse_status_per_day(tmp_path: Path) -> None:

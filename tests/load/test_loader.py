@@ -187,8 +187,8 @@ def test_corrupt_files_are_quarantined_and_the_rest_of_the_day_loads(lake: Path)
     # chats of a snapshot whose chatters file was quarantined are unknown, not empty
     lost = query(
         settings,
-        "select distinct chatters_status, chatters from int_snapshot_channels "
-        "where snapshot_id in (?, ?, ?)",
+        "select distinct presence_status, chatters from int_snapshot_channels "
+        "where snapshot_id in (?, ?, ?) and signal = 'chat_list'",
         [ids[0], ids[2], ids[4]],
     )
     assert lost == [("missing", None)]

@@ -15,6 +15,13 @@ Thursday 2026-11-26, snapshots 20:00-23:55 (48; 21:00 is partial: one 429, two e
 Friday 2026-11-27, snapshots 00:00-00:55 (carol) and 20:00-20:55 (12 each):
 - alice: 300 viewers, Just Chatting, chat = 1..12 and the bot (12 returning chatters);
 - dave_tv (1004): 80 viewers, Minecraft, chat = 30..41.
+
+Chat activity (who posted), on Friday only: carol's posters 1..10 in every window
+00:00-00:55 (her chat list is forbidden), the 00:30 window partial; alice's posters 1..12
+and dave's 30..41 in every window 20:00-20:55. Chat lists read on Friday evening: alice by
+consent, dave by moderation; alice's token is revoked at 20:30 (dave's is the operator's).
+Follower totals: Thursday 21:00 alice 4,900 and bob 700; Friday 00:00 carol 300; Friday
+20:00 alice 5,000 and dave 800.
 """
 
 from __future__ import annotations
@@ -102,20 +109,64 @@ def _thursday(builder: LakeBuilder) -> None:
                 chat,
                 status="partial",
                 manifest={"http_429": 1, "retries": 2, "errors": {"http_5xx": 2}},
+                followers=FOLLOWERS["21:00"],
             )
         else:
             builder.snapshot(moment, streams, chat)
 
 
+CAROL_POSTERS = list(range(1, 11))
+FOLLOWERS = {
+    "21:00": {ALICE: 4900, BOB: 700},
+    "00:00": {CAROL: 300},
+    "20:00": {ALICE: 5000, DAVE: 800},
+}
+
+
+def _reader(login: str, ground: str, revoked: bool) -> dict[str, Any]:
+    return {
+        "user_id": login,
+        "login": login,
+        "ground": ground,
+        "channels_listed": 1,
+        "channels_read": 0 if revoked else 1,
+        "state": "unusable" if revoked else "ok",
+        "reason": "revoked by its user" if revoked else "",
+    }
+
+
 def _friday(builder: LakeBuilder) -> None:
     for moment in grid(at(FRIDAY, "00:00"), at(FRIDAY, "00:55")):
-        builder.snapshot(moment, [_carol(moment)], {})
+        builder.snapshot(
+            moment,
+            [_carol(moment)],
+            {},
+            activity={CAROL: CAROL_POSTERS},
+            coverage={CAROL: "partial" if moment == at(FRIDAY, "00:30") else "complete"},
+            followers=FOLLOWERS["00:00"] if moment == at(FRIDAY, "00:00") else None,
+        )
     for moment in grid(at(FRIDAY, "20:00"), at(FRIDAY, "20:55")):
+        revoked = moment >= at(FRIDAY, "20:30")
+        alice_status = "forbidden" if revoked else "ok"
         streams = [
-            _stream(ALICE, "alice", 300, at(FRIDAY, "20:00"), JUST_CHATTING),
+            _stream(ALICE, "alice", 300, at(FRIDAY, "20:00"), JUST_CHATTING, alice_status),
             _stream(DAVE, "dave_tv", 80, at(FRIDAY, "20:00"), MINECRAFT),
         ]
-        builder.snapshot(moment, streams, {ALICE: ALICE_FRIDAY, DAVE: DAVE_CHAT})
+        alice_chat = [] if revoked else ALICE_FRIDAY
+        builder.snapshot(
+            moment,
+            streams,
+            {ALICE: alice_chat, DAVE: DAVE_CHAT},
+            activity={ALICE: range(1, 13), DAVE: DAVE_CHAT},
+            followers=FOLLOWERS["20:00"] if moment == at(FRIDAY, "20:00") else None,
+            manifest={
+                "chat_list_grounds": {DAVE: "moderation"} | ({} if revoked else {ALICE: "consent"}),
+                "chat_list_readers": [
+                    _reader("alice", "consent", revoked),
+                    _reader("operator", "moderation", False),
+                ],
+            },
+        )
 
 
 # Names as a hostile broadcaster could set them on Twitch: plotly.js reads some HTML in
@@ -172,6 +223,8 @@ def build_synthetic(data_dir: Path, days: int = 2) -> Settings:
             seed=7 + offset,
             known_bots=2,
             lurker_bots=4,
+            posting_share=0.3,
+            followers=True,
         )
     builder.known_bots = np.unique(builder.known_bots)
     settings = make_settings(data_dir)

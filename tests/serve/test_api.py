@@ -20,6 +20,11 @@ async def get(client_for: ClientFactory, settings: Settings, url: str) -> Any:
     return response.json()
 
 
+async def raw_get(client_for: ClientFactory, settings: Settings, url: str) -> Any:
+    async with client_for(settings) as client:
+        return await client.get(url)
+
+
 async def test_days_lists_the_loaded_days_and_the_latest(
     census: Settings, client_for: ClientFactory
 ) -> None:
@@ -47,9 +52,12 @@ async def test_overview_curve_and_totals_of_thursday(
     assert curve["viewers"][17:25] == [320, 280, 290, 300, 310, 320, 330, 0]
     assert curve["viewers"][36:] == [30] * 12
     assert curve["live_channels"][:7] == [2, 2, 2, 1, 1, 1, 2]
-    # accounts in chat: alice's 20 people + the bot, eve's one, bob's 15 (10 shared)
-    assert curve["chatters"][:7] == [22, 22, 22, 21, 21, 21, 26]
-    assert curve["chatters"][24:] == [None] * 24  # nobody, then carol's unreadable chat
+    # accounts in chat: alice's 20 people + the bot, eve's one, bob's 15 (10 shared);
+    # Thursday has chat lists only (no chat activity was collected)
+    [listed] = curve["chatters"]
+    assert (listed["signal"], listed["label"]) == ("chat_list", "people in the chat list")
+    assert listed["values"][:7] == [22, 22, 22, 21, 21, 21, 26]
+    assert listed["values"][24:] == [None] * 24  # nobody, then carol's unreadable chat
     assert curve["viewers_per_live_channel"][:4] == [52.5, 57.5, 62.5, 130.0]
     assert curve["viewers_per_live_channel"][24] is None
     assert curve["status"].count("partial") == 1
@@ -65,7 +73,7 @@ async def test_overview_curve_and_totals_of_thursday(
         "channels_live": 4,
         # total over total: 6,135 viewers over 51 channel-snapshots (not a mean of ratios)
         "viewers_per_live_channel": 120.29,
-        "peak_chatters": 26,
+        "peak_chatters": [{"signal": "chat_list", "label": "people in the chat list", "value": 26}],
         "day_complete": True,
     }
 
@@ -83,6 +91,7 @@ async def test_overview_top_channels_and_games(census: Settings, client_for: Cli
             "viewer_hours": 430.0,
             "unique_chatters": 21,
             "chatters_per_viewer": 0.0977,  # 24 × 21 / 5,160
+            "signal": "chat_list",
         },
         {
             "channel_login": "bob",
@@ -94,6 +103,7 @@ async def test_overview_top_channels_and_games(census: Settings, client_for: Cli
             "viewer_hours": 50.0,
             "unique_chatters": 15,
             "chatters_per_viewer": 0.3,
+            "signal": "chat_list",
         },
         {
             "channel_login": "carol",
@@ -105,6 +115,7 @@ async def test_overview_top_channels_and_games(census: Settings, client_for: Cli
             "viewer_hours": 30.0,
             "unique_chatters": None,
             "chatters_per_viewer": None,
+            "signal": None,  # chat list forbidden, no chat activity collected on Thursday
         },
         {
             "channel_login": "eve",
@@ -116,6 +127,7 @@ async def test_overview_top_channels_and_games(census: Settings, client_for: Cli
             "viewer_hours": 1.25,
             "unique_chatters": None,  # one person: under k
             "chatters_per_viewer": None,
+            "signal": "chat_list",
         },
     ]
     games = [
@@ -139,7 +151,11 @@ async def test_overview_defaults_to_the_latest_day_and_honours_limit(
     assert body["totals"]["peak_viewers_at"] == "2026-11-27T20:00:00Z"
     assert body["totals"]["viewer_hours"] == 410.0
     assert body["totals"]["channels_live"] == 3
-    assert body["totals"]["peak_chatters"] == 25
+    # 20:00: alice's 13 and dave's 12 in the chat lists; alice's 12 and dave's 12 posted
+    assert body["totals"]["peak_chatters"] == [
+        {"signal": "chat_list", "label": "people in the chat list", "value": 25},
+        {"signal": "chat_activity", "label": "people who posted", "value": 24},
+    ]
     assert [c["channel_login"] for c in body["top_channels"]] == ["alice"]
     assert [(g["game_name"], g["share"]) for g in body["top_games"]] == [("Just Chatting", 0.7317)]
 
@@ -227,7 +243,15 @@ async def test_channel_page_data_of_alice_on_friday(
         "1001-202611272000",
     ]
     assert body["curve"]["viewers"] == [300] * 12
-    assert body["curve"]["chatters"] == [13] * 12
+    # her chat list until her token was revoked at 20:30; who posted, all evening
+    assert body["curve"]["chatters"] == [
+        {
+            "signal": "chat_list",
+            "label": "people in the chat list",
+            "values": [13] * 6 + [None] * 6,
+        },
+        {"signal": "chat_activity", "label": "people who posted", "values": [12] * 12},
+    ]
     assert body["curve"]["game"] == ["Just Chatting"] * 12
     assert body["games"] == [
         {"game_name": "Just Chatting", "minutes": 110, "broadcasts": 2},
@@ -245,6 +269,9 @@ async def test_channel_page_data_of_alice_on_friday(
             "returning_chatters": None,
             "chatters_per_viewer": 0.0977,
             "bot_share": 0.0476,  # the known bot among 21 accounts
+            "signal": "chat_list",
+            "has_chat_list": True,
+            "has_chat_activity": False,
             "complete": False,  # 48 snapshots of the day's 288 were taken
             "chat_snapshots_missed": 0,
         },
@@ -259,11 +286,23 @@ async def test_channel_page_data_of_alice_on_friday(
             "returning_chatters": 12,  # people 1..12 were there on Thursday
             "chatters_per_viewer": 0.0433,
             "bot_share": 0.0769,
+            "signal": "chat_list",  # read until 20:30: the chat list where it has one
+            "has_chat_list": True,
+            "has_chat_activity": True,
             "complete": False,
             "chat_snapshots_missed": 0,
         },
     ]
     assert body["neighbours_window_days"] == 7
+    assert body["neighbours_signal"] == "chat_list"
+    assert body["followers"] == {
+        "ts": ["2026-11-26T21:00:00Z", "2026-11-27T20:00:00Z"],
+        "followers": [4900, 5000],
+        "days": [
+            {"day": THU, "followers": 4900, "gained_day": 0, "gained_7d": 0},
+            {"day": FRI, "followers": 5000, "gained_day": 100, "gained_7d": 100},
+        ],
+    }
     assert body["neighbours"] == [
         {
             "channel_login": "bob",
@@ -289,7 +328,8 @@ async def test_a_channel_on_a_day_it_was_not_live(
 async def test_map_joins_channels_sharing_at_least_k_people(
     census: Settings, client_for: ClientFactory
 ) -> None:
-    body = await get(client_for, census, f"/api/map?day={THU}&window=1")
+    body = await get(client_for, census, f"/api/map?day={THU}&window=1&signal=chat_list")
+    assert (body["signal"], body["signals"]) == ("chat_list", ["chat_list"])
     assert body["pairs_total"] == 1
     assert [(n["channel_login"], n["chatters"], n["main_game"]) for n in body["nodes"]] == [
         ("alice", 20, "Fortnite"),
@@ -298,24 +338,44 @@ async def test_map_joins_channels_sharing_at_least_k_people(
     assert body["edges"] == [{"source": 0, "target": 1, "shared_chatters": 10, "jaccard": 0.4}]
     xs = sorted(n["x"] for n in body["nodes"])
     assert xs[0] == -1.0 and xs[1] == 1.0  # laid out in [-1, 1]
-    friday = await get(client_for, census, f"/api/map?day={FRI}&window=1")
+    friday = await get(client_for, census, f"/api/map?day={FRI}&window=1&signal=chat_list")
     assert (friday["pairs_total"], friday["nodes"], friday["edges"]) == (0, [], [])
-    week = await get(client_for, census, "/api/map")
+    week = await get(client_for, census, "/api/map?signal=chat_list")
     assert (week["day"], week["window_days"], week["pairs_total"]) == (FRI, 7, 1)
     assert week["nodes"][0]["main_game"] == "Just Chatting"  # alice's latest day
+    # by default the map counts people who posted, the whole community: on Friday carol's
+    # posters 1..10 also posted in alice's chat (1..12); dave's share nobody
+    posted = await get(client_for, census, f"/api/map?day={FRI}&window=1")
+    assert (posted["signal"], posted["signal_label"]) == ("chat_activity", "people who posted")
+    assert posted["signals"] == ["chat_activity"]
+    assert [(n["channel_login"], n["chatters"]) for n in posted["nodes"]] == [
+        ("alice", 12),
+        ("carol", 10),
+    ]
+    assert posted["edges"] == [
+        {"source": 0, "target": 1, "shared_chatters": 10, "jaccard": round(10 / 12, 4)}
+    ]
+    assert (await get(client_for, census, f"/api/map?day={THU}&window=1"))["nodes"] == []
 
 
 async def test_habits_heatmap_and_distributions(
     census: Settings, client_for: ClientFactory
 ) -> None:
-    body = await get(client_for, census, "/api/habits")
+    body = await get(client_for, census, "/api/habits?signal=chat_list")
+    assert (body["signal"], body["signals"]) == ("chat_list", ["chat_list", "chat_activity"])
     heat = body["heatmap"]
     assert heat["dates"] == [None, None, None, THU, FRI, None, None]
     assert heat["people"][3][20:22] == [26, 25]  # Thursday 20h, 21h
     assert heat["share"][3][20:22] == [1.0, 0.9615]
     assert heat["people"][4][20] == 24  # Friday: alice's 12 and dave's 12
     assert sum(v is not None for row in heat["people"] for v in row) == 3
-    thursday = await get(client_for, census, f"/api/habits?day={THU}")
+    posted = await get(client_for, census, "/api/habits")
+    assert posted["signal"] == "chat_activity"
+    # Friday 00h: carol's 10 posters; 20h: alice's 12 and dave's 12; Thursday: no activity
+    assert posted["heatmap"]["people"][4][0] == 10
+    assert posted["heatmap"]["people"][4][20] == 24
+    assert sum(v is not None for row in posted["heatmap"]["people"] for v in row) == 2
+    thursday = await get(client_for, census, f"/api/habits?day={THU}&signal=chat_list")
     shown = {
         d["metric"]: [(b["label"], b["value"], b["share"]) for b in d["buckets"]]
         for d in thursday["distributions"]
@@ -334,7 +394,8 @@ async def test_habits_heatmap_and_distributions(
 async def test_exposure_in_figures_and_plain_words(
     census: Settings, client_for: ClientFactory
 ) -> None:
-    body = await get(client_for, census, f"/api/exposure?day={THU}")
+    body = await get(client_for, census, f"/api/exposure?day={THU}&signal=chat_list")
+    assert (body["signal"], body["signal_label"]) == ("chat_list", "people in the chat list")
     assert (body["population"], body["days_covered"]) == (26, 1)
     low, high = wilson(1, 26)
     assert body["unicity"][0] == {
@@ -373,7 +434,7 @@ async def test_exposure_in_figures_and_plain_words(
         "the sample of 10 (95% interval up to 28% of people).",
     ]
     assert "4% of people are the only ones with their exact set of channels." in body["sentences"]
-    week = await get(client_for, census, f"/api/exposure?day={THU}&window=7")
+    week = await get(client_for, census, f"/api/exposure?day={THU}&window=7&signal=chat_list")
     assert [c["measure"] for c in week["census"]] == [
         "channel_set",
         "top3_channels",
@@ -417,9 +478,44 @@ async def test_health_per_day_and_totals(census: Settings, client_for: ClientFac
     assert thursday["raw_bytes"] == lake_bytes
     assert thursday["curated_bytes"] > 0
     assert thursday["raw_bytes_per_observation"] == round(thursday["raw_bytes_per_observation"], 3)
-    assert friday["presence_observations"] == 300
+    # alice's chat list read until 20:30 (6 × 13), dave's all evening (12 × 12)
+    assert friday["presence_observations"] == 222
     assert body["totals"]["snapshots_complete"] == 47 + 24
-    assert body["totals"]["presence_observations"] == 987
+    assert body["totals"]["presence_observations"] == 909
+    assert thursday["chat_windows"] == 0 and thursday["chat_list_readers"] == 0
+    assert {k: friday[k] for k in friday if k.startswith(("chat_", "activity_"))} == {
+        "chat_list_readers": 2,
+        "chat_list_tokens_tripped": 1,
+        "chat_list_channels_affected": 1,
+        "activity_observations": 12 * 10 + 12 * 24,
+        "chat_windows": 12 + 24,
+        "chat_windows_partial": 1,
+        "chat_windows_not_joined": 0,
+        "chat_partial_share": round(1 / 36, 4),
+        "chat_channels_not_joined": 0,
+    }
+    assert body["tokens"] == [
+        {
+            "day": FRI,
+            "reader_login": "alice",
+            "ground": "consent",
+            "state": "unusable",
+            "tripped": True,
+            "reason": "revoked by its user",
+            "tripped_at": "2026-11-27T20:30:00Z",
+            "channels_affected": 1,
+        },
+        {
+            "day": FRI,
+            "reader_login": "operator",
+            "ground": "moderation",
+            "state": "ok",
+            "tripped": False,
+            "reason": "",
+            "tripped_at": None,
+            "channels_affected": 0,
+        },
+    ]
     assert body["totals"]["raw_bytes"] == thursday["raw_bytes"] + friday["raw_bytes"]
     one = await get(client_for, census, f"/api/health?day={THU}&days=1")
     assert [d["day"] for d in one["days"]] == [THU]
@@ -430,3 +526,51 @@ async def test_payloads_stay_small(census: Settings, client_for: ClientFactory) 
         for url in ("/api/overview", "/api/schedules", "/api/map", "/api/channels/alice"):
             response = await client.get(url, headers={"Accept-Encoding": "identity"})
             assert len(response.content) < 20_000, url
+
+
+async def test_chat_lists_read_and_on_what_ground(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, "/api/chat-lists")
+    assert (body["day"], body["by_consent"], body["by_moderation"]) == (FRI, 1, 1)
+    assert body["channels"] == [
+        {
+            "channel_login": "alice",
+            "channel_name": "Alice",
+            "ground": "consent",
+            "snapshots": 6,
+            "first_read": "2026-11-27T20:00:00Z",
+            "last_read": "2026-11-27T20:25:00Z",
+        },
+        {
+            "channel_login": "dave_tv",
+            "channel_name": "Dave_Tv",
+            "ground": "moderation",
+            "snapshots": 12,
+            "first_read": "2026-11-27T20:00:00Z",
+            "last_read": "2026-11-27T20:55:00Z",
+        },
+    ]
+    thursday = await get(client_for, census, f"/api/chat-lists?day={THU}")
+    # the manifests of Thursday name no ground: nothing is claimed
+    assert (thursday["by_consent"], thursday["by_moderation"], thursday["channels"]) == (0, 0, [])
+
+
+async def test_followers_ranking_by_day_and_week(
+    census: Settings, client_for: ClientFactory
+) -> None:
+    body = await get(client_for, census, "/api/followers")
+    assert (body["day"], body["window_days"]) == (FRI, 1)
+    assert [
+        (c["channel_login"], c["followers"], c["gained"], c["gained_since"])
+        for c in body["channels"]
+    ] == [
+        ("alice", 5000, 100, "2026-11-26T21:00:00Z"),
+        ("dave_tv", 800, 0, "2026-11-27T20:00:00Z"),  # ties: the larger total first
+        ("carol", 300, 0, "2026-11-27T00:00:00Z"),
+    ]
+    week = await get(client_for, census, "/api/followers?window=7&limit=1")
+    assert [(c["channel_login"], c["gained"]) for c in week["channels"]] == [("alice", 100)]
+    for bad in ("window=3", "limit=0", "day=2026-13-01"):
+        response = await raw_get(client_for, census, f"/api/followers?{bad}")
+        assert 400 <= response.status_code < 500

@@ -41,6 +41,12 @@ def dashboard(synthetic: Settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def census_dashboard(census: Settings) -> Iterator[str]:
+    with serving(census) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def top_channel(dashboard: str) -> dict[str, Any]:
     overview = httpx.get(f"{dashboard}/api/overview", timeout=30).json()
     channel: dict[str, Any] = overview["top_channels"][0]
@@ -217,6 +223,59 @@ def test_the_static_export_shows_the_same_charts(
         clean(page)
         if how == "file":
             screenshot(page, "static-channel")
+
+
+TABLE_PAGES = {
+    "followers": ("/followers", "followers.html"),
+    "chatlists": ("/chat-lists", "chat-lists.html"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_PAGES))
+def test_the_follower_and_chat_list_pages_show_their_tables(
+    page: Any, census_dashboard: str, name: str
+) -> None:
+    open_page(page, census_dashboard + TABLE_PAGES[name][0])
+    clean(page)
+    if name == "chatlists":
+        assert page.locator("#summary").inner_text() == (
+            "Chat lists read: 1 channels by consent, 1 by moderation."
+        )
+        rows = page.locator("#table-chatlists tbody tr")
+        assert rows.count() == 2
+        assert "consent" in rows.nth(0).inner_text()
+    else:
+        rows = page.locator("#table-followers tbody tr")
+        assert rows.count() == 3
+        assert rows.nth(0).inner_text().startswith("Alice")
+        page.locator("#window").select_option("7")
+        page.wait_for_function(
+            "() => document.querySelector('#table-followers th:nth-child(3)')"
+            "?.textContent === 'gained in 7 days'"
+        )
+    screenshot(page, f"live-{name}")
+
+
+def test_the_signal_selector_redraws_map_habits_and_exposure(
+    page: Any, census_dashboard: str
+) -> None:
+    for path in ("/map?window=1", "/habits", "/exposure"):
+        open_page(page, census_dashboard + path)
+        clean(page)
+        note = page.locator("#signal-note")
+        assert note.inner_text().startswith("Figures from people who posted.")
+        page.locator("#signal").select_option("chat_list")
+        page.wait_for_function(
+            "() => document.getElementById('signal-note').textContent"
+            ".startsWith('Figures from people in the chat list.')"
+        )
+        assert "signal=chat_list" in page.url
+        assert page.watch.problems == []
+    open_page(page, f"{census_dashboard}/health")
+    clean(page)
+    tokens = page.locator("#table-tokens tbody tr")
+    assert tokens.count() == 2
+    assert "revoked by its user" in tokens.nth(0).inner_text()
 
 
 def test_without_chromium_ci_fails_and_a_laptop_skips(

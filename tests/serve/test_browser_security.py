@@ -62,13 +62,13 @@ def urls(base: str, live: bool) -> dict[str, str]:
         return {
             "overview": f"{base}/?{day}",
             "schedules": f"{base}/schedules?{day}",
-            "map": f"{base}/map?{day}&window=1",
+            "map": f"{base}/map?{day}&window=1&signal=chat_list",
             "channel": f"{base}/channels/alice?{day}",
         }
     return {
         "overview": f"{base}/index.html?{day}",
         "schedules": f"{base}/schedules.html?{day}",
-        "map": f"{base}/map.html?{day}&window=1",
+        "map": f"{base}/map.html?{day}&window=1&signal=chat_list",
         "channel": f"{base}/channel.html?channel=alice&{day}",
     }
 

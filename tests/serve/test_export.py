@@ -55,7 +55,17 @@ async def test_the_export_holds_pages_assets_and_the_api_answers(
     result = export(census, "--static", str(out))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("exported 2026-11-26 to 2026-11-27 (2 days, 5 channel pages): ")
-    for page in ("index", "schedules", "map", "habits", "exposure", "health", "channel"):
+    for page in (
+        "index",
+        "schedules",
+        "map",
+        "habits",
+        "exposure",
+        "followers",
+        "chat-lists",
+        "health",
+        "channel",
+    ):
         html = (out / f"{page}.html").read_text()
         assert '"mode":"static"' in html
         assert 'src="assets/vendor/plotly.min.js"' in html
@@ -70,9 +80,21 @@ async def test_the_export_holds_pages_assets_and_the_api_answers(
         for url, file in [
             (f"/api/overview?day={THURSDAY}", f"overview/day-{THURSDAY}.js"),
             (f"/api/schedules?day={FRIDAY}", f"schedules/day-{FRIDAY}.js"),
-            (f"/api/map?day={THURSDAY}&window=1", f"map/day-{THURSDAY}_window-1.js"),
-            (f"/api/exposure?day={THURSDAY}&window=7", f"exposure/day-{THURSDAY}_window-7.js"),
-            (f"/api/habits?day={FRIDAY}", f"habits/day-{FRIDAY}.js"),
+            (
+                f"/api/map?day={THURSDAY}&window=1&signal=chat_list",
+                f"map/day-{THURSDAY}_signal-chat_list_window-1.js",
+            ),
+            (
+                f"/api/map?day={FRIDAY}&window=1",
+                f"map/day-{FRIDAY}_signal-chat_activity_window-1.js",
+            ),
+            (
+                f"/api/exposure?day={THURSDAY}&window=7&signal=chat_list",
+                f"exposure/day-{THURSDAY}_signal-chat_list_window-7.js",
+            ),
+            (f"/api/habits?day={FRIDAY}", f"habits/day-{FRIDAY}_signal-chat_activity.js"),
+            (f"/api/chat-lists?day={FRIDAY}", f"chat-lists/day-{FRIDAY}.js"),
+            (f"/api/followers?day={FRIDAY}&window=7", f"followers/day-{FRIDAY}_window-7.js"),
             (f"/api/health?day={FRIDAY}", f"health/day-{FRIDAY}.js"),
             (f"/api/channels/alice?day={FRIDAY}", f"channels/alice/day-{FRIDAY}.js"),
         ]:
@@ -119,7 +141,9 @@ def test_the_export_is_published_readable_whatever_the_umask(
 def test_every_exported_number_obeys_k(census: Settings, tmp_path: Path) -> None:
     export_static(census, tmp_path / "site")
     files = list((tmp_path / "site" / "data").rglob("*.js"))
-    assert len(files) == 1 + 2 * (4 + 2 + 2) + 2 * 5
+    # per day: overview, schedules, health, chat lists; habits per signal; followers per
+    # window; map and exposure per window and signal; five channel pages
+    assert len(files) == 1 + 2 * (4 + 2 + 2 + 2 * 2 * 2) + 2 * 5
     for path in files:
         _, payload = read_data(path)
         assert not any(is_viewer_column(name) for name in keys(payload)), path

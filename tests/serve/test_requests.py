@@ -225,8 +225,10 @@ async def test_the_openapi_document_lists_the_endpoints(
     assert sorted(doc["paths"]) == [
         "/api/channels",
         "/api/channels/{channel}",
+        "/api/chat-lists",
         "/api/days",
         "/api/exposure",
+        "/api/followers",
         "/api/habits",
         "/api/health",
         "/api/map",

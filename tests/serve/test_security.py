@@ -24,7 +24,17 @@ from streamcensus.serve.security import (
 )
 from streamcensus.serve.vendor import EMPTY_STYLE, csp_hash, plotly_js, plotly_style_hashes
 
-PAGES = ["/", "/schedules", "/map", "/habits", "/exposure", "/health", "/channels/alice"]
+PAGES = [
+    "/",
+    "/schedules",
+    "/map",
+    "/habits",
+    "/exposure",
+    "/followers",
+    "/chat-lists",
+    "/health",
+    "/channels/alice",
+]
 
 
 def assert_secured(response: httpx.Response) -> None:
@@ -76,7 +86,8 @@ async def test_every_kind_of_answer_carries_the_headers(
             await client.get("/nothing"),  # 404
             await client.post("/api/days"),  # 405
         ]
-    assert [a.status_code for a in answers] == [200] * 8 + [303] + [200] * 5 + [400, 404, 405]
+    pages = len(PAGES) + 1
+    assert [a.status_code for a in answers] == [200] * pages + [303] + [200] * 5 + [400, 404, 405]
     for answer in answers:
         assert_secured(answer)
 

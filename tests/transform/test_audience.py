@@ -96,7 +96,7 @@ def test_bot_counts_per_snapshot(audience: Settings) -> None:
     row = one(
         audience,
         "select chatters, known_bot_chatters, multi_chat_chatters from int_snapshot_channels "
-        "where snapshot_ts = ? and channel_id = ?",
+        "where snapshot_ts = ? and channel_id = ? and signal = 'chat_list'",
         [at(DAY, "20:00"), C],
     )
     assert row == {"chatters": 37, "known_bot_chatters": 1, "multi_chat_chatters": 1}

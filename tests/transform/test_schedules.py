@@ -125,10 +125,14 @@ def test_community_timeseries_gives_viewers_per_live_channel(evening: Settings) 
     assert first["live_channels"] == 2
     assert first["viewers"] == 150
     assert first["viewers_per_live_channel"] == 75.0
-    assert first["channels_with_chatters"] == 1
-    assert first["chatters"] == 12
-    assert first["chatters_per_viewer"] == 0.12
     assert first["snapshot_status"] == "complete"
+    chat = one(
+        evening, "select * from community_chatters where snapshot_ts = ?", [at(DAY, "20:00")]
+    )
+    assert chat["signal"] == "chat_list"  # no chat activity in this lake
+    assert (chat["channels_read"], chat["viewers_read"]) == (1, 100)
+    assert chat["chatters"] == 12
+    assert chat["chatters_per_viewer"] == 0.12
     later = one(
         evening, "select * from community_timeseries where snapshot_ts = ?", [at(DAY, "21:00")]
     )
@@ -143,11 +147,17 @@ def test_community_timeseries_gives_viewers_per_live_channel(evening: Settings) 
 def test_community_timeseries_by_game(evening: Settings) -> None:
     rows = query(
         evening,
-        "select game_name, live_channels, viewers, viewers_per_live_channel, chatters "
+        "select game_name, live_channels, viewers, viewers_per_live_channel "
         "from community_timeseries_by_game where snapshot_ts = ? order by game_name",
         [at(DAY, "20:00")],
     )
-    assert rows == [("Just Chatting", 2, 150, 75.0, 12)]
+    assert rows == [("Just Chatting", 2, 150, 75.0)]
+    rows = query(
+        evening,
+        "select signal, game_name, chatters from community_chatters_by_game where snapshot_ts = ?",
+        [at(DAY, "20:00")],
+    )
+    assert rows == [("chat_list", "Just Chatting", 12)]
     rows = query(
         evening,
         "select game_name, live_channels, viewers from community_timeseries_by_game "

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from streamcensus.bench.report import print_report
 from streamcensus.bench.runner import (
+    DEFAULT_API_DAYS,
     DEFAULT_HOURS,
     DEFAULT_SNAPSHOTS,
     DEFAULT_SPEED,
@@ -66,6 +67,13 @@ from streamcensus.fsutil import atomic_write_bytes
     help="Hours of the warehouse suite's day, from midnight UTC (24: the whole day).",
 )
 @click.option(
+    "--days",
+    type=click.IntRange(1, 60),
+    default=DEFAULT_API_DAYS,
+    show_default=True,
+    help="Days of ground-truth data the api suite loads and serves.",
+)
+@click.option(
     "--no-compare",
     is_flag=True,
     help="Skip the general-purpose library (pyTwitchAPI) comparison.",
@@ -82,10 +90,12 @@ def bench_command(
     speed: float,
     snapshots: int | None,
     hours: float,
+    days: int,
     no_compare: bool,
     out: Path | None,
 ) -> None:
-    """Measure the simulator, the collector, the raw lake and the warehouse; print tables.
+    """Measure the simulator, the collector, the raw lake, the warehouse and the API; print
+    tables.
 
     The simulator runs in a child process on 127.0.0.1 (the warehouse suite's demo day uses
     the in-process one); everything lands in a temporary directory that is removed
@@ -102,6 +112,7 @@ def bench_command(
             snapshots=snapshots,
             compare=not no_compare,
             hours=hours,
+            days=days,
             out=str(out) if out else None,
             progress=lambda message: console.print(f"[bold]bench[/] {message}..."),
         )

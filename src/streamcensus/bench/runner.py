@@ -22,11 +22,12 @@ from streamcensus.bench.measure import machine
 from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
-SUITES = ("simulator", "collector", "storage", "warehouse", "chat")
+SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api")
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
 DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
 DEFAULT_HOURS = 24.0  # the warehouse suite loads a whole day
+DEFAULT_API_DAYS = 30  # the api suite serves a month
 
 Progress = Callable[[str], None]
 
@@ -44,6 +45,7 @@ def bench_command_line(
     out: str | None,
     compare: bool = True,
     hours: float = DEFAULT_HOURS,
+    days: int = DEFAULT_API_DAYS,
 ) -> str:
     """The command that reproduces a run (quoted in BENCHMARKS.md)."""
     suite = "all" if tuple(suites) == SUITES else ",".join(suites)
@@ -59,6 +61,8 @@ def bench_command_line(
         parts.append("--no-compare")
     if "warehouse" in suites:
         parts.append(f"--hours {hours:g}")
+    if "api" in suites:
+        parts.append(f"--days {days}")
     if out:
         parts.append(f"--out {out}")
     return " ".join(parts)
@@ -73,12 +77,14 @@ def run_bench(
     snapshots: int | None = None,
     compare: bool = True,
     hours: float = DEFAULT_HOURS,
+    days: int = DEFAULT_API_DAYS,
     seed: int = 42,
     grid: dt.datetime = BENCH_GRID,
     out: str | None = None,
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
     """Run `suites` at `scale`; every figure in one dict (see BENCHMARKS.md for the keys)."""
+    from streamcensus.bench.api_suite import run_api_suite
     from streamcensus.bench.chat_suite import run_chat_suite
     from streamcensus.bench.collector_suite import run_collector_suite
     from streamcensus.bench.simulator_suite import run_simulator_suite
@@ -89,7 +95,9 @@ def run_bench(
     began = time.monotonic()
     result: dict[str, Any] = {
         "meta": {
-            "command": bench_command_line(suites, scale, repeat, speed, soak, out, compare, hours),
+            "command": bench_command_line(
+                suites, scale, repeat, speed, soak, out, compare, hours, days
+            ),
             "date": isoformat_z(utcnow()),
             "version": __version__,
             "machine": machine(),
@@ -100,6 +108,7 @@ def run_bench(
             "speed": speed,
             "snapshots": soak,
             "hours": hours,
+            "days": days,
             "suites": list(suites),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         }
@@ -131,6 +140,15 @@ def run_bench(
     if "chat" in suites:
         progress(f"chat suite ({scale})")
         result["chat"] = run_chat_suite(scale, grid, repeat, seed=seed)
+    if "api" in suites:
+        progress(f"api suite ({scale}, {days} days)")
+        result["api"] = run_api_suite(
+            scale,
+            first_day=grid.date() - dt.timedelta(days=days - 1),
+            days=days,
+            seed=seed,
+            progress=progress,
+        )
     result["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["meta"]["elapsed_s"] = round(time.monotonic() - began, 1)
     return result

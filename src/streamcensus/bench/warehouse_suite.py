@@ -8,9 +8,11 @@ Two days of raw lake, each measured the same way:
   (`bench/truthlake.py`), because collecting it over HTTP takes hours.
 
 Each repeat loads the day into a fresh warehouse (`load.loader.load_days`, curated files
-removed first) and then scans the same raw chatters files with a bare in-memory DuckDB:
-`count(*), count(distinct viewer)`, and every column. The scan is the practical limit of
-reading the data; the ratio of the load's wall time to it is per repeat, side by side.
+removed first) and then runs the bare query: the `viewing_sessions` model's own SQL (the
+files of `stg_presence.sql` and `viewing_sessions.sql`, gaps-and-islands with one missed
+snapshot allowed) on a fresh in-memory DuckDB over the same raw presence files, written as
+zstd Parquet sorted by channel as the curated zone is. Its sessions must equal the load's.
+Ratios (the load's sessionising, the whole load) to it are per repeat, side by side.
 Bytes per presence observation come from the files on disk (raw chatters files, all raw
 files, the curated viewing sessions) and from the warehouse's `pipeline_health`.
 
@@ -30,28 +32,31 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 
 from streamcensus.bench.measure import peak_rss_bytes, reset_peak_rss, summary, to_mb
 from streamcensus.bench.truthlake import write_truth_day
 from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import collect_simulated
 from streamcensus.config import Settings
-from streamcensus.lake.schema import CURATED, KINDS, raw_day_dir
-from streamcensus.load.loader import LoadReport, load_days
+from streamcensus.lake.schema import CURATED, DATA_KINDS, KINDS, raw_day_dir
+from streamcensus.load.loader import LoadReport, load_days, run_params
 from streamcensus.simulator.permissions import Permissions
 from streamcensus.timeutil import day_start
+from streamcensus.transform.runner import MODELS_DIR, strip_comments
+from streamcensus.warehouse import ddl
 from streamcensus.warehouse.connection import connect
+from streamcensus.warehouse.curated import ROW_GROUP_ROWS, ZSTD_LEVEL
 
 Progress = Callable[[str], None]
 SLOWEST = 5  # models listed in the report
-SCANS = {
-    "count_distinct": "select count(*), count(distinct viewer) from read_parquet(?)",
-    "all_columns": (
-        "select count(*), count(distinct viewer), count(distinct channel_id), "
-        "min(snapshot_ts), max(snapshot_id), max(key_id), "
-        "sum(cast(is_bot as integer)), count(bot_name) from read_parquet(?)"
-    ),
-}
+STREAM_FACT_MODELS = (
+    "int_snapshot_channels",
+    "community_timeseries",
+    "community_timeseries_by_game",
+    "stream_sessions",
+    "stream_session_games",
+)
 HEALTH_COLUMNS = (
     "raw_bytes",
     "raw_chatters_bytes",
@@ -85,6 +90,9 @@ def raw_bytes(lake_dir: Path, day: dt.date) -> dict[str, int]:
     return {kind: sum(p.stat().st_size for p in raw_files(lake_dir, day, kind)) for kind in KINDS}
 
 
+PRESENCE_KINDS = tuple(kind for kind in DATA_KINDS.values() if kind.presence)
+
+
 def fresh_warehouse(settings: Settings) -> None:
     """Remove the warehouse and the curated zone, so the next load starts from nothing."""
     for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
@@ -92,18 +100,48 @@ def fresh_warehouse(settings: Settings) -> None:
     shutil.rmtree(settings.lake_dir / CURATED, ignore_errors=True)
 
 
-def bare_scan(files: list[Path]) -> dict[str, Any]:
-    """Each scan of `SCANS` over `files` on a fresh in-memory DuckDB: seconds and counts."""
-    listed = [str(p) for p in files]
+def _model_sql(name: str) -> str:
+    return strip_comments((MODELS_DIR / f"{name}.sql").read_text()).strip().rstrip(";")
+
+
+def bare_query(settings: Settings, files: dict[str, list[Path]], out: Path) -> dict[str, Any]:
+    """The `viewing_sessions` SQL alone on a fresh in-memory DuckDB over the day's presence
+    `files` (by kind), written to `out` as zstd Parquet sorted by channel: seconds and rows."""
+    params = run_params(settings)
     con = duckdb.connect()
     try:
-        out: dict[str, Any] = {}
-        for name, sql in SCANS.items():
-            began = time.perf_counter()
-            rows = con.execute(sql, [listed]).fetchall()
-            out[f"{name}_s"] = time.perf_counter() - began
-            out["rows"], out["distinct_viewers"] = int(rows[0][0]), int(rows[0][1])
-        return out
+        con.execute("set TimeZone = 'UTC'")
+        began = time.perf_counter()
+        for kind in PRESENCE_KINDS:
+            ddl.attach_presence(con, kind, files.get(kind.name, []))
+        for model in ("stg_chat_activity", "stg_presence"):
+            con.execute(f"create temp view {model} as {_model_sql(model)}")
+        con.execute(
+            "create temp table run_params as select ? as bot_min_chats, ? as interval_minutes",
+            [params.bot_min_chats, params.interval_minutes],
+        )
+        con.execute(
+            f"copy (select * from ({_model_sql('viewing_sessions')}) as q "
+            "order by channel_id, first_seen, viewer) "
+            f"to '{out}' (format parquet, compression zstd, "
+            f"compression_level {ZSTD_LEVEL}, row_group_size {ROW_GROUP_ROWS})"
+        )
+        seconds = time.perf_counter() - began
+    finally:
+        con.close()
+    rows = pq.ParquetFile(out).metadata.num_rows
+    out.unlink()
+    return {"bare_query_s": seconds, "bare_query_rows": rows}
+
+
+def distinct_viewers(files: list[Path]) -> int:
+    """Distinct pseudonyms in `files` (not timed)."""
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "select count(distinct viewer) from read_parquet(?)", [[str(p) for p in files]]
+        ).fetchall()
+        return int(rows[0][0])
     finally:
         con.close()
 
@@ -128,6 +166,8 @@ def load_once(settings: Settings, day: dt.date) -> tuple[LoadReport, dict[str, A
     clock = SimClock(day_start(day + dt.timedelta(days=1)), speed=0.0)
     wall, cpu = time.perf_counter(), time.process_time()
     report = load_days(settings, [day], clock=clock)
+    models = {m.name: m for m in report.models}
+    exposure = models["exposure"]
     run = {
         "wall_s": time.perf_counter() - wall,
         "cpu_s": time.process_time() - cpu,
@@ -136,6 +176,12 @@ def load_once(settings: Settings, day: dt.date) -> tuple[LoadReport, dict[str, A
         "transform_s": report.transform_seconds,
         "checks_s": report.check_seconds,
         "models_s": sum(m.seconds for m in report.models),
+        "presence_pass_s": report.presence_pass_seconds,
+        # sessionising: the pass while reading, then the curated write of the model
+        "sessions_s": report.presence_pass_seconds + models["viewing_sessions"].seconds,
+        "stream_fact_models_max_s": max(models[name].seconds for name in STREAM_FACT_MODELS),
+        "exposure_s": exposure.seconds,
+        "exposure_cores": exposure.cpu_seconds / exposure.seconds if exposure.seconds else 0.0,
         "warehouse_bytes": settings.warehouse_path.stat().st_size,
     }
     return report, run
@@ -159,21 +205,21 @@ def _models(reports: list[LoadReport]) -> list[dict[str, Any]]:
 def measure_day(
     settings: Settings, day: dt.date, repeat: int, label: str, progress: Progress = _quiet
 ) -> dict[str, Any]:
-    """Load + transform `day` `repeat` times beside a bare scan of its chatters files."""
+    """Load + transform `day` `repeat` times beside the bare query over its presence files."""
     lake = settings.lake_dir
-    chatters = raw_files(lake, day, "chatters")
+    presence = {kind.name: raw_files(lake, day, kind.name) for kind in PRESENCE_KINDS}
     reports: list[LoadReport] = []
     runs: list[dict[str, Any]] = []
     for index in range(repeat):
         progress(f"warehouse: load {label}, repeat {index + 1}/{repeat}")
         report, run = load_once(settings, day)
-        run.update(bare_scan(chatters))
+        run.update(bare_query(settings, presence, settings.data_dir / "bare-sessions.parquet"))
         obs = report.days[0].presence_observations
         run["obs_per_s"] = obs / run["wall_s"]
         run["obs_per_s_load_transform"] = obs / (run["load_s"] + run["transform_s"])
-        for name in SCANS:
-            run[f"{name}_obs_per_s"] = obs / run[f"{name}_s"]
-            run[f"wall_over_{name}"] = run["wall_s"] / run[f"{name}_s"]
+        run["bare_query_obs_per_s"] = obs / run["bare_query_s"]
+        run["sessions_over_bare_query"] = run["sessions_s"] / run["bare_query_s"]
+        run["wall_over_bare_query"] = run["wall_s"] / run["bare_query_s"]
         reports.append(report)
         runs.append(run)
     first = reports[-1].days[0]
@@ -192,9 +238,15 @@ def measure_day(
             "peak_rss_mb",
             "obs_per_s",
             "obs_per_s_load_transform",
-            *(f"{name}_s" for name in SCANS),
-            *(f"{name}_obs_per_s" for name in SCANS),
-            *(f"wall_over_{name}" for name in SCANS),
+            "presence_pass_s",
+            "sessions_s",
+            "stream_fact_models_max_s",
+            "exposure_s",
+            "exposure_cores",
+            "bare_query_s",
+            "bare_query_obs_per_s",
+            "sessions_over_bare_query",
+            "wall_over_bare_query",
         )
     }
     return {
@@ -202,9 +254,11 @@ def measure_day(
         "snapshots": first.snapshots,
         "stream_facts": first.stream_facts,
         "presence_observations": first.presence_observations,
-        "distinct_viewers": runs[-1]["distinct_viewers"],
-        "scan_rows_match": all(r["rows"] == first.presence_observations for r in runs),
+        "distinct_viewers": distinct_viewers(presence["chatters"]),
         "viewing_sessions": first.viewing_sessions,
+        "bare_query_sessions_match": all(
+            r["bare_query_rows"] == first.viewing_sessions for r in runs
+        ),
         "raw_bytes": all_raw,
         "raw_chatters_bytes": sizes["chatters"],
         "curated_bytes": first.curated_bytes,

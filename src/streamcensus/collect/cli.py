@@ -9,7 +9,7 @@ import click
 
 from streamcensus.collect.runner import collect_every, collect_once, parse_interval
 from streamcensus.collect.session import open_collector
-from streamcensus.context import AppContext, pass_app
+from streamcensus.context import AppContext, lake_url_option, pass_app
 from streamcensus.logs import setup_logging
 
 
@@ -23,6 +23,7 @@ from streamcensus.logs import setup_logging
 @click.option("--language", help="Community language, e.g. fr.")
 @click.option("--top-n", type=click.IntRange(min=1), help="Live channels listed per snapshot.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@lake_url_option
 @pass_app
 def collect_command(
     app: AppContext,
@@ -33,6 +34,7 @@ def collect_command(
     language: str | None,
     top_n: int | None,
     verbose: bool,
+    lake_url: str | None,
 ) -> None:
     """Take a snapshot of the community now (or one every INTERVAL with --every)."""
     overrides: dict[str, Any] = {
@@ -40,6 +42,7 @@ def collect_command(
         "auth_url": auth_url,
         "language": language,
         "top_n": top_n,
+        "lake_url": lake_url,
     }
     settings = app.settings(**overrides)
     interval = parse_interval(every) if every else settings.interval_seconds

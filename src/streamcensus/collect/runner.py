@@ -14,7 +14,7 @@ from streamcensus.collect.session import CollectSession
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.errors import UserError
 from streamcensus.lake.manifest import CHAT_ACTIVITY, LakeError, ManifestRecord
-from streamcensus.lake.schema import KINDS, raw_path, snapshot_id
+from streamcensus.lake.schema import snapshot_id
 from streamcensus.timeutil import GRID_SECONDS, floor_to_grid, next_grid
 
 log = logging.getLogger("streamcensus.collect")
@@ -44,9 +44,8 @@ def _check_new(session: CollectSession, grid_time: dt.datetime) -> None:
     Data files without a manifest are what a killed collector leaves; they stay as they
     are (reported as orphaned by `status`) and the next grid time is collected instead.
     """
-    lake = session.collector.writer.lake_dir
     sid = snapshot_id(grid_time)
-    if any(raw_path(lake, kind, sid).exists() for kind in KINDS):
+    if session.collector.writer.has_snapshot(sid):
         raise UserError(
             f"snapshot {sid} is already in the lake; "
             "raw files are never rewritten (wait for the next grid time)"

@@ -40,6 +40,7 @@ from streamcensus.collect.snapshot import CollectOptions, Collector
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.keys import KeyStore
+from streamcensus.lake.stores import open_lake
 from streamcensus.lake.writer import LakeWriter
 from streamcensus.tokens.live import LiveToken, foreign_client
 from streamcensus.tokens.login import REQUIRED_SCOPES, check_clock_skew
@@ -309,7 +310,7 @@ async def open_collector(
             log.warning("chat activity is not collected: %s", unavailable)
         collector = Collector(
             client=client,
-            writer=LakeWriter(settings.lake_dir),
+            writer=LakeWriter(open_lake(settings, check=True), spool=settings.spool_dir),
             keys=keys,
             options=options,
             clock=clock,

@@ -21,14 +21,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from streamcensus.clock import SimClock
 from streamcensus.collect.session import CollectSession, open_collector
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.config import Settings
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import CHAT_ACTIVITY, CHAT_STATUSES, KINDS, raw_path, snapshot_id
+from streamcensus.lake.schema import (
+    CHAT_ACTIVITY,
+    CHAT_STATUSES,
+    KINDS,
+    MANIFEST,
+    raw_day_key,
+    raw_key,
+    snapshot_id,
+)
+from streamcensus.lake.storage import LakeStorage, as_storage
+from streamcensus.lake.stores import open_lake
 from streamcensus.simulator.permissions import Permissions
 from streamcensus.simulator.server import running_simulator
 from streamcensus.simulator.world import PopulationWorld
@@ -103,50 +114,55 @@ class CollectionReport:
         ]
 
 
-def summarise_lake(lake_dir: Path, days: list[dt.date], report: CollectionReport) -> None:
-    """Fill `report` from the manifests and files of `days` (what is on disk, not in memory)."""
-    raw = lake_dir / "raw"
+def _add_chat(report: CollectionReport, record: ManifestRecord) -> None:
+    """Count a manifest's chat window into `report`."""
+    if not record.chat_status:
+        return
+    report.activity_observations += record.activity_observations
+    report.chat_messages += record.chat_messages
+    windows = report.chat_windows
+    windows[record.chat_status] = windows.get(record.chat_status, 0) + 1
+    for status in CHAT_STATUSES:
+        n = getattr(record, f"chat_channels_{status}")
+        if n:
+            channels = report.chat_channel_windows
+            channels[status] = channels.get(status, 0) + n
+
+
+def summarise_lake(lake: LakeStorage | Path, days: list[dt.date], report: CollectionReport) -> None:
+    """Fill `report` from the manifests and files of `days` (what the lake holds, not memory)."""
+    storage = as_storage(lake)
+    channels: set[str] = set()
     for day in days:
         for kind in KINDS:
-            folder = raw / kind / f"date={day.isoformat()}"
-            if folder.exists():
-                size = sum(p.stat().st_size for p in folder.iterdir() if not p.name.startswith("."))
-                report.raw_bytes += size
-                if kind == "chatters":
-                    report.chatters_bytes += size
-                if kind == CHAT_ACTIVITY.name:
-                    report.activity_bytes += size
-    parts = [raw / "streams" / f"date={d.isoformat()}" for d in days]
-    files = [str(p / "*.parquet") for p in parts if any(p.glob("*.parquet"))]
-    manifests = [raw / "manifest" / f"date={d.isoformat()}" for d in days]
-    for folder in manifests:
-        for path in folder.glob("*.json") if folder.exists() else []:
-            record = ManifestRecord.from_bytes(path.read_bytes())
-            report.snapshots_complete += record.status == "complete"
-            report.snapshots_partial += record.status == "partial"
-            report.presence_observations += record.presence_observations
-            report.token_refreshes += record.token_refreshes
-            report.token_validations += record.token_validations
-            report.follower_readings += record.followers_channels
-            for ground in record.chat_list_grounds.values():
-                report.chat_lists_by_ground[ground] = report.chat_lists_by_ground.get(ground, 0) + 1
-            if record.chat_status:
-                report.activity_observations += record.activity_observations
-                report.chat_messages += record.chat_messages
-                windows = report.chat_windows
-                windows[record.chat_status] = windows.get(record.chat_status, 0) + 1
-                for status in CHAT_STATUSES:
-                    n = getattr(record, f"chat_channels_{status}")
-                    if n:
-                        channels = report.chat_channel_windows
-                        channels[status] = channels.get(status, 0) + n
-    if files:
-        con = duckdb.connect()
-        rows = con.execute(
-            "select count(distinct channel_id) from read_parquet(?)", [files]
-        ).fetchall()
-        report.channels = int(rows[0][0])
-        con.close()
+            entries = storage.list_files(raw_day_key(kind, day))
+            size = sum(e.size for e in entries)
+            report.raw_bytes += size
+            if kind == "chatters":
+                report.chatters_bytes += size
+            if kind == CHAT_ACTIVITY.name:
+                report.activity_bytes += size
+            if kind not in ("streams", MANIFEST):
+                continue
+            for data in storage.read_many([e.key for e in entries]).values():
+                if isinstance(data, OSError):
+                    continue
+                if kind == "streams":
+                    table = pq.read_table(pa.BufferReader(data), columns=["channel_id"])
+                    channels.update(table.column("channel_id").to_pylist())
+                    continue
+                record = ManifestRecord.from_bytes(data)
+                report.snapshots_complete += record.status == "complete"
+                report.snapshots_partial += record.status == "partial"
+                report.presence_observations += record.presence_observations
+                report.token_refreshes += record.token_refreshes
+                report.token_validations += record.token_validations
+                report.follower_readings += record.followers_channels
+                for ground in record.chat_list_grounds.values():
+                    grounds = report.chat_lists_by_ground
+                    grounds[ground] = grounds.get(ground, 0) + 1
+                _add_chat(report, record)
+    report.channels = len(channels)
 
 
 async def collect_grid_time(
@@ -189,7 +205,9 @@ async def collect_times(
             settings, helix_url=handle.helix_url, auth_url=handle.auth_url, clock=clock
         ) as session:
             for grid_time in times:
-                if raw_path(settings.lake_dir, "manifest", snapshot_id(grid_time)).exists():
+                if session.collector.writer.storage.exists(
+                    raw_key(MANIFEST, snapshot_id(grid_time))
+                ):
                     on_record(None)
                     continue
                 on_record(await collect_grid_time(session, clock, grid_time, speed))
@@ -224,5 +242,5 @@ def collect_simulated(
 
     asyncio.run(collect_times(settings, scale, seed, times, speed, count, permissions))
     report.wall_seconds = time.monotonic() - began
-    summarise_lake(settings.lake_dir, sorted({t.date() for t in times}), report)
+    summarise_lake(open_lake(settings), sorted({t.date() for t in times}), report)
     return report

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -153,6 +154,7 @@ class Collector:
     async def _collect(self, grid_time: dt.datetime, listing: _Listing) -> ManifestRecord:
         sid = snapshot_id(grid_time)
         started = self.clock.now()
+        cpu_started, wall_started = time.thread_time(), time.perf_counter()  # for `cost`
         before = self.client.stats.snapshot()
         key = self.keys.current(grid_time)
         pseudonymiser = Pseudonymiser(key, self.options.optout_viewers, self.options.known_bots)
@@ -245,6 +247,10 @@ class Collector:
             followers_status=followers.status,
             followers_channels=len(followers.totals),
             **window.manifest_fields(),
+            cpu_seconds=round(time.thread_time() - cpu_started, 4),
+            wall_seconds=round(time.perf_counter() - wall_started, 4),
+            bytes_sent=cost.bytes_sent,
+            bytes_received=cost.bytes_received,
             files=files,
         )
         self.writer.write_manifest(record)

@@ -140,6 +140,13 @@ class ManifestRecord(BaseModel):
     chat_channels_suspended: Count = 0
     chat_windows_dropped: Count = 0
     chat_counters: dict[str, Count] = Field(default_factory=dict)
+    # what the snapshot cost to take (`streamcensus cost`): CPU seconds of the collector's
+    # thread and real seconds elapsed (not the clock's, which a simulation may speed up);
+    # HTTP bytes sent to and received from Helix and the auth host (`twitch/stats.py`)
+    cpu_seconds: Seconds = 0.0
+    wall_seconds: Seconds = 0.0
+    bytes_sent: Count = 0
+    bytes_received: Count = 0
     files: dict[str, FileEntry] = Field(default_factory=dict)  # kind -> file
     collector_version: str = __version__
     manifest_version: int = MANIFEST_VERSION

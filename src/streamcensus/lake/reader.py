@@ -12,12 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streamcensus.fsutil import is_temp_file
 from streamcensus.lake.manifest import LakeError, ManifestRecord
-from streamcensus.lake.schema import KINDS, RAW, SNAPSHOT_ID_FORMAT, raw_day_dir
+from streamcensus.lake.schema import (
+    KINDS,
+    RAW,
+    SNAPSHOT_ID_FORMAT,
+    partition_day,
+    raw_day_key,
+)
+from streamcensus.lake.storage import Entry, LakeStorage, as_storage
 from streamcensus.timeutil import parse_day
 
 Day = dt.date | str
+Lake = LakeStorage | Path
 
 
 @dataclass
@@ -26,10 +33,10 @@ class SnapshotFiles:
 
     snapshot_id: str
     day: dt.date
-    files: dict[str, Path] = field(default_factory=dict)
+    files: dict[str, Entry] = field(default_factory=dict)
 
     @property
-    def manifest(self) -> Path | None:
+    def manifest(self) -> Entry | None:
         return self.files.get("manifest")
 
     @property
@@ -39,29 +46,12 @@ class SnapshotFiles:
 
     @property
     def size(self) -> int:
-        """Bytes on disk of all its files."""
-        return sum(_size(p) for p in self.files.values())
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
+        """Bytes of all its files."""
+        return sum(e.size for e in self.files.values())
 
 
 def _as_day(day: Day) -> dt.date:
     return day if isinstance(day, dt.date) else parse_day(day)
-
-
-def _partition_day(folder: Path) -> dt.date | None:
-    name = folder.name
-    if not name.startswith("date=") or not folder.is_dir():
-        return None
-    try:
-        return dt.date.fromisoformat(name[len("date=") :])
-    except ValueError:
-        return None
 
 
 def _is_snapshot_id(stem: str) -> bool:
@@ -72,63 +62,65 @@ def _is_snapshot_id(stem: str) -> bool:
     return True
 
 
-def days(lake_dir: Path) -> list[str]:
+def days(lake: Lake) -> list[str]:
     """Every UTC day (`YYYY-MM-DD`) with a raw partition of any kind, oldest first."""
+    storage = as_storage(lake)
     found: set[dt.date] = set()
     for kind in KINDS:
-        root = lake_dir / RAW / kind
-        if root.is_dir():
-            found.update(d for d in map(_partition_day, root.iterdir()) if d is not None)
+        found.update(
+            d for d in map(partition_day, storage.list_dirs(f"{RAW}/{kind}")) if d is not None
+        )
     return [d.isoformat() for d in sorted(found)]
 
 
-def _day_files(lake_dir: Path, day: dt.date) -> list[tuple[str, Path]]:
-    found: list[tuple[str, Path]] = []
+def _day_files(storage: LakeStorage, day: dt.date) -> list[tuple[str, Entry]]:
+    found: list[tuple[str, Entry]] = []
     for kind in KINDS:
-        folder = raw_day_dir(lake_dir, kind, day)
-        if folder.is_dir():
-            found.extend(
-                (kind, p) for p in sorted(folder.iterdir()) if p.is_file() and not is_temp_file(p)
-            )
+        found.extend((kind, e) for e in storage.list_files(raw_day_key(kind, day)))
     return found
 
 
-def list_snapshots(lake_dir: Path, day: Day | None = None) -> list[SnapshotFiles]:
+def list_snapshots(lake: Lake, day: Day | None = None) -> list[SnapshotFiles]:
     """The snapshots in the raw lake (of one UTC day, or all), ordered by id.
 
     Files whose name is not `<snapshot_id>.<suffix>` are skipped: they are not snapshots.
     """
+    storage = as_storage(lake)
     wanted = (
-        [_as_day(day)] if day is not None else [dt.date.fromisoformat(d) for d in days(lake_dir)]
+        [_as_day(day)] if day is not None else [dt.date.fromisoformat(d) for d in days(storage)]
     )
     snapshots: dict[str, SnapshotFiles] = {}
     for one_day in wanted:
-        for kind, path in _day_files(lake_dir, one_day):
-            stem = path.name.split(".", 1)[0]
+        for kind, entry in _day_files(storage, one_day):
+            stem = entry.name.split(".", 1)[0]
             if not _is_snapshot_id(stem):
                 continue
-            entry = snapshots.setdefault(stem, SnapshotFiles(snapshot_id=stem, day=one_day))
-            entry.files[kind] = path
+            found = snapshots.setdefault(stem, SnapshotFiles(snapshot_id=stem, day=one_day))
+            found.files[kind] = entry
     return [snapshots[k] for k in sorted(snapshots)]
 
 
-def read_manifest(path: Path) -> ManifestRecord:
+def read_manifest(lake: Lake, key: str) -> ManifestRecord:
     """One manifest file; LakeError naming the file if it cannot be read."""
+    storage = as_storage(lake)
     try:
-        return ManifestRecord.from_bytes(path.read_bytes())
+        return ManifestRecord.from_bytes(storage.read(key))
     except OSError as exc:
-        raise LakeError(f"cannot read manifest {path}: {exc.strerror}") from None
+        raise LakeError(f"cannot read manifest {storage.describe(key)}: {exc.strerror}") from None
     except LakeError as exc:
-        raise LakeError(f"{path}: {exc}") from None
+        raise LakeError(f"{storage.describe(key)}: {exc}") from None
 
 
-def read_manifests(lake_dir: Path, day: Day | None = None) -> list[ManifestRecord]:
+def read_manifests(lake: Lake, day: Day | None = None) -> list[ManifestRecord]:
     """The manifest records of one UTC day (or all), ordered by snapshot id.
 
     Raises LakeError on the first unreadable manifest; `day_status` counts them instead.
     """
+    storage = as_storage(lake)
     return [
-        read_manifest(s.manifest) for s in list_snapshots(lake_dir, day) if s.manifest is not None
+        read_manifest(storage, s.manifest.key)
+        for s in list_snapshots(storage, day)
+        if s.manifest is not None
     ]
 
 
@@ -145,32 +137,40 @@ def _empty_status() -> dict[str, Any]:
     }
 
 
-def day_status(lake_dir: Path) -> dict[str, dict[str, Any]]:
+def day_status(lake: Lake) -> dict[str, dict[str, Any]]:
     """Per UTC day: snapshots complete/partial/orphaned, presence observations, raw bytes.
 
     `raw_bytes` sums every raw file of the day (all kinds, temp files ignored);
     `files_missing` counts files a manifest lists that are not in the lake (e.g. moved to
     quarantine); `manifests_unreadable` counts manifests that could not be parsed.
     """
+    storage = as_storage(lake)
     result: dict[str, dict[str, Any]] = {}
-    for day in days(lake_dir):
+    for day in days(storage):
         status = _empty_status()
-        for _kind, path in _day_files(lake_dir, dt.date.fromisoformat(day)):
-            status["raw_bytes"] += _size(path)
+        present: set[str] = set()
+        for _kind, entry in _day_files(storage, dt.date.fromisoformat(day)):
+            status["raw_bytes"] += entry.size
             status["files"] += 1
-        for snapshot in list_snapshots(lake_dir, day):
+            present.add(entry.key)
+        snapshots = list_snapshots(storage, day)
+        manifests = storage.read_many([s.manifest.key for s in snapshots if s.manifest])
+        for snapshot in snapshots:
             if snapshot.manifest is None:
                 status["snapshots_orphaned"] += 1
                 continue
+            data = manifests[snapshot.manifest.key]
             try:
-                record = read_manifest(snapshot.manifest)
+                if isinstance(data, OSError):
+                    raise LakeError(str(data))
+                record = ManifestRecord.from_bytes(data)
             except LakeError:
                 status["manifests_unreadable"] += 1
                 continue
             status[f"snapshots_{record.status}"] += 1
             status["presence_observations"] += record.presence_observations
             status["files_missing"] += sum(
-                1 for entry in record.files.values() if not (lake_dir / entry["path"]).is_file()
+                1 for entry in record.files.values() if entry["path"] not in present
             )
         result[day] = status
     return result

@@ -197,15 +197,40 @@ def snapshot_time(snapshot_id_: str) -> dt.datetime:
     return dt.datetime.strptime(snapshot_id_, SNAPSHOT_ID_FORMAT).replace(tzinfo=UTC)
 
 
-def raw_path(lake_dir: Path, kind: str, snapshot_id_: str) -> Path:
-    """Where a snapshot's file of one kind lives."""
+def raw_key(kind: str, snapshot_id_: str) -> str:
+    """Where a snapshot's file of one kind lives, relative to the lake root."""
     if kind not in KINDS:
         raise ValueError(f"unknown raw kind {kind!r}")
     day = snapshot_time(snapshot_id_).date().isoformat()
     suffix = "json" if kind == MANIFEST else DATA_KINDS[kind].suffix
-    return lake_dir / RAW / kind / f"date={day}" / f"{snapshot_id_}.{suffix}"
+    return f"{RAW}/{kind}/{partition(day)}/{snapshot_id_}.{suffix}"
+
+
+def raw_path(lake_dir: Path, kind: str, snapshot_id_: str) -> Path:
+    """Where a snapshot's file of one kind lives in a local lake."""
+    return lake_dir / raw_key(kind, snapshot_id_)
+
+
+def partition(day: dt.date | str) -> str:
+    """The name of a day's partition folder: `date=YYYY-MM-DD`."""
+    return f"date={day if isinstance(day, str) else day.isoformat()}"
+
+
+def partition_day(name: str) -> dt.date | None:
+    """The day of a partition folder's name, None if it is not one."""
+    if not name.startswith("date="):
+        return None
+    try:
+        return dt.date.fromisoformat(name.removeprefix("date="))
+    except ValueError:
+        return None
+
+
+def raw_day_key(kind: str, day: dt.date) -> str:
+    """The partition folder of one kind for one UTC day, relative to the lake root."""
+    return f"{RAW}/{kind}/{partition(day)}"
 
 
 def raw_day_dir(lake_dir: Path, kind: str, day: dt.date) -> Path:
-    """The partition folder of one kind for one UTC day."""
-    return lake_dir / RAW / kind / f"date={day.isoformat()}"
+    """The partition folder of one kind for one UTC day in a local lake."""
+    return lake_dir / raw_day_key(kind, day)

@@ -1,8 +1,12 @@
-"""`streamcensus load [--day YYYY-MM-DD | --all]`: raw lake → warehouse → serving tables."""
+"""`streamcensus load [--day YYYY-MM-DD | --all | --every-day-at HH:MM]`: raw lake →
+warehouse → serving tables, once or as the daily load service."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,9 +24,13 @@ from rich.progress import (
 )
 
 from streamcensus.clock import WallClock
-from streamcensus.context import AppContext
+from streamcensus.config import Settings
+from streamcensus.context import AppContext, lake_url_option
 from streamcensus.errors import StreamcensusError, UserError
+from streamcensus.lake.stores import open_lake
+from streamcensus.load.daily import daily_loads, parse_load_at
 from streamcensus.load.loader import LoadReport, load_days
+from streamcensus.logs import setup_logging
 from streamcensus.timeutil import parse_day
 from streamcensus.transform.context import Progress
 
@@ -129,14 +137,41 @@ def format_report(report: LoadReport) -> list[str]:
     default=None,
     help="Accounts in at least this many chats at one snapshot count as bots (default 20).",
 )
+@click.option(
+    "--every-day-at",
+    "every_day_at",
+    metavar="HH:MM",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    help="Run as the daily load service: load every finished day not loaded yet now, then "
+    "daily at HH:MM UTC (alone: the load_at setting, 02:00), until SIGINT/SIGTERM.",
+)
+@lake_url_option
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging (with --every-day-at).")
 @click.pass_obj
 def load_command(
-    app: AppContext, day_text: str | None, all_days: bool, bot_min_chats: int | None
+    app: AppContext,
+    day_text: str | None,
+    all_days: bool,
+    bot_min_chats: int | None,
+    every_day_at: str | None,
+    lake_url: str | None,
+    verbose: bool,
 ) -> None:
     """Load raw lake days into the warehouse, build the serving tables, and check them."""
-    if day_text is not None and all_days:
-        raise click.UsageError("give --day or --all, not both")
-    settings = app.settings()
+    if sum((day_text is not None, all_days, every_day_at is not None)) > 1:
+        raise click.UsageError("give one of --day, --all and --every-day-at")
+    settings = app.settings(lake_url=lake_url)
+    if every_day_at is not None:
+        try:
+            load_at = parse_load_at(every_day_at or settings.load_at)
+        except UserError as exc:
+            raise click.BadParameter(str(exc), param_hint="--every-day-at") from None
+        open_lake(settings, check=True)  # a lake it cannot read: one line now, not at 02:00
+        setup_logging(settings.log_dir, verbose=verbose)
+        asyncio.run(load_service(settings, load_at))
+        return
     if all_days:
         days: list[dt.date] | None = None
     else:
@@ -159,3 +194,13 @@ def load_command(
         raise click.ClickException(str(exc)) from None
     for line in format_report(report):
         click.echo(line)
+
+
+async def load_service(settings: Settings, load_at: dt.time) -> None:
+    """The daily load on the wall clock until SIGINT/SIGTERM (a load under way finishes)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    await daily_loads(settings, WallClock(), stop, load_at)

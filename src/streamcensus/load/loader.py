@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,11 +37,20 @@ from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import DATA_KINDS, MANIFEST, RawKind
+from streamcensus.lake.schema import (
+    CHATTERS,
+    DATA_KINDS,
+    MANIFEST,
+    STREAMS,
+    RawKind,
+    snapshot_time,
+)
+from streamcensus.lake.stores import open_lake
 from streamcensus.load.quarantine import Quarantined, quarantine_file
 from streamcensus.load.rawfiles import (
     BadFile,
     RawFile,
+    RawSource,
     day_files,
     day_listing,
     fingerprint,
@@ -51,6 +62,7 @@ from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.transform import checker as checks
 from streamcensus.transform.context import ModelRun, Progress, RunContext, RunParams
+from streamcensus.transform.presence import SIGNAL_KINDS, DayPresence, combine_days
 from streamcensus.transform.runner import run_models
 from streamcensus.warehouse import curated, ddl
 from streamcensus.warehouse.connection import (
@@ -61,6 +73,8 @@ from streamcensus.warehouse.connection import (
 )
 
 REFRESH_DAYS = 7  # later days whose rolling aggregates read a reloaded day
+READ_THREADS = 2  # files decoded (and checked) ahead of the presence pass
+READ_AHEAD = 8
 
 
 @dataclass
@@ -73,7 +87,8 @@ class DayReport:
     raw_bytes: int = 0
     snapshots: int = 0
     stream_facts: int = 0
-    presence_observations: int = 0
+    presence_observations: int = 0  # chat-list observations (rows of the chatters files)
+    activity_observations: int = 0  # chat-activity observations (who posted, per window)
     viewing_sessions: int = 0
     curated_bytes: int = 0
     quarantined: list[Quarantined] = field(default_factory=list)
@@ -92,6 +107,7 @@ class LoadReport:
     load_seconds: float = 0.0
     transform_seconds: float = 0.0
     check_seconds: float = 0.0
+    presence_pass_seconds: float = 0.0  # sessionising while reading (inside load_seconds)
     models: list[ModelRun] = field(default_factory=list)
 
     @property
@@ -108,6 +124,9 @@ class _DayData:
     manifests: list[ManifestRecord]
     orphans: list[RawFile]
     rows: dict[str, int]  # data file (relative path) -> rows
+    # the day sessionised as it was read, one pass per signal (none: the SQL runs)
+    sessionisers: dict[str, DayPresence] = field(default_factory=dict)
+    pass_seconds: float = 0.0  # spent in the presence pass
 
 
 def run_params(settings: Settings, bot_min_chats: int | None = None) -> RunParams:
@@ -127,40 +146,100 @@ def _vouched(raw: RawFile, manifests: dict[str, ManifestRecord]) -> bool:
     return True
 
 
-def _read_day(lake_dir: Path, day: dt.date, now: dt.datetime, status: str) -> _DayData:
-    """Validate a day's files, quarantining the bad ones; keep what loads."""
+def _checked(raw: RawFile, manifests: dict[str, ManifestRecord]) -> pa.Table | BadFile | None:
+    """A data file's rows if its manifest vouches for it and it checks; None for an orphan;
+    the BadFile when it fails (runs in a reader thread)."""
+    try:
+        if not _vouched(raw, manifests):
+            return None
+        return read_parquet(raw)
+    except BadFile as exc:
+        return exc
+
+
+def _read_ahead(
+    files: list[RawFile], manifests: dict[str, ManifestRecord]
+) -> Iterator[tuple[RawFile, pa.Table | BadFile | None]]:
+    """Each data file with its outcome, in order, decoded by `READ_THREADS` threads at most
+    `READ_AHEAD` files ahead (memory stays bounded by a few snapshots)."""
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="load-read") as pool:
+        pending: deque[tuple[RawFile, Future[pa.Table | BadFile | None]]] = deque()
+        upcoming = iter(files)
+        for raw in upcoming:
+            pending.append((raw, pool.submit(_checked, raw, manifests)))
+            if len(pending) >= READ_AHEAD:
+                break
+        while pending:
+            raw, future = pending.popleft()
+            following = next(upcoming, None)
+            if following is not None:
+                pending.append((following, pool.submit(_checked, following, manifests)))
+            yield raw, future.result()
+
+
+def _read_day(
+    raw_lake: RawSource,
+    day: dt.date,
+    now: dt.datetime,
+    status: str,
+    params: RunParams,
+    presence_pass: bool = True,
+) -> _DayData:
+    """Validate a day's files, quarantining the bad ones; keep what loads.
+
+    Stream facts are read first, then presence in time order, each presence file handed
+    to its signal's presence pass while it is in memory (`transform/presence.py`).
+    """
     report = DayReport(day=day, status=status)
     data = _DayData(report, [], {}, {}, [], [], {})
-    files = day_files(lake_dir, day)
+    if presence_pass:
+        data.sessionisers = {
+            signal: DayPresence(day, params.bot_min_chats, params.interval_minutes, signal)
+            for signal in SIGNAL_KINDS.values()
+        }
+    files = day_files(raw_lake, day)
     manifests: dict[str, ManifestRecord] = {}
     for raw in (f for f in files if f.kind == MANIFEST):
         try:
             manifests[raw.snapshot_id] = read_manifest(raw)
         except BadFile as exc:
-            report.quarantined.append(quarantine_file(lake_dir, raw, str(exc), now))
+            report.quarantined.append(quarantine_file(raw_lake, raw, str(exc), now))
             continue
         data.files.append(raw)
-    for raw in (f for f in files if f.kind != MANIFEST):
+    ordered = sorted(
+        (f for f in files if f.kind != MANIFEST),
+        key=lambda f: (DATA_KINDS[f.kind].presence, f.snapshot_id, f.kind),
+    )
+    streams: dict[str, pa.Table] = {}
+    for raw, outcome in _read_ahead(ordered, manifests):
         kind = DATA_KINDS[raw.kind]
-        try:
-            if not _vouched(raw, manifests):
-                data.orphans.append(raw)
-                report.orphaned.append(raw.rel)
-                continue
-            table = read_parquet(raw)
-        except BadFile as exc:
-            report.quarantined.append(quarantine_file(lake_dir, raw, str(exc), now))
+        if outcome is None:
+            data.orphans.append(raw)
+            report.orphaned.append(raw.rel)
             continue
+        if isinstance(outcome, BadFile):
+            report.quarantined.append(quarantine_file(raw_lake, raw, str(outcome), now))
+            continue
+        table = outcome
         data.files.append(raw)
         data.rows[raw.rel] = table.num_rows
         if kind.presence:
             data.presence.setdefault(kind.name, []).append(raw)
-            if kind.name == "chatters":
+            if kind.name == CHATTERS.name:
                 report.presence_observations += table.num_rows
+            else:
+                report.activity_observations += table.num_rows
+            sessioniser = data.sessionisers.get(SIGNAL_KINDS.get(kind.name, ""))
+            if sessioniser is not None:
+                began = time.perf_counter()
+                moment = snapshot_time(raw.snapshot_id)
+                sessioniser.add(moment, table, streams.get(raw.snapshot_id))
+                data.pass_seconds += time.perf_counter() - began
         else:
             data.tables.setdefault(kind.name, []).append(table)
-            if kind.name == "streams":
+            if kind.name == STREAMS.name:
                 report.stream_facts += table.num_rows
+                streams[raw.snapshot_id] = table
         del table
     data.manifests = list(manifests.values())
     report.files = len(data.files)
@@ -237,13 +316,15 @@ def _record(con: Connection, data: _DayData, now: dt.datetime, complete: bool) -
         )
     digest = fingerprint(data.files)
     old = con.execute(
-        "select fingerprint, loaded_at from loaded_days where day = ?", [day]
+        "select fingerprint, loaded_at, load_seconds from loaded_days where day = ?", [day]
     ).fetchall()
-    loaded_at = old[0][1] if old and old[0][0] == digest else now
+    same = bool(old) and old[0][0] == digest
+    loaded_at, load_seconds = (old[0][1], old[0][2]) if same else (now, None)
     con.execute("delete from loaded_days where day = ?", [day])
     con.execute(
-        f"insert into loaded_days ({ddl.column_list('loaded_days')}) values (?, ?, ?, ?, false, ?)",
-        [day, len(data.files), digest, loaded_at, complete],
+        f"insert into loaded_days ({ddl.column_list('loaded_days')}) "
+        "values (?, ?, ?, ?, false, ?, ?)",
+        [day, len(data.files), digest, loaded_at, complete, load_seconds],
     )
 
 
@@ -257,6 +338,7 @@ def _record_quarantine(con: Connection, records: list[Quarantined], now: dt.date
 
 def _load_group(
     con: Connection,
+    raw_lake: RawSource,
     lake_dir: Path,
     group: list[dt.date],
     params: RunParams,
@@ -264,14 +346,16 @@ def _load_group(
     progress: Progress | None,
     report: LoadReport,
     first_status: str,
+    presence_pass: bool = True,
 ) -> None:
-    started = time.perf_counter()
+    started = group_started = time.perf_counter()
     today = now.date()
     datas: list[_DayData] = []
     for index, day in enumerate(group):
         if progress is not None:
             progress(f"read {day}", index, len(group))
-        datas.append(_read_day(lake_dir, day, now, first_status if index == 0 else "refreshed"))
+        status = first_status if index == 0 else "refreshed"
+        datas.append(_read_day(raw_lake, day, now, status, params, presence_pass))
     _record_quarantine(con, [q for d in datas for q in d.report.quarantined], now)
     con.execute("begin transaction")
     try:
@@ -286,6 +370,15 @@ def _load_group(
         started = time.perf_counter()
         known = sorted(loaded_day_rows(con))
         ctx = RunContext(lake_dir=lake_dir, run_days=list(group), params=params, progress=progress)
+        began = time.perf_counter()
+        passes = [d.sessionisers for d in datas]
+        precomputed = (
+            combine_days([s.finish() for p in passes for s in p.values()]) if all(passes) else None
+        )
+        report.presence_pass_seconds += time.perf_counter() - began
+        report.presence_pass_seconds += sum(d.pass_seconds for d in datas)
+        if precomputed is not None:
+            ctx.precomputed.update(precomputed)
         report.models += run_models(con, ctx, known)
         checks_started = time.perf_counter()
         checks.assert_checks(con, ", ".join(d.isoformat() for d in group))
@@ -297,6 +390,12 @@ def _load_group(
             ).fetchall()
         }
         report.check_seconds += time.perf_counter() - checks_started
+        # measured once per content: loading the same files again changes nothing
+        con.execute(
+            "update loaded_days set load_seconds = ? "
+            "where day in (select day from run_days) and load_seconds is null",
+            [(time.perf_counter() - group_started) / len(group)],
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -307,6 +406,7 @@ def _load_group(
                 con.execute(f"drop view if exists {kind.table}")
         # the curated zone follows the outcome: files of the losing side are deleted
         curated.collect_garbage(con, lake_dir)
+        raw_lake.clear_scratch()  # local copies of object-storage files
     report.transform_seconds += time.perf_counter() - started
     for data in datas:
         data.report.viewing_sessions, data.report.curated_bytes = curated_rows.get(
@@ -316,7 +416,7 @@ def _load_group(
 
 
 def pending_days(
-    con: Connection, lake_dir: Path, today: dt.date
+    con: Connection, lake_dir: RawSource | Path, today: dt.date
 ) -> tuple[list[dt.date], list[dt.date], list[dt.date]]:
     """(days to load because new, changed or loaded partial; days skipped as unchanged or
     final; days not over yet, left for a load after midnight)."""
@@ -351,25 +451,29 @@ def load_days(
     *,
     clock: Clock | None = None,
     bot_min_chats: int | None = None,
+    presence_pass: bool = True,
 ) -> LoadReport:
     """Load `days` (or, with None, every new or changed day that is over), run the models,
     the checks and retention.
 
     The clock's UTC day is the current one: with `days=None` it is left for later; named
-    in `days`, it is loaded and recorded as partial. Retention deletes presence older
+    in `days`, it is loaded and recorded as partial. `presence_pass=False` computes the
+    presence models with their SQL instead of while reading (the same rows; for tests and
+    comparisons). Retention deletes presence older
     than `settings.retention_days` before the clock's day: pass the simulator's clock when
     loading simulated days.
     """
     now = (clock or WallClock()).now()
     params = run_params(settings, bot_min_chats)
     report = LoadReport()
-    lake_dir = settings.lake_dir
+    lake_dir = settings.lake_dir  # the curated zone, beside the warehouse
+    raw_lake = RawSource(open_lake(settings, check=True), settings.staging_dir)
     with open_warehouse(settings.warehouse_path) as con:
         ddl.ensure_tables(con)
         curated.collect_garbage(con, lake_dir)  # what a crash mid-load may have left
         loaded = loaded_day_rows(con)
         if days is None:
-            targets, report.skipped, report.not_over = pending_days(con, lake_dir, now.date())
+            targets, report.skipped, report.not_over = pending_days(con, raw_lake, now.date())
         else:
             targets = sorted(set(days))
             for day in targets:
@@ -378,9 +482,9 @@ def load_days(
                         f"{day} is past the retention period: its presence was deleted and its "
                         "aggregates are final"
                     )
-                if not day_files(lake_dir, day):
+                if not day_listing(raw_lake, day):
                     raise UserError(
-                        f"no raw files for {day} under {lake_dir / 'raw'} "
+                        f"no raw files for {day} under {raw_lake.storage.describe('raw')} "
                         "(collect first, or check --data-dir)"
                     )
         done: set[dt.date] = set()
@@ -395,9 +499,13 @@ def load_days(
             ]
             group = [day, *(d for d in later if d not in done)]
             status = "reloaded" if day in loaded else "loaded"
-            _load_group(con, lake_dir, group, params, now, progress, report, status)
+            _load_group(
+                con, raw_lake, lake_dir, group, params, now, progress, report, status, presence_pass
+            )
             done.update(group)
-        report.retention = apply_retention(con, lake_dir, now.date(), settings.retention_days)
+        report.retention = apply_retention(
+            con, raw_lake, now.date(), settings.retention_days, lake_dir
+        )
     # P2: a key older than rotation + retention made nothing that is still kept
     keys = KeyStore(settings.key_store_dir, settings.key_rotation_days, clock or WallClock())
     report.retention.keys_deleted = keys.purge_expired(now, keep_days=settings.retention_days)

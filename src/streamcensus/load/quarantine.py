@@ -3,21 +3,19 @@
 A quarantined file is moved, never deleted, with a `<name>.reason.json` beside it saying
 where it came from and why it was refused; the warehouse records the same in
 `quarantined_files`. Moving it out of `raw/` keeps the day loadable and stops later loads
-from seeing the day as changed.
+from seeing the day as changed. The quarantine sits in the lake beside `raw/`, on the
+same storage: on object storage, which has no rename, the move is a copy then a delete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
-from streamcensus.fsutil import atomic_write_bytes, make_private, private_dir
-from streamcensus.lake.schema import QUARANTINE
-from streamcensus.load.rawfiles import RawFile
+from streamcensus.lake.schema import QUARANTINE, partition
+from streamcensus.lake.storage import LakeStorage
+from streamcensus.load.rawfiles import RawFile, Source, as_source
 from streamcensus.timeutil import isoformat_z
 
 
@@ -34,30 +32,26 @@ class Quarantined:
     reason: str
 
 
-def _free_target(folder: Path, name: str) -> Path:
-    target = folder / name
-    counter = 1
-    while target.exists():
-        target = folder / f"{name}.{counter}"
+def _free_target(storage: LakeStorage, folder: str, name: str) -> str:
+    taken = {e.name for e in storage.list_files(folder)}
+    target, counter = name, 1
+    while target in taken:
+        target = f"{name}.{counter}"
         counter += 1
-    return target
+    return f"{folder}/{target}"
 
 
-def quarantine_file(lake_dir: Path, raw: RawFile, reason: str, now: dt.datetime) -> Quarantined:
+def quarantine_file(lake: Source, raw: RawFile, reason: str, now: dt.datetime) -> Quarantined:
     """Move `raw` into the quarantine area with its reason; returns what was recorded."""
-    folder = lake_dir / QUARANTINE / raw.kind / f"date={raw.day.isoformat()}"
-    private_dir(folder)
-    target = _free_target(folder, raw.path.name)
-    try:
-        os.replace(raw.path, target)
-    except OSError:
-        shutil.move(str(raw.path), str(target))
-    make_private(target)
+    storage = as_source(lake).storage
+    folder = f"{QUARANTINE}/{raw.kind}/{partition(raw.day)}"
+    target = _free_target(storage, folder, raw.rel.rsplit("/", 1)[-1])
+    storage.move(raw.rel, target)
     record = Quarantined(
         kind=raw.kind,
         day=raw.day,
         path=raw.rel,
-        quarantine_path=target.relative_to(lake_dir).as_posix(),
+        quarantine_path=target,
         bytes=raw.bytes,
         sha256=raw.sha256,
         reason=reason,
@@ -69,8 +63,7 @@ def quarantine_file(lake_dir: Path, raw: RawFile, reason: str, now: dt.datetime)
         "reason": reason,
         "quarantined_at": isoformat_z(now),
     }
-    atomic_write_bytes(
-        target.with_name(target.name + ".reason.json"),
-        (json.dumps(note, indent=1, sort_keys=True) + "\n").encode(),
+    storage.put(
+        f"{target}.reason.json", (json.dumps(note, indent=1, sort_keys=True) + "\n").encode()
     )
     return record

@@ -7,12 +7,19 @@ columns and types and no nulls where none are allowed, rows of that snapshot onl
 SHA-256 equal to the one its manifest records. Anything else is a `BadFile` with a
 one-line reason, and goes to quarantine. A data file no manifest vouches for is not
 loaded at all (see `loader.py`: orphaned).
+
+The raw zone is read through the lake's storage (`lake/storage.py`): listing by prefix,
+one day partition at a time. On object storage each file is downloaded once into a
+local scratch folder (`RawSource.scratch`, emptied after each load) and hashed as it
+arrives, so the SHA-256 checked against the manifest is that of the very bytes the
+warehouse then reads from the local copy; the loader's SQL reads local files either way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,21 +27,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from streamcensus.fsutil import is_temp_file
 from streamcensus.lake.manifest import LakeError, ManifestRecord
 from streamcensus.lake.schema import (
     DATA_KINDS,
     KINDS,
     MANIFEST,
     RAW,
-    raw_day_dir,
+    partition_day,
+    raw_day_key,
     snapshot_time,
 )
 from streamcensus.lake.schema import (
     snapshot_id as snapshot_id_of,
 )
-
-_HASH_CHUNK = 1 << 20
+from streamcensus.lake.storage import LakeStorage, LocalStorage
 
 
 class BadFile(Exception):
@@ -42,80 +48,89 @@ class BadFile(Exception):
 
 
 @dataclass(frozen=True)
+class RawSource:
+    """The raw zone as `load` reads it: the lake's storage, and a local scratch folder
+    for the copies of object-storage files (unused for a local lake)."""
+
+    storage: LakeStorage
+    scratch: Path
+
+    @classmethod
+    def local(cls, lake_dir: Path) -> RawSource:
+        return cls(LocalStorage(lake_dir), lake_dir.parent / "staging")
+
+    def clear_scratch(self) -> None:
+        """Delete the local copies (pseudonymous presence must not outlive the load)."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+Source = RawSource | Path
+
+
+def as_source(lake: Source) -> RawSource:
+    return lake if isinstance(lake, RawSource) else RawSource.local(lake)
+
+
+@dataclass(frozen=True)
 class RawFile:
-    """One raw file of a day: where it is, its snapshot, size and SHA-256."""
+    """One raw file of a day: its local copy, key, snapshot, size and SHA-256."""
 
     kind: str
-    path: Path
-    rel: str  # path relative to the lake directory, with `/`
+    path: Path  # a local file with its bytes (the file itself, or a staged copy)
+    rel: str  # key relative to the lake root, with `/`
     day: dt.date
     snapshot_id: str
     bytes: int
     sha256: str
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def lake_days(lake_dir: Path) -> list[dt.date]:
-    """Every day that has a raw partition of any kind, ascending."""
+def lake_days(lake: Source) -> list[dt.date]:
+    """Every day that has a raw partition with a file of any kind, ascending."""
+    storage = as_source(lake).storage
     days: set[dt.date] = set()
     for kind in KINDS:
-        base = lake_dir / RAW / kind
-        if not base.is_dir():
-            continue
-        for part in base.glob("date=*"):
-            try:
-                day = dt.date.fromisoformat(part.name.removeprefix("date="))
-            except ValueError:
-                continue
-            if any(not is_temp_file(p) for p in part.iterdir()):
+        for name in storage.list_dirs(f"{RAW}/{kind}"):
+            day = partition_day(name)
+            if day is not None:
                 days.add(day)
     return sorted(days)
 
 
-def _day_paths(lake_dir: Path, day: dt.date) -> list[tuple[str, Path]]:
-    found: list[tuple[str, Path]] = []
-    for kind in KINDS:
-        folder = raw_day_dir(lake_dir, kind, day)
-        if folder.is_dir():
-            found += [
-                (kind, p) for p in sorted(folder.iterdir()) if p.is_file() and not is_temp_file(p)
-            ]
-    return found
-
-
-def day_listing(lake_dir: Path, day: dt.date) -> dict[str, int]:
-    """Relative path → size of a day's raw files: a cheap test of whether the day changed.
+def day_listing(lake: Source, day: dt.date) -> dict[str, int]:
+    """Key → size of a day's raw files: a cheap test of whether the day changed.
 
     Lake files are written once and never rewritten, so a new, removed or resized file is
     what a change looks like; `load --day` re-reads everything and compares checksums.
     """
-    return {
-        p.relative_to(lake_dir).as_posix(): p.stat().st_size for _, p in _day_paths(lake_dir, day)
-    }
+    storage = as_source(lake).storage
+    return {e.key: e.size for kind in KINDS for e in storage.list_files(raw_day_key(kind, day))}
 
 
-def day_files(lake_dir: Path, day: dt.date) -> list[RawFile]:
-    """The raw files of one day (temporary files of interrupted writes skipped), sorted."""
-    return [
-        RawFile(
-            kind=kind,
-            path=path,
-            rel=path.relative_to(lake_dir).as_posix(),
-            day=day,
-            snapshot_id=path.name.split(".", 1)[0],
-            bytes=path.stat().st_size,
-            sha256=sha256_file(path),
-        )
-        for kind, path in _day_paths(lake_dir, day)
-    ]
+def day_files(lake: Source, day: dt.date) -> list[RawFile]:
+    """The raw files of one day (temporary files of interrupted writes skipped), sorted,
+    each with a local copy and the SHA-256 of its bytes."""
+    source = as_source(lake)
+    found: list[RawFile] = []
+    for kind in KINDS:
+        entries = source.storage.list_files(raw_day_key(kind, day))
+        fetched = source.storage.fetch_many([e.key for e in entries], source.scratch)
+        for entry in entries:
+            got = fetched[entry.key]
+            if isinstance(got, FileNotFoundError):
+                continue  # gone since listed (retention, quarantine by another load)
+            path, size, digest = got
+            found.append(
+                RawFile(
+                    kind=kind,
+                    path=path,
+                    rel=entry.key,
+                    day=day,
+                    snapshot_id=entry.name.split(".", 1)[0],
+                    bytes=size,
+                    sha256=digest,
+                )
+            )
+    return found
 
 
 def fingerprint(files: list[RawFile]) -> str:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from streamcensus.config import Settings
-from streamcensus.load.rawfiles import lake_days
+from streamcensus.lake.stores import open_lake
+from streamcensus.load.rawfiles import RawSource, lake_days
 from streamcensus.transform.serving import SERVING_TABLES
 from streamcensus.warehouse.connection import connect, table_exists
 
 
-def warehouse_status(settings: Settings) -> dict[str, dict[str, Any]]:
+def warehouse_status(
+    settings: Settings, lake_days_seen: Iterable[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Per day (`YYYY-MM-DD`, lake days and loaded days): `loaded` and serving-table rows.
 
     `tables` maps every serving table present in the warehouse to its row count for that
-    day (0 when it has none). Opens the warehouse read-only.
+    day (0 when it has none). Opens the warehouse read-only. `lake_days_seen`: the lake's
+    days when the caller has listed them already (else the lake is listed).
     """
-    days = {d.isoformat() for d in lake_days(settings.lake_dir)}
+    if lake_days_seen is None:
+        raw = RawSource(open_lake(settings), settings.staging_dir)
+        lake_days_seen = [d.isoformat() for d in lake_days(raw)]
+    days = set(lake_days_seen)
     status: dict[str, dict[str, Any]] = {}
     if not settings.warehouse_path.exists():
         return {d: {"loaded": False, "tables": {}} for d in sorted(days)}

@@ -15,10 +15,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from streamcensus.config import Settings
-from streamcensus.serve import channels, community
+from streamcensus.cost.measure import NothingMeasured, measure, warehouse_file_bytes
+from streamcensus.cost.model import CostEstimate, estimate
+from streamcensus.cost.prices import load_prices
+from streamcensus.errors import UserError
+from streamcensus.serve import channels, chatlists, community, followers, health
 from streamcensus.serve import models as m
 from streamcensus.serve.community import ViewContext
 from streamcensus.serve.params import (
+    ParamError,
     check_query,
     check_window,
     resolve_channel,
@@ -38,6 +43,13 @@ DayParam = Annotated[
 ]
 WindowParam = Annotated[
     int, Query(description="period in days: 1 (the day) or 7 (the week ending on it)")
+]
+SignalParam = Annotated[
+    m.Signal,
+    Query(
+        description="presence signal: chat_activity (people who posted: the whole community) "
+        "or chat_list (people in the chat list: only channels whose chat list is read)"
+    ),
 ]
 
 
@@ -134,29 +146,36 @@ def map_endpoint(
     day: DayParam = None,
     window: WindowParam = 7,
     limit: Annotated[int, Query(ge=2, le=200, description="channels shown")] = 60,
+    signal: SignalParam = community.DEFAULT_SIGNAL,
 ) -> m.OverlapMap:
-    """The channels with the largest chats, placed by their shared chatters."""
+    """The channels with the largest chats, placed by their shared chatters (in one signal)."""
     check_window(window)
     with reading(request) as (reader, _):
-        return channels.overlap_map(reader, resolve_day(reader, day), window, limit)
+        return channels.overlap_map(reader, resolve_day(reader, day), window, limit, signal)
 
 
 @router.get("/habits", summary="Audience habits")
-def habits_endpoint(request: Request, day: DayParam = None) -> m.Habits:
-    """When the community chats (hour of week) and how (sessions, channels, lengths, loyalty)."""
+def habits_endpoint(
+    request: Request, day: DayParam = None, signal: SignalParam = community.DEFAULT_SIGNAL
+) -> m.Habits:
+    """When the community chats (hour of week) and how (sessions, channels, lengths, loyalty),
+    in one signal."""
     with reading(request) as (reader, _):
-        return community.habits(reader, resolve_day(reader, day))
+        return community.habits(reader, resolve_day(reader, day), signal)
 
 
 @router.get("/exposure", summary="Exposure")
 def exposure_endpoint(
-    request: Request, day: DayParam = None, window: WindowParam = 1
+    request: Request,
+    day: DayParam = None,
+    window: WindowParam = 1,
+    signal: SignalParam = community.DEFAULT_SIGNAL,
 ) -> m.Exposure:
     """What a tracker could learn: shares of people singled out by a few points of their
-    activity, in aggregate, with plain-words sentences."""
+    activity, in aggregate, with plain-words sentences (in one signal)."""
     check_window(window)
     with reading(request) as (reader, _):
-        return community.exposure(reader, resolve_day(reader, day), window)
+        return community.exposure(reader, resolve_day(reader, day), window, signal)
 
 
 @router.get("/health", summary="Pipeline health")
@@ -166,6 +185,53 @@ def health_endpoint(
     days: Annotated[int, Query(ge=1, le=366, description="days shown, ending on `day`")] = 30,
 ) -> m.Health:
     """Snapshots complete/partial/missing, API errors, rate-limit use, lake size and
-    compression per loaded day."""
+    compression, chat-list tokens (tripped, why), chat-activity coverage and follower
+    readings per loaded day."""
     with reading(request) as (reader, ctx):
-        return community.health(reader, resolve_day(reader, day), days, ctx)
+        return health.health(reader, resolve_day(reader, day), days, ctx)
+
+
+@router.get("/chat-lists", summary="Chat lists read")
+def chat_lists_endpoint(request: Request, day: DayParam = None) -> m.ChatLists:
+    """The channels whose chat list was read on the day, and on what ground (the
+    broadcaster's consent, or the operator's moderation). Channels only: no viewer data."""
+    with reading(request) as (reader, _):
+        return chatlists.chat_lists(reader, resolve_day(reader, day))
+
+
+@router.get("/followers", summary="Follower growth ranking")
+def followers_endpoint(
+    request: Request,
+    day: DayParam = None,
+    window: WindowParam = 1,
+    limit: Annotated[int, Query(ge=1, le=100, description="channels shown")] = 25,
+) -> m.FollowerRanking:
+    """Channels ranked by followers gained in the day (window 1) or in the 7 days ending on
+    it (window 7). Follower totals are public per-channel figures, not counts of viewers."""
+    check_window(window)
+    with reading(request) as (reader, _):
+        return followers.ranking(reader, resolve_day(reader, day), window, limit)
+
+
+@router.get("/cost", summary="A month of running, measured and priced")
+def cost_endpoint(
+    request: Request,
+    days: Annotated[int, Query(ge=1, le=366, description="loaded days measured")] = 7,
+    month: Annotated[
+        int, Query(ge=1, le=120, description="storage priced as in this month of running")
+    ] = 12,
+) -> CostEstimate:
+    """What a month of running this installation costs: collector, load, lake and warehouse
+    storage, traffic, from the figures of the last `days` loaded days, priced with the
+    configured price table (`streamcensus cost` prints the same)."""
+    settings: Settings = request.app.state.serve.settings
+    try:
+        prices = load_prices(settings.cost_prices)
+    except UserError as exc:
+        raise ParamError(503, f"the price table cannot be used: {exc}") from None
+    with reading(request) as (reader, _ctx):
+        try:
+            measured = measure(reader.rows, warehouse_file_bytes(settings.warehouse_path), days)
+        except NothingMeasured as exc:
+            raise ParamError(404, f"{exc}: nothing measured yet") from None
+    return estimate(measured, prices, retention_days=settings.retention_days, month=month)

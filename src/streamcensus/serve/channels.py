@@ -7,10 +7,15 @@ import datetime as dt
 from streamcensus.serve import models as m
 from streamcensus.serve.community import (
     BROADCAST_COLUMNS,
+    DEFAULT_SIGNAL,
+    SIGNALS,
     ViewContext,
     broadcast,
     broadcast_games,
+    signal_series,
+    signals_of,
 )
+from streamcensus.serve.followers import channel_followers
 from streamcensus.serve.layout import force_layout
 from streamcensus.serve.reader import Reader, day_bounds, num, opt, people, ts
 
@@ -96,15 +101,23 @@ def find_channel(reader: Reader, login: str) -> m.ChannelIdentity | None:
 def _channel_curve(reader: Reader, channel_id: str, day: dt.date, k: int) -> m.ChannelCurve:
     if not reader.has("int_snapshot_channels"):
         return m.ChannelCurve(ts=[], viewers=[], chatters=[], game=[])
+    where = "day = ? and channel_id = ? and presence_read"
     rows = reader.rows(
-        "select snapshot_ts, viewer_count, chatters, game_name from int_snapshot_channels "
-        "where day = ? and channel_id = ? order by snapshot_ts",
+        "select snapshot_ts, viewer_count, game_name from int_snapshot_channels "
+        "where day = ? and channel_id = ? and signal = 'chat_list' order by snapshot_ts",
         [day, channel_id],
+    )
+    chatters = signal_series(
+        reader, "int_snapshot_channels", "snapshot_ts", "chatters", where, [day, channel_id], k
     )
     return m.ChannelCurve(
         ts=[ts(r["snapshot_ts"]) for r in rows],
         viewers=[int(r["viewer_count"]) for r in rows],
-        chatters=[people(r["chatters"], k) for r in rows],
+        chatters=[
+            m.series(s, [chatters[s].get(r["snapshot_ts"]) for r in rows])
+            for s in SIGNALS
+            if s in chatters
+        ],
         game=[r["game_name"] for r in rows],
     )
 
@@ -115,7 +128,7 @@ def _channel_days(
     rows = reader.rows(
         "select day, airtime_hours, peak_viewers, avg_viewers, viewer_hours, main_game, "
         "unique_chatters, returning_chatters, chatters_per_viewer, bot_share, complete, "
-        "chat_snapshots_missed from channel_day "
+        "chat_snapshots_missed, signal, has_chat_list, has_chat_activity from channel_day "
         "where channel_id = ? and day between ? and ? order by day",
         [channel_id, first, last],
     )
@@ -134,6 +147,9 @@ def _channel_days(
                 returning_chatters=people(r["returning_chatters"], k),
                 chatters_per_viewer=opt(r["chatters_per_viewer"]) if chatters else None,
                 bot_share=opt(r["bot_share"]) if chatters else None,
+                signal=r["signal"],
+                has_chat_list=bool(r["has_chat_list"]),
+                has_chat_activity=bool(r["has_chat_activity"]),
                 complete=bool(r["complete"]),
                 chat_snapshots_missed=int(r["chat_snapshots_missed"]),
             )
@@ -141,18 +157,31 @@ def _channel_days(
     return days
 
 
-def _neighbours(reader: Reader, channel_id: str, day: dt.date) -> list[m.Neighbour]:
-    if not reader.has("audience_overlap"):
+def _neighbours_signal(reader: Reader, channel_id: str, day: dt.date) -> m.Signal | None:
+    """The chat list where the channel has overlaps from it, else chat activity."""
+    found = signals_of(
+        reader,
+        "audience_overlap",
+        "day = ? and window_days = ? and (channel_a = ? or channel_b = ?)",
+        [day, NEIGHBOURS_WINDOW, channel_id, channel_id],
+    )
+    return found[0] if found else None
+
+
+def _neighbours(
+    reader: Reader, channel_id: str, day: dt.date, signal: m.Signal | None
+) -> list[m.Neighbour]:
+    if signal is None or not reader.has("audience_overlap"):
         return []
     rows = reader.rows(
         "select case when channel_a = ? then coalesce(channel_login_b, channel_b) "
         "else coalesce(channel_login_a, channel_a) end as other, shared_chatters, "
         "case when channel_a = ? then share_a else share_b end as share_of_this, "
         "case when channel_a = ? then share_b else share_a end as share_of_other, jaccard "
-        "from audience_overlap where day = ? and window_days = ? "
+        "from audience_overlap where day = ? and window_days = ? and signal = ? "
         "and (channel_a = ? or channel_b = ?) "
         "order by jaccard desc, shared_chatters desc, other limit ?",
-        [channel_id] * 3 + [day, NEIGHBOURS_WINDOW, channel_id, channel_id, NEIGHBOURS],
+        [channel_id] * 3 + [day, NEIGHBOURS_WINDOW, signal, channel_id, channel_id, NEIGHBOURS],
     )
     return [
         m.Neighbour(
@@ -195,6 +224,7 @@ def channel_view(
             m.ChannelGame(game_name=name, minutes=minutes, broadcasts=count)
             for name, (minutes, count) in sorted(totals.items(), key=lambda t: (-t[1][0], t[0]))
         ]
+    signal = _neighbours_signal(reader, channel.channel_id, day)
     return m.ChannelView(
         channel=channel,
         day=day,
@@ -206,26 +236,43 @@ def channel_view(
         games=games,
         days=_channel_days(reader, channel.channel_id, first, day, ctx.k),
         neighbours_window_days=NEIGHBOURS_WINDOW,
-        neighbours=_neighbours(reader, channel.channel_id, day),
+        neighbours_signal=signal,
+        neighbours=_neighbours(reader, channel.channel_id, day, signal),
+        followers=channel_followers(reader, channel.channel_id, first, day),
     )
 
 
-def overlap_map(reader: Reader, day: dt.date, window: int, limit: int) -> m.OverlapMap:
-    """The `limit` channels with the largest chats, joined by their strongest overlaps."""
+def overlap_map(
+    reader: Reader, day: dt.date, window: int, limit: int, signal: m.Signal = DEFAULT_SIGNAL
+) -> m.OverlapMap:
+    """The `limit` channels with the largest chats, joined by their strongest overlaps in
+    one signal."""
     empty = m.OverlapMap(
-        day=day, window_days=window, days_covered=None, pairs_total=0, nodes=[], edges=[]
+        day=day,
+        window_days=window,
+        signal=signal,
+        signal_label=m.SIGNAL_LABELS[signal],
+        signals=signals_of(
+            reader, "audience_overlap", "day = ? and window_days = ?", [day, window]
+        ),
+        days_covered=None,
+        pairs_total=0,
+        nodes=[],
+        edges=[],
     )
     if not reader.has("audience_overlap"):
         return empty
     total = int(
         reader.value(
-            "select count(*) from audience_overlap where day = ? and window_days = ?",
-            [day, window],
+            "select count(*) from audience_overlap where day = ? and window_days = ? "
+            "and signal = ?",
+            [day, window, signal],
         )
         or 0
     )
     rows = reader.rows(
-        "with pairs as (select * from audience_overlap where day = ? and window_days = ?), "
+        "with pairs as (select * from audience_overlap where day = ? and window_days = ? "
+        "and signal = ?), "
         "sides as (select channel_a as id, channel_login_a as login, chatters_a as chatters "
         "from pairs union all select channel_b, channel_login_b, chatters_b from pairs), "
         "chosen as (select id, max(chatters) as chatters from sides group by id "
@@ -233,7 +280,7 @@ def overlap_map(reader: Reader, day: dt.date, window: int, limit: int) -> m.Over
         "select p.* from pairs as p where p.channel_a in (select id from chosen) "
         "and p.channel_b in (select id from chosen) "
         "order by p.jaccard desc, p.shared_chatters desc, p.channel_a, p.channel_b",
-        [day, window, limit],
+        [day, window, signal, limit],
     )
     if not rows:
         return empty.model_copy(update={"pairs_total": total})
@@ -269,6 +316,9 @@ def overlap_map(reader: Reader, day: dt.date, window: int, limit: int) -> m.Over
     return m.OverlapMap(
         day=day,
         window_days=window,
+        signal=signal,
+        signal_label=m.SIGNAL_LABELS[signal],
+        signals=empty.signals,
         days_covered=int(rows[0]["days_covered"]),
         pairs_total=total,
         nodes=[

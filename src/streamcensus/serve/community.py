@@ -1,4 +1,4 @@
-"""Community views: overview, schedules, habits, exposure and pipeline health.
+"""Community views: overview, schedules, habits and exposure.
 
 Each function reads the serving tables of one day (or of the days ending on it) and
 returns the payload of one page, sized for the view: one day's curve, the top channels
@@ -14,7 +14,6 @@ from typing import Any
 from streamcensus.serve import models as m
 from streamcensus.serve.reader import Reader, day_bounds, num, opt, people, ts
 
-RATE_LIMIT_POINTS_PER_MINUTE = 800  # Helix app-token bucket, as Twitch documents it
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
@@ -26,21 +25,54 @@ class ViewContext:
     interval_minutes: int = 5
 
 
+SIGNALS: tuple[m.Signal, ...] = ("chat_list", "chat_activity")
+DEFAULT_SIGNAL: m.Signal = "chat_activity"  # the whole community; chat lists only where read
+
+
+def signals_of(reader: Reader, table: str, where: str, params: list[Any]) -> list[m.Signal]:
+    """The signals a serving table has rows for, chat list first."""
+    if not reader.has(table):
+        return []
+    found = {
+        str(r["signal"])
+        for r in reader.rows(f"select distinct signal from {table} where {where}", params)
+    }
+    return [s for s in SIGNALS if s in found]
+
+
+def signal_series(
+    reader: Reader, table: str, key: str, value: str, where: str, params: list[Any], k: int
+) -> dict[str, dict[Any, int | None]]:
+    """People counts of a table by signal and key (under k: None)."""
+    found: dict[str, dict[Any, int | None]] = {}
+    if reader.has(table):
+        for r in reader.rows(f"select signal, {key}, {value} from {table} where {where}", params):
+            found.setdefault(str(r["signal"]), {})[r[key]] = people(r[value], k)
+    return found
+
+
 def _curve(reader: Reader, day: dt.date, k: int) -> m.CommunityCurve:
     rows = (
         reader.rows(
             "select snapshot_ts, snapshot_status, live_channels, viewers, "
-            "viewers_per_live_channel, chatters from community_timeseries "
+            "viewers_per_live_channel from community_timeseries "
             "where day = ? order by snapshot_ts",
             [day],
         )
         if reader.has("community_timeseries")
         else []
     )
+    chatters = signal_series(
+        reader, "community_chatters", "snapshot_ts", "chatters", "day = ?", [day], k
+    )
     return m.CommunityCurve(
         ts=[ts(r["snapshot_ts"]) for r in rows],
         viewers=[None if r["viewers"] is None else int(r["viewers"]) for r in rows],
-        chatters=[people(r["chatters"], k) for r in rows],
+        chatters=[
+            m.series(s, [chatters[s].get(r["snapshot_ts"]) for r in rows])
+            for s in SIGNALS
+            if s in chatters
+        ],
         live_channels=[
             None if r["live_channels"] is None else int(r["live_channels"]) for r in rows
         ],
@@ -57,7 +89,14 @@ def _totals(
     viewers = [curve.viewers[i] or 0 for i in known]
     live = [curve.live_channels[i] or 0 for i in known]
     peak = max(viewers, default=0)
-    chatters = [c for c in curve.chatters if c is not None]
+    peaks = [
+        m.SignalValue(
+            signal=line.signal,
+            label=line.label,
+            value=max((v for v in line.values if v is not None), default=None),
+        )
+        for line in curve.chatters
+    ]
     return m.OverviewTotals(
         snapshots=n,
         snapshots_expected=24 * 60 // ctx.interval_minutes,
@@ -69,7 +108,7 @@ def _totals(
         channels_live=channels_live,
         # total over total: a snapshot counts by its channels, not as one ratio among many
         viewers_per_live_channel=opt(sum(viewers) / sum(live), 2) if sum(live) else None,
-        peak_chatters=max(chatters) if chatters else None,
+        peak_chatters=peaks,
         day_complete=day_complete,
     )
 
@@ -88,7 +127,7 @@ def top_channels(reader: Reader, day: dt.date, limit: int, k: int) -> list[m.Top
         return []
     rows = reader.rows(
         "select channel_login, channel_name, main_game, airtime_hours, peak_viewers, "
-        "avg_viewers, viewer_hours, unique_chatters, chatters_per_viewer from channel_day "
+        "avg_viewers, viewer_hours, unique_chatters, chatters_per_viewer, signal from channel_day "
         "where day = ? order by viewer_hours desc, channel_login limit ?",
         [day, limit],
     )
@@ -105,6 +144,7 @@ def top_channels(reader: Reader, day: dt.date, limit: int, k: int) -> list[m.Top
             chatters_per_viewer=opt(r["chatters_per_viewer"])
             if people(r["unique_chatters"], k) is not None
             else None,
+            signal=r["signal"],
         )
         for r in rows
     ]
@@ -251,8 +291,9 @@ def bucket_label(low: int, high: int | None) -> str:
     return f"{low}–{high}"
 
 
-def habits(reader: Reader, day: dt.date) -> m.Habits:
-    """Hour-of-week heatmap over the 7 days ending on `day`, and the day's distributions."""
+def habits(reader: Reader, day: dt.date, signal: m.Signal = DEFAULT_SIGNAL) -> m.Habits:
+    """Hour-of-week heatmap over the 7 days ending on `day`, and the day's distributions,
+    of one signal."""
     dates: list[dt.date | None] = [None] * 7
     counts: list[list[int | None]] = [[None] * 24 for _ in range(7)]
     shares: list[list[float | None]] = [[None] * 24 for _ in range(7)]
@@ -260,9 +301,9 @@ def habits(reader: Reader, day: dt.date) -> m.Habits:
     if reader.has("viewer_habits"):
         first = day - dt.timedelta(days=6)
         for r in reader.rows(
-            "select day, bucket, value, share from viewer_habits "
-            "where metric = 'hour_of_week' and day between ? and ? order by day, bucket",
-            [first, day],
+            "select day, bucket, value, share from viewer_habits where metric = 'hour_of_week' "
+            "and signal = ? and day between ? and ? order by day, bucket",
+            [signal, first, day],
         ):
             weekday, hour = divmod(int(r["bucket"]), 24)
             if 0 <= weekday < 7:
@@ -276,9 +317,9 @@ def habits(reader: Reader, day: dt.date) -> m.Habits:
                 dates[shown.weekday()] = shown
         rows = reader.rows(
             "select metric, unit, bucket, bucket_min, bucket_max, value, share "
-            "from viewer_habits where day = ? and metric <> 'hour_of_week' "
+            "from viewer_habits where day = ? and signal = ? and metric <> 'hour_of_week' "
             "order by metric, bucket",
-            [day],
+            [day, signal],
         )
         for metric, title in DISTRIBUTIONS.items():
             buckets = [r for r in rows if r["metric"] == metric]
@@ -303,6 +344,9 @@ def habits(reader: Reader, day: dt.date) -> m.Habits:
             )
     return m.Habits(
         day=day,
+        signal=signal,
+        signal_label=m.SIGNAL_LABELS[signal],
+        signals=signals_of(reader, "viewer_habits", "day = ?", [day]),
         heatmap=m.Heatmap(weekdays=WEEKDAYS, dates=dates, people=counts, share=shares),
         distributions=distributions,
     )
@@ -372,14 +416,16 @@ def exposure_sentences(view: m.Exposure, day: dt.date) -> list[str]:
     return sentences
 
 
-def exposure(reader: Reader, day: dt.date, window: int) -> m.Exposure:
-    """Unicity and census uniqueness of `day` over a 1- or 7-day window."""
+def exposure(
+    reader: Reader, day: dt.date, window: int, signal: m.Signal = DEFAULT_SIGNAL
+) -> m.Exposure:
+    """Unicity and census uniqueness of `day` over a 1- or 7-day window, in one signal."""
     rows = (
         reader.rows(
             "select measure, points, population, days_covered, sample_size, unique_share, "
-            "ci_low, ci_high from exposure where day = ? and window_days = ? "
+            "ci_low, ci_high from exposure where day = ? and window_days = ? and signal = ? "
             "order by measure, points",
-            [day, window],
+            [day, window, signal],
         )
         if reader.has("exposure")
         else []
@@ -408,6 +454,9 @@ def exposure(reader: Reader, day: dt.date, window: int) -> m.Exposure:
     view = m.Exposure(
         day=day,
         window_days=window,
+        signal=signal,
+        signal_label=m.SIGNAL_LABELS[signal],
+        signals=signals_of(reader, "exposure", "day = ? and window_days = ?", [day, window]),
         population=int(rows[0]["population"]) if rows else None,
         days_covered=int(rows[0]["days_covered"]) if rows else None,
         unicity=unicity,
@@ -416,65 +465,3 @@ def exposure(reader: Reader, day: dt.date, window: int) -> m.Exposure:
     )
     view.sentences = exposure_sentences(view, day)
     return view
-
-
-def _health_day(r: dict[str, Any], ctx: ViewContext) -> m.HealthDay:
-    snapshots = int(r["snapshots"])
-    budget = RATE_LIMIT_POINTS_PER_MINUTE * ctx.interval_minutes
-    curated = int(r["curated_bytes"])
-    return m.HealthDay(
-        day=r["day"],
-        snapshots_expected=int(r["snapshots_expected"]),
-        snapshots=snapshots,
-        snapshots_complete=int(r["snapshots_complete"]),
-        snapshots_partial=int(r["snapshots_partial"]),
-        snapshots_missing=max(0, int(r["snapshots_expected"]) - snapshots),
-        requests=int(r["requests"]),
-        retries=int(r["retries"]),
-        api_errors=int(r["api_errors"]),
-        http_429=int(r["http_429"]),
-        rate_limit_waits=int(r["rate_limit_waits"]),
-        rate_limit_wait_seconds=num(r["rate_limit_wait_seconds"], 3),
-        rate_limit_use=num(int(r["requests"]) / snapshots / budget) if snapshots else None,
-        missing_items=int(r["missing_items"]),
-        raw_bytes=int(r["raw_bytes"]),
-        curated_bytes=curated,
-        presence_observations=int(r["presence_observations"]),
-        raw_bytes_per_observation=opt(r["raw_bytes_per_observation"], 3),
-        curated_bytes_per_observation=opt(r["curated_bytes_per_observation"], 3),
-        compression_ratio=num(int(r["raw_chatters_bytes"]) / curated, 2) if curated else None,
-        quarantined_files=int(r["quarantined_files"]),
-        presence_retired=bool(r["presence_retired"]),
-        day_complete=bool(r["day_complete"]),
-    )
-
-
-def health(reader: Reader, day: dt.date, days: int, ctx: ViewContext) -> m.Health:
-    """Pipeline health of the `days` loaded days ending on `day`."""
-    first = day - dt.timedelta(days=days - 1)
-    rows = (
-        reader.rows(
-            "select * from pipeline_health where day between ? and ? order by day", [first, day]
-        )
-        if reader.has("pipeline_health")
-        else []
-    )
-    shown = [_health_day(r, ctx) for r in rows]
-    return m.Health(
-        day=day,
-        period_from=first,
-        days=shown,
-        totals=m.HealthTotals(
-            days=len(shown),
-            snapshots_expected=sum(d.snapshots_expected for d in shown),
-            snapshots_complete=sum(d.snapshots_complete for d in shown),
-            snapshots_partial=sum(d.snapshots_partial for d in shown),
-            snapshots_missing=sum(d.snapshots_missing for d in shown),
-            api_errors=sum(d.api_errors for d in shown),
-            http_429=sum(d.http_429 for d in shown),
-            raw_bytes=sum(d.raw_bytes for d in shown),
-            curated_bytes=sum(d.curated_bytes for d in shown),
-            presence_observations=sum(d.presence_observations for d in shown),
-            quarantined_files=sum(d.quarantined_files for d in shown),
-        ),
-    )

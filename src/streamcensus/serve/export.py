@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.fsutil import PUBLIC_DIR, ensure_dir, write_public
-from streamcensus.serve import channels, community
+from streamcensus.serve import channels, chatlists, community, followers, health
 from streamcensus.serve import models as m
 from streamcensus.serve.api import view_context
 from streamcensus.serve.app import STATIC_DIR
@@ -176,12 +176,18 @@ def _export_day(
     query: dict[str, object] = {"day": day.isoformat()}
     writer.data("overview", query, community.overview(reader, day, ctx))
     writer.data("schedules", query, community.schedules(reader, day))
-    writer.data("habits", query, community.habits(reader, day))
-    writer.data("health", query, community.health(reader, day, 30, ctx))
+    writer.data("health", query, health.health(reader, day, 30, ctx))
+    writer.data("chat-lists", query, chatlists.chat_lists(reader, day))
+    for signal in community.SIGNALS:
+        signalled = {**query, "signal": signal}
+        writer.data("habits", signalled, community.habits(reader, day, signal))
     for window in WINDOWS:
         windowed = {**query, "window": window}
-        writer.data("map", windowed, channels.overlap_map(reader, day, window, 60))
-        writer.data("exposure", windowed, community.exposure(reader, day, window))
+        writer.data("followers", windowed, followers.ranking(reader, day, window, 25))
+        for signal in community.SIGNALS:
+            chosen = {**windowed, "signal": signal}
+            writer.data("map", chosen, channels.overlap_map(reader, day, window, 60, signal))
+            writer.data("exposure", chosen, community.exposure(reader, day, window, signal))
     for channel in found:
         view = channels.channel_view(reader, channel, day, 4, ctx)
         writer.data(f"channels/{channel.channel_login.lower()}", query, view)

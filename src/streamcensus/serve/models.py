@@ -1,7 +1,10 @@
 """Typed payloads of the JSON API: what each dashboard view receives, and nothing more.
 
 Every count of people in these payloads (chatters, shared chatters, returning chatters,
-population, habit buckets) is at least k or null (P3). Viewer counts (`viewers`,
+population, habit buckets) is at least k or null (P3), whichever signal it comes from:
+`chat_list` ("people in the chat list": Helix Get Chatters, lurkers included, only channels
+whose broadcaster consents or that the operator moderates) or `chat_activity` ("people who
+posted": anonymous chat, every joined channel); each payload says which. Viewer counts (`viewers`,
 `peak_viewers`, `viewer_hours`) are Twitch's public per-channel `viewer_count` figures.
 Times are RFC 3339 strings in UTC (`2026-11-26T20:00:00Z`); curves are columnar (one list
 per series) to keep payloads small.
@@ -10,8 +13,37 @@ per series) to keep payloads small.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+Signal = Literal["chat_list", "chat_activity"]
+# how the dashboard names what a signal counts (one home: the pages show these labels)
+SIGNAL_LABELS: dict[str, str] = {
+    "chat_list": "people in the chat list",
+    "chat_activity": "people who posted",
+}
+
+
+class SignalSeries(BaseModel):
+    """A curve of people counts from one signal (null under k or where not read)."""
+
+    signal: Signal
+    label: str = Field(description="what the signal counts, in words")
+    values: list[int | None]
+
+
+class SignalValue(BaseModel):
+    """One people count from one signal (null under k)."""
+
+    signal: Signal
+    label: str
+    value: int | None
+
+
+def series(signal: str, values: list[int | None]) -> SignalSeries:
+    """A `SignalSeries` with the signal's label."""
+    return SignalSeries(signal=signal, label=SIGNAL_LABELS[signal], values=values)  # type: ignore[arg-type]
 
 
 class DaysInfo(BaseModel):
@@ -32,7 +64,9 @@ class CommunityCurve(BaseModel):
 
     ts: list[str]
     viewers: list[int | None] = Field(description="null when the stream facts were not loaded")
-    chatters: list[int | None] = Field(description="accounts in any chat read; null under k")
+    chatters: list[SignalSeries] = Field(
+        description="per signal: accounts in any chat read; null under k or not read"
+    )
     live_channels: list[int | None]
     viewers_per_live_channel: list[float | None]
     status: list[str] = Field(
@@ -54,7 +88,7 @@ class OverviewTotals(BaseModel):
     viewers_per_live_channel: float | None = Field(
         description="Σ viewers ÷ Σ live channels over the day's snapshots (total over total)"
     )
-    peak_chatters: int | None
+    peak_chatters: list[SignalValue] = Field(description="per signal, null under k")
     day_complete: bool = Field(description="false when the day was loaded before it was over")
 
 
@@ -70,6 +104,9 @@ class TopChannel(BaseModel):
     viewer_hours: float
     unique_chatters: int | None
     chatters_per_viewer: float | None
+    signal: Signal | None = Field(
+        description="what unique_chatters counts: the chat list where read, else who posted"
+    )
 
 
 class TopGame(BaseModel):
@@ -171,7 +208,9 @@ class ChannelCurve(BaseModel):
 
     ts: list[str]
     viewers: list[int]
-    chatters: list[int | None] = Field(description="accounts in the chat; null under k")
+    chatters: list[SignalSeries] = Field(
+        description="per signal: accounts in the chat; null under k or not read"
+    )
     game: list[str]
 
 
@@ -188,6 +227,12 @@ class ChannelDay(BaseModel):
     returning_chatters: int | None
     chatters_per_viewer: float | None
     bot_share: float | None
+    signal: Signal | None = Field(
+        description="the signal the chatter figures come from: the chat list where the "
+        "channel has one that day, else chat activity; null when neither was read"
+    )
+    has_chat_list: bool
+    has_chat_activity: bool
     complete: bool = Field(
         description="false when the day was not fully collected or chat lists were missed"
     )
@@ -212,6 +257,23 @@ class Neighbour(BaseModel):
     jaccard: float
 
 
+class FollowerDay(BaseModel):
+    """Follower totals of a channel on one day (a public per-channel figure: no k)."""
+
+    day: dt.date
+    followers: int
+    gained_day: int
+    gained_7d: int
+
+
+class ChannelFollowers(BaseModel):
+    """The follower curve (hourly readings) and growth per day of a channel."""
+
+    ts: list[str]
+    followers: list[int]
+    days: list[FollowerDay]
+
+
 class ChannelView(BaseModel):
     """Channel page: broadcasts over recent weeks, the day's curve, games, neighbours."""
 
@@ -225,7 +287,9 @@ class ChannelView(BaseModel):
     games: list[ChannelGame]
     days: list[ChannelDay]
     neighbours_window_days: int
+    neighbours_signal: Signal | None = Field(description="the signal the overlaps rest on")
     neighbours: list[Neighbour]
+    followers: ChannelFollowers
 
 
 class MapNode(BaseModel):
@@ -253,6 +317,9 @@ class OverlapMap(BaseModel):
 
     day: dt.date
     window_days: int
+    signal: Signal
+    signal_label: str
+    signals: list[Signal] = Field(description="signals with overlaps published that period")
     days_covered: int | None = Field(
         description="days of the period with presence kept (under window_days: partial)"
     )
@@ -293,6 +360,9 @@ class Habits(BaseModel):
     """Audience habits page: hour-of-week heatmap and distributions."""
 
     day: dt.date
+    signal: Signal
+    signal_label: str
+    signals: list[Signal] = Field(description="signals with habits published that day")
     heatmap: Heatmap
     distributions: list[Distribution]
 
@@ -320,6 +390,9 @@ class Exposure(BaseModel):
 
     day: dt.date
     window_days: int
+    signal: Signal
+    signal_label: str
+    signals: list[Signal] = Field(description="signals with exposure published that period")
     population: int | None
     days_covered: int | None
     unicity: list[UnicityPoint]
@@ -355,6 +428,35 @@ class HealthDay(BaseModel):
     quarantined_files: int
     presence_retired: bool
     day_complete: bool
+    chat_list_readers: int = Field(description="user tokens that read chat lists that day")
+    chat_list_tokens_tripped: int = Field(description="of which tripped (see `readers`)")
+    chat_list_channels_affected: int = Field(
+        description="listed channels the tripped tokens could then not read"
+    )
+    activity_observations: int = Field(description="who-posted rows loaded (chat activity)")
+    chat_windows: int = Field(description="channel windows of chat activity")
+    chat_windows_partial: int
+    chat_windows_not_joined: int
+    chat_partial_share: float | None = Field(description="partial / chat_windows, 0..1")
+    chat_channels_not_joined: int
+    followers_readings: int = Field(description="hourly follower readings that day")
+    followers_readings_complete: int
+    followers_readings_partial: int
+    followers_readings_no_token: int
+
+
+class TokenDay(BaseModel):
+    """A user token that reads chat lists, on one day (its user is the operator or a
+    consenting broadcaster, never a viewer)."""
+
+    day: dt.date
+    reader_login: str
+    ground: Literal["consent", "moderation"]
+    state: str = Field(description="at the day's last snapshot: ok or unusable")
+    tripped: bool
+    reason: str
+    tripped_at: str | None
+    channels_affected: int
 
 
 class HealthTotals(BaseModel):
@@ -380,3 +482,42 @@ class Health(BaseModel):
     period_from: dt.date
     days: list[HealthDay]
     totals: HealthTotals
+    tokens: list[TokenDay] = Field(description="chat-list tokens per day, tripped first")
+
+
+class ChatListChannel(BaseModel):
+    """A channel whose chat list was read, and on what ground (channels only: no viewer)."""
+
+    channel_login: str
+    channel_name: str
+    ground: Literal["consent", "moderation"]
+    snapshots: int = Field(description="snapshots whose chat list was read on this ground")
+    first_read: str
+    last_read: str
+
+
+class ChatLists(BaseModel):
+    """Whose chat lists streamcensus read on a day, and why it may."""
+
+    day: dt.date
+    by_consent: int = Field(description="channels read with their broadcaster's consent")
+    by_moderation: int = Field(description="channels read as their moderator")
+    channels: list[ChatListChannel]
+
+
+class FollowerRank(BaseModel):
+    """A channel's follower growth (a public per-channel figure: no k)."""
+
+    channel_login: str
+    channel_name: str
+    followers: int
+    gained: int
+    gained_since: str
+
+
+class FollowerRanking(BaseModel):
+    """Channels ranked by followers gained in the day or in the 7 days ending on it."""
+
+    day: dt.date
+    window_days: int
+    channels: list[FollowerRank]

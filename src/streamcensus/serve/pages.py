@@ -44,6 +44,8 @@ PAGES: dict[str, Page] = {
         Page("map", "Community map", "/map", "map.html"),
         Page("habits", "Audience habits", "/habits", "habits.html"),
         Page("exposure", "Exposure", "/exposure", "exposure.html"),
+        Page("followers", "Followers", "/followers", "followers.html"),
+        Page("chatlists", "Chat lists read", "/chat-lists", "chat-lists.html"),
         Page("health", "Pipeline health", "/health", "health.html"),
         Page("channel", "Channel", "/channels/", "channel.html", nav=False),
         Page("channels", "Channels", "/channels", "", nav=False),
@@ -111,6 +113,7 @@ def render_page(page: Page, mode: Mode, ctx: PageContext) -> str:
             "windows": list(WINDOWS),
         },
         "channels": ctx.exported_channels if mode == "static" else None,
+        "signals": m.SIGNAL_LABELS,
     }
     prefix = "/static/" if mode == "live" else "assets/"
     vendor = "/vendor/" if mode == "live" else "assets/vendor/"

@@ -1,5 +1,8 @@
 """The simulated Twitch over HTTP: Helix routes, plus OAuth (`auth`) and `/_sim` (`control`).
 
+Every Helix route is served under `/mock` too, with `/units`, the shapes of Twitch's CLI
+mock server (`mock_routes.py`).
+
 `create_app` turns a `World` (what is true at simulated time t) and a `SimClock` into a
 FastAPI app that answers like Twitch: the same paths, parameters, bodies, error bodies,
 status codes and `Ratelimit-*` headers. Hot routes render JSON by hand from cached
@@ -61,6 +64,11 @@ from streamcensus.simulator.helix_params import (
     list_param,
 )
 from streamcensus.simulator.helix_user import add_user_token_routes
+from streamcensus.simulator.mock_routes import (
+    add_helix_route,
+    add_units_routes,
+    mock_client_credentials,
+)
 from streamcensus.simulator.oauth import auth_control_router, oauth_router
 from streamcensus.simulator.protocol import StreamRow, UserRow, World
 from streamcensus.simulator.ratelimit import RateLimitDecision, RateLimiter
@@ -287,8 +295,7 @@ def create_app(
                     return error_response(exc.status, exc.message, headers)
                 return Response(body, headers=headers, media_type=JSON_TYPE)
 
-            # A plain Starlette route: no dependency solving on the hot path.
-            app.router.add_route(path, endpoint, methods=["GET"], include_in_schema=False)
+            add_helix_route(app, path, endpoint)  # at /helix/... and the mock server's /mock/...
             return handler
 
         return register
@@ -392,6 +399,15 @@ def create_app(
     app.include_router(oauth_router(store, devices, find_user, prefix="/auth"))
     app.include_router(auth_control_router(store, devices, world, consent))
     add_control_routes(app, world, clock, lambda t: streams.snapshot(t).rendered)
+    mock_id, mock_secret = mock_client_credentials(world.seed)
+    add_units_routes(
+        app,
+        client_id=require_client_id or mock_id,
+        client_secret="" if require_client_secret is not None else mock_secret,
+        live_streams=lambda: streams.snapshot(clock.time()).rendered,
+        users_by_id=world.users_by_id,
+        user_json=user_json,
+    )
     return app
 
 

@@ -16,6 +16,14 @@ import pyarrow as pa
 from streamcensus.timeutil import GRID_MINUTES
 from streamcensus.warehouse.connection import Connection
 
+# Which presence source a figure rests on: the chat list (Helix Get Chatters: everyone in the
+# chat, lurkers included; only channels whose broadcaster consents or that the operator
+# moderates) or chat activity (who posted, read anonymously over Twitch chat: every joined
+# channel). The SQL models spell the same values; `SIGNALS` orders them (chat list first).
+CHAT_LIST = "chat_list"
+CHAT_ACTIVITY = "chat_activity"
+SIGNALS = (CHAT_LIST, CHAT_ACTIVITY)
+
 
 class Progress(Protocol):
     """Reports progress: a step name, how many steps are done, and how many there are."""
@@ -43,6 +51,9 @@ class RunContext:
     run_days: list[dt.date]
     params: RunParams = field(default_factory=RunParams)
     progress: Progress | None = None
+    # rows of models computed ahead of the run (the loader's presence pass), by model name;
+    # the runner uses them instead of the model's query (same columns, same rows)
+    precomputed: dict[str, pa.Table] = field(default_factory=dict)
 
 
 PythonBuild = Callable[[Connection, RunContext], pa.Table]
@@ -70,3 +81,4 @@ class ModelRun:
     materialized: str
     rows: int
     seconds: float
+    cpu_seconds: float = 0.0  # process CPU time (all threads) while the model ran

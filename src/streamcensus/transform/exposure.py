@@ -1,7 +1,9 @@
 """The `exposure` model: how singled-out viewers would be by a tracker, as shares only.
 
 Measured the way the literature does (de Montjoye et al. 2013; Narayanan & Shmatikov 2008)
-over the people (bots excluded) of a day and of the 7 days ending on it:
+over the people (bots excluded) of a day and of the 7 days ending on it, for each presence
+signal on its own: `chat_list` (people in the chat lists read, only the channels whose chat
+list may be read) and `chat_activity` (people who posted, the whole community):
 
 - unicity for p = 1..8: draw p points at random from a sampled viewer's own trace of
   (channel, hour) points; the viewer is *unique* if nobody else in the whole population
@@ -20,24 +22,29 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from streamcensus.transform.context import RunContext
+from streamcensus.transform.context import SIGNALS, RunContext, RunParams
 from streamcensus.warehouse.connection import Connection
 
 INPUTS = ("viewing_sessions", "calendar", "run_days", "run_params")
-GRAIN = "one row per day, window_days (1 or 7), measure and points"
+GRAIN = "one row per day, window_days (1 or 7), signal, measure and points"
 MAX_POINTS = 8
 WINDOWS = (1, 7)
 Z95 = 1.959963984540054
+WORKERS = 2  # tasks (a window's sample, each census measure) run at once
 
 SCHEMA = pa.schema(
     [
         pa.field("day", pa.date32()),
         pa.field("window_days", pa.int32()),
+        pa.field("signal", pa.string()),
         pa.field("measure", pa.string()),
         pa.field("points", pa.int32()),
         pa.field("population", pa.int64()),
@@ -65,31 +72,34 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def _people_view(con: Connection, first: dt.date, last: dt.date) -> None:
-    """`_exposure_people`: the window's people sessions with absolute start/end hours."""
-    con.execute(
-        f"""
-        create or replace temp view _exposure_people as
-        select
-            s.viewer,
-            s.channel_id,
-            s.day,
-            s.minutes,
-            c.day_number * 24 + cast(extract(hour from s.first_seen) as bigint) as h0,
-            c.day_number * 24 + cast(extract(hour from s.last_seen) as bigint) as h1
-        from viewing_sessions as s
-        inner join calendar as c on s.day = c.day
-        cross join run_params as p
-        where
-            s.day between date '{first.isoformat()}' and date '{last.isoformat()}'
-            and not s.is_known_bot
-            and s.peak_chats < p.bot_min_chats
-        """
-    )
+PEOPLE_SQL = """
+    select
+        s.viewer,
+        s.channel_id,
+        s.day,
+        s.minutes,
+        c.day_number * 24 + cast(extract(hour from s.first_seen) as bigint) as h0,
+        c.day_number * 24 + cast(extract(hour from s.last_seen) as bigint) as h1
+    from viewing_sessions as s
+    inner join calendar as c on s.day = c.day
+    cross join run_params as p
+    where
+        s.day between ? and ?
+        and s.signal = ?
+        and not s.is_known_bot
+        and s.peak_chats < p.bot_min_chats
+"""
 
 
-def _census_share(con: Connection, signature_sql: str) -> int:
+def _people(con: Connection, first: dt.date, last: dt.date, signal: str) -> pa.Table:
+    """The window's people sessions in one signal (bots excluded) with absolute start and
+    end hours."""
+    return con.sql(PEOPLE_SQL, params=[first, last, signal]).to_arrow_table()
+
+
+def _census_share(con: Connection, signature_sql: str, people: str) -> int:
     """Number of people whose signature (one row per viewer) no one else shares."""
+    signature_sql = signature_sql.format(people=people)
     rows = con.execute(
         f"""
         with signatures as ({signature_sql}),
@@ -100,32 +110,49 @@ def _census_share(con: Connection, signature_sql: str) -> int:
     return int(rows[0][0])
 
 
-CHANNEL_SET_SQL = """
-    select viewer, sum(hash(channel_id)) as signature
-    from (select distinct viewer, channel_id from _exposure_people)
-    group by viewer
+# Signatures: a viewer is singled out when no one else has the same one. `hash` sums are
+# DuckDB's (this model runs on DuckDB only); each census reads one table of (viewer,
+# channel) rows made once per window.
+CHANNELS_SQL = """
+    create table {people}_channels as
+    select viewer, channel_id, sum(minutes) as minutes, hash(channel_id) as channel_hash
+    from {people} group by viewer, channel_id
 """
+CHANNEL_SET_SQL = """
+    select viewer, sum(channel_hash) as signature from {people}_channels group by viewer
+"""
+# the top 3 channels by minutes; with 3 channels or fewer, that is the channel set
 TOP3_SQL = """
-    with minutes as (
-        select viewer, channel_id, sum(minutes) as minutes
-        from _exposure_people group by viewer, channel_id
+    with sizes as (
+        select viewer, count(*) as channels, sum(channel_hash) as signature
+        from {people}_channels group by viewer
     ),
     ranked as (
-        select viewer, channel_id,
-            row_number() over (partition by viewer order by minutes desc, channel_id) as position
-        from minutes
+        select c.viewer, c.channel_hash,
+            row_number() over (
+                partition by c.viewer order by c.minutes desc, c.channel_id
+            ) as position
+        from {people}_channels as c inner join sizes on c.viewer = sizes.viewer
+        where sizes.channels > 3
     )
-    select viewer, sum(hash(channel_id)) as signature
-    from ranked where position <= 3 group by viewer
+    select viewer, signature from sizes where channels <= 3
+    union all
+    select viewer, sum(channel_hash) as signature from ranked where position <= 3 group by viewer
 """
+# the hours of the day a viewer was seen in, as a 24-bit mask: a session from hour h0 to
+# h1 covers (h1 - h0 + 1) bits from h0 mod 24, wrapping past midnight
 HOUR_PATTERN_SQL = """
-    with offsets as (select range as o from range(24)),
-    hours as (
-        select distinct p.viewer, (p.h0 + offsets.o) % 24 as hour_of_day
-        from _exposure_people as p inner join offsets on offsets.o <= p.h1 - p.h0
+    with spans as (
+        select
+            viewer,
+            case
+                when h1 - h0 >= 23 then cast(16777215 as bigint)
+                else ((cast(1 as bigint) << (h1 - h0 + 1)) - 1) << (h0 % 24)
+            end as bits
+        from {people}
     )
-    select viewer, bit_or(cast(1 as bigint) << hour_of_day) as signature
-    from hours group by viewer
+    select viewer, bit_or((bits | (bits >> 24)) & 16777215) as signature
+    from spans group by viewer
 """
 
 
@@ -139,7 +166,7 @@ def _expand(h0: IntArray, h1: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _unicity(
-    con: Connection, sample: IntArray, rng: np.random.Generator
+    con: Connection, people: str, sample: IntArray, rng: np.random.Generator
 ) -> tuple[list[int], list[int]]:
     """(eligible, unique) counts for p = 1..8 over the sampled viewers."""
     eligible = [0] * (MAX_POINTS + 1)
@@ -149,7 +176,7 @@ def _unicity(
     con.register("_exposure_sample", pa.table({"viewer": pa.array(sample, pa.int64())}))
     try:
         traces = con.sql(
-            "select p.viewer, p.channel_id, p.h0, p.h1 from _exposure_people as p "
+            f"select p.viewer, p.channel_id, p.h0, p.h1 from {people} as p "
             "inner join _exposure_sample as s on p.viewer = s.viewer"
         ).to_arrow_table()
     finally:
@@ -182,7 +209,7 @@ def _unicity(
     )
     try:
         audience = con.execute(
-            "select distinct d.code, d.hour, p.viewer from _exposure_people as p "
+            f"select distinct d.code, d.hour, p.viewer from {people} as p "
             "inner join _exposure_drawn as d "
             "on p.channel_id = d.channel_id and d.hour between p.h0 and p.h1 "
             "order by d.code, d.hour, p.viewer"
@@ -218,29 +245,39 @@ def _unicity(
     return eligible, unique
 
 
-def _window_rows(con: Connection, day: dt.date, window: int, ctx: RunContext) -> list[Row]:
-    first = day - dt.timedelta(days=window - 1)
-    _people_view(con, first, day)
+@dataclass(frozen=True)
+class _Window:
+    """One (day, window, signal) of the run and its people table in the worker database."""
+
+    day: dt.date
+    window: int
+    signal: str
+    table: str
+
+
+def _sampled(con: Connection, w: _Window, params: RunParams) -> tuple[Row, list[Row]]:
+    """Population, days covered, and the unicity rows of one window (a task)."""
     population, days_covered = con.execute(
-        "select count(distinct viewer), count(distinct day) from _exposure_people"
+        f"select count(distinct viewer), count(distinct day) from {w.table}"
     ).fetchall()[0]
-    k = ctx.params.k
-    if population < k:
-        return []
     base: Row = {
-        "day": day,
-        "window_days": window,
+        "day": w.day,
+        "window_days": w.window,
+        "signal": w.signal,
         "population": int(population),
         "days_covered": int(days_covered),
     }
-    seed = [ctx.params.seed, (day - dt.date(1970, 1, 1)).days, window]
+    k = params.k
+    if population < k:
+        return base, []
+    seed = [params.seed, (w.day - dt.date(1970, 1, 1)).days, w.window, SIGNALS.index(w.signal)]
     rng = np.random.default_rng(seed)
-    sample_size = min(ctx.params.exposure_sample, int(population))
+    sample_size = min(params.exposure_sample, int(population))
     sample = np.asarray(
         [
             r[0]
             for r in con.execute(
-                "select viewer from (select distinct viewer from _exposure_people) "
+                f"select viewer from (select distinct viewer from {w.table}) "
                 "order by hash(viewer, ?), viewer limit ?",
                 [int(rng.integers(0, 2**31)), sample_size],
             ).fetchall()
@@ -249,7 +286,7 @@ def _window_rows(con: Connection, day: dt.date, window: int, ctx: RunContext) ->
     )
     sample.sort()
     rows: list[Row] = []
-    eligible, unique = _unicity(con, sample, rng)
+    eligible, unique = _unicity(con, w.table, sample, rng)
     for p in range(1, MAX_POINTS + 1):
         if eligible[p] < k:
             continue
@@ -266,31 +303,75 @@ def _window_rows(con: Connection, day: dt.date, window: int, ctx: RunContext) ->
                 "ci_high": round(high, 6),
             }
         )
+    return base, rows
+
+
+def _census_measures(window: int) -> list[tuple[str, str]]:
     census = [("channel_set", CHANNEL_SET_SQL), ("top3_channels", TOP3_SQL)]
     if window == 7:
         census.append(("hour_pattern", HOUR_PATTERN_SQL))
-    for measure, sql in census:
-        share = round(_census_share(con, sql) / int(population), 6)
-        rows.append(
-            base
-            | {
-                "measure": measure,
-                "points": None,
-                "method": "census",
-                "sample_size": int(population),
-                "unique_share": share,
-                "ci_low": share,
-                "ci_high": share,
-            }
-        )
-    return rows
+    return census
+
+
+def _census_row(base: Row, measure: str, unique_people: int) -> Row:
+    population = int(str(base["population"]))
+    share = round(unique_people / population, 6)
+    return base | {
+        "measure": measure,
+        "points": None,
+        "method": "census",
+        "sample_size": population,
+        "unique_share": share,
+        "ci_low": share,
+        "ci_high": share,
+    }
 
 
 def build(con: Connection, ctx: RunContext) -> pa.Table:
-    """Exposure rows for the run's days, both windows."""
+    """Exposure rows for the run's days, both windows, each signal.
+
+    Each window's people are read once from the warehouse into a private in-memory
+    DuckDB; the sampled unicity and each census measure of every window are then
+    independent tasks, run `WORKERS` at a time on cursors of that database, so the
+    machine's cores share the work. The seeds depend only on day and window, so the rows
+    are the same whatever order the tasks finish in.
+    """
+    windows: list[_Window] = []
     rows: list[Row] = []
-    for day in sorted(ctx.run_days):
-        for window in WINDOWS:
-            rows.extend(_window_rows(con, day, window, ctx))
-    con.execute("drop view if exists _exposure_people")
+    with duckdb.connect(":memory:") as work:
+        for day in sorted(ctx.run_days):
+            for window in WINDOWS:
+                for signal in SIGNALS:
+                    first = day - dt.timedelta(days=window - 1)
+                    table = f"people_{len(windows)}"
+                    people = _people(con, first, day, signal)
+                    work.register("_people_arrow", people)
+                    work.execute(f"create table {table} as select * from _people_arrow")
+                    work.unregister("_people_arrow")
+                    work.execute(CHANNELS_SQL.format(people=table))
+                    del people
+                    windows.append(_Window(day, window, signal, table))
+
+        def sampled(w: _Window) -> tuple[Row, list[Row]]:
+            with work.cursor() as cur:
+                return _sampled(cur, w, ctx.params)
+
+        def census(w: _Window, sql: str) -> int:
+            with work.cursor() as cur:
+                return _census_share(cur, sql, w.table)
+
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="exposure") as pool:
+            samples = [pool.submit(sampled, w) for w in windows]
+            censuses = [
+                [(m, pool.submit(census, w, sql)) for m, sql in _census_measures(w.window)]
+                for w in windows
+            ]
+            for sample, measures in zip(samples, censuses, strict=True):
+                base, unicity = sample.result()
+                if int(str(base["population"])) < ctx.params.k:
+                    for _, future in measures:
+                        future.cancel()
+                    continue
+                rows.extend(unicity)
+                rows.extend(_census_row(base, m, f.result()) for m, f in measures)
     return pa.Table.from_pylist(rows, schema=SCHEMA)

@@ -4,9 +4,13 @@ Each `.sql` file is one model named after the file. Its header comment says what
 and builds, and one line tells the runner how to materialise it:
 
 - `view`: a temporary view, rebuilt every run (staging models over the raw sources);
+- `temp`: a temporary table of the run's rows (intermediate per-snapshot presence counts);
 - `table`: rebuilt completely every run (`create or replace table`);
 - `incremental`: rows of the run's days replaced (`delete` then `insert`), others kept, so
-  aggregates outlive the pseudonymous presence they came from (P2);
+  aggregates outlive the pseudonymous presence they came from (P2). With a
+  `-- unique_key: col` header the model may return rows of earlier days too (a broadcast
+  that began before midnight): rows whose key it returns, and rows of the run's days,
+  are replaced;
 - `curated`: written per run day as sorted zstd Parquet under `lake/curated/<model>/`
   and attached as a temporary view over every retained partition (see `warehouse/curated.py`).
 
@@ -15,6 +19,10 @@ Dependencies are the model names a query reads (`from x` / `join x`), plus any l
 the warehouse tables, a run provides three small temporary tables: `run_days(day)`,
 `run_params` (k, thresholds) and `calendar(day, day_number, isodow)`; with them the models
 need no engine-specific date arithmetic and stay portable to Spark SQL.
+
+A model whose rows the run already has (`RunContext.precomputed`, from the loader's presence
+pass) is not queried: its rows are inserted into a table shaped by its query, so the types
+are the query's own, and materialised as usual.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import time
 from pathlib import Path
 
 from streamcensus.errors import StreamcensusError
-from streamcensus.transform import exposure
+from streamcensus.transform import exposure, grounds
 from streamcensus.transform.context import (
     Model,
     ModelRun,
@@ -36,7 +44,7 @@ from streamcensus.warehouse import curated
 from streamcensus.warehouse.connection import Connection, table_columns, table_exists
 
 MODELS_DIR = Path(__file__).with_name("models")
-MATERIALIZATIONS = ("view", "curated", "incremental", "table")
+MATERIALIZATIONS = ("view", "temp", "curated", "incremental", "table")
 _RANK = {name: rank for rank, name in enumerate(MATERIALIZATIONS)}
 _REF = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _HEADER = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*)$")
@@ -75,7 +83,8 @@ def referenced_names(sql: str) -> set[str]:
 
 
 def python_models() -> list[Model]:
-    """Models computed in Python (bounded numpy work the SQL engines do poorly)."""
+    """Models computed in Python: bounded numpy work the SQL engines do poorly, and the
+    manifests' JSON containers (parsed alike whatever the engine)."""
     return [
         Model(
             name="exposure",
@@ -83,7 +92,21 @@ def python_models() -> list[Model]:
             inputs=exposure.INPUTS,
             build=exposure.build,
             header={"grain": exposure.GRAIN},
-        )
+        ),
+        Model(
+            name="chat_list_grounds",
+            materialized="incremental",
+            inputs=grounds.INPUTS,
+            build=grounds.build_grounds,
+            header={"grain": grounds.GROUNDS_GRAIN},
+        ),
+        Model(
+            name="chat_list_readers",
+            materialized="incremental",
+            inputs=grounds.INPUTS,
+            build=grounds.build_readers,
+            header={"grain": grounds.READERS_GRAIN},
+        ),
     ]
 
 
@@ -183,7 +206,18 @@ def _query(model: Model) -> str:
 
 def _stage(con: Connection, model: Model, ctx: RunContext) -> None:
     """Compute the model's new rows into the temporary table `_model_rows`."""
-    if model.build is not None:
+    rows = ctx.precomputed.get(model.name)
+    if rows is not None:
+        con.execute(
+            f"create or replace temp table _model_rows as "
+            f"select * from ({_query(model)}) as q where 1 = 0"
+        )
+        con.register("_model_arrow", rows)
+        try:
+            con.execute("insert into _model_rows by name select * from _model_arrow")
+        finally:
+            con.unregister("_model_arrow")
+    elif model.build is not None:
         table = model.build(con, ctx)
         con.register("_model_arrow", table)
         try:
@@ -194,30 +228,49 @@ def _stage(con: Connection, model: Model, ctx: RunContext) -> None:
         con.execute(f"create or replace temp table _model_rows as {_query(model)}")
 
 
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+
+
+def _shape(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Column names and types, integer widths alike (an insert casts between them: a
+    counter that became `bigint` where it was `hugeint` keeps its history)."""
+    return [(name, "INTEGER" if kind in _INTEGERS else kind) for name, kind in columns]
+
+
 def _replace_days(con: Connection, model: Model) -> None:
-    outside = con.execute(
-        "select count(*) from _model_rows where day not in (select day from run_days)"
-    ).fetchall()[0][0]
+    key = model.header.get("unique_key", "").strip()
+    outside = 0
+    if not key:
+        outside = con.execute(
+            "select count(*) from _model_rows where day not in (select day from run_days)"
+        ).fetchall()[0][0]
     if outside:
         raise TransformError(f"model {model.name} produced {outside} rows outside the run's days")
     if not table_exists(con, model.name):
         con.execute(f"create table {model.name} as select * from _model_rows")
         return
-    if table_columns(con, model.name) != table_columns(con, "_model_rows"):
+    if _shape(table_columns(con, model.name)) != _shape(table_columns(con, "_model_rows")):
         raise TransformError(
             f"model {model.name} changed its columns; drop table {model.name} in the warehouse "
             "(its history is rebuilt only for days whose presence is still retained)"
         )
-    con.execute(f"delete from {model.name} where day in (select day from run_days)")
+    stale = "day in (select day from run_days)"
+    if key:
+        stale += f" or {key} in (select {key} from _model_rows)"
+    con.execute(f"delete from {model.name} where {stale}")
     con.execute(f"insert into {model.name} select * from _model_rows")
 
 
 def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
     """Build one model according to its materialisation."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = 0
     if model.materialized == "view":
         con.execute(f"create or replace temp view {model.name} as {_query(model)}")
+    elif model.materialized == "temp":
+        _stage(con, model, ctx)
+        con.execute(f"create or replace temp table {model.name} as select * from _model_rows")
+        rows = int(con.execute("select count(*) from _model_rows").fetchall()[0][0])
     elif model.materialized == "table":
         con.execute(f"create or replace table {model.name} as {_query(model)}")
         rows = int(con.execute(f"select count(*) from {model.name}").fetchall()[0][0])
@@ -226,11 +279,21 @@ def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
         _replace_days(con, model)
         rows = int(con.execute("select count(*) from _model_rows").fetchall()[0][0])
     else:
+        source = None
+        if model.name in ctx.precomputed:
+            _stage(con, model, ctx)
+            source = "_model_rows"
         rows = curated.materialize(
-            con, model.name, _query(model), model.order_by, ctx.lake_dir, ctx.run_days
+            con, model.name, _query(model), model.order_by, ctx.lake_dir, ctx.run_days, source
         )
     con.execute("drop table if exists _model_rows")
-    return ModelRun(model.name, model.materialized, rows, time.perf_counter() - started)
+    return ModelRun(
+        model.name,
+        model.materialized,
+        rows,
+        time.perf_counter() - started,
+        time.process_time() - cpu,
+    )
 
 
 def run_models(

@@ -182,6 +182,7 @@ class Caller:
         finally:
             if pacer is not None:
                 pacer.release(response)
+        self.stats.record_exchange(response)
         error = classify_response(response, endpoint)
         return response if error is None else error
 

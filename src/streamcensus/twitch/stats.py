@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 
 @dataclass
 class ClientStats:
@@ -20,6 +22,10 @@ class ClientStats:
     token_refreshes          tokens replaced after a 401 or expiry (the first app token excluded)
     errors                   failed attempts by kind: `http_<status>`, `timeout`, `network`,
                              `malformed`, ...
+    bytes_sent               HTTP/1.1 bytes of the requests that got an answer (request line,
+                             headers, body; TLS and TCP/IP overhead excluded)
+    bytes_received           HTTP/1.1 bytes of those answers (status line, headers, body as
+                             it came over the wire, before any decompression)
     """
 
     requests: int = 0
@@ -30,9 +36,16 @@ class ClientStats:
     http_429: int = 0
     token_refreshes: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    bytes_sent: int = 0
+    bytes_received: int = 0
 
     def record_error(self, key: str) -> None:
         self.errors[key] = self.errors.get(key, 0) + 1
+
+    def record_exchange(self, response: httpx.Response) -> None:
+        """Count the bytes of one answered request and its answer (read in full)."""
+        self.bytes_sent += request_bytes(response.request)
+        self.bytes_received += response_bytes(response)
 
     def record_wait(self, seconds: float) -> None:
         self.rate_limit_waits += 1
@@ -59,6 +72,8 @@ class ClientStats:
             http_429=self.http_429 - earlier.http_429,
             token_refreshes=self.token_refreshes - earlier.token_refreshes,
             errors={k: v for k, v in errors.items() if v},
+            bytes_sent=self.bytes_sent - earlier.bytes_sent,
+            bytes_received=self.bytes_received - earlier.bytes_received,
         )
 
     def reset(self) -> None:
@@ -72,3 +87,20 @@ class ClientStats:
         shown = dataclasses.asdict(self)
         shown["rate_limit_wait_seconds"] = round(self.rate_limit_wait_seconds, 3)
         return shown
+
+
+def _header_bytes(raw: list[tuple[bytes, bytes]]) -> int:
+    return sum(len(name) + len(value) + 4 for name, value in raw) + 2  # ": ", CRLF; blank line
+
+
+def request_bytes(request: httpx.Request) -> int:
+    """A request's size on an HTTP/1.1 connection: request line, headers and body."""
+    line = len(request.method) + 1 + len(request.url.raw_path) + len(" HTTP/1.1\r\n")
+    return line + _header_bytes(request.headers.raw) + len(request.content)
+
+
+def response_bytes(response: httpx.Response) -> int:
+    """An answer's size on an HTTP/1.1 connection: status line, headers and the body's
+    bytes as received (compressed when it came compressed)."""
+    line = len(f"HTTP/1.1 {response.status_code} {response.reason_phrase}\r\n")
+    return line + _header_bytes(response.headers.raw) + response.num_bytes_downloaded

@@ -118,12 +118,16 @@ def materialize(
     order_by: tuple[str, ...],
     lake_dir: Path,
     run_days: Sequence[dt.date],
+    rows_from: str | None = None,
 ) -> int:
     """Build a curated model for the run's days, record its files, attach its view.
 
-    Call inside the load's transaction: the new files count only once it commits.
+    The rows come from `query`, or from the relation `rows_from` when the run computed
+    them already. Call inside the load's transaction: the new files count only once it
+    commits.
     """
-    con.execute(f"create or replace temp table _curated_rows as {query}")
+    source = query if rows_from is None else f"select * from {rows_from}"
+    con.execute(f"create or replace temp table _curated_rows as {source}")
     try:
         outside = con.execute(
             "select count(*) from _curated_rows where day not in (select day from run_days)"

@@ -196,6 +196,8 @@ BOOKKEEPING: dict[str, list[Column]] = {
         Column("presence_retired", "boolean", False),
         # false while the day was not over when loaded (`load --day today`): partial
         Column("complete", "boolean"),
+        # wall seconds the latest load of this day took (its share of a load of several days)
+        Column("load_seconds", "double"),
     ],
     "curated_files": [
         Column("model", "varchar", False),

@@ -10,6 +10,7 @@ from audience_overlap as overlap
 cross join params
 where
     overlap.window_days not in (1, 7)
+    or overlap.signal not in ('chat_list', 'chat_activity')
     or overlap.channel_a >= overlap.channel_b
     or overlap.shared_chatters < params.k
     or overlap.shared_chatters > overlap.chatters_a
@@ -23,5 +24,5 @@ union all
 
 select day, channel_a, channel_b, 'duplicate' as problem
 from audience_overlap
-group by day, window_days, channel_a, channel_b
+group by day, window_days, signal, channel_a, channel_b
 having count(*) > 1

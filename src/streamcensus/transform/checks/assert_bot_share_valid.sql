@@ -1,4 +1,4 @@
--- check: one row per channel and day; chats of at least k accounts; share in range
+-- check: one row per channel, day and signal; chats of at least k accounts; share in range
 with params as (
 
     select * from run_params
@@ -18,5 +18,5 @@ union all
 
 select day, channel_id, 'duplicate' as problem
 from bot_share
-group by day, channel_id
+group by day, channel_id, signal
 having count(*) > 1

@@ -20,6 +20,9 @@ where
     or channel_day.returning_chatters > channel_day.unique_chatters
     or channel_day.bot_share < 0
     or channel_day.bot_share > 1
+    or (channel_day.signal = 'chat_list' and not channel_day.has_chat_list)
+    or (channel_day.signal = 'chat_activity' and not channel_day.has_chat_activity)
+    or (channel_day.signal is null and (channel_day.has_chat_list or channel_day.has_chat_activity))
 
 union all
 

@@ -16,10 +16,11 @@ where
     or exposure.sample_size < params.k
     or exposure.population < exposure.sample_size
     or exposure.window_days not in (1, 7)
+    or exposure.signal not in ('chat_list', 'chat_activity')
 
 union all
 
 select day, measure, points, 'duplicate' as problem
 from exposure
-group by day, window_days, measure, points
+group by day, window_days, signal, measure, points
 having count(*) > 1

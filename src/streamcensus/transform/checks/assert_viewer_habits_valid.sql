@@ -10,6 +10,7 @@ from viewer_habits as habits
 cross join params
 where
     habits.value < params.k
+    or habits.signal not in ('chat_list', 'chat_activity')
     or habits.share < 0
     or habits.share > 1
     or habits.bucket_min > habits.bucket_max
@@ -18,5 +19,5 @@ union all
 
 select day, metric, bucket, 'duplicate' as problem
 from viewer_habits
-group by day, metric, bucket
+group by day, signal, metric, bucket
 having count(*) > 1

@@ -26,6 +26,7 @@ bad_rows as (
         or minutes < observations * params.interval_minutes
         or minutes > 1440
         or peak_chats < 1
+        or signal not in ('chat_list', 'chat_activity')
 
 ),
 
@@ -33,7 +34,7 @@ duplicates as (
 
     select 'duplicate session' as problem
     from sessions
-    group by day, channel_id, viewer, first_seen
+    group by day, signal, channel_id, viewer, first_seen
     having count(*) > 1
 
 )

@@ -1,8 +1,11 @@
 -- model: audience_overlap
 -- inputs: viewing_sessions, stg_streams, curated_files, calendar, run_days, run_params
 -- output: table audience_overlap (serving)
--- grain: one row per period and channel pair (day, window_days, channel_a, channel_b) with
---   channel_a < channel_b; window_days = 1 is the day itself, 7 the rolling week ending on it
+-- grain: one row per period, signal and channel pair (day, window_days, signal, channel_a,
+--   channel_b) with channel_a < channel_b; window_days = 1 is the day itself, 7 the rolling
+--   week ending on it. signal: 'chat_list' (people in both chat lists: only over the
+--   channels whose chat list is read) or 'chat_activity' (people who posted in both chats:
+--   the whole community)
 -- units: shared_chatters (people seen in both chats in the period; pairs under k are not
 --   published, P3); chatters_a, chatters_b (people in each chat in the period);
 --   share_a, share_b (shared / each side, 0..1); jaccard (shared / union, 0..1).
@@ -66,6 +69,7 @@ people as (
     select distinct
         windows.day,
         windows.window_days,
+        sessions.signal,
         sessions.channel_id,
         sessions.viewer
     from sessions
@@ -86,9 +90,9 @@ coverage as (
 
 channel_sizes as (
 
-    select day, window_days, channel_id, count(*) as chatters
+    select day, window_days, signal, channel_id, count(*) as chatters
     from people
-    group by day, window_days, channel_id
+    group by day, window_days, signal, channel_id
 
 ),
 
@@ -97,6 +101,7 @@ pairs as (
     select
         side_a.day,
         side_a.window_days,
+        side_a.signal,
         side_a.channel_id as channel_a,
         side_b.channel_id as channel_b,
         count(*) as shared_chatters
@@ -105,9 +110,10 @@ pairs as (
         on
             side_a.day = side_b.day
             and side_a.window_days = side_b.window_days
+            and side_a.signal = side_b.signal
             and side_a.viewer = side_b.viewer
             and side_a.channel_id < side_b.channel_id
-    group by side_a.day, side_a.window_days, side_a.channel_id, side_b.channel_id
+    group by side_a.day, side_a.window_days, side_a.signal, side_a.channel_id, side_b.channel_id
 
 ),
 
@@ -147,6 +153,7 @@ final as (
     select
         published_pairs.day,
         published_pairs.window_days,
+        published_pairs.signal,
         published_pairs.channel_a,
         names_a.channel_login as channel_login_a,
         published_pairs.channel_b,
@@ -172,11 +179,13 @@ final as (
         on
             published_pairs.day = sizes_a.day
             and published_pairs.window_days = sizes_a.window_days
+            and published_pairs.signal = sizes_a.signal
             and published_pairs.channel_a = sizes_a.channel_id
     inner join channel_sizes as sizes_b
         on
             published_pairs.day = sizes_b.day
             and published_pairs.window_days = sizes_b.window_days
+            and published_pairs.signal = sizes_b.signal
             and published_pairs.channel_b = sizes_b.channel_id
     left join names as names_a
         on

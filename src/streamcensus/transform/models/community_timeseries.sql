@@ -1,11 +1,10 @@
 -- model: community_timeseries
--- inputs: stg_streams, stg_presence, stg_manifests, loaded_files, run_days, run_params
+-- inputs: stg_streams, stg_manifests, loaded_files, run_days
 -- output: table community_timeseries (serving)
 -- grain: one row per snapshot (snapshot_id) of the run's days
 -- units: live_channels (channels); viewers (Σ Helix viewer_count, viewers);
 --   viewers_per_live_channel (viewers / live channels, the write-up's headline ratio);
---   chatters (distinct accounts in any chat read, null under k); chatters_per_viewer
---   (chatters / viewers of the channels whose chat was read); snapshot_status (the
+--   chatters per signal are in community_chatters; snapshot_status (the
 --   manifest's complete or partial; 'streams missing' when its stream facts were not
 --   loaded, e.g. quarantined: live_channels and viewers are then unknown, null)
 -- materialized: incremental
@@ -17,22 +16,10 @@ with streams as (
 
 ),
 
-presence as (
-
-    select * from stg_presence
-
-),
-
 manifests as (
 
     select * from stg_manifests
     where day in (select day from run_days)
-
-),
-
-params as (
-
-    select * from run_params
 
 ),
 
@@ -56,18 +43,8 @@ channel_totals as (
     select
         slot,
         count(*) as live_channels,
-        sum(viewer_count) as viewers,
-        sum(case when chatters_status = 'ok' then 1 else 0 end) as channels_with_chatters,
-        sum(case when chatters_status = 'ok' then viewer_count else 0 end) as viewers_read
+        sum(viewer_count) as viewers
     from streams
-    group by slot
-
-),
-
-chatter_totals as (
-
-    select slot, count(distinct viewer) as chatters
-    from presence
     group by slot
 
 ),
@@ -93,21 +70,11 @@ final as (
         case
             when channel_totals.live_channels > 0
                 then round(cast(channel_totals.viewers as double) / channel_totals.live_channels, 2)
-        end as viewers_per_live_channel,
-        cast(coalesce(channel_totals.channels_with_chatters, 0) as integer)
-            as channels_with_chatters,
-        case when chatter_totals.chatters >= params.k then chatter_totals.chatters end
-            as chatters,
-        case
-            when chatter_totals.chatters >= params.k and channel_totals.viewers_read > 0
-                then round(cast(chatter_totals.chatters as double) / channel_totals.viewers_read, 4)
-        end as chatters_per_viewer
+        end as viewers_per_live_channel
     from snapshots
     left join channel_totals on snapshots.slot = channel_totals.slot
-    left join chatter_totals on snapshots.slot = chatter_totals.slot
     left join manifests on snapshots.slot = manifests.slot
     left join streams_loaded on snapshots.snapshot_id = streams_loaded.snapshot_id
-    cross join params
 
 )
 

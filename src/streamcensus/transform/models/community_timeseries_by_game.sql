@@ -1,27 +1,15 @@
 -- model: community_timeseries_by_game
--- inputs: stg_streams, stg_presence, run_days, run_params
+-- inputs: stg_streams, run_days
 -- output: table community_timeseries_by_game (serving)
 -- grain: one row per snapshot and game (snapshot_id, game_id)
 -- units: live_channels (channels); viewers (Σ Helix viewer_count); viewers_per_live_channel
---   (viewers / channels); chatters (distinct accounts in that game's chats, null under k)
+--   (viewers / channels); chatters per signal are in community_chatters_by_game
 -- materialized: incremental
 
 with streams as (
 
     select * from stg_streams
     where day in (select day from run_days)
-
-),
-
-presence as (
-
-    select * from stg_presence
-
-),
-
-params as (
-
-    select * from run_params
 
 ),
 
@@ -41,16 +29,6 @@ game_totals as (
 
 ),
 
-game_chatters as (
-
-    select streams.slot, streams.game_id, count(distinct presence.viewer) as chatters
-    from presence
-    inner join streams
-        on presence.slot = streams.slot and presence.channel_id = streams.channel_id
-    group by streams.slot, streams.game_id
-
-),
-
 final as (
 
     select
@@ -62,12 +40,8 @@ final as (
         cast(game_totals.live_channels as integer) as live_channels,
         cast(game_totals.viewers as bigint) as viewers,
         round(cast(game_totals.viewers as double) / game_totals.live_channels, 2)
-            as viewers_per_live_channel,
-        case when game_chatters.chatters >= params.k then game_chatters.chatters end as chatters
+            as viewers_per_live_channel
     from game_totals
-    left join game_chatters
-        on game_totals.slot = game_chatters.slot and game_totals.game_id = game_chatters.game_id
-    cross join params
 
 )
 

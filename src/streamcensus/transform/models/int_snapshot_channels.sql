@@ -1,10 +1,17 @@
 -- model: int_snapshot_channels
--- inputs: stg_streams, stg_presence, run_days, run_params
+-- inputs: stg_streams, stg_chat_coverage, int_presence_channels, loaded_files, run_days
 -- output: table int_snapshot_channels (internal: per-chat counts are not published as is)
--- grain: one row per snapshot and live channel (slot, channel_id)
+-- grain: one row per snapshot, live channel and signal (slot, channel_id, signal)
 -- units: viewer_count (viewers, from Helix); chatters, known_bot_chatters,
---   multi_chat_chatters (accounts in the chat list; null when the list was not read)
--- Presence is unique per snapshot, channel and viewer (the collector drops duplicates).
+--   multi_chat_chatters (accounts in the chat list, or that posted in the window ending
+--   at the snapshot; null when that signal was not read)
+-- presence_status: chat_list: the stream fact's chatters_status (ok, forbidden, error,
+--   offline, missing); chat_activity: the window's coverage status (complete, partial,
+--   not_joined, suspended, missing), 'not_listed' when the snapshot has coverage but not
+--   for this channel (listed after the window began), 'not_collected' when the snapshot
+--   has no chat coverage at all (chat activity off)
+-- presence_read: the signal was read (counts known); presence_missed: it was tried and
+--   not obtained in full (counts low: the channel-day's figures are not complete)
 -- materialized: incremental
 
 with streams as (
@@ -14,60 +21,27 @@ with streams as (
 
 ),
 
-presence as (
+coverage as (
 
-    select * from stg_presence
-
-),
-
-params as (
-
-    select * from run_params
+    select * from stg_chat_coverage
+    where day in (select day from run_days)
 
 ),
 
-viewer_chats as (
+coverage_loaded as (
 
-    select slot, viewer, count(*) as chats
-    from presence
-    group by slot, viewer
-
-),
-
-flagged as (
-
-    select
-        presence.slot,
-        presence.channel_id,
-        presence.viewer,
-        presence.is_known_bot,
-        viewer_chats.chats
-    from presence
-    inner join viewer_chats
-        on presence.slot = viewer_chats.slot and presence.viewer = viewer_chats.viewer
+    select distinct snapshot_id from loaded_files
+    where kind = 'chat_coverage'
 
 ),
 
 chat_counts as (
 
-    select
-        flagged.slot,
-        flagged.channel_id,
-        count(*) as chatters,
-        sum(case when flagged.is_known_bot then 1 else 0 end) as known_bot_chatters,
-        sum(
-            case
-                when not flagged.is_known_bot and flagged.chats >= params.bot_min_chats then 1
-                else 0
-            end
-        ) as multi_chat_chatters
-    from flagged
-    cross join params
-    group by flagged.slot, flagged.channel_id
+    select * from int_presence_channels
 
 ),
 
-final as (
+statuses as (
 
     select
         streams.day,
@@ -79,18 +53,79 @@ final as (
         streams.game_id,
         streams.game_name,
         streams.viewer_count,
-        streams.chatters_status,
-        case when streams.chatters_status = 'ok' then coalesce(chat_counts.chatters, 0) end
-            as chatters,
+        'chat_list' as signal,
+        streams.chatters_status as presence_status
+    from streams
+
+    union all
+
+    select
+        streams.day,
+        streams.slot,
+        streams.snapshot_id,
+        streams.snapshot_ts,
+        streams.channel_id,
+        streams.stream_id,
+        streams.game_id,
+        streams.game_name,
+        streams.viewer_count,
+        'chat_activity' as signal,
         case
-            when streams.chatters_status = 'ok' then coalesce(chat_counts.known_bot_chatters, 0)
+            when coverage.status is not null then coverage.status
+            when streams.snapshot_id in (select snapshot_id from coverage_loaded)
+                then 'not_listed'
+            else 'not_collected'
+        end as presence_status
+    from streams
+    left join coverage
+        on streams.slot = coverage.slot and streams.channel_id = coverage.channel_id
+
+),
+
+flagged as (
+
+    select
+        statuses.*,
+        statuses.presence_status in ('ok', 'complete', 'partial') as presence_read,
+        statuses.presence_status in ('error', 'missing', 'partial', 'not_joined')
+            as presence_missed
+    from statuses
+
+),
+
+final as (
+
+    select
+        flagged.day,
+        flagged.slot,
+        flagged.snapshot_id,
+        flagged.snapshot_ts,
+        flagged.channel_id,
+        flagged.signal,
+        flagged.stream_id,
+        flagged.game_id,
+        flagged.game_name,
+        flagged.viewer_count,
+        flagged.presence_status,
+        flagged.presence_read,
+        flagged.presence_missed,
+        case
+            when flagged.presence_read then cast(coalesce(chat_counts.chatters, 0) as bigint)
+        end as chatters,
+        case
+            when flagged.presence_read
+                then cast(coalesce(chat_counts.known_bot_chatters, 0) as bigint)
         end as known_bot_chatters,
         case
-            when streams.chatters_status = 'ok' then coalesce(chat_counts.multi_chat_chatters, 0)
+            when flagged.presence_read
+                then cast(coalesce(chat_counts.multi_chat_chatters, 0) as bigint)
         end as multi_chat_chatters
-    from streams
+    from flagged
     left join chat_counts
-        on streams.slot = chat_counts.slot and streams.channel_id = chat_counts.channel_id
+        on
+            flagged.slot = chat_counts.slot
+            and flagged.channel_id = chat_counts.channel_id
+            and flagged.signal = chat_counts.signal
 
 )
 

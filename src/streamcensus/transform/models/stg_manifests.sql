@@ -2,7 +2,9 @@
 -- inputs: raw_manifests (snapshot manifests loaded from lake/raw/manifest)
 -- output: temporary view stg_manifests
 -- grain: one row per snapshot (snapshot_id)
--- units: duration_seconds, rate_limit_wait_seconds (seconds); counters (requests, events)
+-- units: duration_seconds, rate_limit_wait_seconds (seconds); counters (requests, events);
+--   chat_list_grounds_json, chat_list_readers_json: the manifest's containers as JSON text
+--   (read by the Python models chat_list_grounds and chat_list_readers)
 -- materialized: view
 
 with source as (
@@ -38,6 +40,10 @@ final as (
         coalesce(errors_total, 0) as errors_total,
         coalesce(missing_count, 0) as missing_count,
         key_id,
+        chat_list_grounds_json,
+        chat_list_readers_json,
+        coalesce(followers_status, '') as followers_status,
+        coalesce(followers_channels, 0) as followers_channels,
         collector_version
     from source
 

@@ -1,13 +1,24 @@
 -- model: stream_session_games
--- inputs: stg_streams, run_params
+-- inputs: stg_streams, run_days, run_params
 -- output: table stream_session_games (serving)
 -- grain: one row per broadcast and game played (stream_id, game_id)
 -- units: minutes (snapshots in that game × the snapshot interval, minutes)
--- materialized: table
+-- incremental by broadcast: the broadcasts with a stream fact on a run day are rebuilt
+--   from all their stream facts (a broadcast across midnight spans two loads)
+-- materialized: incremental
+-- unique_key: stream_id
 
-with snapshots as (
+with touched as (
+
+    select distinct stream_id from stg_streams
+    where day in (select day from run_days)
+
+),
+
+snapshots as (
 
     select * from stg_streams
+    where stream_id in (select stream_id from touched)
 
 ),
 

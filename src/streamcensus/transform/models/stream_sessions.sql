@@ -1,12 +1,14 @@
 -- model: stream_sessions
 -- inputs: stg_streams, stg_manifests, int_snapshot_channels, stream_session_games,
---   run_params
+--   calendar, run_days, run_params
 -- output: table stream_sessions (serving): a streamer's schedule
 -- grain: one row per broadcast (stream_id), from its Helix started_at to its last snapshot
 -- units: duration_minutes (started_at to last snapshot, minutes); airtime_minutes
 --   (snapshots × interval, minutes); peak_viewers, avg_viewers (viewers, average over the
 --   broadcast's snapshots); viewer_hours (Σ viewer_count × interval, viewer-hours);
---   peak_chatters, avg_chatters (accounts in chat; each null under k or when never read);
+--   peak_chatters, avg_chatters (accounts in chat; each null under k or when never read),
+--   from `signal`: 'chat_list' when the broadcast's chat list was read at least once,
+--   else 'chat_activity' (accounts that posted in a 5-minute window), else null;
 --   cut_at_start (it started more than one interval before its first snapshot and no
 --   snapshot was taken at the grid time before: collection had not begun or was paused);
 --   cut_at_end (no snapshot was taken at the grid time after its last one: it may still
@@ -15,25 +17,51 @@
 --   broadcast)
 -- portability: string_agg(x, sep order by y) is DuckDB's spelling; Spark SQL 4 writes
 --   listagg(x, sep) within group (order by y)
--- materialized: table
+-- incremental by broadcast: the broadcasts with a stream fact on a run day, or at the
+--   grid time just before one (whose cut_at_end the run day's first snapshot decides),
+--   are rebuilt from all their stream facts (a broadcast across midnight spans two loads)
+-- materialized: incremental
+-- unique_key: stream_id
 
-with snapshots as (
+with day_starts as (
+
+    select calendar.day_number * params.snapshots_per_day as first_slot
+    from calendar
+    cross join run_params as params
+    where calendar.day in (select day from run_days)
+
+),
+
+touched as (
+
+    select distinct stream_id from stg_streams
+    where
+        day in (select day from run_days)
+        or slot in (select first_slot - 1 from day_starts)
+
+),
+
+snapshots as (
 
     select * from stg_streams
+    where stream_id in (select stream_id from touched)
 
 ),
 
 chats as (
 
-    select slot, channel_id, chatters
+    select slot, channel_id, signal, chatters
     from int_snapshot_channels
-    where chatters_status = 'ok'
+    where
+        presence_read
+        and stream_id in (select stream_id from touched)
 
 ),
 
 games as (
 
     select * from stream_session_games
+    where stream_id in (select stream_id from touched)
 
 ),
 
@@ -51,7 +79,7 @@ manifests as (
 
 taken as (
 
-    select distinct slot from snapshots
+    select distinct slot from stg_streams
     union
     select slot from manifests
 
@@ -137,16 +165,41 @@ latest as (
 
 ),
 
-chatter_stats as (
+signal_stats as (
 
     select
         snapshots.stream_id,
+        chats.signal,
         max(chats.chatters) as peak_chatters,
         sum(chats.chatters) as chatter_sum,
         count(*) as chatter_snapshots
     from snapshots
     inner join chats on snapshots.slot = chats.slot and snapshots.channel_id = chats.channel_id
-    group by snapshots.stream_id
+    group by snapshots.stream_id, chats.signal
+
+),
+
+chosen_signals as (
+
+    select
+        stream_id,
+        case
+            when max(case when signal = 'chat_list' then 1 else 0 end) = 1 then 'chat_list'
+            else 'chat_activity'
+        end as signal
+    from signal_stats
+    group by stream_id
+
+),
+
+chatter_stats as (
+
+    select signal_stats.*
+    from signal_stats
+    inner join chosen_signals
+        on
+            signal_stats.stream_id = chosen_signals.stream_id
+            and signal_stats.signal = chosen_signals.signal
 
 ),
 
@@ -198,6 +251,7 @@ final as (
         game_lists.games,
         cast(title_changes.title_changes as integer) as title_changes,
         latest.title as last_title,
+        chatter_stats.signal,
         case
             when chatter_stats.peak_chatters >= params.k then chatter_stats.peak_chatters
         end as peak_chatters,

@@ -1,7 +1,9 @@
 -- model: viewer_habits
 -- inputs: viewing_sessions, calendar, run_days, run_params
 -- output: table viewer_habits (serving): the community's viewing schedule, in aggregate only
--- grain: one row per day, metric and bucket (day, metric, bucket). Metrics:
+-- grain: one row per day, signal, metric and bucket (day, signal, metric, bucket). signal:
+--   'chat_list' (people in the chat lists read: only channels whose chat list may be read)
+--   or 'chat_activity' (people who posted: the whole community). Metrics:
 --   hour_of_week: people chatting in each hour of the day; bucket = (ISO weekday - 1) × 24
 --     + hour (0 = Monday 00:00-00:59 UTC); buckets under k are not published;
 --   sessions_per_viewer, channels_per_viewer: people by their number of viewing sessions /
@@ -77,15 +79,15 @@ today_sessions as (
 
 day_people as (
 
-    select day, count(distinct viewer) as people
+    select day, signal, count(distinct viewer) as people
     from today_sessions
-    group by day
+    group by day, signal
 
 ),
 
 active_hours as (
 
-    select distinct today_sessions.day, hours.hour, today_sessions.viewer
+    select distinct today_sessions.day, today_sessions.signal, hours.hour, today_sessions.viewer
     from today_sessions
     inner join hours
         on
@@ -98,19 +100,25 @@ hour_counts as (
 
     select
         active_hours.day,
+        active_hours.signal,
         (days.isodow - 1) * 24 + active_hours.hour as bucket,
         count(*) as n
     from active_hours
     inner join days on active_hours.day = days.day
-    group by active_hours.day, days.isodow, active_hours.hour
+    group by active_hours.day, active_hours.signal, days.isodow, active_hours.hour
 
 ),
 
 per_viewer as (
 
-    select day, viewer, count(*) as session_count, count(distinct channel_id) as channel_count
+    select
+        day,
+        signal,
+        viewer,
+        count(*) as session_count,
+        count(distinct channel_id) as channel_count
     from today_sessions
-    group by day, viewer
+    group by day, signal, viewer
 
 ),
 
@@ -128,10 +136,14 @@ week_days as (
 
 week_activity as (
 
-    select week_days.day, people_sessions.viewer, count(distinct people_sessions.day) as days_active
+    select
+        week_days.day,
+        people_sessions.signal,
+        people_sessions.viewer,
+        count(distinct people_sessions.day) as days_active
     from people_sessions
     inner join week_days on people_sessions.day = week_days.member_day
-    group by week_days.day, people_sessions.viewer
+    group by week_days.day, people_sessions.signal, people_sessions.viewer
 
 ),
 
@@ -139,6 +151,7 @@ distributions as (
 
     select
         per_viewer.day,
+        per_viewer.signal,
         'sessions_per_viewer' as metric,
         'people' as unit,
         count_buckets.bucket,
@@ -154,12 +167,17 @@ distributions as (
                 or per_viewer.session_count <= count_buckets.bucket_max
             )
     group by
-        per_viewer.day, count_buckets.bucket, count_buckets.bucket_min, count_buckets.bucket_max
+        per_viewer.day,
+        per_viewer.signal,
+        count_buckets.bucket,
+        count_buckets.bucket_min,
+        count_buckets.bucket_max
 
     union all
 
     select
         per_viewer.day,
+        per_viewer.signal,
         'channels_per_viewer' as metric,
         'people' as unit,
         count_buckets.bucket,
@@ -175,12 +193,17 @@ distributions as (
                 or per_viewer.channel_count <= count_buckets.bucket_max
             )
     group by
-        per_viewer.day, count_buckets.bucket, count_buckets.bucket_min, count_buckets.bucket_max
+        per_viewer.day,
+        per_viewer.signal,
+        count_buckets.bucket,
+        count_buckets.bucket_min,
+        count_buckets.bucket_max
 
     union all
 
     select
         today_sessions.day,
+        today_sessions.signal,
         'session_minutes' as metric,
         'sessions' as unit,
         minute_buckets.bucket,
@@ -197,6 +220,7 @@ distributions as (
             )
     group by
         today_sessions.day,
+        today_sessions.signal,
         minute_buckets.bucket,
         minute_buckets.bucket_min,
         minute_buckets.bucket_max
@@ -205,6 +229,7 @@ distributions as (
 
     select
         day,
+        signal,
         'days_active_per_week' as metric,
         'people' as unit,
         days_active as bucket,
@@ -212,7 +237,7 @@ distributions as (
         days_active as bucket_max,
         count(*) as n
     from week_activity
-    group by day, days_active
+    group by day, signal, days_active
 
 ),
 
@@ -221,7 +246,7 @@ ordered as (
     select
         distributions.*,
         sum(n) over (
-            partition by day, metric
+            partition by day, signal, metric
             order by bucket desc
             rows between unbounded preceding and current row
         ) as n_from_top
@@ -233,12 +258,13 @@ cuts as (
 
     select
         ordered.day,
+        ordered.signal,
         ordered.metric,
         max(case when ordered.n_from_top >= params.k then ordered.bucket end) as top_start,
         min(case when ordered.n < params.k then ordered.bucket end) as first_small
     from ordered
     cross join params
-    group by ordered.day, ordered.metric
+    group by ordered.day, ordered.signal, ordered.metric
 
 ),
 
@@ -246,6 +272,7 @@ assigned as (
 
     select
         ordered.day,
+        ordered.signal,
         ordered.metric,
         ordered.unit,
         ordered.bucket_min,
@@ -257,7 +284,11 @@ assigned as (
             else ordered.bucket
         end as bucket
     from ordered
-    inner join cuts on ordered.day = cuts.day and ordered.metric = cuts.metric
+    inner join cuts
+        on
+            ordered.day = cuts.day
+            and ordered.signal = cuts.signal
+            and ordered.metric = cuts.metric
     where cuts.top_start is not null
 
 ),
@@ -266,6 +297,7 @@ merged as (
 
     select
         day,
+        signal,
         metric,
         unit,
         bucket,
@@ -273,7 +305,7 @@ merged as (
         case when count(bucket_max) = count(*) then max(bucket_max) end as bucket_max,
         sum(n) as n
     from assigned
-    group by day, metric, unit, bucket
+    group by day, signal, metric, unit, bucket
 
 ),
 
@@ -281,13 +313,14 @@ published_distributions as (
 
     select
         day,
+        signal,
         metric,
         unit,
         bucket,
         bucket_min,
         bucket_max,
         n,
-        cast(n as double) / sum(n) over (partition by day, metric) as share
+        cast(n as double) / sum(n) over (partition by day, signal, metric) as share
     from merged
 
 ),
@@ -296,6 +329,7 @@ published_hours as (
 
     select
         hour_counts.day,
+        hour_counts.signal,
         'hour_of_week' as metric,
         'people' as unit,
         hour_counts.bucket,
@@ -304,7 +338,8 @@ published_hours as (
         hour_counts.n,
         cast(hour_counts.n as double) / day_people.people as share
     from hour_counts
-    inner join day_people on hour_counts.day = day_people.day
+    inner join day_people
+        on hour_counts.day = day_people.day and hour_counts.signal = day_people.signal
     cross join params
     where hour_counts.n >= params.k
 
@@ -322,6 +357,7 @@ final as (
 
     select
         day,
+        signal,
         metric,
         unit,
         cast(bucket as integer) as bucket,

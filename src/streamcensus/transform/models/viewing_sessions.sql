@@ -2,16 +2,17 @@
 -- inputs: stg_presence, run_params
 -- output: curated Parquet lake/curated/viewing_sessions/date=YYYY-MM-DD/ (pseudonymous,
 --   deleted after the retention period; never published)
--- grain: one row per viewing session: consecutive presence observations of one viewer
---   pseudonym in one channel within one UTC day; a gap of more than one missed snapshot
---   starts a new session
+-- grain: one row per signal and viewing session: consecutive presence observations of one
+--   viewer pseudonym in one channel within one UTC day, in one signal ('chat_list': in the
+--   chat list; 'chat_activity': posted in the window); a gap of more than one missed
+--   snapshot (or window) starts a new session
 -- Presence is unique per snapshot, channel and viewer (the collector drops duplicates).
 -- A different day is a different session, since day partitions are loaded independently.
 -- units: minutes (minutes from the first to the last observation plus one interval);
 --   observations (snapshots the viewer was seen in); peak_chats (most chats the viewer was
---   in at one snapshot that day, for bot detection)
+--   in at one snapshot that day in the same signal, for bot detection)
 -- materialized: curated
--- order: channel_id, first_seen, viewer
+-- order: signal, channel_id, first_seen, viewer
 
 with presence as (
 
@@ -27,17 +28,17 @@ params as (
 
 viewer_chats as (
 
-    select day, slot, viewer, count(*) as chats
+    select day, signal, slot, viewer, count(*) as chats
     from presence
-    group by day, slot, viewer
+    group by day, signal, slot, viewer
 
 ),
 
 viewer_peaks as (
 
-    select day, viewer, max(chats) as peak_chats
+    select day, signal, viewer, max(chats) as peak_chats
     from viewer_chats
-    group by day, viewer
+    group by day, signal, viewer
 
 ),
 
@@ -45,6 +46,7 @@ steps as (
 
     select
         day,
+        signal,
         channel_id,
         viewer,
         slot,
@@ -53,7 +55,7 @@ steps as (
         lag(slot) over by_viewer as previous_slot,
         lag(channel_id) over by_viewer as previous_channel_id
     from presence
-    window by_viewer as (partition by viewer order by day, channel_id, slot)
+    window by_viewer as (partition by signal, viewer order by day, channel_id, slot)
 
 ),
 
@@ -61,6 +63,7 @@ marked as (
 
     select
         steps.day,
+        steps.signal,
         steps.channel_id,
         steps.viewer,
         steps.slot,
@@ -83,13 +86,14 @@ numbered as (
 
     select
         day,
+        signal,
         channel_id,
         viewer,
         slot,
         snapshot_ts,
         is_known_bot,
         sum(starts_session) over (
-            partition by viewer
+            partition by signal, viewer
             order by day, channel_id, slot
             rows between unbounded preceding and current row
         ) as session_number
@@ -101,6 +105,7 @@ sessions as (
 
     select
         day,
+        signal,
         channel_id,
         viewer,
         session_number,
@@ -111,7 +116,7 @@ sessions as (
         count(*) as observations,
         max(case when is_known_bot then 1 else 0 end) as known_bot
     from numbered
-    group by day, channel_id, viewer, session_number
+    group by day, signal, channel_id, viewer, session_number
 
 ),
 
@@ -119,6 +124,7 @@ final as (
 
     select
         sessions.day,
+        sessions.signal,
         sessions.channel_id,
         sessions.viewer,
         sessions.first_seen,
@@ -132,7 +138,10 @@ final as (
         cast(viewer_peaks.peak_chats as integer) as peak_chats
     from sessions
     inner join viewer_peaks
-        on sessions.day = viewer_peaks.day and sessions.viewer = viewer_peaks.viewer
+        on
+            sessions.day = viewer_peaks.day
+            and sessions.signal = viewer_peaks.signal
+            and sessions.viewer = viewer_peaks.viewer
     cross join params
 
 )

@@ -62,6 +62,7 @@
       document.title = c.channel_name + " · streamcensus";
       SC.$("page-title").textContent = c.channel_name;
       var today = d.days.filter(function (x) { return x.day === d.day; })[0];
+      var follow = d.followers.days.filter(function (x) { return x.day === d.day; })[0];
       SC.$("summary").textContent = "twitch.tv/" + c.channel_login + " · seen live from " + c.first_day +
         " to " + c.last_day + " · " + d.broadcasts.length + " broadcasts from " + d.period_from + " to " + d.period_to +
         (today ? "" : " · not live on " + d.day);
@@ -69,18 +70,24 @@
         ["hours live on the day", today ? f.num(today.airtime_hours, 1) : "0"],
         ["peak viewers", today ? f.int(today.peak_viewers) : "–"],
         ["viewer-hours", today ? f.int(today.viewer_hours) : "–"],
-        ["people in chat" + (today && !today.complete ? " (partial: " + (today.chat_snapshots_missed ? today.chat_snapshots_missed + " chat lists missed" : "day not fully collected") + ")" : ""),
+        [(today && today.signal ? SC.signalLabel(today.signal) : "people in chat") +
+          (today && !today.complete ? " (partial: " + (today.chat_snapshots_missed ? today.chat_snapshots_missed + (today.signal === "chat_activity" ? " chat windows" : " chat lists") + " missed" : "day not fully collected") + ")" : ""),
           today ? f.int(today.unique_chatters) : "–"],
         ["returning chatters", today ? f.int(today.returning_chatters) : "–"],
         ["bot share", today ? f.pct(today.bot_share) : "–"],
+        ["followers", follow ? f.int(follow.followers) : "–"],
+        ["followers gained: day / 7 days", follow ? f.int(follow.gained_day) + " / " + f.int(follow.gained_7d) : "–"],
       ]);
+      SC.$("signals").textContent = today ? (today.has_chat_list ? "Chat list read" + (today.has_chat_activity ? " and chat joined" : "") + ": chatter figures count " + SC.signalLabel("chat_list") + "." :
+        today.has_chat_activity ? "Chat list not read (no consent or moderation); chatter figures count " + SC.signalLabel("chat_activity") + "." : "Chat not read on this day.") : "";
       var x = SC.plotTimes(d.curve.ts);
       var drawn = [
         weekChart(d),
         SC.plot("chart-curve", [
           { x: x, y: d.curve.viewers, name: "viewers", type: "scatter", mode: "lines", line: { color: SC.palette[0], width: 2 }, customdata: d.curve.game.map(SC.esc), hovertemplate: "%{y:,} viewers · %{customdata}<extra></extra>" },
-          { x: x, y: d.curve.chatters, name: "chatters", type: "scatter", mode: "lines", line: { color: SC.palette[1], width: 2 } },
-        ], {
+        ].concat(d.curve.chatters.map(function (line, i) {
+          return { x: x, y: line.values, name: SC.esc(line.label), type: "scatter", mode: "lines", line: { color: SC.palette[1 + i], width: 2 } };
+        })), {
           xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M UTC", range: [SC.plotTime(d.day + "T00:00:00Z"), SC.plotTime(d.day + "T23:59:59Z")] },
           yaxis: { rangemode: "tozero" }, hovermode: "x unified",
         }),
@@ -101,6 +108,10 @@
           margin: { l: 55, r: 50, t: 10, b: 40 },
         }),
       ];
+      drawn.push(SC.plot("chart-followers", [
+        { x: SC.plotTimes(d.followers.ts), y: d.followers.followers, name: "followers", type: "scatter", mode: "lines+markers", line: { color: SC.palette[4], width: 2 } },
+      ], { xaxis: { type: "date", hoverformat: "%Y-%m-%d %H:%M UTC" }, yaxis: { tickformat: ",d" }, hovermode: "x unified" }));
+      SC.$("neighbours-signal").textContent = d.neighbours_signal ? "Counted as " + SC.signalLabel(d.neighbours_signal) + "." : "";
       SC.table("table-neighbours", [
         { label: "channel", value: function (n) { return SC.link(SC.channelUrl(n.channel_login), n.channel_login); } },
         { label: "shared chatters", num: true, value: function (n) { return f.int(n.shared_chatters); } },

@@ -4,9 +4,11 @@
   var select = SC.$("window");
   var windowDays = SC.param("window") === "7" ? 7 : 1;
   if (select) select.value = String(windowDays);
+  var signal = SC.signalChoice(draw);
 
   function draw(day) {
-    return SC.load("exposure", { day: day, window: windowDays }).then(function (d) {
+    return SC.load("exposure", { day: day, window: windowDays, signal: signal() }).then(function (d) {
+      SC.showSignal(d);
       var box = SC.$("sentences");
       box.textContent = "";
       d.sentences.forEach(function (s) {

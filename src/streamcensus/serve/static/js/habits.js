@@ -2,9 +2,11 @@
 (function () {
   "use strict";
   var f = SC.fmt;
+  var signal = SC.signalChoice(draw);
 
-  SC.page(function (day) {
-    return SC.load("habits", { day: day }).then(function (d) {
+  function draw(day) {
+    return SC.load("habits", { day: day, signal: signal() }).then(function (d) {
+      SC.showSignal(d);
       var h = d.heatmap;
       var rows = h.weekdays.map(function (w, i) { return h.dates[i] ? w + " " + h.dates[i].slice(5) : w; });
       var hours = [];
@@ -12,7 +14,7 @@
       var drawn = [SC.plot("chart-heatmap", [{
         type: "heatmap", x: hours, y: rows, z: h.share, customdata: h.people,
         colorscale: [[0, "#f3effd"], [0.5, "#9a7cf0"], [1, "#2d1a7a"]], zmin: 0,
-        hovertemplate: "%{y} %{x}:00–%{x}:59 UTC<br>%{z:.1%} of the day's people<br>%{customdata:,} people<extra></extra>",
+        hovertemplate: "%{y} %{x}:00–%{x}:59 UTC<br>%{z:.1%} of the day's people<br>%{customdata:,} " + SC.esc(d.signal_label) + "<extra></extra>",
         colorbar: { tickformat: ".0%", thickness: 12 }, xgap: 1, ygap: 1,
       }], {
         xaxis: { dtick: 2, title: { text: "hour (UTC)" } },
@@ -51,5 +53,6 @@
       });
       return Promise.all(drawn);
     });
-  });
+  }
+  SC.page(draw);
 })();

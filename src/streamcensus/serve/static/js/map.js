@@ -5,9 +5,11 @@
   var select = SC.$("window");
   var windowDays = SC.param("window") === "1" ? 1 : 7;
   if (select) select.value = String(windowDays);
+  var signal = SC.signalChoice(draw);
 
   function draw(day) {
-    return SC.load("map", { day: day, window: windowDays }).then(function (d) {
+    return SC.load("map", { day: day, window: windowDays, signal: signal() }).then(function (d) {
+      SC.showSignal(d);
       var nodes = d.nodes;
       var ex = [], ey = [];
       d.edges.forEach(function (e) {
@@ -35,7 +37,7 @@
           text: nodes.map(function (n, i) { return i < 25 ? SC.esc(n.channel_name) : ""; }),
           textposition: "top center", textfont: { size: 10 },
           customdata: nodes.map(function (n, i) { return [n.channel_login, SC.esc(n.channel_name), f.int(n.chatters), SC.esc(n.main_game), closest[i]]; }),
-          hovertemplate: "<b>%{customdata[1]}</b><br>%{customdata[2]} people in chat<br>%{customdata[3]}<br>closest: %{customdata[4]}<extra></extra>",
+          hovertemplate: "<b>%{customdata[1]}</b><br>%{customdata[2]} " + SC.esc(d.signal_label) + "<br>%{customdata[3]}<br>closest: %{customdata[4]}<extra></extra>",
           marker: {
             size: nodes.map(function (n) { return 8 + 34 * Math.sqrt(n.chatters / biggest); }),
             color: nodes.map(function (n) { return SC.colorFor(n.main_game); }),
@@ -64,7 +66,7 @@
         SC.table("table-pairs", [
           { label: "channel", value: function (e) { return SC.link(SC.channelUrl(nodes[e.source].channel_login), nodes[e.source].channel_name); } },
           { label: "channel", value: function (e) { return SC.link(SC.channelUrl(nodes[e.target].channel_login), nodes[e.target].channel_name); } },
-          { label: "shared chatters", num: true, value: function (e) { return f.int(e.shared_chatters); } },
+          { label: "shared (" + d.signal_label + ")", num: true, value: function (e) { return f.int(e.shared_chatters); } },
           { label: "Jaccard", num: true, value: function (e) { return f.num(e.jaccard, 3); } },
         ], pairs, "No pair of channels shares at least k chatters in this period.");
       });

@@ -16,16 +16,19 @@
         ["channels live in the day", f.int(t.channels_live)],
         ["peak live channels", f.int(t.peak_live_channels)],
         ["viewers per live channel (Σ viewers ÷ Σ live channels)", f.num(t.viewers_per_live_channel, 1)],
-        ["peak chatters", f.int(t.peak_chatters)],
+      ].concat(t.peak_chatters.map(function (p) {
+        return ["peak chatters: " + p.label, f.int(p.value)];
+      })).concat([
         ["snapshots", f.int(t.snapshots) + " / " + f.int(t.snapshots_expected)],
-      ]);
+      ]));
       var x = SC.plotTimes(d.curve.ts);
       var timeAxis = { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M UTC" };
       var drawn = [
         SC.plot("chart-audience", [
           { x: x, y: d.curve.viewers, name: "viewers", type: "scatter", mode: "lines", line: { color: SC.palette[0], width: 2 } },
-          { x: x, y: d.curve.chatters, name: "chatters", type: "scatter", mode: "lines", line: { color: SC.palette[1], width: 2 } },
-        ], { xaxis: timeAxis, yaxis: { rangemode: "tozero" }, hovermode: "x unified" }),
+        ].concat(d.curve.chatters.map(function (line, i) {
+          return { x: x, y: line.values, name: SC.esc(line.label), type: "scatter", mode: "lines", line: { color: SC.palette[1 + i], width: 2, dash: line.signal === "chat_list" ? "dot" : "solid" } };
+        })), { xaxis: timeAxis, yaxis: { rangemode: "tozero" }, hovermode: "x unified" }),
         SC.plot("chart-ratio", [
           { x: x, y: d.curve.live_channels, name: "live channels", type: "scatter", mode: "lines", line: { color: SC.palette[2], width: 2 } },
           { x: x, y: d.curve.viewers_per_live_channel, name: "viewers per live channel", type: "scatter", mode: "lines", yaxis: "y2", line: { color: SC.palette[0], width: 2 } },
@@ -52,6 +55,7 @@
         { label: "peak", num: true, value: function (c) { return f.int(c.peak_viewers); } },
         { label: "viewer-hours", num: true, value: function (c) { return f.int(c.viewer_hours); } },
         { label: "chatters", num: true, value: function (c) { return f.int(c.unique_chatters); } },
+        { label: "counted as", value: function (c) { return c.signal ? SC.signalLabel(c.signal) : "–"; } },
       ], d.top_channels);
       return Promise.all(drawn);
     });

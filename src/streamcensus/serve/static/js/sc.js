@@ -71,7 +71,9 @@
 
   SC.provide = function (key, value) { SC.data[key] = value; };
 
-  var STATIC_ENDPOINTS = ["overview", "schedules", "habits", "health", "map", "exposure", "channels"];
+  var STATIC_ENDPOINTS = ["overview", "schedules", "habits", "health", "map", "exposure", "channels",
+    "chat-lists", "followers"];
+  var SIGNALS = Object.keys(cfg.signals || {});
 
   function listed(list, value) {
     var i = (list || []).indexOf(value);
@@ -93,6 +95,7 @@
       if (value === null || value === undefined) return;
       if (name === "day") picked.day = listed(cfg.days, value);
       else if (name === "window") picked.window = listed(cfg.rules.windows, Number(value));
+      else if (name === "signal") picked.signal = listed(SIGNALS, value);
       else picked[name] = null;
       if (picked[name] === null) ok = false;
     });
@@ -167,6 +170,45 @@
     } catch (err) {
       /* file:// pages may refuse history changes; the page still works. */
     }
+  };
+
+  /* ---- presence signals ----
+   * chat_activity (people who posted: the whole community) or chat_list (people in the
+   * chat list: only channels whose chat list is read); labels from the server's config. */
+  SC.signalLabel = function (signal) { return (cfg.signals || {})[signal] || signal; };
+
+  /* The page's signal selector (`<select id="signal">`): the chosen signal, kept in the
+   * URL; `redraw` runs on a change. Unknown values fall back to chat activity. */
+  SC.signalChoice = function (redraw) {
+    var chosen = listed(SIGNALS, SC.param("signal")) || "chat_activity";
+    var select = $("signal");
+    if (select) {
+      select.textContent = "";
+      SIGNALS.forEach(function (signal) {
+        var option = document.createElement("option");
+        option.value = signal;
+        option.textContent = SC.signalLabel(signal);
+        select.appendChild(option);
+      });
+      select.value = chosen;
+      select.addEventListener("change", function () {
+        chosen = select.value;
+        SC.setParam("signal", chosen);
+        if (SC.day()) redraw(SC.day()).catch(SC.fail);
+      });
+    }
+    return function () { return chosen; };
+  };
+
+  /* Says which signal the figures shown come from, and which signals have figures. */
+  SC.showSignal = function (d) {
+    var box = $("signal-note");
+    if (!box) return;
+    var others = (d.signals || []).filter(function (s) { return s !== d.signal; });
+    var text = "Figures from " + d.signal_label + ".";
+    if ((d.signals || []).indexOf(d.signal) < 0) text += " None are published for this choice.";
+    if (others.length) text += " Also available: " + others.map(SC.signalLabel).join(", ") + ".";
+    box.textContent = text;
   };
 
   SC.notice = function (message) {

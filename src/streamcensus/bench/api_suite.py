@@ -1,0 +1,234 @@
+"""Suite `api`: the JSON API's latency under concurrent load, and the dashboard's weight.
+
+The warehouse holds `days` consecutive days (30 by default) of the simulator's ground
+truth (`bench/truthlake.py`), each loaded as `run` loads it: the day after, with the clock
+at the next midnight (retention and key purge included). Then:
+
+- the server is a child process (`python -m streamcensus serve` on 127.0.0.1, a free
+  port), as a user runs it;
+- the load generator is another child (`bench/api_client.py`, keep-alive connections,
+  `concurrency` in flight), so neither shares a GIL with the other or with the bench;
+- every JSON endpoint gets `requests` requests, their `day` spread over the loaded days
+  (the channel page over the day's top channels), all endpoints interleaved; latency is
+  from writing the request to reading the whole body, per endpoint p50/p90/p99/max.
+
+Page weight: each dashboard page's first load, the HTML and every script, style sheet and
+vendored file it names, in bytes as served (no cache).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from streamcensus.bench.measure import percentiles_ms
+from streamcensus.bench.simproc import free_port
+from streamcensus.bench.truthlake import write_truth_day
+from streamcensus.clock import SimClock
+from streamcensus.config import Settings
+from streamcensus.load.loader import load_days
+from streamcensus.serve.pages import PAGES
+from streamcensus.timeutil import day_start
+
+Progress = Callable[[str], None]
+DEFAULT_DAYS = 30
+CONCURRENCY = 8
+REQUESTS_PER_ENDPOINT = 200
+STARTUP_TIMEOUT_S = 120.0
+_ASSET = re.compile(r"""(?:src|href)="(/(?:static|vendor)/[^"?#]+)""")
+
+
+def _quiet(message: str) -> None:
+    del message
+
+
+def build_warehouse(
+    settings: Settings, first: dt.date, days: int, scale: str, seed: int, progress: Progress
+) -> dict[str, Any]:
+    """Write and load `days` ground-truth days, one at a time: seconds spent on each."""
+    write_s: list[float] = []
+    load_s: list[float] = []
+    for index in range(days):
+        day = first + dt.timedelta(days=index)
+        progress(f"api: day {index + 1}/{days} ({day}): write the {scale} ground truth, load")
+        began = time.perf_counter()
+        write_truth_day(
+            settings.lake_dir,
+            settings.state_dir,
+            day,
+            scale=scale,
+            seed=seed,
+            language=settings.language,
+            top_n=settings.top_n,
+            known_bots=settings.known_bots,
+        )
+        write_s.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        clock = SimClock(day_start(day + dt.timedelta(days=1)), speed=0.0)
+        load_days(settings, [day], clock=clock)
+        load_s.append(time.perf_counter() - began)
+    return {"write_s": write_s, "load_s": load_s}
+
+
+class ServerProcess:
+    """`streamcensus serve` in a child process on 127.0.0.1."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerProcess:
+        env = {**os.environ, "STREAMCENSUS_DATA_DIR": str(self.data_dir)}
+        command = [sys.executable, "-m", "streamcensus", "serve", "--host", "127.0.0.1"]
+        self._proc = subprocess.Popen(
+            [*command, "--port", str(self.port)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"streamcensus serve exited with {self._proc.returncode}")
+            try:
+                if httpx.get(f"{self.base_url}/api/days", timeout=2.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("streamcensus serve did not answer /api/days in time")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+
+def plan_requests(base_url: str, per_endpoint: int) -> list[tuple[str, str, list[list[str]]]]:
+    """Every JSON endpoint `per_endpoint` times, days spread over the loaded ones."""
+    with httpx.Client(base_url=base_url, timeout=30.0) as http:
+        days = [str(d) for d in http.get("/api/days").json()["days"]]
+        logins: dict[str, list[str]] = {}
+        for day in days:
+            overview = http.get("/api/overview", params={"day": day, "limit": 10}).json()
+            logins[day] = [str(c["channel_login"]) for c in overview.get("top_channels", [])] or [
+                ""
+            ]
+    plan: list[tuple[str, str, list[list[str]]]] = []
+    for index in range(per_endpoint):
+        day = days[index % len(days)]
+        login = logins[day][index % len(logins[day])]
+        plan += [
+            ("days", "/api/days", []),
+            ("overview", "/api/overview", [["day", day]]),
+            ("schedules", "/api/schedules", [["day", day]]),
+            ("channels (search)", "/api/channels", [["q", login[:3] or "a"]]),
+            ("channels/{login}", f"/api/channels/{login}", [["day", day]]),
+            ("map (7 days)", "/api/map", [["day", day], ["window", "7"]]),
+            ("habits", "/api/habits", [["day", day]]),
+            ("exposure", "/api/exposure", [["day", day]]),
+            ("health (30 days)", "/api/health", [["day", day]]),
+        ]
+    return plan
+
+
+def run_client(base_url: str, plan: list[Any], concurrency: int) -> dict[str, Any]:
+    """The load generator in its own process; its JSON result."""
+    port = int(base_url.rsplit(":", 1)[1])
+    document = {"host": "127.0.0.1", "port": port, "concurrency": concurrency, "requests": plan}
+    done = subprocess.run(
+        [sys.executable, "-m", "streamcensus.bench.api_client"],
+        input=json.dumps(document).encode(),
+        capture_output=True,
+        check=True,
+        timeout=3600,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def page_weight(base_url: str) -> dict[str, dict[str, int]]:
+    """Bytes of each page's first load: its HTML and every asset it names."""
+    weights: dict[str, dict[str, int]] = {}
+    with httpx.Client(base_url=base_url, timeout=30.0) as http:
+        for page in PAGES.values():
+            if not page.nav:
+                continue
+            html = http.get(page.path)
+            assets = sorted(set(_ASSET.findall(html.text)))
+            sizes = [len(http.get(asset).content) for asset in assets]
+            weights[page.name] = {
+                "html_bytes": len(html.content),
+                "asset_bytes": sum(sizes),
+                "assets": len(assets),
+                "total_bytes": len(html.content) + sum(sizes),
+            }
+    return weights
+
+
+def run_api_suite(
+    scale: str,
+    *,
+    first_day: dt.date,
+    days: int = DEFAULT_DAYS,
+    seed: int = 42,
+    requests: int = REQUESTS_PER_ENDPOINT,
+    concurrency: int = CONCURRENCY,
+    progress: Progress = _quiet,
+) -> dict[str, Any]:
+    """Build the warehouse, serve it, load it: every figure in one dict."""
+    with tempfile.TemporaryDirectory(prefix="streamcensus-bench-api-") as tmp:
+        settings = Settings.model_validate({"data_dir": Path(tmp)})
+        built = build_warehouse(settings, first_day, days, scale, seed, progress)
+        with ServerProcess(settings.data_dir) as server:
+            plan = plan_requests(server.base_url, requests)
+            progress(f"api: {len(plan)} requests, {concurrency} in flight")
+            run_client(server.base_url, plan[: min(len(plan), 9 * 5)], concurrency)  # warm up
+            result = run_client(server.base_url, plan, concurrency)
+            weights = page_weight(server.base_url)
+    endpoints = {
+        name: {
+            "requests": len(values),
+            "statuses": result["statuses"][name],
+            **percentiles_ms([v / 1000 for v in values]),
+        }
+        for name, values in result["latency_ms"].items()
+    }
+    return {
+        "scale": scale,
+        "days": days,
+        "first_day": first_day.isoformat(),
+        "concurrency": concurrency,
+        "requests": len(plan),
+        "requests_per_s": len(plan) / result["wall_s"],
+        "wall_s": result["wall_s"],
+        "endpoints": endpoints,
+        "p99_max_ms": max(e["p99"] or 0.0 for e in endpoints.values()),
+        "pages": weights,
+        "build": {
+            "write_s_total": sum(built["write_s"]),
+            "load_s_total": sum(built["load_s"]),
+            "load_s_last": built["load_s"][-1],
+        },
+    }
