@@ -13,8 +13,9 @@ The manifest says how the window went (`chat_status`):
   each is listed in `missing` with its joined seconds, or one entry when none was joined at
   all (the chat server unreachable). A channel listed during the window is joined within
   seconds; its first window is `partial` in `chat_coverage`, which is expected, not a loss;
-- `not listening`: no listener ran for the whole window (a single `collect`, the first
-  snapshot after a start, a listener that could not start): one entry in `missing`.
+- `not listening`: no listener was reading any channel before the window ended (a single
+  `collect`, the first snapshot after a start, whose listing comes after its window; a
+  listener that could not start): one entry in `missing`.
 Older windows closed at the same time (their own grid time was skipped) have no snapshot
 to go into: they are counted (`chat_windows_dropped`), not written.
 """
@@ -167,8 +168,8 @@ async def chat_part(
         if not reason:
             began = (end - dt.timedelta(seconds=GRID_SECONDS)).strftime("%H:%M")
             reason = (
-                f"no chat listener was reading this community from {began}, when the window "
-                "began (it starts with the listing of the first snapshot)"
+                f"no chat listener was reading this community in the window from {began} "
+                "(it starts with the listing of the first snapshot)"
             )
         part.status = "not listening"
         part.activity = own.activity if own is not None else CHAT_ACTIVITY_SCHEMA.empty_table()

@@ -51,8 +51,10 @@ class ChannelState:
     echo_deadline: float | None = None  # real time: JOIN acknowledged, echo awaited
 
     def listed_throughout(self, start: float, end: float) -> bool:
-        """Listed from `start` (or before) to `end` (or after): owed the whole window."""
-        if self.listed_since is None or self.listed_since > start:
+        """Listed before `start` and until `end` (or after): owed the whole window. A channel
+        listed at the window's start exactly (a snapshot on a virtual clock) is joined from
+        then on, like one listed during the window: its joins take time."""
+        if self.listed_since is None or self.listed_since >= start:
             return False
         return self.listed or (self.unlisted_at is not None and self.unlisted_at >= end)
 

@@ -267,8 +267,10 @@ class ChatListener:
                     window_end * 1000,
                     covered,
                     counters,
-                    # running from the window's start, with a listing before its end
-                    listening=began <= start and listing < window_end,
+                    # running, with a listing, before the window's end: the channels of that
+                    # listing are owed from then on (`listed_throughout` says which are
+                    # owed the whole window); a window that ended first was not listened to
+                    listening=max(began, listing) < window_end,
                     listed_throughout=throughout,
                 )
             )

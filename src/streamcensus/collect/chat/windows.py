@@ -85,8 +85,8 @@ class ChatWindow:
 
     `counters` is the change of the listener's counters since the previous `close_windows`
     call; when one call closes several windows, the newest carries it and the others zeros.
-    `listening` says whether the listener was running from the window's start and was
-    given channels (a snapshot's listing) before its end;
+    `listening` says whether the listener was running and had been given channels (a
+    snapshot's listing) before the window's end;
     `listed_throughout` holds the channels (ids) it was asked to read for the whole window:
     a gap in one of those is a loss, while a channel listed during the window (it went live,
     or entered the top N) is joined only from then on.
