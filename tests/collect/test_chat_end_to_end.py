@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from collect.chatlake import coverage, truth
 from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import CollectionReport, collect_simulated
 from streamcensus.config import Settings, load_settings
+from streamcensus.demo import headlines
 from streamcensus.lake.schema import snapshot_id
 from streamcensus.load.loader import load_days
 from streamcensus.serve.app import create_app
@@ -135,3 +137,8 @@ def test_overlap_habits_exposure_and_bot_share_rest_on_chat_activity(
         assert day["bot_share"] is not None and 0 <= day["bot_share"] < 1
         shares.append(day["bot_share"])
     assert max(shares) > 0  # service bots post in some of these chats
+    # the demo's summary says the same, per signal
+    (line,) = [x for x in headlines(settings) if x.startswith(SIGNAL)]
+    match = re.match(r"chat_activity +people who posted: (\d+) channel-days", line)
+    assert match is not None and int(match.group(1)) >= len(shares), line
+    assert f"of {exposure['population']:,} people singled out by 2 points" in line
