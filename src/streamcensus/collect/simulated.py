@@ -31,6 +31,7 @@ from streamcensus.config import Settings
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import (
     CHAT_ACTIVITY,
+    CHAT_COVERAGE,
     CHAT_STATUSES,
     KINDS,
     MANIFEST,
@@ -71,6 +72,7 @@ class CollectionReport:
     activity_observations: int = 0  # (account, channel, window) rows of chat activity
     chat_messages: int = 0
     activity_bytes: int = 0  # chat_activity files
+    coverage_bytes: int = 0  # chat_coverage files
     chat_windows: dict[str, int] = field(default_factory=dict)  # snapshots by chat_status
     chat_channel_windows: dict[str, int] = field(default_factory=dict)  # coverage by status
 
@@ -83,6 +85,7 @@ class CollectionReport:
         return self.activity_bytes / self.activity_observations
 
     def lines(self) -> list[str]:
+        chat = self.activity_bytes + self.coverage_bytes  # not chat-list presence
         return [
             f"snapshots         {self.snapshots_complete:,} complete, "
             f"{self.snapshots_partial:,} partial "
@@ -91,7 +94,8 @@ class CollectionReport:
             f"presence obs.     {self.presence_observations:,}",
             f"raw lake bytes    {self.raw_bytes:,}",
             f"bytes/observation {self.per_observation(self.chatters_bytes):.2f} in chatters files, "
-            f"{self.per_observation(self.raw_bytes):.2f} with stream facts and manifests",
+            f"{self.per_observation(self.raw_bytes - chat):.2f} with stream facts and "
+            "manifests",
             f"user tokens       {self.token_refreshes:,} refreshes, "
             f"{self.token_validations:,} validations (device code flow, hourly validation)",
             "chat lists read   "
@@ -102,7 +106,8 @@ class CollectionReport:
             f"follower totals   {self.follower_readings:,} (hourly)",
             f"chat activity     {self.activity_observations:,} observations (account × channel "
             f"× window), {self.chat_messages:,} messages, "
-            f"{self.per_activity_observation():.2f} B/observation in chat_activity files",
+            f"{self.per_activity_observation():.2f} B/observation in chat_activity files "
+            f"({self.coverage_bytes:,} B of chat_coverage)",
             "chat windows      "
             + (", ".join(f"{n:,} {s}" for s, n in sorted(self.chat_windows.items())) or "none")
             + " (snapshots); channel windows "
@@ -142,6 +147,8 @@ def summarise_lake(lake: LakeStorage | Path, days: list[dt.date], report: Collec
                 report.chatters_bytes += size
             if kind == CHAT_ACTIVITY.name:
                 report.activity_bytes += size
+            if kind == CHAT_COVERAGE.name:
+                report.coverage_bytes += size
             if kind not in ("streams", MANIFEST):
                 continue
             for data in storage.read_many([e.key for e in entries]).values():
