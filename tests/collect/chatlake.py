@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pyarrow.parquet as pq
 
-from streamcensus.lake.manifest import CHAT_ACTIVITY, ManifestRecord
+from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import raw_path
 from streamcensus.timeutil import GRID_SECONDS
 
@@ -75,10 +75,3 @@ def truth(
 def window_of(snapshot_id: str, lake_dir: Path) -> tuple[dt.datetime, dt.datetime]:
     end = manifest(lake_dir, snapshot_id).grid_time
     return end - dt.timedelta(seconds=GRID_SECONDS), end
-
-
-def only_chat_not_listening(record: ManifestRecord) -> None:
-    """A first snapshot: everything complete but its chat window, which no listener read."""
-    assert record.chat_status == "not listening"
-    assert record.status == "partial"
-    assert [(m["what"], m["channel_id"]) for m in record.missing] == [(CHAT_ACTIVITY, None)]

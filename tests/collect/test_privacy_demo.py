@@ -64,8 +64,8 @@ def test_no_viewer_identity_on_disk_after_demo(tmp_path: Path) -> None:
     setup_logging(settings.log_dir, to_stderr=False)
     report = run_demo_collection(settings, first_day=DAY, hours=HOURS, scale="small", seed=42)
     assert len(grid_times(DAY, HOURS)) == 288
-    # the first snapshot's chat window began before any listener ran: partial, said so
-    assert (report.snapshots_complete, report.snapshots_partial) == (287, 1)
+    # the first snapshot's chat window began before any listener ran: said so, not a fault
+    assert (report.snapshots_complete, report.snapshots_partial) == (288, 0)
     assert report.chat_windows == {"complete": 287, "not listening": 1}
     assert report.presence_observations > 1000
     assert report.activity_observations > 1000  # chat posters, pseudonymised at the door

@@ -15,7 +15,9 @@ The manifest says how the window went (`chat_status`):
   seconds; its first window is `partial` in `chat_coverage`, which is expected, not a loss;
 - `not listening`: no listener was reading any channel before the window ended (a single
   `collect`, the first snapshot after a start, whose listing comes after its window; a
-  listener that could not start): one entry in `missing`.
+  listener that could not start, logged at start): nothing was owed, so the snapshot is
+  not made partial for it, and every listed channel is `not_joined` in `chat_coverage`.
+  A listener that fails while the collector runs is a fault: one entry in `missing`.
 Older windows closed at the same time (their own grid time was skipped) have no snapshot
 to go into: they are counted (`chat_windows_dropped`), not written.
 """
@@ -165,17 +167,20 @@ async def chat_part(
             isoformat_z(end),
         )
     if own is None or not own.listening:
+        failed = reason and reason != unavailable  # the listener broke: a fault
         if not reason:
             began = (end - dt.timedelta(seconds=GRID_SECONDS)).strftime("%H:%M")
             reason = (
                 f"no chat listener was reading this community in the window from {began} "
                 "(it starts with the listing of the first snapshot)"
             )
+        log.info("chat window %s not listened to: %s", isoformat_z(end), reason)
         part.status = "not listening"
         part.activity = own.activity if own is not None else CHAT_ACTIVITY_SCHEMA.empty_table()
         coverage = own.coverage if own is not None else CHAT_COVERAGE_SCHEMA.empty_table()
         part.coverage = _with_listed(coverage, end, listed)
-        part.missing = [MissingEntry(what=CHAT_ACTIVITY, channel_id=None, reason=reason)]
+        if failed:
+            part.missing = [MissingEntry(what=CHAT_ACTIVITY, channel_id=None, reason=reason)]
         return part
     part.activity = own.activity
     part.coverage = _with_listed(own.coverage, end, listed)

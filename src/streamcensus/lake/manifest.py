@@ -58,7 +58,8 @@ FollowersStatus = Literal["", "complete", "partial", "no user token"]
 # channel listed throughout the window was read for all of it; "partial" when some were not
 # (each in `missing`, or one entry when none was joined at all); "not listening" when no
 # listener was reading any channel before the window ended (a single `collect`, the first
-# snapshot after a start, or a listener that could not start)
+# snapshot after a start, or a listener that could not start; not a fault by itself: the
+# coverage rows say `not_joined`)
 ChatStatus = Literal["", "complete", "partial", "not listening"]
 CHAT_ACTIVITY = "chat activity"  # `MissingEntry.what` of a channel whose window has a gap
 
