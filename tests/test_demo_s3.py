@@ -58,7 +58,8 @@ async def test_demo_on_s3_end_to_end(s3_lake: S3Lake, tmp_path: Path) -> None:
     keys = s3_lake.object_keys()
     manifests = [k for k in keys if k.startswith(f"lake/raw/manifest/date={START}/")]
     assert len(manifests) == 12  # one hour on the 5-minute grid
-    for kind in ("streams", "chatters"):  # and hourly follower totals
+    # and hourly follower totals
+    for kind in ("streams", "chatters", "chat_activity", "chat_coverage"):
         assert len([k for k in keys if k.startswith(f"lake/raw/{kind}/date={START}/")]) == 12
     assert not (tmp_path / "s3" / "lake" / "raw").exists()  # raw files only in the bucket
     assert "12 complete" in on_s3.stdout

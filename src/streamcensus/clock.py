@@ -203,6 +203,28 @@ class VirtualClock:
         """Sleeps waiting for their deadline."""
         return len(self._sleepers)
 
+    @property
+    def actors(self) -> int:
+        return self._actors
+
+    def add_actor(self) -> None:
+        """One more task takes part from now on (e.g. a chat listener's join scheduler,
+        which counts itself while it runs, so callers count only their own loops)."""
+        with self._lock:
+            self._actors += 1
+
+    def remove_actor(self) -> None:
+        """One task less (the one `add_actor` added has stopped)."""
+        with self._lock:
+            if self._actors <= 1:
+                raise ValueError("a virtual clock needs at least one actor")
+            self._actors -= 1
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._schedule_jump(loop)  # the remaining sleepers may now be every actor
+
     def set(self, moment: dt.datetime | float) -> None:
         """Jump to `moment` (forward only); sleepers whose deadline passed wake up."""
         target = to_epoch(moment) if isinstance(moment, dt.datetime) else float(moment)

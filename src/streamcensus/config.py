@@ -50,6 +50,8 @@ ENV_ALIASES: dict[str, str] = {
     "TWITCH_MODERATOR_TOKEN": "moderator_token",
 }
 SECRET_FIELDS = ("client_secret", "moderator_token")
+# Twitch's chat (TMI) over TLS, from its IRC reference; `collect.chat` reads it anonymously
+TWITCH_CHAT_URL = "ircs://irc.chat.twitch.tv:6697"
 URL_FIELDS = ("helix_url", "auth_url", "lake_url", "s3_endpoint_url")
 
 Source = Literal["simulator", "helix"]
@@ -136,6 +138,16 @@ class Settings(BaseSettings):
         "supported)",
     )
     concurrency: int = Field(16, ge=1, le=256, description="chatter requests in flight")
+    chat_enabled: bool = Field(
+        True,
+        description="read chat activity (who posts where, per 5-minute window) of every "
+        "listed channel, anonymously over Twitch chat",
+    )
+    chat_url: str = Field(
+        TWITCH_CHAT_URL,
+        description="Twitch chat (TMI): ircs://, irc://, wss:// or ws:// (plain text only to "
+        "this machine); against the simulator, the chat it announces is used",
+    )
     k: int = Field(10, ge=2, description="minimum group size of any published viewer count (P3)")
     privacy_epsilon: float = Field(
         0.5,

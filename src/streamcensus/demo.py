@@ -127,8 +127,48 @@ def headlines(settings: Settings) -> list[str]:
                     f"top overlap       {a} & {b}: {shared:,} people {label} in both, "
                     f"J={jaccard:.3f}"
                 )
+        lines += signal_lines(con)
     finally:
         con.close()
+    return lines
+
+
+SIGNAL_LABELS = {"chat_activity": "people who posted", "chat_list": "people in chat lists"}
+
+
+def signal_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Per presence signal, on the latest day: the channel-days it rests on, their median
+    bot share, the habit figures and the share singled out by two points (exposure)."""
+    lines: list[str] = []
+    for signal, label in SIGNAL_LABELS.items():
+        rows = con.execute(
+            "select count(*), median(bot_share) from bot_share "
+            "where signal = ? and day = (select max(day) from bot_share)",
+            [signal],
+        ).fetchall()
+        channel_days, bots = rows[0]
+        habits = con.execute(
+            "select count(*) from viewer_habits "
+            "where signal = ? and day = (select max(day) from viewer_habits)",
+            [signal],
+        ).fetchall()[0][0]
+        unicity = con.execute(
+            "select population, unique_share from exposure where signal = ? "
+            "and measure = 'unicity' and points = 2 and window_days = 1 "
+            "and day = (select max(day) from exposure)",
+            [signal],
+        ).fetchall()
+        if not channel_days and not habits and not unicity:
+            continue
+        line = (
+            f"{signal:<17} {label}: {channel_days:,} channel-days"
+            + (f" (median bot share {bots:.1%})" if bots is not None else "")
+            + f", {habits:,} habit figures"
+        )
+        if unicity:
+            population, share = unicity[0]
+            line += f", {share:.0%} of {population:,} people singled out by 2 points"
+        lines.append(line)
     return lines
 
 

@@ -51,6 +51,7 @@ async def test_snapshots_land_in_the_bucket_while_the_loader_reads_it_through_fa
             "top_n": 10,
             "lake_url": s3_lake.url,
             "s3_endpoint_url": s3_proxy.url,
+            "chat_enabled": False,  # the object store is under test (chat: test_demo_s3)
         },
         environ={},
     )

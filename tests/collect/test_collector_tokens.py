@@ -41,7 +41,8 @@ def consenting_world() -> PopulationWorld:
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return load_settings(overrides={"data_dir": tmp_path}, environ={})
+    # chat lists and tokens only: chat activity (tested in test_chat_collection) is off
+    return load_settings(overrides={"data_dir": tmp_path, "chat_enabled": False}, environ={})
 
 
 def _live_consenting(handle: SimulatorHandle) -> list[dict[str, str]]:
@@ -278,7 +279,10 @@ async def test_a_hand_made_token_without_the_moderation_scope_probes_once(
     poll = {**form, "device_code": device["device_code"]}
     poll["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code"
     token = httpx.post(f"{handle.auth_url}/token", data=poll).json()["access_token"]
-    settings = load_settings(overrides={"data_dir": tmp_path, "moderator_token": token}, environ={})
+    settings = load_settings(
+        overrides={"data_dir": tmp_path, "moderator_token": token, "chat_enabled": False},
+        environ={},
+    )
     start = dt.datetime.fromtimestamp(handle.clock.time(), UTC)
     times = [start, start + dt.timedelta(minutes=1)]  # the fake world's tick is a minute
     records, asked = await _collect(settings, handle, times)

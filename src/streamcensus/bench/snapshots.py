@@ -36,9 +36,18 @@ CLIENT_ID = "streamcensus-bench"
 
 
 def bench_settings(data_dir: Path, client_id: str, top_n: int = 2000) -> Settings:
-    """The collector's default settings (top 2000 `fr` channels, 16 in flight) in `data_dir`."""
+    """The collector's default settings (top 2000 `fr` channels, 16 in flight) in `data_dir`.
+
+    Chat activity is off: the simulator child's clock stands still between snapshots, and
+    the chat listener is measured on its own by the `chat` suite (`chat_listener.py`)."""
     return Settings.model_validate(
-        {"data_dir": data_dir, "client_id": client_id, "top_n": top_n, "language": "fr"}
+        {
+            "data_dir": data_dir,
+            "client_id": client_id,
+            "top_n": top_n,
+            "language": "fr",
+            "chat_enabled": False,
+        }
     )
 
 

@@ -9,6 +9,16 @@ to be a streamcensus simulator (it answers `/_sim/info`), any credentials are ac
 (so rate-limit waits and token lifetimes are measured on the same time), and, when the
 store holds no token for it yet, tokens are obtained the honest way: the device code
 flow, approved by the simulated operator and consenting broadcasters.
+
+With `chat_enabled`, the session also runs a chat listener (`collect/chat`) for the whole
+time it is open: `chat_url` (Twitch's chat), or the chat a simulator announces in
+`/_sim/info`, whose PING barrier then closes each window exactly. The listener's clock is
+the collector's, with one rule: it is never a stopped copy of another process's clock (its
+pacing waits would move the copy only, and the server's join limit would be broken). In
+process (the demo, tests) the simulator's own clock is shared; against a simulator in
+another process, the mirror is used only while that clock runs, else chat activity is
+recorded as not collected, with the reason. On a `VirtualClock` the listener's join
+scheduler counts itself as one more actor.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import httpx
 from pydantic import SecretStr
 
 from streamcensus.clock import Clock, SimClock, WallClock
+from streamcensus.collect.chat import ChatLimits, ChatListener
 from streamcensus.collect.privacy import resolve_known_bots, resolve_optout_channels
 from streamcensus.collect.readers import ChatListReaders
 from streamcensus.collect.snapshot import CollectOptions, Collector
@@ -168,6 +179,56 @@ async def _resolve_optouts(client: HelixClient, options: CollectOptions) -> Coll
     return dataclasses.replace(options, optout_viewers=(*options.optout_viewers, *ids))
 
 
+async def _simulator_chat(http: httpx.AsyncClient, simulator: SimulatorInfo) -> str:
+    """The IRC address (`host:port`) a simulator announces in `/_sim/info`, or ""."""
+    try:
+        response = await http.get(f"{simulator.base_url}/_sim/info", timeout=10.0)
+        response.raise_for_status()
+        return str(response.json().get("chat", {}).get("irc", ""))
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return ""
+
+
+async def chat_listener(
+    settings: Settings,
+    options: CollectOptions,
+    http: httpx.AsyncClient,
+    simulator: SimulatorInfo | None,
+    clock: Clock,
+    mirror: SimClock | None,
+    keys: KeyStore,
+    chat_url: str | None = None,
+    limits: ChatLimits | None = None,
+) -> tuple[ChatListener | None, str]:
+    """The chat listener of a session (not started), or None and why it cannot run ("" when
+    chat activity is off)."""
+    if not settings.chat_enabled:
+        return None, ""
+    url = chat_url or settings.chat_url
+    if simulator is not None:
+        url = chat_url or await _simulator_chat(http, simulator)
+        if not url:
+            return None, "the simulator serves no chat"
+        if clock is mirror and mirror is not None and mirror.speed == 0:
+            # a stopped copy: pacing waits would advance it alone (see the module docstring)
+            return None, (
+                "the simulator's clock stands still: chat is read only with a clock that "
+                "runs (start the simulator with --speed > 0)"
+            )
+    listener = ChatListener(
+        url,
+        clock=clock,
+        keys=keys,
+        optout_viewers=options.optout_viewers,
+        known_bots=options.known_bots,
+        optout_channels=options.optout_channels,
+        known_bot_ids=options.known_bot_ids,
+        limits=limits,
+        barrier=simulator is not None,  # the simulator's PING barrier makes windows exact
+    )
+    return listener, ""
+
+
 @dataclass
 class CollectSession:
     """A ready collector, and the simulator behind it when there is one."""
@@ -177,6 +238,7 @@ class CollectSession:
     simulator: SimulatorInfo | None
     mirror: SimClock | None  # the collector's copy of a remote simulator's clock
     tokens: list[LiveToken] = field(default_factory=list)
+    chat: ChatListener | None = None  # the running chat listener (None: off or cannot run)
 
     async def sync_clock(self) -> None:
         """Re-read a remote simulator's clock (its speed may have changed)."""
@@ -192,12 +254,15 @@ async def open_collector(
     auth_url: str | None = None,
     clock: Clock | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    chat_url: str | None = None,
+    chat_limits: ChatLimits | None = None,
 ) -> AsyncIterator[CollectSession]:
     """A ready collector for `settings` (URLs may be overridden); closes its client after.
 
     Pass `clock` when the caller drives a simulator in process and already shares its
     clock; otherwise the clock is the wall clock, or a mirror of a simulator's clock.
-    `transport` replaces the network (tests).
+    `transport` replaces the network (tests). `chat_url` replaces the chat (`chat_url`
+    setting, or the simulator's own) and `chat_limits` the listener's limits.
     """
     helix = helix_url or settings.helix_url
     auth = auth_url or settings.auth_url
@@ -246,12 +311,24 @@ async def open_collector(
             ),
             known_bot_ids=await resolve_known_bots(client, options.known_bots),
         )
+        keys = KeyStore(settings.key_store_dir, settings.key_rotation_days, clock)
+        chat, unavailable = await chat_listener(
+            settings, options, http, simulator, clock, mirror, keys, chat_url, chat_limits
+        )
+        if unavailable:
+            log.warning("chat activity is not collected: %s", unavailable)
         collector = Collector(
             client=client,
             writer=LakeWriter(open_lake(settings, check=True), spool=settings.spool_dir),
-            keys=KeyStore(settings.key_store_dir, settings.key_rotation_days, clock),
+            keys=keys,
             options=options,
             clock=clock,
             readers=ChatListReaders(client, tokens, clock),
+            chat=chat,
+            chat_unavailable=unavailable,
         )
-        yield CollectSession(collector, http, simulator, mirror, tokens)
+        if chat is None:
+            yield CollectSession(collector, http, simulator, mirror, tokens)
+            return
+        async with chat:
+            yield CollectSession(collector, http, simulator, mirror, tokens, chat)

@@ -2,8 +2,13 @@
 
 The simulator's clock is set to each grid time in turn and flows at `speed` during each
 snapshot, so the rate limit is honoured on simulated time while a day is collected in
-minutes. Snapshots already in the lake are kept (raw files are never rewritten), so a
-second run resumes. Used by `streamcensus demo` and by the benchmarks.
+minutes. The chat listener shares that clock: after each snapshot the clock stands still
+while it joins the new listing (its pacing waits move the standing clock, exactly as Twitch's
+join limit allows), then the clock jumps to the next grid time; the simulator delivers the
+jump's messages and the next snapshot closes the window with the simulator's PING barrier,
+so every window is exact on any machine. Snapshots already in the lake are kept (raw files
+are never rewritten), so a second run resumes. Used by `streamcensus demo` and by the
+benchmarks.
 """
 
 from __future__ import annotations
@@ -20,11 +25,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streamcensus.clock import SimClock
-from streamcensus.collect.session import open_collector
+from streamcensus.collect.session import CollectSession, open_collector
 from streamcensus.collect.snapshot import summary_line
 from streamcensus.config import Settings
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import KINDS, MANIFEST, raw_day_key, raw_key, snapshot_id
+from streamcensus.lake.schema import (
+    CHAT_ACTIVITY,
+    CHAT_COVERAGE,
+    CHAT_STATUSES,
+    KINDS,
+    MANIFEST,
+    raw_day_key,
+    raw_key,
+    snapshot_id,
+)
 from streamcensus.lake.storage import LakeStorage, as_storage
 from streamcensus.lake.stores import open_lake
 from streamcensus.simulator.permissions import Permissions
@@ -35,6 +49,7 @@ from streamcensus.timeutil import grid_times
 log = logging.getLogger("streamcensus.collect")
 
 DEFAULT_SPEED = 120.0  # simulated seconds per real second during a snapshot
+SETTLE_TIMEOUT = 600.0  # real seconds for the chat listener to join a listing
 
 
 @dataclass
@@ -54,11 +69,23 @@ class CollectionReport:
     token_validations: int = 0
     chat_lists_by_ground: dict[str, int] = field(default_factory=dict)
     follower_readings: int = 0
+    activity_observations: int = 0  # (account, channel, window) rows of chat activity
+    chat_messages: int = 0
+    activity_bytes: int = 0  # chat_activity files
+    coverage_bytes: int = 0  # chat_coverage files
+    chat_windows: dict[str, int] = field(default_factory=dict)  # snapshots by chat_status
+    chat_channel_windows: dict[str, int] = field(default_factory=dict)  # coverage by status
 
     def per_observation(self, size: int) -> float:
         return size / self.presence_observations if self.presence_observations else 0.0
 
+    def per_activity_observation(self) -> float:
+        if not self.activity_observations:
+            return 0.0
+        return self.activity_bytes / self.activity_observations
+
     def lines(self) -> list[str]:
+        chat = self.activity_bytes + self.coverage_bytes  # not chat-list presence
         return [
             f"snapshots         {self.snapshots_complete:,} complete, "
             f"{self.snapshots_partial:,} partial "
@@ -67,7 +94,8 @@ class CollectionReport:
             f"presence obs.     {self.presence_observations:,}",
             f"raw lake bytes    {self.raw_bytes:,}",
             f"bytes/observation {self.per_observation(self.chatters_bytes):.2f} in chatters files, "
-            f"{self.per_observation(self.raw_bytes):.2f} with stream facts and manifests",
+            f"{self.per_observation(self.raw_bytes - chat):.2f} with stream facts and "
+            "manifests",
             f"user tokens       {self.token_refreshes:,} refreshes, "
             f"{self.token_validations:,} validations (device code flow, hourly validation)",
             "chat lists read   "
@@ -76,8 +104,34 @@ class CollectionReport:
                 or "none"
             ),
             f"follower totals   {self.follower_readings:,} (hourly)",
+            f"chat activity     {self.activity_observations:,} observations (account × channel "
+            f"× window), {self.chat_messages:,} messages, "
+            f"{self.per_activity_observation():.2f} B/observation in chat_activity files "
+            f"({self.coverage_bytes:,} B of chat_coverage)",
+            "chat windows      "
+            + (", ".join(f"{n:,} {s}" for s, n in sorted(self.chat_windows.items())) or "none")
+            + " (snapshots); channel windows "
+            + (
+                ", ".join(f"{n:,} {s}" for s, n in sorted(self.chat_channel_windows.items()))
+                or "none"
+            ),
             f"wall time         {self.wall_seconds:.1f} s",
         ]
+
+
+def _add_chat(report: CollectionReport, record: ManifestRecord) -> None:
+    """Count a manifest's chat window into `report`."""
+    if not record.chat_status:
+        return
+    report.activity_observations += record.activity_observations
+    report.chat_messages += record.chat_messages
+    windows = report.chat_windows
+    windows[record.chat_status] = windows.get(record.chat_status, 0) + 1
+    for status in CHAT_STATUSES:
+        n = getattr(record, f"chat_channels_{status}")
+        if n:
+            channels = report.chat_channel_windows
+            channels[status] = channels.get(status, 0) + n
 
 
 def summarise_lake(lake: LakeStorage | Path, days: list[dt.date], report: CollectionReport) -> None:
@@ -91,6 +145,10 @@ def summarise_lake(lake: LakeStorage | Path, days: list[dt.date], report: Collec
             report.raw_bytes += size
             if kind == "chatters":
                 report.chatters_bytes += size
+            if kind == CHAT_ACTIVITY.name:
+                report.activity_bytes += size
+            if kind == CHAT_COVERAGE.name:
+                report.coverage_bytes += size
             if kind not in ("streams", MANIFEST):
                 continue
             for data in storage.read_many([e.key for e in entries]).values():
@@ -110,7 +168,29 @@ def summarise_lake(lake: LakeStorage | Path, days: list[dt.date], report: Collec
                 for ground in record.chat_list_grounds.values():
                     grounds = report.chat_lists_by_ground
                     grounds[ground] = grounds.get(ground, 0) + 1
+                _add_chat(report, record)
     report.channels = len(channels)
+
+
+async def collect_grid_time(
+    session: CollectSession, clock: SimClock, grid_time: dt.datetime, speed: float
+) -> ManifestRecord:
+    """One snapshot as the demo takes it, on the simulator's own clock (`clock`).
+
+    The clock jumps to `grid_time` (the simulator delivers the chat of the jump) and flows
+    at `speed` while the snapshot is taken; then it stands still while the chat listener
+    joins the new listing, its pacing waits moving the standing clock.
+    """
+    if clock.time() < grid_time.timestamp():
+        clock.set(grid_time, speed=speed)
+    else:
+        clock.set_speed(speed)
+    record = await session.collector.collect(grid_time)
+    clock.set_speed(0)
+    if session.chat is not None and not await session.chat.settled(SETTLE_TIMEOUT):
+        log.warning("chat: the listing of %s was not joined in time", record.snapshot_id)
+    log.info(summary_line(record))
+    return record
 
 
 async def collect_times(
@@ -137,14 +217,7 @@ async def collect_times(
                 ):
                     on_record(None)
                     continue
-                if clock.time() < grid_time.timestamp():
-                    clock.set(grid_time, speed=speed)
-                else:
-                    clock.set_speed(speed)
-                record = await session.collector.collect(grid_time)
-                clock.set_speed(0)
-                log.info(summary_line(record))
-                on_record(record)
+                on_record(await collect_grid_time(session, clock, grid_time, speed))
 
 
 def collect_simulated(

@@ -6,7 +6,9 @@ before hashing (P4); known public bots keep their name (P6). A chat list is read
 with a token allowed to read it (`readers.py`: the broadcaster's consent or the
 operator's moderation), and the manifest records on which ground; a channel no token may
 read is "not permitted" without a request. At the top of each hour the follower totals
-of the listed channels are read too (`followers.py`). Every fault is counted, and a
+of the listed channels are read too (`followers.py`). With a chat listener, the
+snapshot also holds the chat-activity window that ends at its grid time (`activity.py`),
+and hands the listener its new listing once written. Every fault is counted, and a
 snapshot that lacks anything is written as `partial` with what is missing: nothing is
 lost silently.
 """
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from streamcensus.clock import Clock
+from streamcensus.collect.activity import chat_part
+from streamcensus.collect.chat import ChatChannel, ChatListener
 from streamcensus.collect.followers import FollowerTotals, followers_due, read_followers
 from streamcensus.collect.privacy import Pseudonymiser, is_optout_channel
 from streamcensus.collect.readers import Assignment, ChatListReaders
@@ -30,11 +34,15 @@ from streamcensus.config import Settings
 from streamcensus.keys import KeyStore
 from streamcensus.lake.manifest import FileEntry, Ground, ManifestRecord, MissingEntry
 from streamcensus.lake.schema import (
+    CHAT_ACTIVITY,
+    CHAT_COVERAGE,
+    CHATTERS,
     CHATTERS_ERROR,
     CHATTERS_FORBIDDEN,
     CHATTERS_OK,
     CHATTERS_SCHEMA,
     FOLLOWERS,
+    STREAMS,
     STREAMS_SCHEMA,
     snapshot_id,
 )
@@ -97,6 +105,7 @@ class _Listing:
     tracked_ids: set[str] = field(default_factory=set)
     optout_skipped: int = 0
     missing: list[MissingEntry] = field(default_factory=list)
+    done: bool = False  # listed in full (else the chat listener keeps its channels)
 
 
 class Collector:
@@ -105,6 +114,8 @@ class Collector:
     `readers` holds the user tokens that read chat lists (and follower totals); with no
     token, every chat list is "not permitted", recorded per channel. The client's
     counters are read before and after each snapshot, so one client serves many.
+    `chat` is the running chat listener (None: chat activity is off, or could not run,
+    and `chat_unavailable` says why).
     """
 
     def __init__(
@@ -115,6 +126,8 @@ class Collector:
         options: CollectOptions,
         clock: Clock,
         readers: ChatListReaders,
+        chat: ChatListener | None = None,
+        chat_unavailable: str = "",
     ) -> None:
         self.client = client
         self.writer = writer
@@ -122,9 +135,26 @@ class Collector:
         self.options = options
         self.clock = clock
         self.readers = readers
+        self.chat = chat
+        self.chat_unavailable = chat_unavailable
 
     async def collect(self, grid_time: dt.datetime) -> ManifestRecord:
-        """Take the snapshot of `grid_time` and write its files; return its manifest record."""
+        """Take the snapshot of `grid_time` and write its files; return its manifest record.
+
+        Order: list the channels, close the chat window ending at `grid_time` (while the
+        chat lists are read), write every kind and the manifest, then give the listener
+        the new listing (even when the write failed, so listening goes on).
+        """
+        listing = _Listing()
+        try:
+            return await self._collect(grid_time, listing)
+        finally:
+            if self.chat is not None and listing.done and not listing.missing:
+                self.chat.set_channels(
+                    ChatChannel(s.user_login, s.user_id) for s in listing.streams
+                )
+
+    async def _collect(self, grid_time: dt.datetime, listing: _Listing) -> ManifestRecord:
         sid = snapshot_id(grid_time)
         started = self.clock.now()
         cpu_started, wall_started = time.thread_time(), time.perf_counter()  # for `cost`
@@ -137,8 +167,12 @@ class Collector:
 
         validations = sum(t.counters.validations for t in self.readers.tokens)
         await self.readers.prepare()
-        listing = await self._list_channels()
-        results = await self._read_all_chatters(listing.streams, pseudonymiser, sid, grid_time)
+        await self._list_channels(listing)
+        listed = [s.user_id for s in listing.streams]
+        results, window = await asyncio.gather(
+            self._read_all_chatters(listing.streams, pseudonymiser, sid, grid_time),
+            chat_part(self.chat, grid_time, listed, self.chat_unavailable),
+        )
         followers = FollowerTotals()
         if followers_due(grid_time):
             followers = await read_followers(
@@ -153,14 +187,17 @@ class Collector:
         chatters_table = (
             pa.concat_tables(chatter_tables) if chatter_tables else CHATTERS_SCHEMA.empty_table()
         )
+        tables = {STREAMS.name: streams_table, CHATTERS.name: chatters_table}
+        if followers.totals:
+            tables[FOLLOWERS.name] = followers.table(sid, grid_time)
+        if window.activity is not None and window.coverage is not None:
+            tables[CHAT_ACTIVITY.name] = window.activity
+            tables[CHAT_COVERAGE.name] = window.coverage
         lake_dir = self.writer.lake_dir
         files: dict[str, FileEntry] = {
-            "streams": self.writer.write_streams(sid, streams_table).to_entry(lake_dir),
-            "chatters": self.writer.write_chatters(sid, chatters_table).to_entry(lake_dir),
+            kind: self.writer.write(kind, sid, table).to_entry(lake_dir)
+            for kind, table in tables.items()
         }
-        if followers.totals:
-            written = self.writer.write(FOLLOWERS.name, sid, followers.table(sid, grid_time))
-            files[FOLLOWERS.name] = written.to_entry(lake_dir)
 
         missing = list(listing.missing)
         missing.extend(
@@ -169,6 +206,7 @@ class Collector:
             if r.status == CHATTERS_ERROR
         )
         missing.extend(followers.missing)
+        missing.extend(window.missing)
         cost = self.client.stats.diff(before)
         statuses = [r.status for r in results.values()]
         served: dict[str, int] = {}
@@ -213,6 +251,7 @@ class Collector:
             },
             followers_status=followers.status,
             followers_channels=len(followers.totals),
+            **window.manifest_fields(),
             cpu_seconds=round(time.thread_time() - cpu_started, 4),
             wall_seconds=round(time.perf_counter() - wall_started, 4),
             bytes_sent=cost.bytes_sent,
@@ -222,10 +261,9 @@ class Collector:
         self.writer.write_manifest(record)
         return record
 
-    async def _list_channels(self) -> _Listing:
+    async def _list_channels(self, listing: _Listing) -> None:
         """Top N live channels of the language, then tracked logins not already listed."""
         opts = self.options
-        listing = _Listing()
         top: list[Stream] = []
         try:
             top = await self.client.get_streams(language=opts.language, limit=opts.top_n)
@@ -254,7 +292,7 @@ class Collector:
                 listing.streams.append(stream)
                 listing.ranks[stream.user_id] = 0
         listing.tracked_ids = tracked_ids & set(listing.ranks)
-        return listing
+        listing.done = True
 
     async def _read_all_chatters(
         self,
@@ -376,6 +414,12 @@ def summary_line(record: ManifestRecord) -> str:
         f"{record.requests} requests, {record.retries} retries, "
         f"{record.rate_limit_waits} rate-limit waits, {record.duration_seconds:.1f} s"
         + (f", {record.followers_channels} follower totals" if record.followers_status else "")
+        + (
+            f", chat {record.chat_status}: {record.activity_observations:,} activity "
+            f"observations in {record.chat_channels_complete} complete channel windows"
+            if record.chat_status
+            else ""
+        )
         + "".join(
             f"; {r['login']}'s token unusable: {r['reason']}"
             for r in record.chat_list_readers

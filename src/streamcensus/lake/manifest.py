@@ -53,6 +53,15 @@ class FileEntry(TypedDict):
 
 Ground = Literal["consent", "moderation"]  # on what ground a chat list may be read
 FollowersStatus = Literal["", "complete", "partial", "no user token"]
+# chat activity of the window ending at the snapshot: "" when it is not collected
+# (`chat_enabled = false`, or a manifest older than chat activity); "complete" when every
+# channel listed throughout the window was read for all of it; "partial" when some were not
+# (each in `missing`, or one entry when none was joined at all); "not listening" when no
+# listener was reading any channel before the window ended (a single `collect`, the first
+# snapshot after a start, or a listener that could not start; not a fault by itself: the
+# coverage rows say `not_joined`)
+ChatStatus = Literal["", "complete", "partial", "not listening"]
+CHAT_ACTIVITY = "chat activity"  # `MissingEntry.what` of a channel whose window has a gap
 
 
 class ReaderEntry(TypedDict):
@@ -118,6 +127,22 @@ class ManifestRecord(BaseModel):
     # follower totals (hourly): "" when not due, "complete", "partial" or "no user token"
     followers_status: FollowersStatus = ""
     followers_channels: Count = 0
+    # chat activity of the window [grid_time - 5 min, grid_time) (`chat_activity` and
+    # `chat_coverage` files): its status, the chat server read (no credentials), the rows
+    # (one per channel and account that posted) and messages, the channels of
+    # `chat_coverage` by status (`chat_channels_<status>`, see `lake.schema.CHAT_STATUSES`),
+    # older windows closed with no snapshot of their own (not written), and the listener's
+    # counters since the previous snapshot (connections, reconnects, joins, faults, ...)
+    chat_status: ChatStatus = ""
+    chat_source: str = ""
+    activity_observations: Count = 0
+    chat_messages: Count = 0
+    chat_channels_complete: Count = 0
+    chat_channels_partial: Count = 0
+    chat_channels_not_joined: Count = 0
+    chat_channels_suspended: Count = 0
+    chat_windows_dropped: Count = 0
+    chat_counters: dict[str, Count] = Field(default_factory=dict)
     # what the snapshot cost to take (`streamcensus cost`): CPU seconds of the collector's
     # thread and real seconds elapsed (not the clock's, which a simulation may speed up);
     # HTTP bytes sent to and received from Helix and the auth host (`twitch/stats.py`)
@@ -134,7 +159,7 @@ class ManifestRecord(BaseModel):
     def _utc(cls, value: dt.datetime) -> dt.datetime:
         return value.astimezone(UTC)
 
-    @field_validator("source")
+    @field_validator("source", "chat_source")
     @classmethod
     def _no_credentials(cls, value: str) -> str:
         return without_credentials(value) if "://" in value else value

@@ -7,6 +7,7 @@ independent of the machine's speed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from streamcensus.timeutil import GRID_SECONDS
 
 from .helpers import (
     EVENING,
+    Tally,
     assert_exact,
     coverage,
     make_listener,
@@ -52,11 +54,22 @@ async def test_an_hour_of_windows_equals_the_truth(sim: SimulatorHandle, tmp_pat
         first = await step(listener, sim.clock)  # the window the listener joined in
         cov = coverage(first)
         joined = listener.joined()
+        got = tallies(first)
         for ch in channels:
             row = cov[ch.channel_id]
             assert row["status"] == "partial"
-            assert row["seconds_joined"] == pytest.approx(first.end.timestamp() - joined[ch.login])
-            assert GRID_SECONDS - 60 - floor <= row["seconds_joined"] <= GRID_SECONDS - 60
+            seconds = row["seconds_joined"]
+            assert seconds == pytest.approx(first.end.timestamp() - joined[ch.login])
+            # joined from its JOIN echo, or from the first message of the room read after the
+            # JOIN when the server delivered the clock's jump after joining us: never before
+            # the window, never after the join floor
+            assert GRID_SECONDS - 60 - floor <= seconds < GRID_SECONDS
+            # and what was read equals the truth of the joined interval (message times are
+            # whole milliseconds: half of one settles the boundary)
+            since = first.end - dt.timedelta(seconds=seconds + 0.0005)
+            expected = truth(sim, [ch], since, first.end)[ch.channel_id]
+            mine = got.get(ch.channel_id, Tally(0, 0, 0, 0))
+            assert (mine.posters, mine.messages) == (expected["posters"], expected["messages"])
         ids = {c.channel_id for c in channels}
         total_messages = 0
         for _ in range(12):  # a simulated hour

@@ -8,6 +8,7 @@ streamers'), unlike viewers'.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,9 +43,20 @@ class ChannelState:
     not_before: float = 0.0  # a wanted channel is not joined before this (clock)
     failures: int = 0  # failed joins in a row
     suspended: bool = False
-    joined_at: float | None = None  # start of the open joined interval (clock)
+    joined_at: float | None = None  # start of the open joined interval (clock): the JOIN
+    # echo, or the tmi-sent-ts of the first message of the room read since the JOIN was
+    # sent, if earlier (the server joined before its echo was read)
+    first_read: float = math.inf  # tmi-sent-ts of that first message
     intervals: list[tuple[float, float]] = field(default_factory=list)  # closed ones
     echo_deadline: float | None = None  # real time: JOIN acknowledged, echo awaited
+
+    def listed_throughout(self, start: float, end: float) -> bool:
+        """Listed before `start` and until `end` (or after): owed the whole window. A channel
+        listed at the window's start exactly (a snapshot on a virtual clock) is joined from
+        then on, like one listed during the window: its joins take time."""
+        if self.listed_since is None or self.listed_since >= start:
+            return False
+        return self.listed or (self.unlisted_at is not None and self.unlisted_at >= end)
 
     def coverage(self) -> ChannelCoverage:
         spans = list(self.intervals)

@@ -13,6 +13,10 @@ standing `SimClock` such a wait advances simulated time. Before any such wait it
 acknowledgements of the JOINs already sent come in (real time), so simulated time never
 runs ahead of the server's answers. A channel waiting to be retried (refused, suspended) is
 not a pacing wait: it is looked at again when the clock has moved on by itself.
+
+On a `VirtualClock` (time moves only when every actor sleeps) the joiner is one of the
+actors (the listener adds it): when it has nothing to do it sleeps on the clock until its
+next retry time (or `VIRTUAL_IDLE`), so the other actors' sleeps can end.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import contextlib
 import logging
 import math
 
+from streamcensus.clock import VirtualClock
 from streamcensus.collect.chat.channels import JOINED, JOINING, PARTING, WANTED, ChannelState
 from streamcensus.collect.chat.connection import CONNECTING, READY, ChatConnection, Sink
 from streamcensus.collect.chat.state import ListenerState
@@ -29,6 +34,7 @@ from streamcensus.collect.chat.state import ListenerState
 log = logging.getLogger("streamcensus.collect.chat")
 
 IDLE_POLL = 0.25  # real seconds between looks at channels waiting for a retry time
+VIRTUAL_IDLE = 300.0  # on a VirtualClock: an idle joiner looks again after this (clock)
 # A reconnect backoff is a pacing wait for the first failures in a row only; after that it
 # is waited out like a retry, so a chat server that keeps failing cannot run a standing
 # simulated clock away.
@@ -87,7 +93,7 @@ class Joiner:
 
     async def run(self) -> None:
         """Join and part until cancelled; a bug in one round is logged, never fatal."""
-        while True:
+        while not self.state.stopping:
             try:
                 await self._round()
             except asyncio.CancelledError:
@@ -172,6 +178,7 @@ class Joiner:
             ch.state = JOINING
             ch.conn = conn
             ch.echo_deadline = None
+            ch.first_read = math.inf
             conn.channels.add(ch.login)
         self.state.counters.join_attempts += len(batch)
         await conn.join([ch.login for ch in batch])
@@ -214,12 +221,28 @@ class Joiner:
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            # asyncio.wait never raises its tasks' CancelledError, so a cancellation of
+            # this task arriving meanwhile is not swallowed (it would keep the joiner alive)
             for task in (sleeper, waker):
-                if not task.done():
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                task.cancel()
+            await asyncio.wait({sleeper, waker})
 
     async def _idle(self) -> None:
+        clock = self.state.clock
+        if isinstance(clock, VirtualClock):
+            now = clock.time()
+            await self._sleep(max(0.001, min(self._next_retry(now), now + VIRTUAL_IDLE) - now))
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+
+    def _next_retry(self, now: float) -> float:
+        """The next moment a waiting channel may be joined, or the backoff ends."""
+        times = [
+            ch.not_before
+            for ch in self.state.channels.values()
+            if ch.state == WANTED and ch.listed and ch.not_before > now
+        ]
+        if self._backoff_until > now:
+            times.append(self._backoff_until)
+        return min(times, default=math.inf)

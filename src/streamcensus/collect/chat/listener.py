@@ -17,9 +17,9 @@ has answered, the window is complete, whatever the speed of the machine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
+import math
 import ssl
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -54,6 +54,17 @@ log = logging.getLogger("streamcensus.collect.chat")
 
 DEFAULT_GRACE = 5.0  # seconds past a window's end before it is closed, on real Twitch
 HOUSEKEEPING_INTERVAL = 1.0  # real seconds
+
+
+async def _finished(tasks: Iterable[asyncio.Task[None]]) -> None:
+    """Wait until `tasks` are done, without raising their errors or their cancellation (so a
+    cancellation of the caller arriving meanwhile is never swallowed); errors were logged."""
+    waiting = set(tasks)
+    if waiting:
+        await asyncio.wait(waiting)
+    for task in waiting:
+        if not task.cancelled():
+            task.exception()  # retrieved: no "never retrieved" warning
 
 
 class ChatListener:
@@ -111,6 +122,7 @@ class ChatListener:
         self.reception = Reception(self.state, self.joiner)
         self.joiner.sink = self.reception
         self._started_at: float | None = None
+        self._first_listing: float | None = None  # when set_channels was first called
         self._next_end: int | None = None
         self._counted = ChatCounters()
         self._tasks: list[asyncio.Task[None]] = []
@@ -122,6 +134,8 @@ class ChatListener:
         if self._tasks:
             return
         self._started_at = self.clock.time()
+        if isinstance(self.clock, VirtualClock):
+            self.clock.add_actor()  # the joiner sleeps on it: one more actor
         self._tasks = [
             asyncio.create_task(self.joiner.run(), name="chat-joiner"),
             asyncio.create_task(self._housekeeping(), name="chat-housekeeping"),
@@ -137,9 +151,9 @@ class ChatListener:
         pending = [*self._tasks, *self._side_tasks] + [
             c.task for c in self.connections if c.task is not None
         ]
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _finished(pending)
+        if self._tasks and isinstance(self.clock, VirtualClock):
+            self.clock.remove_actor()
         self._tasks = []
 
     async def __aenter__(self) -> ChatListener:
@@ -155,6 +169,11 @@ class ChatListener:
         await self.stop()
 
     @property
+    def last_error(self) -> str:
+        """Why the last connection failed or dropped ("" if none did)."""
+        return self.state.last_error
+
+    @property
     def counters(self) -> ChatCounters:
         """Counters since the listener was made (a copy)."""
         return self.state.counters.copy()
@@ -168,6 +187,8 @@ class ChatListener:
         opted-out channel given here anyway is left out (P4). Order is priority.
         """
         now = self.clock.time()
+        if self._first_listing is None:
+            self._first_listing = now
         wanted: dict[str, ChatChannel] = {}
         for channel in channels:
             login = channel.login.strip().lower()
@@ -233,10 +254,29 @@ class ChatListener:
         delta = self.state.counters.minus(self._counted)
         self._counted = self.state.counters.copy()
         out: list[ChatWindow] = []
+        began = self._started_at if self._started_at is not None else math.inf
+        listing = self._first_listing if self._first_listing is not None else math.inf
         for i, window_end in enumerate(ends):
-            covered = self._coverage(window_end - GRID_SECONDS, window_end)
+            start = window_end - GRID_SECONDS
+            covered = self._coverage(start, window_end)
             counters = delta if i == len(ends) - 1 else ChatCounters()
-            out.append(self.book.close(window_end * 1000, covered, counters))
+            throughout = [
+                ch.channel_id
+                for ch in self.channels.values()
+                if ch.listed_throughout(start, window_end)
+            ]
+            out.append(
+                self.book.close(
+                    window_end * 1000,
+                    covered,
+                    counters,
+                    # running, with a listing, before the window's end: the channels of that
+                    # listing are owed from then on (`listed_throughout` says which are
+                    # owed the whole window); a window that ended first was not listened to
+                    listening=max(began, listing) < window_end,
+                    listed_throughout=throughout,
+                )
+            )
         self._next_end = end + GRID_SECONDS
         self._prune(float(end))
         return out
@@ -249,10 +289,7 @@ class ChatListener:
         silent = [c for c, ok in zip(ready, answers, strict=True) if not ok]
         for conn in silent:
             conn.abort("no answer to the window barrier")
-        for conn in silent:
-            if conn.task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await conn.task
+        await _finished([conn.task for conn in silent if conn.task is not None])
 
     def _coverage(self, start: float, end: float) -> list[ChannelCoverage]:
         out = []

@@ -60,9 +60,16 @@ class Reception:
         seen = msg.ts_ms / 1000
         if seen > conn.confirmed_until:
             conn.confirmed_until = seen
-        if msg.room_id not in self.by_id:
+        ch = self.by_id.get(msg.room_id)
+        if ch is None:
             self.counters.unexpected_messages += 1
             return
+        if seen < ch.first_read and ch.conn is conn:
+            # the server joined us before its echo was read: this message proves it (a line of
+            # the room read on this connection since the JOIN belongs to this membership)
+            ch.first_read = seen
+            if ch.joined_at is not None and seen < ch.joined_at:
+                ch.joined_at = seen
         self.book.message(msg.room_id, msg.ts_ms, msg.user_id, msg.login)
 
     def on_line(self, conn: ChatConnection, line: Line) -> None:
@@ -112,11 +119,13 @@ class Reception:
             pass
         elif conn.failed_to_register:
             self.counters.connection_failures += 1
+            self.state.last_error = reason
             self.joiner.connection_failed(now)
         elif conn.reconnect_requested:
             self.counters.reconnects += 1
         else:
             self.counters.dropped += 1
+            self.state.last_error = reason
             self.joiner.connection_failed(now)
         if not self.state.stopping:
             log.info(
@@ -153,7 +162,7 @@ class Reception:
             return
         self.counters.joins += 1
         ch.state = JOINED
-        ch.joined_at = self.clock.time()
+        ch.joined_at = min(self.clock.time(), ch.first_read)
         ch.failures = 0
         ch.suspended = False
         ch.echo_deadline = None

@@ -1,8 +1,8 @@
-"""What a closed chat window yields: two Arrow schemas, coverage statuses and the counters.
+"""What a closed chat window yields: its two tables' schemas, coverage statuses, counters.
 
-These two schemas are declared here, once, for now; they move into the lake's kind registry
-when chat activity becomes a lake kind (the writer, the reader and the warehouse DDL then
-derive from them there, as they do for the chatters kind).
+The schemas are the lake's (`lake.schema`: `CHAT_ACTIVITY_SCHEMA`, `CHAT_COVERAGE_SCHEMA`,
+declared once there, with the snapshot's id and time: the window's end), so a closed window
+is written as it is:
 
 - `ACTIVITY_SCHEMA`: one row per (channel, pseudonymised account) that posted at least one
   PRIVMSG with tmi-sent-ts in the window, and how many. `viewer` is the same keyed pseudonym
@@ -18,37 +18,25 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import pyarrow as pa
-
-ACTIVITY_SCHEMA = pa.schema(
-    [
-        pa.field("channel_id", pa.string(), nullable=False),
-        pa.field("viewer", pa.int64(), nullable=False),  # keyed pseudonym (P1)
-        pa.field("key_id", pa.string(), nullable=False),  # which pseudonym key made it
-        pa.field("is_bot", pa.bool_(), nullable=False),
-        pa.field("bot_name", pa.string(), nullable=True),  # only for known public bots (P6)
-        pa.field("messages", pa.int32(), nullable=False),  # PRIVMSG lines in the window
-    ]
+from streamcensus.lake.schema import (
+    CHAT_ACTIVITY_SCHEMA,
+    CHAT_COMPLETE,
+    CHAT_COVERAGE_SCHEMA,
+    CHAT_NOT_JOINED,
+    CHAT_PARTIAL,
+    CHAT_STATUSES,
+    CHAT_SUSPENDED,
 )
 
-COVERAGE_SCHEMA = pa.schema(
-    [
-        pa.field("channel_id", pa.string(), nullable=False),
-        pa.field("seconds_joined", pa.float64(), nullable=False),  # seconds, 0..window
-        pa.field("status", pa.string(), nullable=False),  # one of COVERAGE_STATUSES
-        pa.field("usernotices", pa.int32(), nullable=False),
-        pa.field("clearchats", pa.int32(), nullable=False),
-        pa.field("notices", pa.int32(), nullable=False),
-        pa.field("malformed_lines", pa.int32(), nullable=False),
-    ]
-)
+ACTIVITY_SCHEMA = CHAT_ACTIVITY_SCHEMA
+COVERAGE_SCHEMA = CHAT_COVERAGE_SCHEMA
 
-# coverage statuses
-COMPLETE = "complete"  # joined the whole window and every line read
-PARTIAL = "partial"  # joined part of the window, or lines lost on its connection
-NOT_JOINED = "not_joined"  # listed, never joined in the window (waiting, refused, no capacity)
-SUSPENDED = "suspended"  # Twitch answered the JOIN with a NOTICE: suspended, banned or unknown
-COVERAGE_STATUSES = (COMPLETE, PARTIAL, NOT_JOINED, SUSPENDED)
+# coverage statuses (see `lake.schema`)
+COMPLETE = CHAT_COMPLETE
+PARTIAL = CHAT_PARTIAL
+NOT_JOINED = CHAT_NOT_JOINED
+SUSPENDED = CHAT_SUSPENDED
+COVERAGE_STATUSES = CHAT_STATUSES
 
 
 @dataclass

@@ -33,3 +33,4 @@ class ListenerState:
     by_id: dict[str, ChannelState] = field(default_factory=dict)  # by channel id
     connections: list[ChatConnection] = field(default_factory=list)
     stopping: bool = False
+    last_error: str = ""  # why the last connection failed or dropped (no viewer data)

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from streamcensus.config import TWITCH_CHAT_URL
 from streamcensus.errors import ConfigError
 
-TWITCH_CHAT_URL = "ircs://irc.chat.twitch.tv:6697"
+__all__ = ["TWITCH_CHAT_URL", "ChatURL", "Wire", "open_wire", "parse_chat_url"]
 READ_SIZE = 256 * 1024
 MAX_FRAME = 1024 * 1024
 _PORTS = {"irc": 6667, "ircs": 6697, "ws": 80, "wss": 443}

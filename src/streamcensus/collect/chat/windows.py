@@ -3,7 +3,9 @@
 A window [t - GRID_SECONDS, t) holds every PRIVMSG whose `tmi-sent-ts` (the server's clock)
 falls in it. Only open windows are kept, and in them only pseudonyms and counts, so memory
 is bounded by one or two windows' posters whatever the uptime. Closing a window turns its
-counts and the channels' joined intervals into the two Arrow tables of `schema.py`.
+counts and the channels' joined intervals into the two Arrow tables of `schema.py`, the
+lake's, as the snapshot at the window's end writes them (`snapshot_id` and `snapshot_ts`:
+the window's end).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from streamcensus.collect.chat.schema import (
     SUSPENDED,
     ChatCounters,
 )
+from streamcensus.lake.schema import snapshot_id
 from streamcensus.timeutil import GRID_SECONDS, from_epoch
 
 GRID_MS = GRID_SECONDS * 1000
@@ -82,6 +85,11 @@ class ChatWindow:
 
     `counters` is the change of the listener's counters since the previous `close_windows`
     call; when one call closes several windows, the newest carries it and the others zeros.
+    `listening` says whether the listener was running and had been given channels (a
+    snapshot's listing) before the window's end;
+    `listed_throughout` holds the channels (ids) it was asked to read for the whole window:
+    a gap in one of those is a loss, while a channel listed during the window (it went live,
+    or entered the top N) is joined only from then on.
     """
 
     start: dt.datetime
@@ -90,6 +98,13 @@ class ChatWindow:
     activity: pa.Table  # ACTIVITY_SCHEMA, sorted by channel_id, viewer
     coverage: pa.Table  # COVERAGE_SCHEMA, sorted by channel_id
     counters: ChatCounters
+    listening: bool = True
+    listed_throughout: frozenset[str] = frozenset()
+
+    @property
+    def snapshot_id(self) -> str:
+        """The snapshot that holds this window: the one at its end."""
+        return snapshot_id(self.end)
 
     @property
     def posters(self) -> int:
@@ -141,7 +156,13 @@ class WindowBook:
         setattr(room, kind, getattr(room, kind) + 1)
 
     def close(
-        self, end_ms: int, channels: Iterable[ChannelCoverage], counters: ChatCounters
+        self,
+        end_ms: int,
+        channels: Iterable[ChannelCoverage],
+        counters: ChatCounters,
+        *,
+        listening: bool = True,
+        listed_throughout: Iterable[str] = (),
     ) -> ChatWindow:
         """Close the window ending at `end_ms` (and forget it): its two tables."""
         window = self.window(end_ms)
@@ -150,33 +171,47 @@ class WindowBook:
         del self.windows[end_ms]
         self.closed_until_ms = max(self.closed_until_ms, end_ms)
         start_s, end_s = (end_ms - GRID_MS) / 1000, end_ms / 1000
-        activity = _activity_table(window)
-        coverage = _coverage_table(window, channels, start_s, end_s)
+        end = from_epoch(end_s)
+        activity = _activity_table(window, end)
+        coverage = _coverage_table(window, channels, start_s, end)
         return ChatWindow(
             start=from_epoch(start_s),
-            end=from_epoch(end_s),
+            end=end,
             key_id=window.pseudonymiser.key_id,
             activity=activity,
             coverage=coverage,
             counters=counters,
+            listening=listening,
+            listed_throughout=frozenset(listed_throughout),
         )
 
 
-def _activity_table(window: Window) -> pa.Table:
+def _snapshot_columns(end: dt.datetime, n: int) -> list[pa.Array]:
+    """`snapshot_id` and `snapshot_ts` of `n` rows of the window ending at `end`."""
+    return [
+        pa.repeat(pa.scalar(snapshot_id(end), pa.string()), n),
+        pa.repeat(pa.scalar(end, pa.timestamp("s", tz="UTC")), n),
+    ]
+
+
+def _activity_table(window: Window, end: dt.datetime) -> pa.Table:
     channel: list[str] = []
     viewer: list[int] = []
     messages: list[int] = []
     for channel_id in sorted(window.rooms):
         posters = window.rooms[channel_id].posters
-        for pseudonym in sorted(posters):
-            channel.append(channel_id)
-            viewer.append(pseudonym)
-            messages.append(posters[pseudonym])
+        if not posters:
+            continue
+        ordered = sorted(posters)
+        channel.extend([channel_id] * len(ordered))
+        viewer.extend(ordered)
+        messages.extend([posters[p] for p in ordered])
     bots = window.bots
-    names = [bots.get(v) for v in viewer]
+    names = [bots.get(v) for v in viewer] if bots else [None] * len(viewer)
     n = len(viewer)
     return pa.Table.from_arrays(
         [
+            *_snapshot_columns(end, n),
             pa.array(channel, pa.string()),
             pa.array(viewer, pa.int64()),
             pa.repeat(pa.scalar(window.pseudonymiser.key_id, pa.string()), n),
@@ -188,34 +223,39 @@ def _activity_table(window: Window) -> pa.Table:
     )
 
 
+def coverage_status(seconds: float, span: float, malformed: int, suspended: bool) -> str:
+    """A channel's coverage status for a window of `span` seconds (see `schema.py`)."""
+    if seconds >= span and malformed == 0:
+        return COMPLETE
+    if seconds > 0:
+        return PARTIAL
+    return SUSPENDED if suspended else NOT_JOINED
+
+
 def _coverage_table(
-    window: Window, channels: Iterable[ChannelCoverage], start: float, end: float
+    window: Window, channels: Iterable[ChannelCoverage], start: float, end: dt.datetime
 ) -> pa.Table:
     known = {c.channel_id: c for c in channels}
     ids = sorted(set(known) | set(window.rooms))
-    rows: dict[str, list[object]] = {name: [] for name in COVERAGE_SCHEMA.names}
+    rows: dict[str, list[object]] = {name: [] for name in COVERAGE_SCHEMA.names[2:]}
     empty = _Room()
-    span = end - start
+    end_s = end.timestamp()
+    span = end_s - start
     for channel_id in ids:
         cov = known.get(channel_id)
         room = window.rooms.get(channel_id, empty)
-        seconds = cov.seconds_in(start, end) if cov is not None else 0.0
-        if seconds >= span and room.malformed == 0:
-            status = COMPLETE
-        elif seconds > 0:
-            status = PARTIAL
-        elif cov is not None and cov.suspended:
-            status = SUSPENDED
-        else:
-            status = NOT_JOINED
+        seconds = cov.seconds_in(start, end_s) if cov is not None else 0.0
+        suspended = cov is not None and cov.suspended
         for name, value in (
             ("channel_id", channel_id),
             ("seconds_joined", round(seconds, 3)),
-            ("status", status),
+            ("status", coverage_status(seconds, span, room.malformed, suspended)),
             ("usernotices", room.usernotices),
             ("clearchats", room.clearchats),
             ("notices", room.notices),
             ("malformed_lines", room.malformed),
         ):
             rows[name].append(value)
-    return pa.Table.from_pydict(rows, schema=COVERAGE_SCHEMA)
+    columns = _snapshot_columns(end, len(ids))
+    columns += [pa.array(rows[f.name], f.type) for f in list(COVERAGE_SCHEMA)[2:]]
+    return pa.Table.from_arrays(columns, schema=COVERAGE_SCHEMA)
