@@ -103,6 +103,8 @@ def _sessions(settings: Settings, viewer: int, signal: str = "chat_list") -> lis
 def test_the_pass_and_the_sql_leave_identical_warehouses(lakes: tuple[Settings, Settings]) -> None:
     fast, sql = lakes
     fast_tables, sql_tables = all_tables(fast), all_tables(sql)
+    for tables in (fast_tables, sql_tables):  # loaded_days.load_seconds: each load's wall time
+        tables["loaded_days"] = [row[:-1] for row in tables["loaded_days"]]
     assert fast_tables == sql_tables
     # the curated files are named after their content: the same names, the same bytes
     assert len(fast_tables["curated_files"]) == 2

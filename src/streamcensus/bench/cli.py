@@ -24,10 +24,11 @@ from streamcensus.fsutil import atomic_write_bytes
 @click.command("bench")
 @click.option(
     "--suite",
-    type=click.Choice([*SUITES, "all"]),
+    type=click.Choice([*SUITES, "engines", "all"]),
     default="all",
     show_default=True,
-    help="Which benchmarks to run.",
+    help="Which benchmarks to run (engines: the models on DuckDB and on Spark local, side "
+    "by side; not part of all).",
 )
 @click.option(
     "--scale",
@@ -64,7 +65,7 @@ from streamcensus.fsutil import atomic_write_bytes
     type=click.FloatRange(min=1.0, max=24.0),
     default=DEFAULT_HOURS,
     show_default=True,
-    help="Hours of the warehouse suite's day, from midnight UTC (24: the whole day).",
+    help="Hours of the warehouse and engines suites' day, from midnight UTC (24: whole day).",
 )
 @click.option(
     "--days",

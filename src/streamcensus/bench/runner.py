@@ -59,7 +59,7 @@ def bench_command_line(
     ]
     if not compare:
         parts.append("--no-compare")
-    if "warehouse" in suites:
+    if "warehouse" in suites or "engines" in suites:
         parts.append(f"--hours {hours:g}")
     if "api" in suites:
         parts.append(f"--days {days}")
@@ -137,6 +137,14 @@ def run_bench(
         result["warehouse"] = run_warehouse_suite(
             scale, repeat, day=grid.date(), hours=hours, seed=seed, progress=progress
         )
+    if "engines" in suites:
+        from streamcensus.bench.engines_suite import run_engines_suite
+
+        progress(f"engines suite ({scale}, {hours:g} h, DuckDB and Spark local)")
+        with tempfile.TemporaryDirectory(prefix="streamcensus-bench-") as tmp:
+            result["engines"] = run_engines_suite(
+                scale, repeat, root=Path(tmp), day=grid.date(), hours=hours, progress=progress
+            )
     if "chat" in suites:
         progress(f"chat suite ({scale})")
         result["chat"] = run_chat_suite(scale, grid, repeat, seed=seed)

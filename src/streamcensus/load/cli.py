@@ -33,6 +33,7 @@ from streamcensus.load.loader import LoadReport, load_days
 from streamcensus.logs import setup_logging
 from streamcensus.timeutil import parse_day
 from streamcensus.transform.context import Progress
+from streamcensus.transform.engines import ENGINES, Engine
 
 
 @contextmanager
@@ -147,6 +148,13 @@ def format_report(report: LoadReport) -> list[str]:
     help="Run as the daily load service: load every finished day not loaded yet now, then "
     "daily at HH:MM UTC (alone: the load_at setting, 02:00), until SIGINT/SIGTERM.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="Engine the models run on (default: the engine setting, duckdb); spark runs them "
+    "on the spark_master setting (local[2] by default, needs Java 17+).",
+)
 @lake_url_option
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging (with --every-day-at).")
 @click.pass_obj
@@ -156,6 +164,7 @@ def load_command(
     all_days: bool,
     bot_min_chats: int | None,
     every_day_at: str | None,
+    engine: Engine | None,
     lake_url: str | None,
     verbose: bool,
 ) -> None:
@@ -163,6 +172,8 @@ def load_command(
     if sum((day_text is not None, all_days, every_day_at is not None)) > 1:
         raise click.UsageError("give one of --day, --all and --every-day-at")
     settings = app.settings(lake_url=lake_url)
+    if engine is not None:
+        settings = settings.model_copy(update={"engine": engine})
     if every_day_at is not None:
         try:
             load_at = parse_load_at(every_day_at or settings.load_at)
