@@ -13,12 +13,14 @@ import shutil
 from typing import Any
 
 import duckdb
+import httpx
 import pytest
 
 from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import collect_simulated
 from streamcensus.config import Settings
 from streamcensus.load.loader import LoadReport, load_days
+from streamcensus.serve.app import create_app
 from streamcensus.simulator.permissions import Permissions
 from streamcensus.timeutil import day_start
 from streamcensus.transform.serving import SERVING_TABLES
@@ -106,3 +108,31 @@ def test_the_seeded_exposure_sample_is_the_same(
     sampled = [r for r in duck if r[7] == "sample"]
     assert sampled, "the demo days have windows of at least k people"
     assert [r for r in spark if r[7] == "sample"] == sampled
+
+
+async def _answers(settings: Settings) -> dict[str, Any]:
+    app = create_app(settings, idle_seconds=0.2)
+    transport = httpx.ASGITransport(app=app)
+    answers: dict[str, Any] = {}
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            for day in DAYS:
+                for route in ENDPOINTS:
+                    response = await client.get(f"/api/{route}", params={"day": day.isoformat()})
+                    assert response.status_code == 200, (route, response.text)
+                    answers[f"{route} {day}"] = response.json()
+    finally:
+        app.state.serve.pool.close()
+    return answers
+
+
+ENDPOINTS = ("overview", "schedules", "map", "habits", "exposure", "chat-lists", "followers")
+
+
+async def test_the_dashboard_shows_the_same_numbers_over_either_engine(
+    loads: dict[str, tuple[Settings, LoadReport]],
+) -> None:
+    duck = await _answers(loads["duckdb"][0])
+    spark = await _answers(loads["spark"][0])
+    assert spark == duck
+    assert duck[f"overview {DAYS[0]}"]["top_channels"], "the overview has channels to compare"

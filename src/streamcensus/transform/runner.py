@@ -320,6 +320,8 @@ def run_model(
     con.execute("drop table if exists _model_rows")
     if spark is not None and model.materialized != "view":
         spark.forget(model.name)  # changed in the warehouse: read again from there
+        if model.materialized == "curated":
+            spark.forget("curated_files")  # its bookkeeping, written beside it
     return ModelRun(
         model.name,
         model.materialized,

@@ -46,6 +46,13 @@ def _config(master: str) -> dict[str, str]:
         "spark.sql.ansi.enabled": "false",
     }
     if master.startswith("local"):
+        # Spark local serves one machine's day of one community (megabytes): its fixed costs
+        # per query dominate, so the driver compiles less (C1 JIT only, no whole-stage code
+        # generation, no adaptive re-planning) and collects garbage on one thread. A
+        # cluster master keeps Spark's defaults.
+        conf["spark.driver.extraJavaOptions"] = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+        conf["spark.sql.codegen.wholeStage"] = "false"
+        conf["spark.sql.adaptive.enabled"] = "false"
         conf["spark.sql.shuffle.partitions"] = str(LOCAL_SHUFFLE_PARTITIONS)
         conf["spark.default.parallelism"] = str(LOCAL_SHUFFLE_PARTITIONS)
         conf["spark.driver.host"] = "127.0.0.1"
@@ -113,18 +120,27 @@ class SparkRun:
         self.con = con
         self.spark = spark_session(master)
         self.views: set[str] = set()  # relations this run defined in Spark
+        self.pending: dict[str, str] = {}  # views defined when a query first reads them
 
     def _ensure(self, sql: str) -> None:
+        """Define in Spark every relation `sql` reads: a pending view over its own inputs,
+        anything else handed over from the warehouse."""
         for name in sorted(referenced_tables(sql) - self.views):
-            rows = _portable(self.con.sql(f"select * from {name}").to_arrow_table())
-            self.spark.createDataFrame(rows).createOrReplaceTempView(name)
+            definition = self.pending.pop(name, None)
+            if definition is not None:
+                self._ensure(definition)
+                self.spark.sql(f"create or replace temporary view {name} as {to_spark(definition)}")
+            else:
+                rows = _portable(self.con.sql(f"select * from {name}").to_arrow_table())
+                self.spark.createDataFrame(rows).createOrReplaceTempView(name)
             self.views.add(name)
 
     def view(self, name: str, sql: str) -> None:
-        """A Spark view of the model `name` (a staging model)."""
-        self._ensure(sql)
-        self.spark.sql(f"create or replace temporary view {name} as {to_spark(sql)}")
-        self.views.add(name)
+        """A Spark view of the model `name` (a staging model), defined when first read: a
+        source no Spark query reads (presence the presence pass already sessionised) is
+        never handed over."""
+        self.forget(name)
+        self.pending[name] = sql
 
     def arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
         """A query's rows (DuckDB dialect, `?` placeholders), computed by Spark."""
@@ -149,3 +165,4 @@ class SparkRun:
         for name in sorted(self.views):
             self.spark.catalog.dropTempView(name)
         self.views.clear()
+        self.pending.clear()
