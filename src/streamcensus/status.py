@@ -11,16 +11,33 @@ from rich.table import Table
 
 from streamcensus.config import Settings
 from streamcensus.context import AppContext, lake_url_option, pass_app
-from streamcensus.lake.reader import day_status
+from streamcensus.lake.manifest import LakeError
+from streamcensus.lake.reader import day_status, list_snapshots, read_manifest
 from streamcensus.lake.schema import RAW
-from streamcensus.lake.storage import LocalStorage
+from streamcensus.lake.storage import LakeStorage, LocalStorage
 from streamcensus.lake.stores import open_lake
 from streamcensus.load.status import warehouse_status
 
 
+def chat_list_tokens(storage: LakeStorage, days: list[str]) -> dict[str, Any] | None:
+    """The user tokens that read chat lists as the latest readable manifest records them
+    (whose token, on what ground, ok or unusable and why); None before any snapshot."""
+    for day in sorted(days, reverse=True):
+        for snapshot in reversed(list_snapshots(storage, day)):
+            if snapshot.manifest is None:
+                continue
+            try:
+                record = read_manifest(storage, snapshot.manifest.key)
+            except LakeError:
+                continue
+            return {"snapshot_id": record.snapshot_id, "readers": record.chat_list_readers}
+    return None
+
+
 def collect_status(settings: Settings) -> dict[str, Any]:
     """`{"days": {day: {...}}}`: lake counts per day, plus `loaded` and serving-table rows;
-    `spooled_files`: snapshot files waiting locally for an object store that was away."""
+    `spooled_files`: snapshot files waiting locally for an object store that was away;
+    `chat_list_tokens`: the chat-list readers of the latest snapshot."""
     storage = open_lake(settings, check=True)
     lake = day_status(storage)
     warehouse = warehouse_status(settings, [d for d, s in lake.items() if s["files"]])
@@ -34,6 +51,7 @@ def collect_status(settings: Settings) -> dict[str, Any]:
         "data_dir": str(settings.data_dir),
         "lake_url": storage.url,
         "spooled_files": spooled,
+        "chat_list_tokens": chat_list_tokens(storage, [d for d, s in lake.items() if s["files"]]),
         "days": days,
     }
 
@@ -76,3 +94,13 @@ def status_command(app: AppContext, as_json: bool, lake_url: str | None) -> None
             "yes" if entry.get("loaded") else "no",
         )
     Console().print(table)
+    tokens = status["chat_list_tokens"]
+    if tokens is not None:
+        if not tokens["readers"]:
+            click.echo(f"chat lists at {tokens['snapshot_id']}: no user token reads them")
+        for r in tokens["readers"]:
+            state = "ok" if r["state"] == "ok" else f"UNUSABLE: {r['reason']}"
+            click.echo(
+                f"chat-list token of {r['login']} ({r['ground']}) at {tokens['snapshot_id']}: "
+                f"{state}; {r['channels_read']} of {r['channels_listed']} chat lists read"
+            )

@@ -92,6 +92,10 @@ def test_library_comparison_reads_the_same_snapshot(result: dict[str, Any]) -> N
     assert lib["http_429"] == 0 and lib["presence_observations_missed"] == 0
     assert lib["presence_observations"] == ours["presence_observations"]
     assert lib["requests"] >= lib["channels"]
+    # counted against the simulator's ground truth, channel by channel
+    assert cmp["expected_from"].startswith("the simulator's ground truth")
+    assert ours["presence_observations_expected"] == lib["presence_observations_expected"] > 0
+    assert ours["channels_complete"] == ours["channels"] == lib["channels_complete"]
 
 
 def test_storage_figures(result: dict[str, Any]) -> None:
@@ -260,6 +264,15 @@ def test_api_figures(result: dict[str, Any]) -> None:
         assert 0 < e["p50"] <= e["p90"] <= e["p99"] <= e["max"], name
     assert api["p99_max_ms"] == max(e["p99"] for e in endpoints.values())
     pages = api["pages"]
-    assert set(pages) == {"overview", "schedules", "map", "habits", "exposure", "health"}
+    assert set(pages) == {
+        "overview",
+        "schedules",
+        "map",
+        "habits",
+        "exposure",
+        "health",
+        "chatlists",
+        "followers",
+    }
     for w in pages.values():
         assert w["assets"] >= 1 and w["total_bytes"] == w["html_bytes"] + w["asset_bytes"]

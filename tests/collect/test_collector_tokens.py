@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,9 @@ async def test_a_withdrawn_consent_stops_its_reads_within_one_snapshot(
 
 
 async def test_a_revoked_moderator_token_stops_every_read_it_served(
-    tmp_path: Path, running_simulator: Callable[..., SimulatorHandle]
+    tmp_path: Path,
+    running_simulator: Callable[..., SimulatorHandle],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # LOAD-TEST permissions: the operator moderates every channel, nobody consents
     world = PopulationWorld(
@@ -164,6 +167,17 @@ async def test_a_revoked_moderator_token_stops_every_read_it_served(
     assert after.presence_observations == 0
     streams = pq.read_table(raw_path(settings.lake_dir, "streams", after.snapshot_id))
     assert streams.num_rows == after.channels_listed  # stream facts never lost
+    # `status` says which token stopped and why
+    main(["--data-dir", str(tmp_path), "status", "--json"])
+    tokens = json.loads(capsys.readouterr().out)["chat_list_tokens"]
+    assert tokens["snapshot_id"] == after.snapshot_id
+    (reader,) = tokens["readers"]
+    assert reader["login"] == "streamcensus_operator" and reader["ground"] == "moderation"
+    assert reader["state"] == "unusable" and "authorization is gone" in reader["reason"]
+    main(["--data-dir", str(tmp_path), "status"])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("chat-list token of streamcensus_operator (moderation)")
+    assert "UNUSABLE: " in line and line.endswith(f"0 of {after.channels_listed} chat lists read")
 
 
 def test_consent_withdrawn_with_auth_logout(

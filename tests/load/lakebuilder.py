@@ -348,6 +348,7 @@ def synthetic_day(
     snapshots: int = 288,
     posting_share: float = 0.0,
     followers: bool = False,
+    grounds: bool = False,
 ) -> SyntheticDay:
     """A day of 288 snapshots: channels live half the day, viewers staying ~30 minutes.
 
@@ -358,6 +359,8 @@ def synthetic_day(
     that share of each snapshot's observations also posted in the window ending at it
     (chat activity, every live channel's window complete). With `followers`, the top of
     each hour reads every live channel's follower total (growing with its popularity).
+    With `grounds`, each manifest records the chat lists as read by the operator's token
+    (moderation), the first live channel's by its broadcaster's (consent).
     """
     rng = np.random.default_rng(seed)
     n_channels = 2 * live_channels
@@ -432,8 +435,36 @@ def synthetic_day(
                 str(channel_ids[c]): int(100_000 * popularity[c]) + slot * (1 + c % 7)
                 for c in live_ids
             }
+        manifest = None
+        if grounds:
+            read = [str(channel_ids[c]) for c in live_ids]
+            by = {c: "consent" if i == 0 else "moderation" for i, c in enumerate(read)}
+            manifest = {
+                "chat_list_grounds": by,
+                "chat_list_readers": [
+                    {
+                        "user_id": user_id,
+                        "login": login,
+                        "ground": ground,
+                        "channels_listed": n,
+                        "channels_read": n,
+                        "state": "ok",
+                        "reason": "",
+                    }
+                    for user_id, login, ground, n in (
+                        ("900001", "operator", "moderation", len(read) - 1),
+                        (read[0], f"chan{read[0]}", "consent", 1),
+                    )
+                ],
+            }
         builder.snapshot_arrays(
-            moment, streams, channel_ids[all_c], all_v, activity=posters, followers=totals
+            moment,
+            streams,
+            channel_ids[all_c],
+            all_v,
+            activity=posters,
+            followers=totals,
+            manifest=manifest,
         )
         facts += len(streams)
         observations += len(all_v)
@@ -480,8 +511,11 @@ def one(settings: Settings, sql: str, params: Sequence[Any] = ()) -> dict[str, A
     return dict(zip(names, rows[0], strict=True))
 
 
-def all_tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
-    """Every persistent table of the warehouse with its rows, sorted."""
+def all_tables(
+    settings: Settings, without: tuple[str, ...] = ()
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every persistent table of the warehouse with its rows, sorted; columns named in
+    `without` (measurements such as `load_seconds`) are left out."""
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         names = [
@@ -490,9 +524,19 @@ def all_tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
                 "select table_name from information_schema.tables where table_type = 'BASE TABLE'"
             ).fetchall()
         ]
-        return {
-            name: sorted(con.execute(f"select * from {name}").fetchall(), key=repr)
-            for name in sorted(names)
-        }
+        tables: dict[str, list[tuple[Any, ...]]] = {}
+        for name in sorted(names):
+            columns = [
+                r[0]
+                for r in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_name = ? order by ordinal_position",
+                    [name],
+                ).fetchall()
+                if r[0] not in without
+            ]
+            query = f"select {', '.join(columns)} from {name}"
+            tables[name] = sorted(con.execute(query).fetchall(), key=repr)
+        return tables
     finally:
         con.close()

@@ -25,7 +25,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 from streamcensus.bench.measure import peak_rss_bytes, reset_peak_rss, to_mb
 from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.bench.snapshots import collect_series
+from streamcensus.lake.schema import raw_path
 
 LIBRARY_CLIENT_ID = "pytwitchapi-bench"
 OURS_CLIENT_ID = "streamcensus-bench-compare"
@@ -53,7 +54,9 @@ class _Counter(logging.Handler):
 
 
 @contextlib.contextmanager
-def _instrumented(offset: float) -> Iterator[tuple[collections.Counter[int], _Counter]]:
+def _instrumented(
+    offset: Callable[[], float],
+) -> Iterator[tuple[collections.Counter[int], _Counter]]:
     """Count every aiohttp request by status and the library's log lines; shift time.time."""
     import aiohttp
 
@@ -75,7 +78,7 @@ def _instrumented(offset: float) -> Iterator[tuple[collections.Counter[int], _Co
     try:
         with (
             mock.patch.object(aiohttp.ClientSession, "_request", counted),
-            mock.patch("time.time", lambda: real_time() + offset),
+            mock.patch("time.time", lambda: real_time() + offset()),
         ):
             yield statuses, handler
     finally:
@@ -83,10 +86,40 @@ def _instrumented(offset: float) -> Iterator[tuple[collections.Counter[int], _Co
         logger.propagate, logger.level = old_propagate, old_level
 
 
+class _Timer:
+    """Starts the simulated clock once the client is set up; reads wall (simulated ×1) and
+    CPU time of the collection alone, as the collector's figures are."""
+
+    def __init__(self, sim: SimulatorProcess) -> None:
+        self._sim = sim
+        self.started = self.wall = self.cpu = 0.0
+        self.offset = 0.0
+        self._cpu0 = 0.0
+
+    def start(self) -> None:
+        self.started = self._sim.set_clock(speed=1.0)
+        self.offset = self.started - time.time()
+        reset_peak_rss()
+        self._cpu0 = time.process_time()
+
+    def stop(self) -> None:
+        self.cpu = time.process_time() - self._cpu0
+        self.wall = self._sim.clock_epoch() - self.started
+        self._sim.set_clock(speed=0)
+
+
 async def _library_collect(
-    sim: SimulatorProcess, grant: dict[str, Any], top_n: int, language: str, concurrency: int
+    sim: SimulatorProcess,
+    grant: dict[str, Any],
+    timer: _Timer,
+    top_n: int,
+    language: str,
+    concurrency: int,
 ) -> tuple[list[str], dict[str, int], dict[str, int]]:
-    """List channels and read their chatters with pyTwitchAPI; distinct chatters per channel."""
+    """List channels and read their chatters with pyTwitchAPI; distinct chatters per channel.
+
+    The client is built and authenticated (an app token, the user token validated) before
+    `timer` starts, as the collector's session is opened before its snapshot is timed."""
     from twitchAPI.twitch import Twitch
     from twitchAPI.type import AuthScope
 
@@ -99,6 +132,7 @@ async def _library_collect(
     await twitch.set_user_authentication(
         grant["access_token"], [AuthScope.MODERATOR_READ_CHATTERS], grant["refresh_token"]
     )
+    timer.start()
     channel_ids: list[str] = []
     listing = twitch.get_streams(language=[language], first=100)
     async with contextlib.aclosing(listing):
@@ -123,68 +157,71 @@ async def _library_collect(
             del seen  # logins and ids leave memory here; only counts are kept
 
     await asyncio.gather(*(one(c) for c in channel_ids))
+    timer.stop()
     await twitch.close()
     return channel_ids, distinct, dict(failures)
 
 
-def _expected_totals(lake_dir: Path) -> dict[str, int]:
-    """Chatters per channel (Helix `total`) from the streamcensus snapshot of the same tick."""
-    files = sorted((lake_dir / "raw" / "streams").rglob("*.parquet"))
-    table = pq.read_table(files[-1], columns=["channel_id", "chatters_total"])
+def truth_counts(sim: SimulatorProcess, grid: dt.datetime, channels: set[str]) -> dict[str, int]:
+    """Distinct accounts in each channel's chat at `grid`, from the simulator's ground
+    truth (not from either client's figures); only counts are kept."""
+    return {c: len(set(sim.truth_chatter_logins(c, grid))) for c in sorted(channels)}
+
+
+def our_counts(lake_dir: Path, snapshot_id: str) -> tuple[list[str], dict[str, int]]:
+    """The channels our snapshot listed and the chatters it stored per channel."""
+    streams = pq.read_table(raw_path(lake_dir, "streams", snapshot_id), columns=["channel_id"])
+    chatters = pq.read_table(raw_path(lake_dir, "chatters", snapshot_id), columns=["channel_id"])
+    counts = collections.Counter(str(c) for c in chatters.column("channel_id").to_pylist())
+    return [str(c) for c in streams.column("channel_id").to_pylist()], dict(counts)
+
+
+def _against_truth(
+    channels: list[str], got: dict[str, int], truth: dict[str, int]
+) -> dict[str, int]:
+    wanted = sum(truth[c] for c in channels)
+    observed = sum(got.get(c, 0) for c in channels)
     return {
-        str(c): int(t or 0)
-        for c, t in zip(
-            table.column("channel_id").to_pylist(),
-            table.column("chatters_total").to_pylist(),
-            strict=True,
-        )
+        "channels": len(channels),
+        "channels_complete": sum(1 for c in channels if got.get(c, 0) == truth[c]),
+        "presence_observations": observed,
+        "presence_observations_expected": wanted,
+        "presence_observations_missed": wanted - observed,
     }
 
 
 def library_snapshot(
     sim: SimulatorProcess,
     grid: dt.datetime,
-    expected: dict[str, int],
     *,
     top_n: int = 2000,
     language: str = "fr",
     concurrency: int = 16,
-) -> dict[str, Any]:
-    """One snapshot with pyTwitchAPI at real speed; what it cost and what it missed."""
+) -> tuple[dict[str, Any], list[str], dict[str, int]]:
+    """One snapshot with pyTwitchAPI at real speed: what it cost, the channels it listed
+    and the distinct chatters it read per channel."""
     sim.set_clock(grid, speed=0)
     sim.warm(grid)
     grant = sim.user_token(LIBRARY_CLIENT_ID, sim.operator_id, CHATTERS_SCOPE)
-    started = sim.set_clock(speed=1.0)
-    offset = started - time.time()
-    reset_peak_rss()
-    cpu = time.process_time()
-    with _instrumented(offset) as (statuses, logs):
+    timer = _Timer(sim)
+    # time.time is shifted by the offset the timer measures when it starts the clock
+    with _instrumented(lambda: timer.offset) as (statuses, logs):
         channel_ids, distinct, failures = asyncio.run(
-            _library_collect(sim, grant, top_n, language, concurrency)
+            _library_collect(sim, grant, timer, top_n, language, concurrency)
         )
-    cpu = time.process_time() - cpu
-    wall = sim.clock_epoch() - started
-    sim.set_clock(speed=0)
-    wanted = sum(expected.get(c, 0) for c in channel_ids)
-    got = sum(distinct.values())
-    complete = sum(1 for c in channel_ids if distinct.get(c, 0) == expected.get(c, -1))
     waits = sum(n for message, n in logs.messages.items() if "rate limit" in message)
-    return {
+    figures = {
         "library": "twitchAPI (pyTwitchAPI) 4.5",
-        "wall_s": round(wall, 3),
+        "wall_s": round(timer.wall, 3),
         "requests": sum(statuses.values()),
         "http_429": statuses.get(429, 0),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "rate_limit_sleeps": waits,
-        "channels": len(channel_ids),
-        "channels_complete": complete,
-        "presence_observations": got,
-        "presence_observations_expected": wanted,
-        "presence_observations_missed": wanted - got,
         "failures": failures,
-        "cpu_s": round(cpu, 3),
+        "cpu_s": round(timer.cpu, 3),
         "peak_rss_mb": to_mb(peak_rss_bytes()),
     }
+    return figures, channel_ids, distinct
 
 
 def compare_with_library(
@@ -196,8 +233,10 @@ def compare_with_library(
     except ImportError:
         return {"skipped": "twitchAPI is not installed (pip install twitchAPI==4.5.*)"}
     ours = asyncio.run(collect_series(sim, work_dir, grid, 1, 1.0, client_id=OURS_CLIENT_ID))[0]
-    expected = _expected_totals(work_dir / "lake")
-    library = library_snapshot(sim, grid, expected)
+    library, library_channels, library_distinct = library_snapshot(sim, grid)
+    our_channels, our_distinct = our_counts(work_dir / "lake", ours["snapshot_id"])
+    truth = truth_counts(sim, grid, set(our_channels) | set(library_channels))
+    library.update(_against_truth(library_channels, library_distinct, truth))
     ours_figures = {
         "library": "streamcensus",
         "wall_s": round(ours["wall_s"], 3),
@@ -205,11 +244,7 @@ def compare_with_library(
         "requests": ours["requests"],
         "http_429": ours["http_429"],
         "rate_limit_waits": ours["rate_limit_waits"],
-        "channels": ours["channels"],
-        "channels_complete": ours["channels_with_chatters"],
-        "presence_observations": ours["presence_observations"],
-        "presence_observations_expected": sum(expected.values()),
-        "presence_observations_missed": sum(expected.values()) - ours["presence_observations"],
+        **_against_truth(our_channels, our_distinct, truth),
         "cpu_s": round(ours["cpu_s"], 3),
         "peak_rss_mb": ours["peak_rss_mb"],
     }
@@ -217,6 +252,8 @@ def compare_with_library(
     return {
         "grid_time": grid.isoformat(),
         "speed": 1.0,
+        "expected_from": "the simulator's ground truth (/_sim/truth/chatters)",
+        "timed": "the collection only, after each client is set up and authenticated",
         "streamcensus": ours_figures,
         "twitchapi": library,
         "wall_ratio_library_over_ours": round(library["wall_s"] / ours["wall_s"], 3)

@@ -10,7 +10,7 @@ Two days of raw lake, each measured the same way:
 Each repeat loads the day into a fresh warehouse (`load.loader.load_days`, curated files
 removed first) and then runs the bare query: the `viewing_sessions` model's own SQL (the
 files of `stg_presence.sql` and `viewing_sessions.sql`, gaps-and-islands with one missed
-snapshot allowed) on a fresh in-memory DuckDB over the same raw chatters files, written as
+snapshot allowed) on a fresh in-memory DuckDB over the same raw presence files, written as
 zstd Parquet sorted by channel as the curated zone is. Its sessions must equal the load's.
 Ratios (the load's sessionising, the whole load) to it are per repeat, side by side.
 Bytes per presence observation come from the files on disk (raw chatters files, all raw
@@ -39,7 +39,7 @@ from streamcensus.bench.truthlake import write_truth_day
 from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import collect_simulated
 from streamcensus.config import Settings
-from streamcensus.lake.schema import CHATTERS, CURATED, KINDS, raw_day_dir
+from streamcensus.lake.schema import CURATED, DATA_KINDS, KINDS, raw_day_dir
 from streamcensus.load.loader import LoadReport, load_days, run_params
 from streamcensus.simulator.permissions import Permissions
 from streamcensus.timeutil import day_start
@@ -90,6 +90,9 @@ def raw_bytes(lake_dir: Path, day: dt.date) -> dict[str, int]:
     return {kind: sum(p.stat().st_size for p in raw_files(lake_dir, day, kind)) for kind in KINDS}
 
 
+PRESENCE_KINDS = tuple(kind for kind in DATA_KINDS.values() if kind.presence)
+
+
 def fresh_warehouse(settings: Settings) -> None:
     """Remove the warehouse and the curated zone, so the next load starts from nothing."""
     for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
@@ -101,16 +104,18 @@ def _model_sql(name: str) -> str:
     return strip_comments((MODELS_DIR / f"{name}.sql").read_text()).strip().rstrip(";")
 
 
-def bare_query(settings: Settings, files: list[Path], out: Path) -> dict[str, Any]:
-    """The `viewing_sessions` SQL alone on a fresh in-memory DuckDB over `files`, written
-    to `out` as zstd Parquet sorted by channel: seconds and rows."""
+def bare_query(settings: Settings, files: dict[str, list[Path]], out: Path) -> dict[str, Any]:
+    """The `viewing_sessions` SQL alone on a fresh in-memory DuckDB over the day's presence
+    `files` (by kind), written to `out` as zstd Parquet sorted by channel: seconds and rows."""
     params = run_params(settings)
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
         began = time.perf_counter()
-        ddl.attach_presence(con, CHATTERS, files)
-        con.execute(f"create temp view stg_presence as {_model_sql('stg_presence')}")
+        for kind in PRESENCE_KINDS:
+            ddl.attach_presence(con, kind, files.get(kind.name, []))
+        for model in ("stg_chat_activity", "stg_presence"):
+            con.execute(f"create temp view {model} as {_model_sql(model)}")
         con.execute(
             "create temp table run_params as select ? as bot_min_chats, ? as interval_minutes",
             [params.bot_min_chats, params.interval_minutes],
@@ -200,15 +205,15 @@ def _models(reports: list[LoadReport]) -> list[dict[str, Any]]:
 def measure_day(
     settings: Settings, day: dt.date, repeat: int, label: str, progress: Progress = _quiet
 ) -> dict[str, Any]:
-    """Load + transform `day` `repeat` times beside a bare scan of its chatters files."""
+    """Load + transform `day` `repeat` times beside the bare query over its presence files."""
     lake = settings.lake_dir
-    chatters = raw_files(lake, day, "chatters")
+    presence = {kind.name: raw_files(lake, day, kind.name) for kind in PRESENCE_KINDS}
     reports: list[LoadReport] = []
     runs: list[dict[str, Any]] = []
     for index in range(repeat):
         progress(f"warehouse: load {label}, repeat {index + 1}/{repeat}")
         report, run = load_once(settings, day)
-        run.update(bare_query(settings, chatters, settings.data_dir / "bare-sessions.parquet"))
+        run.update(bare_query(settings, presence, settings.data_dir / "bare-sessions.parquet"))
         obs = report.days[0].presence_observations
         run["obs_per_s"] = obs / run["wall_s"]
         run["obs_per_s_load_transform"] = obs / (run["load_s"] + run["transform_s"])
@@ -249,7 +254,7 @@ def measure_day(
         "snapshots": first.snapshots,
         "stream_facts": first.stream_facts,
         "presence_observations": first.presence_observations,
-        "distinct_viewers": distinct_viewers(chatters),
+        "distinct_viewers": distinct_viewers(presence["chatters"]),
         "viewing_sessions": first.viewing_sessions,
         "bare_query_sessions_match": all(
             r["bare_query_rows"] == first.viewing_sessions for r in runs
