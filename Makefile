@@ -49,6 +49,18 @@ $(PROMTOOL):
 .PHONY: promtool
 promtool: $(PROMTOOL) ## Install Debian's promtool for the metrics tests (needs root)
 
+# The Spark engine's tests run Spark local on Debian's Java 17 runtime (pyspark comes from PyPI).
+.PHONY: java
+java: ## Install Debian's Java 17 runtime for the Spark tests (needs root)
+	@if command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's openjdk-17-jre-headless for the Spark tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else \
+		echo "the Spark tests need Java 17: run 'sudo apt-get install openjdk-17-jre-headless'"; \
+		if [ "$$CI" = true ]; then exit 1; fi; \
+	fi
+
 # The third-party JavaScript client test (@twurple/api in its mock mode) needs Node 20 and npm;
 # `npm ci` installs the versions pinned in tests/js/package-lock.json.
 JS_DIR := tests/js
@@ -84,7 +96,7 @@ fmt: $(STAMP) ## Format the code
 	$(BIN)/ruff check --fix src tests
 
 .PHONY: test
-test: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(JS_STAMP) lint ## Set up, lint, and run the whole test suite
+test: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(JS_STAMP) java lint ## Set up, lint, and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: bench

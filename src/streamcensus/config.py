@@ -56,6 +56,7 @@ URL_FIELDS = ("helix_url", "auth_url", "lake_url", "s3_endpoint_url")
 
 Source = Literal["simulator", "helix"]
 Scale = Literal["small", "fr"]
+ModelEngine = Literal["duckdb", "spark"]  # transform/engines/ENGINES spells the same
 Names = Annotated[list[str], NoDecode]  # comma-separated in the environment
 
 
@@ -178,6 +179,14 @@ class Settings(BaseSettings):
     )
     load_at: str = Field(
         "02:00", description="UTC time of the daily load (`load --every-day-at`, `run`)"
+    )
+    engine: ModelEngine = Field(
+        "duckdb", description="engine the models run on: duckdb or spark (`load --engine`)"
+    )
+    spark_master: str = Field(
+        "local[2]",
+        description="Spark master for the spark engine: local[N] (needs Java 17+) or a "
+        "cluster's URL, e.g. spark://host:7077",
     )
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `serve` listens on")

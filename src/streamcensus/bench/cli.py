@@ -28,8 +28,9 @@ from streamcensus.fsutil import atomic_write_bytes
     type=click.Choice([*SUITES, *EXTRA_SUITES, "all"]),
     default="all",
     show_default=True,
-    help="Which benchmarks to run (`all`: every performance suite; `bots`, bot detection "
-    "against the simulator's truth, runs only when named).",
+    help="Which benchmarks to run (`all`: every performance suite; `privacy` and `bots`, "
+    "accuracy against the simulator's truth, and `engines`, the models on DuckDB and on "
+    "Spark local side by side, run only when named).",
 )
 @click.option(
     "--scale",
@@ -66,7 +67,7 @@ from streamcensus.fsutil import atomic_write_bytes
     type=click.FloatRange(min=1.0, max=24.0),
     default=DEFAULT_HOURS,
     show_default=True,
-    help="Hours of the warehouse (and privacy) suite's days, from midnight UTC (24: whole).",
+    help="Hours of the warehouse, privacy and engines suites' days, from midnight UTC (24: whole).",
 )
 @click.option(
     "--days",

@@ -284,6 +284,26 @@ def warehouse_tables(res: dict[str, Any]) -> list[Table]:
     return tables
 
 
+def engines_tables(res: dict[str, Any]) -> list[Table]:
+    title = (
+        f"engines: {res['scale']} day ({res['hours']:g} h), {res['presence_observations']:,} "
+        f"observations, DuckDB vs Spark {res['spark_master']}"
+    )
+    rows: list[tuple[str, Any, str]] = []
+    for engine, figures in res["engines"].items():
+        for key in ("wall_s", "load_s", "models_s", "checks_s"):
+            rows.append((f"{engine} {key}", figures[key], ""))
+    rows += [
+        ("models ratio spark/duckdb", res["models_ratio_spark_over_duckdb"], ""),
+        ("wall ratio spark/duckdb", res["wall_ratio_spark_over_duckdb"], ""),
+        ("spark start (s)", res["spark_start_s"], "once per process"),
+        ("serving tables equal", res["serving_tables_equal"], "row for row"),
+    ]
+    for engine, micros in res["models_us_per_observation"].items():
+        rows.append((f"{engine} models µs/observation", micros, ""))
+    return [_figures_table(title, rows)]
+
+
 def api_tables(res: dict[str, Any]) -> list[Table]:
     title = (
         f"api: {res['days']} days of {res['scale']} ground truth, {res['concurrency']} in "
@@ -423,6 +443,7 @@ def print_report(result: dict[str, Any], console: Console | None = None) -> None
         ("collector", collector_tables),
         ("storage", storage_tables),
         ("warehouse", warehouse_tables),
+        ("engines", engines_tables),
         ("api", api_tables),
         ("privacy", privacy_tables),
         ("communities", communities_tables),

@@ -25,7 +25,7 @@ from streamcensus.timeutil import UTC, isoformat_z, utcnow
 SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api", "communities")
 # accuracy suites, run only when named: `privacy` (noise against exact counts) and `bots`
 # (a week of ground truth loaded: minutes)
-EXTRA_SUITES = ("privacy", "bots")
+EXTRA_SUITES = ("privacy", "bots", "engines")
 BENCH_GRID = dt.datetime(2026, 11, 27, 20, 30, tzinfo=UTC)  # a Friday evening (peak)
 DEFAULT_SPEED = 10.0
 DEFAULT_SNAPSHOTS = {"small": 10, "fr": 5}
@@ -62,7 +62,7 @@ def bench_command_line(
     ]
     if not compare:
         parts.append("--no-compare")
-    if "warehouse" in suites or "privacy" in suites:
+    if "warehouse" in suites or "privacy" in suites or "engines" in suites:
         parts.append(f"--hours {hours:g}")
     if "api" in suites or "communities" in suites:
         parts.append(f"--days {days}")
@@ -143,6 +143,14 @@ def run_bench(
         result["warehouse"] = run_warehouse_suite(
             scale, repeat, day=grid.date(), hours=hours, seed=seed, progress=progress
         )
+    if "engines" in suites:
+        from streamcensus.bench.engines_suite import run_engines_suite
+
+        progress(f"engines suite ({scale}, {hours:g} h, DuckDB and Spark local)")
+        with tempfile.TemporaryDirectory(prefix="streamcensus-bench-") as tmp:
+            result["engines"] = run_engines_suite(
+                scale, repeat, root=Path(tmp), day=grid.date(), hours=hours, progress=progress
+            )
     if "chat" in suites:
         progress(f"chat suite ({scale})")
         result["chat"] = run_chat_suite(scale, grid, repeat, seed=seed)

@@ -36,6 +36,7 @@ from streamcensus.logs import setup_logging
 from streamcensus.metrics.probes import bind_socket
 from streamcensus.timeutil import parse_day
 from streamcensus.transform.context import Progress
+from streamcensus.transform.engines import ENGINES, Engine
 
 
 @contextmanager
@@ -156,6 +157,13 @@ def format_report(report: LoadReport) -> list[str]:
     help="With --every-day-at: serve /metrics, /healthz and /readyz on this port of "
     "metrics_host (default: $STREAMCENSUS_LOADER_METRICS_PORT; 0: off).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="Engine the models run on (default: the engine setting, duckdb); spark runs them "
+    "on the spark_master setting (local[2] by default, needs Java 17+).",
+)
 @lake_url_option
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging (with --every-day-at).")
 @click.pass_obj
@@ -166,6 +174,7 @@ def load_command(
     bot_min_chats: int | None,
     every_day_at: str | None,
     metrics_port: int | None,
+    engine: Engine | None,
     lake_url: str | None,
     verbose: bool,
 ) -> None:
@@ -175,6 +184,8 @@ def load_command(
     if metrics_port is not None and every_day_at is None:
         raise click.UsageError("--metrics-port only applies with --every-day-at")
     settings = app.settings(lake_url=lake_url, loader_metrics_port=metrics_port)
+    if engine is not None:
+        settings = settings.model_copy(update={"engine": engine})
     if every_day_at is not None:
         try:
             load_at = parse_load_at(every_day_at or settings.load_at)

@@ -64,6 +64,8 @@ from streamcensus.load.retention import RetentionReport, apply_retention
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.transform import checker as checks
 from streamcensus.transform.context import ModelRun, Progress, RunContext, RunParams
+from streamcensus.transform.engines import Engine
+from streamcensus.transform.engines.spark import LOCAL_MASTER
 from streamcensus.transform.presence import SIGNAL_KINDS, DayPresence, combine_days
 from streamcensus.transform.runner import run_models
 from streamcensus.warehouse import curated, ddl
@@ -354,6 +356,8 @@ def _load_group(
     report: LoadReport,
     first_status: str,
     presence_pass: bool = True,
+    engine: Engine = "duckdb",
+    spark_master: str = LOCAL_MASTER,
 ) -> None:
     started = group_started = time.perf_counter()
     today = now.date()
@@ -386,7 +390,7 @@ def _load_group(
         report.presence_pass_seconds += sum(d.pass_seconds for d in datas)
         if precomputed is not None:
             ctx.precomputed.update(precomputed)
-        report.models += run_models(con, ctx, known)
+        report.models += run_models(con, ctx, known, engine=engine, spark_master=spark_master)
         checks_started = time.perf_counter()
         checks.assert_checks(con, ", ".join(d.isoformat() for d in group))
         curated_rows = {
@@ -459,6 +463,7 @@ def load_days(
     clock: Clock | None = None,
     bot_min_chats: int | None = None,
     presence_pass: bool = True,
+    engine: Engine | None = None,
 ) -> LoadReport:
     """Load `days` (or, with None, every new or changed day that is over), run the models,
     the checks and retention.
@@ -466,7 +471,8 @@ def load_days(
     The clock's UTC day is the current one: with `days=None` it is left for later; named
     in `days`, it is loaded and recorded as partial. `presence_pass=False` computes the
     presence models with their SQL instead of while reading (the same rows; for tests and
-    comparisons). Retention deletes presence older
+    comparisons). `engine` runs the models on DuckDB or Spark (default: the `engine`
+    setting). Retention deletes presence older
     than `settings.retention_days` before the clock's day: pass the simulator's clock when
     loading simulated days.
     """
@@ -507,7 +513,18 @@ def load_days(
             group = [day, *(d for d in later if d not in done)]
             status = "reloaded" if day in loaded else "loaded"
             _load_group(
-                con, raw_lake, lake_dir, group, params, now, progress, report, status, presence_pass
+                con,
+                raw_lake,
+                lake_dir,
+                group,
+                params,
+                now,
+                progress,
+                report,
+                status,
+                presence_pass,
+                engine or settings.engine,
+                settings.spark_master,
             )
             done.update(group)
         report.retention = apply_retention(

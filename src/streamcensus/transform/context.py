@@ -14,8 +14,8 @@ from typing import Protocol
 import pyarrow as pa
 
 from streamcensus.timeutil import GRID_MINUTES
+from streamcensus.transform.engines import Queries
 from streamcensus.transform.noise import DEFAULT_EPSILON
-from streamcensus.warehouse.connection import Connection
 
 # Which presence source a figure rests on: the chat list (Helix Get Chatters: everyone in the
 # chat, lurkers included; only channels whose broadcaster consents or that the operator
@@ -60,7 +60,7 @@ class RunContext:
     precomputed: dict[str, pa.Table] = field(default_factory=dict)
 
 
-PythonBuild = Callable[[Connection, RunContext], pa.Table]
+PythonBuild = Callable[[Queries, RunContext], pa.Table]
 
 
 @dataclass(frozen=True)

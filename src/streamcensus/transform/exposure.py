@@ -31,6 +31,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from streamcensus.transform.context import SIGNALS, RunContext, RunParams
+from streamcensus.transform.engines import Queries
 from streamcensus.warehouse.connection import Connection
 
 INPUTS = ("viewing_sessions", "int_bots", "calendar", "run_days", "run_params")
@@ -92,10 +93,10 @@ PEOPLE_SQL = """
 """
 
 
-def _people(con: Connection, first: dt.date, last: dt.date, signal: str) -> pa.Table:
+def _people(q: Queries, first: dt.date, last: dt.date, signal: str) -> pa.Table:
     """The window's people sessions in one signal (bots excluded) with absolute start and
-    end hours."""
-    return con.sql(PEOPLE_SQL, params=[first, last, signal]).to_arrow_table()
+    end hours, read from the run's engine."""
+    return q.arrow(PEOPLE_SQL, [first, last, signal])
 
 
 def _census_share(con: Connection, signature_sql: str, people: str) -> int:
@@ -112,8 +113,10 @@ def _census_share(con: Connection, signature_sql: str, people: str) -> int:
 
 
 # Signatures: a viewer is singled out when no one else has the same one. `hash` sums are
-# DuckDB's (this model runs on DuckDB only); each census reads one table of (viewer,
-# channel) rows made once per window.
+# DuckDB's: whichever engine ran the models, the window's people are read from it once and
+# the census and the sample run in this step's own in-process DuckDB, so both engines
+# publish the same shares and the same seeded sample; each census reads one table of
+# (viewer, channel) rows made once per window.
 CHANNELS_SQL = """
     create table {people}_channels as
     select viewer, channel_id, sum(minutes) as minutes, hash(channel_id) as channel_hash
@@ -328,11 +331,11 @@ def _census_row(base: Row, measure: str, unique_people: int) -> Row:
     }
 
 
-def build(con: Connection, ctx: RunContext) -> pa.Table:
+def build(q: Queries, ctx: RunContext) -> pa.Table:
     """Exposure rows for the run's days, both windows, each signal.
 
-    Each window's people are read once from the warehouse into a private in-memory
-    DuckDB; the sampled unicity and each census measure of every window are then
+    Each window's people are read once from the run's engine (DuckDB or Spark) into a
+    private in-memory DuckDB; the sampled unicity and each census measure of every window are then
     independent tasks, run `WORKERS` at a time on cursors of that database, so the
     machine's cores share the work. The seeds depend only on day and window, so the rows
     are the same whatever order the tasks finish in.
@@ -345,7 +348,7 @@ def build(con: Connection, ctx: RunContext) -> pa.Table:
                 for signal in SIGNALS:
                     first = day - dt.timedelta(days=window - 1)
                     table = f"people_{len(windows)}"
-                    people = _people(con, first, day, signal)
+                    people = _people(q, first, day, signal)
                     work.register("_people_arrow", people)
                     work.execute(f"create table {table} as select * from _people_arrow")
                     work.unregister("_people_arrow")

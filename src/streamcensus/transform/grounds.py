@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from streamcensus.transform.context import RunContext
-from streamcensus.warehouse.connection import Connection
+from streamcensus.transform.engines import Queries
 
 INPUTS = ("stg_manifests", "stg_streams", "run_days")
 GROUNDS_GRAIN = "one row per day, channel and ground (day, channel_id, ground)"
@@ -61,31 +61,31 @@ READERS_SCHEMA = pa.schema(
 )
 
 
-def _manifests(con: Connection, column: str) -> list[tuple[dt.date, dt.datetime, Any]]:
-    rows = con.execute(
+def _manifests(q: Queries, column: str) -> list[tuple[dt.date, dt.datetime, Any]]:
+    rows = q.rows(
         f"select day, grid_time, {column} from stg_manifests "
         "where day in (select day from run_days) order by grid_time"
-    ).fetchall()
+    )
     return [(r[0], r[1], json.loads(r[2]) if r[2] else None) for r in rows]
 
 
-def _names(con: Connection) -> dict[tuple[dt.date, str], tuple[str, str]]:
-    rows = con.execute(
+def _names(q: Queries) -> dict[tuple[dt.date, str], tuple[str, str]]:
+    rows = q.rows(
         "select day, channel_id, channel_login, channel_name from ("
         "select day, channel_id, channel_login, channel_name, row_number() over "
         "(partition by day, channel_id order by slot desc) as recency from stg_streams "
         "where day in (select day from run_days)) as q where recency = 1"
-    ).fetchall()
+    )
     return {(r[0], str(r[1])): (str(r[2]), str(r[3])) for r in rows}
 
 
-def build_grounds(con: Connection, ctx: RunContext) -> pa.Table:
+def build_grounds(q: Queries, ctx: RunContext) -> pa.Table:
     """Rows of `chat_list_grounds` for the run's days."""
     found: dict[tuple[dt.date, str, str], list[dt.datetime]] = {}
-    for day, moment, grounds in _manifests(con, "chat_list_grounds_json"):
+    for day, moment, grounds in _manifests(q, "chat_list_grounds_json"):
         for channel, ground in (grounds or {}).items():
             found.setdefault((day, str(channel), str(ground)), []).append(moment)
-    names = _names(con)
+    names = _names(q)
     rows = [
         {
             "day": day,
@@ -114,10 +114,10 @@ class _Reader:
     affected: int = 0
 
 
-def build_readers(con: Connection, ctx: RunContext) -> pa.Table:
+def build_readers(q: Queries, ctx: RunContext) -> pa.Table:
     """Rows of `chat_list_readers` for the run's days."""
     found: dict[tuple[dt.date, str, str], _Reader] = {}
-    for day, moment, readers in _manifests(con, "chat_list_readers_json"):
+    for day, moment, readers in _manifests(q, "chat_list_readers_json"):
         for entry in readers or []:
             key = (day, str(entry.get("login", "")), str(entry.get("ground", "")))
             reader = found.setdefault(key, _Reader())

@@ -14,14 +14,21 @@ and builds, and one line tells the runner how to materialise it:
 - `curated`: written per run day as sorted zstd Parquet under `lake/curated/<model>/`
   and attached as a temporary view over every retained partition (see `warehouse/curated.py`).
 
-Dependencies are the model names a query reads (`from x` / `join x`), plus any listed in an
-`-- after:` header line (for bookkeeping a model writes as a side effect). Besides the models and
+Dependencies are the relations a query reads, as sqlglot parses them (its own common table
+expressions excluded), plus any listed in an `-- after:` header line (for bookkeeping a model
+writes as a side effect). Besides the models and
 the warehouse tables, a run provides three small temporary tables: `run_days(day)`,
 `run_params` (k, thresholds) and `calendar(day, day_number, isodow)`; with them the models
 need no engine-specific date arithmetic and stay portable to Spark SQL.
 
 Before an incremental model's rows are materialised, `protect.apply` replaces the people
 counts of the models that publish them by their noisy values (P3, `transform/protect.py`).
+
+Engines (`transform/engines/`): on DuckDB (the default) a model's query runs in the
+warehouse. On Spark (`engine="spark"`) the same query, transpiled, runs on Spark: a `view`
+is defined there too, and the rows of every other model are computed by Spark and
+materialised in the warehouse exactly as on DuckDB (typed by the query, replaced by day);
+the Python models ask whichever engine runs through `Queries`.
 
 A model whose rows the run already has (`RunContext.precomputed`, from the loader's presence
 pass) is not queried: its rows are inserted into a table shaped by its query, so the types
@@ -36,6 +43,8 @@ import re
 import time
 from pathlib import Path
 
+import pyarrow as pa
+
 from streamcensus.errors import StreamcensusError
 from streamcensus.transform import communities, exposure, grounds, protect
 from streamcensus.transform.context import (
@@ -43,13 +52,15 @@ from streamcensus.transform.context import (
     ModelRun,
     RunContext,
 )
+from streamcensus.transform.engines import ENGINES, DuckQueries, Engine, Queries
+from streamcensus.transform.engines.spark import LOCAL_MASTER, SparkRun
+from streamcensus.transform.engines.sql import SqlError, referenced_tables
 from streamcensus.warehouse import curated
 from streamcensus.warehouse.connection import Connection, table_columns, table_exists
 
 MODELS_DIR = Path(__file__).with_name("models")
 MATERIALIZATIONS = ("view", "temp", "curated", "incremental", "table")
 _RANK = {name: rank for rank, name in enumerate(MATERIALIZATIONS)}
-_REF = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _HEADER = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*)$")
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -81,8 +92,11 @@ def strip_comments(sql: str) -> str:
 
 
 def referenced_names(sql: str) -> set[str]:
-    """Relation names a query reads from (CTE names included; callers intersect)."""
-    return {m.group(1).lower() for m in _REF.finditer(strip_comments(sql))}
+    """Relation names a query reads from, as sqlglot parses it (its CTEs excluded)."""
+    try:
+        return referenced_tables(strip_comments(sql).strip().rstrip(";"))
+    except SqlError as exc:
+        raise TransformError(f"a model's SQL does not parse: {exc}") from None
 
 
 def python_models() -> list[Model]:
@@ -214,26 +228,34 @@ def _query(model: Model) -> str:
     return strip_comments(model.sql).strip().rstrip(";")
 
 
-def _stage(con: Connection, model: Model, ctx: RunContext) -> None:
+def _stage_rows(con: Connection, model: Model, rows: pa.Table) -> None:
+    """`_model_rows` shaped by the model's query (its types, on DuckDB) holding `rows`."""
+    con.execute(
+        f"create or replace temp table _model_rows as "
+        f"select * from ({_query(model)}) as q where 1 = 0"
+    )
+    con.register("_model_arrow", rows)
+    try:
+        con.execute("insert into _model_rows by name select * from _model_arrow")
+    finally:
+        con.unregister("_model_arrow")
+
+
+def _stage(con: Connection, model: Model, ctx: RunContext, spark: SparkRun | None) -> None:
     """Compute the model's new rows into the temporary table `_model_rows`."""
     rows = ctx.precomputed.get(model.name)
     if rows is not None:
-        con.execute(
-            f"create or replace temp table _model_rows as "
-            f"select * from ({_query(model)}) as q where 1 = 0"
-        )
-        con.register("_model_arrow", rows)
-        try:
-            con.execute("insert into _model_rows by name select * from _model_arrow")
-        finally:
-            con.unregister("_model_arrow")
+        _stage_rows(con, model, rows)
     elif model.build is not None:
-        table = model.build(con, ctx)
+        queries: Queries = spark if spark is not None else DuckQueries(con)
+        table = model.build(queries, ctx)
         con.register("_model_arrow", table)
         try:
             con.execute("create or replace temp table _model_rows as select * from _model_arrow")
         finally:
             con.unregister("_model_arrow")
+    elif spark is not None:
+        _stage_rows(con, model, spark.arrow(_query(model)))
     else:
         con.execute(f"create or replace temp table _model_rows as {_query(model)}")
 
@@ -271,33 +293,46 @@ def _replace_days(con: Connection, model: Model) -> None:
     con.execute(f"insert into {model.name} select * from _model_rows")
 
 
-def run_model(con: Connection, model: Model, ctx: RunContext) -> ModelRun:
-    """Build one model according to its materialisation."""
+def run_model(
+    con: Connection, model: Model, ctx: RunContext, spark: SparkRun | None = None
+) -> ModelRun:
+    """Build one model according to its materialisation (its query on Spark when `spark`
+    is given, the rows materialised in the warehouse either way)."""
     started, cpu = time.perf_counter(), time.process_time()
     rows = 0
     if model.materialized == "view":
         con.execute(f"create or replace temp view {model.name} as {_query(model)}")
+        if spark is not None:
+            spark.view(model.name, _query(model))
     elif model.materialized == "temp":
-        _stage(con, model, ctx)
+        _stage(con, model, ctx, spark)
         con.execute(f"create or replace temp table {model.name} as select * from _model_rows")
         rows = int(con.execute("select count(*) from _model_rows").fetchall()[0][0])
     elif model.materialized == "table":
-        con.execute(f"create or replace table {model.name} as {_query(model)}")
+        if spark is not None:
+            _stage(con, model, ctx, spark)
+            con.execute(f"create or replace table {model.name} as select * from _model_rows")
+        else:
+            con.execute(f"create or replace table {model.name} as {_query(model)}")
         rows = int(con.execute(f"select count(*) from {model.name}").fetchall()[0][0])
     elif model.materialized == "incremental":
-        _stage(con, model, ctx)
+        _stage(con, model, ctx, spark)
         protect.apply(con, model.name, ctx)  # people counts: noise, then k (P3)
         _replace_days(con, model)
         rows = int(con.execute("select count(*) from _model_rows").fetchall()[0][0])
     else:
         source = None
-        if model.name in ctx.precomputed:
-            _stage(con, model, ctx)
+        if model.name in ctx.precomputed or spark is not None:
+            _stage(con, model, ctx, spark)
             source = "_model_rows"
         rows = curated.materialize(
             con, model.name, _query(model), model.order_by, ctx.lake_dir, ctx.run_days, source
         )
     con.execute("drop table if exists _model_rows")
+    if spark is not None and model.materialized != "view":
+        spark.forget(model.name)  # changed in the warehouse: read again from there
+        if model.materialized == "curated":
+            spark.forget("curated_files")  # its bookkeeping, written beside it
     return ModelRun(
         model.name,
         model.materialized,
@@ -312,22 +347,33 @@ def run_models(
     ctx: RunContext,
     known_days: list[dt.date],
     models: dict[str, Model] | None = None,
+    *,
+    engine: Engine = "duckdb",
+    spark_master: str = LOCAL_MASTER,
 ) -> list[ModelRun]:
-    """Prepare the run and build every model in dependency order."""
+    """Prepare the run and build every model in dependency order on `engine`."""
+    if engine not in ENGINES:
+        raise TransformError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     chosen = load_models() if models is None else models
     prepare_run(con, ctx, known_days)
     ordered = model_order(chosen)
     results: list[ModelRun] = []
-    for done, model in enumerate(ordered):
-        if ctx.progress is not None:
-            ctx.progress(f"model {model.name}", done, len(ordered))
-        try:
-            results.append(run_model(con, model, ctx))
-        except TransformError:
-            raise
-        except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise TransformError(f"model {model.name} failed: {first}") from exc
+    spark = SparkRun(con, spark_master) if engine == "spark" else None
+    try:
+        for done, model in enumerate(ordered):
+            if ctx.progress is not None:
+                ctx.progress(f"model {model.name}", done, len(ordered))
+            try:
+                results.append(run_model(con, model, ctx, spark))
+            except TransformError:
+                raise
+            except Exception as exc:
+                text = str(exc).strip()
+                first = text.splitlines()[0] if text else type(exc).__name__
+                raise TransformError(f"model {model.name} failed: {first}") from exc
+    finally:
+        if spark is not None:
+            spark.close()
     if ctx.progress is not None:
         ctx.progress("models", len(ordered), len(ordered))
     return results
