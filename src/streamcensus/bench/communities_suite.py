@@ -39,6 +39,7 @@ from streamcensus.simulator.world import PopulationWorld
 from streamcensus.timeutil import day_start
 from streamcensus.transform import communities
 from streamcensus.transform.context import SIGNALS, RunContext
+from streamcensus.transform.engines import DuckQueries
 from streamcensus.warehouse.connection import open_warehouse
 
 Progress = Callable[[str], None]
@@ -166,7 +167,7 @@ def run_communities_suite(
             ).fetchall()
             for _ in range(repeat):
                 began = time.perf_counter()
-                communities.build(con, ctx)
+                communities.build(DuckQueries(con), ctx)
                 model_s.append(time.perf_counter() - began)
     return {
         "days": days,

@@ -27,7 +27,7 @@ import leidenalg
 import pyarrow as pa
 
 from streamcensus.transform.context import SIGNALS, RunContext
-from streamcensus.warehouse.connection import Connection, table_exists
+from streamcensus.transform.engines import Queries
 
 NAME = "communities"
 INPUTS = ("audience_overlap", "channel_day", "run_days", "run_params")
@@ -145,7 +145,7 @@ def label(games: dict[str, float], fallback: str) -> str:
 
 
 def _pairs(
-    con: Connection, day: dt.date, window: int, signal: str
+    con: Queries, day: dt.date, window: int, signal: str
 ) -> list[tuple[str, str, str | None, str | None, float]]:
     if window == SUMMED_WINDOW:
         sql = (
@@ -160,19 +160,17 @@ def _pairs(
             "from audience_overlap where window_days = ? and signal = ? and day = ?"
         )
         params = [window, signal, day]
-    return [
-        (str(r[0]), str(r[1]), r[2], r[3], float(r[4])) for r in con.execute(sql, params).fetchall()
-    ]
+    return [(str(r[0]), str(r[1]), r[2], r[3], float(r[4])) for r in con.rows(sql, params)]
 
 
-def _games(con: Connection, day: dt.date, window: int) -> dict[str, dict[str, float]]:
+def _games(con: Queries, day: dt.date, window: int) -> dict[str, dict[str, float]]:
     """Viewer-hours of each channel's games over the window (by its main game per day)."""
-    rows = con.execute(
+    rows = con.rows(
         "select channel_id, main_game, sum(viewer_hours) from channel_day "
         "where day between ? and ? and main_game is not null and main_game <> '' "
         "group by channel_id, main_game",
         [day - dt.timedelta(days=window - 1), day],
-    ).fetchall()
+    )
     found: dict[str, dict[str, float]] = {}
     for channel, game, hours in rows:
         found.setdefault(str(channel), {})[str(game)] = float(hours or 0.0)
@@ -183,9 +181,9 @@ class _Memory:
     """Yesterday's communities and the next free id of each (window, signal) series:
     from the warehouse for the run's first day, then from the rows built in the run."""
 
-    def __init__(self, con: Connection) -> None:
+    def __init__(self, con: Queries) -> None:
         self._con = con
-        self._has = table_exists(con, NAME)
+        self._has = con.has_table(NAME)
         self._built: dict[tuple[int, str], tuple[dt.date, dict[int, set[str]], int]] = {}
 
     def before(self, day: dt.date, window: int, signal: str) -> tuple[dict[int, set[str]], int]:
@@ -194,17 +192,17 @@ class _Memory:
             return built[1], built[2]
         if not self._has:
             return {}, 1
-        rows = self._con.execute(
+        rows = self._con.rows(
             f"select community_id, channel_id from {NAME} where window_days = ? and signal = ? "
             f"and day = (select max(day) from {NAME} where window_days = ? and signal = ? "
             "and day < ?)",
             [window, signal, window, signal, day],
-        ).fetchall()
-        top = self._con.execute(
+        )
+        top = self._con.rows(
             f"select coalesce(max(community_id), 0) from {NAME} "
             "where window_days = ? and signal = ? and day < ?",
             [window, signal, day],
-        ).fetchall()[0][0]
+        )[0][0]
         previous: dict[int, set[str]] = {}
         for cid, channel in rows:
             previous.setdefault(int(cid), set()).add(str(channel))
@@ -217,7 +215,7 @@ class _Memory:
 
 
 def _rows(
-    con: Connection, day: dt.date, window: int, signal: str, seed: int, memory: _Memory
+    con: Queries, day: dt.date, window: int, signal: str, seed: int, memory: _Memory
 ) -> list[dict[str, object]]:
     graph = graph_from_pairs(_pairs(con, day, window, signal))
     part = detect(graph, seed)
@@ -267,7 +265,7 @@ def _rows(
     ]
 
 
-def build(con: Connection, ctx: RunContext) -> pa.Table:
+def build(con: Queries, ctx: RunContext) -> pa.Table:
     """Rows of `communities` for the run's days (in order, so each day follows the last)."""
     memory = _Memory(con)
     rows: list[dict[str, object]] = []

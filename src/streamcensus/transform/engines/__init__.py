@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 import pyarrow as pa
 
-from streamcensus.warehouse.connection import Connection
+from streamcensus.warehouse.connection import Connection, table_exists
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[Engine, ...] = ("duckdb", "spark")
@@ -24,6 +24,11 @@ class Queries(Protocol):
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]: ...
 
     def arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table: ...
+
+    def has_table(self, name: str) -> bool:
+        """Whether the warehouse holds the table `name` (every engine reads the warehouse's
+        tables: Spark has them handed over)."""
+        ...
 
 
 class DuckQueries:
@@ -38,3 +43,6 @@ class DuckQueries:
     def arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
         table: pa.Table = self.con.sql(sql, params=list(params) or None).to_arrow_table()
         return table
+
+    def has_table(self, name: str) -> bool:
+        return table_exists(self.con, name)

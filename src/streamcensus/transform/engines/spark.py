@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from streamcensus.errors import StreamcensusError
 from streamcensus.transform.engines.sql import bind, referenced_tables, to_spark
-from streamcensus.warehouse.connection import Connection
+from streamcensus.warehouse.connection import Connection, table_exists
 
 LOCAL_MASTER = "local[2]"
 LOCAL_SHUFFLE_PARTITIONS = 2  # Spark local: one per core (a community's day is megabytes)
@@ -153,6 +153,10 @@ class SparkRun:
         """A query's rows as tuples."""
         table = self.arrow(sql, params)
         return [tuple(row.values()) for row in table.to_pylist()]
+
+    def has_table(self, name: str) -> bool:
+        """Whether the warehouse holds `name` (handed over to Spark when a query reads it)."""
+        return table_exists(self.con, name)
 
     def forget(self, name: str) -> None:
         """`name` changed in the warehouse: hand it over again when next read."""
