@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from collect.chatlake import coverage, truth
+from privacy.expect import EXACT_EPSILON, fix_noise_key
 from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import CollectionReport, collect_simulated
 from streamcensus.config import Settings, load_settings
@@ -43,7 +44,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Collecti
     service bot of the simulator known by name, then loaded."""
     data_dir = tmp_path_factory.mktemp("e2e")
     bots = [login for login, _, _ in SERVICE_BOTS]
-    settings = load_settings(overrides={"data_dir": data_dir, "known_bots": bots}, environ={})
+    # figures compared with the truth exactly: the noise made zero (tests/privacy/expect.py)
+    overrides = {"data_dir": data_dir, "known_bots": bots, "privacy_epsilon": EXACT_EPSILON}
+    settings = load_settings(overrides=overrides, environ={})
+    fix_noise_key(settings)
     report = collect_simulated(settings, first_day=DAY, hours=HOURS, scale="small", seed=42)
     load_days(settings, [DAY], clock=SimClock(day_start(DAY) + dt.timedelta(days=1), speed=0))
     return settings, report
@@ -84,7 +88,8 @@ def test_activity_figures_of_the_api_equal_the_truth(
     settings, report = loaded
     k = settings.k
     assert report.collected == 36 and report.activity_observations > 1000
-    assert report.chat_lists_by_ground == {}  # realistic permissions: no chat list that night
+    # realistic permissions: the operator moderates nothing, chat lists only on consent
+    assert set(report.chat_lists_by_ground) <= {"consent"}
     sim = running_simulator(realistic_world, start=day_start(DAY).timestamp())
     (overview,) = _api(settings, f"/api/overview?day={DAY}")
     peaks = {p["signal"]: p["value"] for p in overview["totals"]["peak_chatters"]}
@@ -101,7 +106,8 @@ def test_activity_figures_of_the_api_equal_the_truth(
             if row is None or row["status"] != "complete":
                 continue  # a window not read whole: the coverage says so (tested elsewhere)
             start = end - dt.timedelta(seconds=GRID_SECONDS)
-            posters = truth(sim.base_url, [channel_id], start, end)[channel_id][0]
+            posters, _, bot_posters, _ = truth(sim.base_url, [channel_id], start, end)[channel_id]
+            posters -= bot_posters  # people: bots are not counted (every one is known here)
             if posters >= k:
                 assert value == posters, (body["channel"]["channel_login"], ts)
                 compared["shown"] += 1

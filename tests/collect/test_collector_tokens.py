@@ -45,12 +45,12 @@ def _settings(tmp_path: Path) -> Settings:
     return load_settings(overrides={"data_dir": tmp_path, "chat_enabled": False}, environ={})
 
 
-def _live_consenting(handle: SimulatorHandle) -> list[dict[str, str]]:
-    """Consenting broadcasters live in French at EVENING, by viewers."""
+def _live_consenting(handle: SimulatorHandle, at: dt.datetime = EVENING) -> list[dict[str, str]]:
+    """Consenting broadcasters live in French at `at` (EVENING), by viewers."""
     truth = httpx.get(f"{handle.base_url}/_sim/truth/permissions").json()
     consenting = {c["id"] for c in truth["consenting"]}
     streams = httpx.get(
-        f"{handle.base_url}/_sim/truth/streams", params={"at": EVENING.isoformat()}
+        f"{handle.base_url}/_sim/truth/streams", params={"at": at.isoformat()}
     ).json()["data"]
     return [
         {"id": s["user_id"], "login": s["user_login"]}
@@ -102,7 +102,9 @@ async def test_a_withdrawn_consent_stops_its_reads_within_one_snapshot(
     consenting_world: PopulationWorld,
 ) -> None:
     handle = running_simulator(consenting_world, start=EVENING.timestamp())
-    live = _live_consenting(handle)
+    # both live through the three snapshots
+    later = {c["id"] for c in _live_consenting(handle, EVENING + 2 * STEP)}
+    live = [c for c in _live_consenting(handle) if c["id"] in later]
     assert len(live) >= 2
     gone, kept = live[0], live[1]
 

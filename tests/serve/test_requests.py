@@ -226,6 +226,8 @@ async def test_the_openapi_document_lists_the_endpoints(
         "/api/channels",
         "/api/channels/{channel}",
         "/api/chat-lists",
+        "/api/communities",
+        "/api/communities/{channel}",
         "/api/cost",
         "/api/days",
         "/api/exposure",
