@@ -16,6 +16,7 @@ import duckdb
 import httpx
 import pytest
 
+from streamcensus import noisekey
 from streamcensus.clock import SimClock
 from streamcensus.collect.simulated import collect_simulated
 from streamcensus.config import Settings
@@ -70,6 +71,8 @@ def loads(
             permissions=Permissions(mode="all-moderated"),
         )
     spark = Settings(data_dir=root / "spark", spark_master=spark_master)
+    # one installation's keys: the pseudonym keys and the noise key, made before the copy
+    noisekey.load_or_create(duck.key_store_dir)
     shutil.copytree(duck.lake_dir, spark.lake_dir)
     shutil.copytree(duck.data_dir / "state", spark.data_dir / "state")
     clock = SimClock(day_start(DAYS[-1] + dt.timedelta(days=1)), speed=0.0)
