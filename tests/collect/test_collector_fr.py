@@ -31,7 +31,8 @@ async def test_fr_snapshot_is_paced_without_429(tmp_path: Path, running_simulato
     # machine: the duration below is exactly the waits the pacer chose.
     clock = VirtualClock(PEAK)
     handle = running_simulator(world, clock=clock)
-    settings = load_settings(overrides={"data_dir": tmp_path}, environ={})
+    # Helix alone: a chat listener's own waits would move the shared virtual clock too
+    settings = load_settings(overrides={"data_dir": tmp_path, "chat_enabled": False}, environ={})
     async with open_collector(
         settings, helix_url=handle.helix_url, auth_url=handle.auth_url, clock=clock
     ) as session:
