@@ -62,6 +62,8 @@ def test_limiter_keeps_one_bucket_per_key() -> None:
     assert not limiter.take("app:a", T0).allowed
     assert limiter.take("app:b", T0).remaining == 1
     assert limiter.remaining("user:a:1", T0) == 2.0
+    # what each bucket let through; the refused request is not counted
+    assert limiter.granted() == {"app:a": 2, "app:b": 1}
 
 
 @pytest.mark.parametrize(("points", "window"), [(0, 60.0), (10, 0.0), (10, float("inf"))])

@@ -93,6 +93,7 @@ class RateLimiter:
         self.points = points
         self.window = window
         self._buckets: dict[str, TokenBucket] = {}
+        self._granted: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str, now: float, cost: int = 1) -> RateLimitDecision:
@@ -101,7 +102,15 @@ class RateLimiter:
             bucket = self._buckets.get(key)
             if bucket is None:
                 bucket = self._buckets[key] = TokenBucket(self.points, self.window, now)
-            return bucket.take(now, cost)
+            decision = bucket.take(now, cost)
+            if decision.allowed:
+                self._granted[key] = self._granted.get(key, 0) + cost
+            return decision
+
+    def granted(self) -> dict[str, int]:
+        """Points granted so far, per key (what each bucket has let through)."""
+        with self._lock:
+            return dict(self._granted)
 
     def remaining(self, key: str, now: float) -> float:
         """Points left for `key` at `now` (a full bucket for a key never seen)."""
