@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 
+from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import CHATTERS_SCHEMA, STREAMS_SCHEMA, snapshot_id
+from streamcensus.lake.writer import FileInfo, LakeWriter
 from streamcensus.timeutil import UTC
 
 GRID = dt.datetime(2026, 11, 27, 20, 5, tzinfo=UTC)
@@ -65,3 +68,30 @@ def chatters_table(
         },
         schema=CHATTERS_SCHEMA,
     )
+
+
+def snapshot_record(
+    writer: LakeWriter,
+    streams: FileInfo,
+    chatters: FileInfo,
+    grid: dt.datetime = GRID,
+    **fields: Any,
+) -> ManifestRecord:
+    """The manifest of a complete snapshot at `grid` made of the two files the writer
+    wrote; `fields` override any other manifest field (status, top_n, ended_at, ...)."""
+    values: dict[str, Any] = {
+        "snapshot_id": snapshot_id(grid),
+        "grid_time": grid,
+        "started_at": grid,
+        "ended_at": grid,
+        "source": "http://127.0.0.1:1/helix",
+        "language": "fr",
+        "top_n": 10,
+        "status": "complete",
+        "presence_observations": 4,
+        "files": {
+            "streams": streams.to_entry(writer.lake_dir),
+            "chatters": chatters.to_entry(writer.lake_dir),
+        },
+    }
+    return ManifestRecord(**(values | fields))

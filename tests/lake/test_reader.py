@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lake.tables import chatters_table, streams_table
-from streamcensus.lake.manifest import LakeError, ManifestRecord, Status
+from lake.tables import chatters_table, snapshot_record, streams_table
+from streamcensus.lake.manifest import LakeError, Status
 from streamcensus.lake.reader import (
     day_status,
     days,
@@ -40,17 +40,14 @@ def snapshot(
     )
     total = streams.bytes + chatters.bytes
     if manifest:
-        record = ManifestRecord(
-            snapshot_id=sid,
-            grid_time=grid,
-            started_at=grid,
+        record = snapshot_record(
+            writer,
+            streams,
+            chatters,
+            grid,
             ended_at=grid + dt.timedelta(seconds=30),
-            source="http://127.0.0.1:1/helix",
-            language="fr",
-            top_n=10,
             status=status,
             presence_observations=viewers,
-            files={"streams": streams.to_entry(lake), "chatters": chatters.to_entry(lake)},
         )
         total += writer.write_manifest(record).bytes
     return total

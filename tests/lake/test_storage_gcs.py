@@ -12,9 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lake.tables import GRID, SID, chatters_table, streams_table
+from lake.tables import SID, chatters_table, snapshot_record, streams_table
 from objectstores import GcsServer
-from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.reader import day_status
 from streamcensus.lake.storage import LakeAccessError, LakeRewriteError
 from streamcensus.lake.stores import ObjectStorage, open_storage
@@ -51,21 +50,7 @@ def test_writer_reader_and_moves_on_gcs(
     writer = LakeWriter(storage, spool=tmp_path / "spool")
     streams = writer.write_streams(SID, streams_table())
     chatters = writer.write_chatters(SID, chatters_table())
-    record = ManifestRecord(
-        snapshot_id=SID,
-        grid_time=GRID,
-        started_at=GRID,
-        ended_at=GRID,
-        source="http://127.0.0.1:1/helix",
-        language="fr",
-        top_n=10,
-        status="complete",
-        presence_observations=4,
-        files={
-            "streams": streams.to_entry(writer.lake_dir),
-            "chatters": chatters.to_entry(writer.lake_dir),
-        },
-    )
+    record = snapshot_record(writer, streams, chatters)
     writer.write_manifest(record)
     status = day_status(storage)["2026-11-27"]
     assert (status["snapshots_complete"], status["files"], status["presence_observations"]) == (

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lake.tables import GRID, SID, chatters_table, streams_table
+from lake.tables import GRID, SID, chatters_table, snapshot_record, streams_table
 from objectstores import FaultProxy, S3Lake
 from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.reader import day_status, list_snapshots
@@ -37,21 +37,7 @@ def _storage(lake: S3Lake, endpoint: str, tmp_path: Path) -> ObjectStorage:
 def _record(writer: LakeWriter) -> ManifestRecord:
     streams = writer.write_streams(SID, streams_table())
     chatters = writer.write_chatters(SID, chatters_table())
-    return ManifestRecord(
-        snapshot_id=SID,
-        grid_time=GRID,
-        started_at=GRID,
-        ended_at=GRID,
-        source="http://127.0.0.1:1/helix",
-        language="fr",
-        top_n=10,
-        status="complete",
-        presence_observations=4,
-        files={
-            "streams": streams.to_entry(writer.lake_dir),
-            "chatters": chatters.to_entry(writer.lake_dir),
-        },
-    )
+    return snapshot_record(writer, streams, chatters)
 
 
 def test_a_second_writer_of_a_key_is_refused_by_the_store(
@@ -217,21 +203,7 @@ def test_a_store_down_for_a_while_loses_nothing(
     streams = writer.write_streams(SID, streams_table())
     s3_proxy.down()
     chatters = writer.write_chatters(SID, chatters_table())
-    record = ManifestRecord(
-        snapshot_id=SID,
-        grid_time=GRID,
-        started_at=GRID,
-        ended_at=GRID,
-        source="http://127.0.0.1:1/helix",
-        language="fr",
-        top_n=10,
-        status="complete",
-        presence_observations=4,
-        files={
-            "streams": streams.to_entry(writer.lake_dir),
-            "chatters": chatters.to_entry(writer.lake_dir),
-        },
-    )
+    record = snapshot_record(writer, streams, chatters)
     writer.write_manifest(record)
     day = "date=2026-11-27"
     assert s3_lake.object_keys() == [f"lake/raw/streams/{day}/{SID}.parquet"]

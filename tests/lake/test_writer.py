@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lake.tables import GRID, SID, chatters_table, streams_table
+from lake.tables import GRID, SID, chatters_table, snapshot_record, streams_table
 from streamcensus.lake import storage as storage_module
 from streamcensus.lake.manifest import LakeError, ManifestRecord
 from streamcensus.lake.schema import CHATTERS_SCHEMA, raw_path
@@ -209,17 +209,8 @@ def test_file_system_without_hard_links(tmp_path: Path, monkeypatch: pytest.Monk
 def _record(tmp_path: Path, writer: LakeWriter) -> ManifestRecord:
     streams = writer.write_streams(SID, streams_table())
     chatters = writer.write_chatters(SID, chatters_table())
-    return ManifestRecord(
-        snapshot_id=SID,
-        grid_time=GRID,
-        started_at=GRID,
-        ended_at=GRID + dt.timedelta(seconds=42),
-        source="http://127.0.0.1:1/helix",
-        language="fr",
-        top_n=2000,
-        status="complete",
-        presence_observations=4,
-        files={"streams": streams.to_entry(tmp_path), "chatters": chatters.to_entry(tmp_path)},
+    return snapshot_record(
+        writer, streams, chatters, ended_at=GRID + dt.timedelta(seconds=42), top_n=2000
     )
 
 
