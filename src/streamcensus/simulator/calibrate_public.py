@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from streamcensus.simulator.model_schedule import TICK, TICKS_PER_DAY
+from streamcensus.simulator.model_events import TICK
+from streamcensus.simulator.model_schedule import TICKS_PER_DAY
 from streamcensus.simulator.model_sessions import BLOCK_TICKS, MAX_TICKS
 from streamcensus.simulator.population import LANG_CODES, LANG_UTC_OFFSET
 from streamcensus.simulator.world import PopulationWorld

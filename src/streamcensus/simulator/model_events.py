@@ -22,7 +22,7 @@ from streamcensus.simulator.names import CATEGORIES
 from streamcensus.simulator.population import LANG_CODES, LANG_UTC_OFFSET, Channels
 
 DAY = 86_400
-TICK = 300
+TICK = 300  # the simulated world changes every 5 minutes (declared here, used by the models)
 SATURDAY_ODDS = 6  # one Saturday in six has an event, per language: about 9 a year
 HOSTS = 10  # hosted by one of the language's top channels
 EXTRA_SESSIONS = 0.5  # more sessions of the language during the event

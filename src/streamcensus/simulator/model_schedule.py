@@ -18,13 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from streamcensus.simulator.model_events import Events
+from streamcensus.simulator.model_events import DAY, TICK, Events
 from streamcensus.simulator.model_random import Purpose, mix, rng
 from streamcensus.simulator.names import JUST_CHATTING
 from streamcensus.simulator.population import Channels
 
-DAY = 86_400
-TICK = 300
 TICKS_PER_DAY = DAY // TICK
 _GAP = 600.0  # seconds between a truncated broadcast and the next one
 

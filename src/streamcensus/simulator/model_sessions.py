@@ -21,9 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 from streamcensus.simulator.model_communities import SQUAD_MAX
-from streamcensus.simulator.model_events import EVENT_MEDIAN_MINUTES, EXTRA_SESSIONS, Event
+from streamcensus.simulator.model_events import EVENT_MEDIAN_MINUTES, EXTRA_SESSIONS, TICK, Event
 from streamcensus.simulator.model_random import Purpose, mix, rng, uniform
-from streamcensus.simulator.model_schedule import TICK, TICKS_PER_DAY, Schedule
+from streamcensus.simulator.model_schedule import TICKS_PER_DAY, Schedule
 from streamcensus.simulator.population import LANG_CODES, LANG_UTC_OFFSET, Population
 
 I32 = npt.NDArray[np.int32]

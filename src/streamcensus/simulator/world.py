@@ -18,11 +18,11 @@ import numpy as np
 import numpy.typing as npt
 
 from streamcensus.simulator.model_accounts import ID_BASE, Accounts
-from streamcensus.simulator.model_events import VIEWER_FACTOR
+from streamcensus.simulator.model_events import TICK, VIEWER_FACTOR
 from streamcensus.simulator.model_followers import Followers
 from streamcensus.simulator.model_random import Purpose, mix, uniform
 from streamcensus.simulator.model_scales import profile
-from streamcensus.simulator.model_schedule import TICK, TICKS_PER_DAY, Schedule
+from streamcensus.simulator.model_schedule import TICKS_PER_DAY, Schedule
 from streamcensus.simulator.model_sessions import Sessions
 from streamcensus.simulator.names import (
     CATEGORIES,
