@@ -82,6 +82,13 @@ from streamcensus.fsutil import atomic_write_bytes
     help="Skip the general-purpose library (pyTwitchAPI) comparison.",
 )
 @click.option(
+    "--baseline",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Warehouse suite: another version's package folder (holding `streamcensus/`, e.g. "
+    "the `src/` of `git archive REV src`); its load and this one's run side by side on the "
+    "same ground-truth day, and their tables must be equal.",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write every figure as JSON to this file.",
@@ -95,6 +102,7 @@ def bench_command(
     hours: float,
     days: int,
     no_compare: bool,
+    baseline: Path | None,
     out: Path | None,
 ) -> None:
     """Measure the simulator, the collector, the raw lake, the warehouse and the API; print
@@ -116,6 +124,7 @@ def bench_command(
             compare=not no_compare,
             hours=hours,
             days=days,
+            baseline=baseline,
             out=str(out) if out else None,
             progress=lambda message: console.print(f"[bold]bench[/] {message}..."),
         )

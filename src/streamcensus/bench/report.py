@@ -257,13 +257,55 @@ def _day_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
     ]
 
 
+def side_by_side_tables(day: dict[str, Any], span: str) -> list[Table]:
+    """A baseline version's load beside this one's (`--baseline`), per figure and model."""
+    title = (
+        f"warehouse: {day['day']} ({span}), {day['source']}, "
+        f"{day['presence_observations']:,} observations; baseline {day['baseline']}"
+    )
+    table = Table(title=title, title_justify="left")
+    for name in ("figure", "baseline", "this", "this / baseline", "runs (this)"):
+        table.add_column(name, justify="left" if name in ("figure", "runs (this)") else "right")
+    for key, figure in day["figures"].items():
+        table.add_row(
+            key,
+            _fmt(_median(figure["baseline"])),
+            _fmt(_median(figure["this"])),
+            _fmt(_median(figure["ratio"])),
+            _runs(figure["this"]),
+        )
+    table.add_row("bare query: viewing_sessions SQL (s)", "", _fmt(_median(day["bare_query_s"])))
+    table.add_row("same sessions (both, bare query)", "", _fmt(day["same_sessions"]))
+    differing = ", ".join(day["tables_differing"]) or "none"
+    table.add_row("warehouse tables equal", "", _fmt(day["tables_equal"]), "", differing)
+    models = Table(title="models, median s (CPU s), baseline and this", title_justify="left")
+    for name in ("model", "materialized", "rows", "baseline", "this"):
+        models.add_column(name, justify="left" if name == "model" else "right")
+    before = {m["name"]: m for m in day["models_baseline"]}
+    for model in day["models_this"]:
+        old = before.get(model["name"])
+        models.add_row(
+            model["name"],
+            model["materialized"],
+            _fmt(model["rows"]),
+            "-"
+            if old is None
+            else f"{_fmt(_median(old['seconds']))} ({_fmt(_median(old['cpu_seconds']))})",
+            f"{_fmt(_median(model['seconds']))} ({_fmt(_median(model['cpu_seconds']))})",
+        )
+    return [table, models]
+
+
 def warehouse_tables(res: dict[str, Any]) -> list[Table]:
     span = "whole day" if res["whole_day"] else f"{res['hours']:g} h from midnight UTC"
     tables: list[Table] = []
-    for key in ("demo", "fr"):
+    for key in ("demo", "fr", "small"):
         if key not in res:
             continue
         day = res[key]
+        if "figures" in day:
+            tables += side_by_side_tables(day, span)
+            continue
         title = f"warehouse: {day['scale']} day {day['day']} ({span}), {day['source']}"
         tables.append(_figures_table(title, _day_rows(day)))
         slow = Table(title=f"slowest models ({day['scale']})", title_justify="left")

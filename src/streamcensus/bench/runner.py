@@ -49,6 +49,7 @@ def bench_command_line(
     compare: bool = True,
     hours: float = DEFAULT_HOURS,
     days: int = DEFAULT_API_DAYS,
+    baseline: Path | None = None,
 ) -> str:
     """The command that reproduces a run (quoted in BENCHMARKS.md)."""
     suite = "all" if tuple(suites) == SUITES else ",".join(suites)
@@ -66,6 +67,8 @@ def bench_command_line(
         parts.append(f"--hours {hours:g}")
     if "api" in suites or "communities" in suites:
         parts.append(f"--days {days}")
+    if baseline is not None and "warehouse" in suites:
+        parts.append(f"--baseline {baseline}")
     if out:
         parts.append(f"--out {out}")
     return " ".join(parts)
@@ -84,6 +87,7 @@ def run_bench(
     seed: int = 42,
     grid: dt.datetime = BENCH_GRID,
     out: str | None = None,
+    baseline: Path | None = None,
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
     """Run `suites` at `scale`; every figure in one dict (see BENCHMARKS.md for the keys)."""
@@ -102,7 +106,7 @@ def run_bench(
     result: dict[str, Any] = {
         "meta": {
             "command": bench_command_line(
-                suites, scale, repeat, speed, soak, out, compare, hours, days
+                suites, scale, repeat, speed, soak, out, compare, hours, days, baseline
             ),
             "date": isoformat_z(utcnow()),
             "version": __version__,
@@ -141,7 +145,13 @@ def run_bench(
     if "warehouse" in suites:
         progress(f"warehouse suite ({scale}, {hours:g} h)")
         result["warehouse"] = run_warehouse_suite(
-            scale, repeat, day=grid.date(), hours=hours, seed=seed, progress=progress
+            scale,
+            repeat,
+            day=grid.date(),
+            hours=hours,
+            seed=seed,
+            progress=progress,
+            baseline=baseline,
         )
     if "engines" in suites:
         from streamcensus.bench.engines_suite import run_engines_suite

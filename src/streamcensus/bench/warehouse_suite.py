@@ -18,13 +18,26 @@ files, the curated viewing sessions) and from the warehouse's `pipeline_health`.
 
 The small day is also written from the ground truth and loaded once: equal stream facts,
 observations and viewing sessions show the ground-truth lake stands in for a collected one.
+
+Before and after, side by side (`--baseline DIR`): DIR holds another version's package
+(`DIR/streamcensus`, e.g. the `src/` of `git archive REV src`). Each repeat then loads the
+same lake files twice, baseline first, each in a fresh child process (`LOAD_CHILD`: only
+`load_days`, which every version has, is called, with the same settings, noise key and
+clock), so the two versions are timed alike and alternately under the same machine load.
+After the first repeat of each, every warehouse table is digested (rows sorted,
+`load_seconds` left out) and the digests must be equal: the same results, faster or not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
+import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -45,7 +58,7 @@ from streamcensus.simulator.permissions import Permissions
 from streamcensus.timeutil import day_start
 from streamcensus.transform.runner import MODELS_DIR, strip_comments
 from streamcensus.warehouse import ddl
-from streamcensus.warehouse.connection import connect
+from streamcensus.warehouse.connection import connect, table_columns
 from streamcensus.warehouse.curated import ROW_GROUP_ROWS, ZSTD_LEVEL
 
 Progress = Callable[[str], None]
@@ -57,6 +70,39 @@ STREAM_FACT_MODELS = (
     "stream_sessions",
     "stream_session_games",
 )
+# measurements, not results: left out of the tables' digests
+MEASURED_COLUMNS = ("load_seconds",)
+# One load in a fresh process: argv = data dir, day; the version is whichever `streamcensus`
+# package PYTHONPATH finds. Only the loader's public call is used, so older versions run it.
+LOAD_CHILD = """
+import datetime as dt, json, resource, sys, time
+from streamcensus.clock import SimClock
+from streamcensus.config import Settings
+from streamcensus.load.loader import load_days
+from streamcensus.timeutil import day_start
+settings = Settings.model_validate({"data_dir": sys.argv[1], "chat_enabled": False})
+day = dt.date.fromisoformat(sys.argv[2])
+clock = SimClock(day_start(day + dt.timedelta(days=1)), speed=0.0)
+wall, cpu = time.perf_counter(), time.process_time()
+report = load_days(settings, [day], clock=clock)
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+first = report.days[0]
+print(json.dumps({
+    "wall_s": wall, "cpu_s": cpu,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "load_s": report.load_seconds, "transform_s": report.transform_seconds,
+    "checks_s": report.check_seconds, "presence_pass_s": report.presence_pass_seconds,
+    "snapshots": first.snapshots, "stream_facts": first.stream_facts,
+    "presence_observations": first.presence_observations,
+    "viewing_sessions": first.viewing_sessions, "curated_bytes": first.curated_bytes,
+    "models": [
+        {"name": m.name, "materialized": m.materialized, "rows": m.rows,
+         "seconds": m.seconds, "cpu_seconds": m.cpu_seconds}
+        for m in report.models
+    ],
+}))
+"""
+CHILD_TIMEOUT_S = 3600.0
 HEALTH_COLUMNS = (
     "raw_bytes",
     "raw_chatters_bytes",
@@ -188,19 +234,174 @@ def load_once(settings: Settings, day: dt.date) -> tuple[LoadReport, dict[str, A
     return report, run
 
 
+def load_in_child(settings: Settings, day: dt.date, source: Path | None) -> dict[str, Any]:
+    """Load `day` into a fresh warehouse in a child process running the package under
+    `source` (None: this one): the child's figures (`LOAD_CHILD`), as `load_once` gives."""
+    fresh_warehouse(settings)
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), *filter(None, [env.get("PYTHONPATH")])])
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_CHILD, str(settings.data_dir), day.isoformat()],
+        capture_output=True,
+        env=env,
+        timeout=CHILD_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
+        raise RuntimeError(f"the load of {source or 'this version'} failed: {lines[-1]}")
+    child: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    models = {m["name"]: m for m in child["models"]}
+    exposure = models["exposure"]
+    child.update(
+        {
+            "models_s": sum(m["seconds"] for m in child["models"]),
+            "sessions_s": child["presence_pass_s"] + models["viewing_sessions"]["seconds"],
+            "stream_fact_models_max_s": max(models[n]["seconds"] for n in STREAM_FACT_MODELS),
+            "exposure_s": exposure["seconds"],
+            "exposure_cores": (
+                exposure["cpu_seconds"] / exposure["seconds"] if exposure["seconds"] else 0.0
+            ),
+            "warehouse_bytes": settings.warehouse_path.stat().st_size,
+        }
+    )
+    return child
+
+
+def table_digests(settings: Settings) -> dict[str, str]:
+    """Every warehouse table's rows, sorted, as a SHA-256 (`MEASURED_COLUMNS` left out)."""
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        names = [
+            str(r[0])
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        digests: dict[str, str] = {}
+        for name in sorted(names):
+            columns = [str(c) for c, _ in table_columns(con, name) if c not in MEASURED_COLUMNS]
+            query = f"select {', '.join(columns)} from {name}"
+            rows = sorted(repr(r) for r in con.execute(query).fetchall())
+            digests[name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+        return digests
+    finally:
+        con.close()
+
+
+def _model_seconds(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every model with its median seconds and CPU over the repeats, slowest first."""
+    seconds: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    shape: dict[str, tuple[str, int]] = {}
+    for models in runs:
+        for model in models:
+            seconds.setdefault(model["name"], []).append(model["seconds"])
+            cpu.setdefault(model["name"], []).append(model["cpu_seconds"])
+            shape[model["name"]] = (model["materialized"], model["rows"])
+    rows = [
+        {
+            "name": name,
+            "materialized": shape[name][0],
+            "rows": shape[name][1],
+            "seconds": summary(values),
+            "cpu_seconds": summary(cpu[name]),
+        }
+        for name, values in seconds.items()
+    ]
+    return sorted(rows, key=lambda m: (-m["seconds"]["median"], m["name"]))
+
+
+BASELINE_FIGURES = (
+    "wall_s",
+    "cpu_s",
+    "load_s",
+    "transform_s",
+    "checks_s",
+    "models_s",
+    "presence_pass_s",
+    "sessions_s",
+    "stream_fact_models_max_s",
+    "exposure_s",
+    "peak_rss_mb",
+    "sessions_over_bare_query",
+    "wall_over_bare_query",
+)
+
+
+def side_by_side(
+    settings: Settings, day: dt.date, repeat: int, baseline: Path, progress: Progress = _quiet
+) -> dict[str, Any]:
+    """The baseline's load and this version's, alternately on the same files: medians of
+    each, per-repeat ratios (this / baseline), per-model seconds, and table equality."""
+    presence = {kind.name: raw_files(settings.lake_dir, day, kind.name) for kind in PRESENCE_KINDS}
+    before: list[dict[str, Any]] = []
+    after: list[dict[str, Any]] = []
+    bare: list[dict[str, Any]] = []
+    equal: dict[str, bool] = {}
+    for index in range(repeat):
+        progress(f"warehouse: baseline and this version, repeat {index + 1}/{repeat}")
+        before.append(load_in_child(settings, day, baseline))
+        digests = table_digests(settings) if index == 0 else {}
+        after.append(load_in_child(settings, day, None))
+        if index == 0:
+            mine = table_digests(settings)
+            equal = {
+                name: digests.get(name) == mine.get(name)
+                for name in sorted(set(digests) | set(mine))
+            }
+        bare.append(bare_query(settings, presence, settings.data_dir / "bare-sessions.parquet"))
+    for runs in (before, after):
+        for run, query in zip(runs, bare, strict=True):
+            run["bare_query_s"] = query["bare_query_s"]
+            run["sessions_over_bare_query"] = run["sessions_s"] / query["bare_query_s"]
+            run["wall_over_bare_query"] = run["wall_s"] / query["bare_query_s"]
+    figures: dict[str, Any] = {}
+    for key in BASELINE_FIGURES:
+        figures[key] = {
+            "baseline": summary([r[key] for r in before]),
+            "this": summary([r[key] for r in after]),
+            "ratio": summary(
+                [a[key] / b[key] if b[key] else 0.0 for a, b in zip(after, before, strict=True)]
+            ),
+        }
+    return {
+        "baseline": str(baseline),
+        "presence_observations": after[-1]["presence_observations"],
+        "viewing_sessions": after[-1]["viewing_sessions"],
+        "same_sessions": all(
+            r["viewing_sessions"] == q["bare_query_rows"] == before[0]["viewing_sessions"]
+            for r, q in zip(after, bare, strict=True)
+        ),
+        "bare_query_s": summary([q["bare_query_s"] for q in bare]),
+        "tables_equal": all(equal.values()) if equal else False,
+        "tables_differing": [name for name, same in equal.items() if not same],
+        "figures": figures,
+        "models_baseline": _model_seconds([r["models"] for r in before]),
+        "models_this": _model_seconds([r["models"] for r in after]),
+        "runs_baseline": before,
+        "runs_this": after,
+    }
+
+
 def _models(reports: list[LoadReport]) -> list[dict[str, Any]]:
     """Every model with its median seconds over the repeats, slowest first."""
-    runs: dict[str, list[float]] = {}
-    rows: dict[str, tuple[str, int]] = {}
-    for report in reports:
-        for model in report.models:
-            runs.setdefault(model.name, []).append(model.seconds)
-            rows[model.name] = (model.materialized, model.rows)
-    models = [
-        {"name": name, "materialized": rows[name][0], "rows": rows[name][1], "seconds": summary(s)}
-        for name, s in runs.items()
-    ]
-    return sorted(models, key=lambda m: (-m["seconds"]["median"], m["name"]))
+    return _model_seconds(
+        [
+            [
+                {
+                    "name": m.name,
+                    "materialized": m.materialized,
+                    "rows": m.rows,
+                    "seconds": m.seconds,
+                    "cpu_seconds": m.cpu_seconds,
+                }
+                for m in report.models
+            ]
+            for report in reports
+        ]
+    )
 
 
 def measure_day(
@@ -305,8 +506,10 @@ def truth_day(
     seed: int,
     repeat: int,
     progress: Progress,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
-    """A day written from the simulator's ground truth at `scale`, then measured."""
+    """A day written from the simulator's ground truth at `scale`, then measured (beside
+    the `baseline` version's load, when given, instead of in this process)."""
     settings = day_settings(data_dir)
     progress(f"warehouse: write the {scale} day from the simulator's ground truth ({hours:g} h)")
     began = time.perf_counter()
@@ -323,7 +526,11 @@ def truth_day(
     )
     prepared = time.perf_counter() - began
     gc.collect()
-    result = measure_day(settings, day, repeat, f"{scale} day", progress)
+    if baseline is not None:
+        result = side_by_side(settings, day, repeat, baseline, progress)
+        result["day"] = day.isoformat()
+    else:
+        result = measure_day(settings, day, repeat, f"{scale} day", progress)
     result["source"] = "simulator ground truth (bench/truthlake.py)"
     result["scale"] = scale
     result["prepare_s"] = prepared
@@ -354,8 +561,11 @@ def run_warehouse_suite(
     hours: float = 24.0,
     seed: int = 42,
     progress: Progress = _quiet,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
-    """The demo day (always) and, at `fr`, the `fr` day: every figure in one dict."""
+    """The demo day (always) and, at `fr`, the `fr` day: every figure in one dict. With
+    `baseline` (another version's package folder), the ground-truth day of the scale is
+    loaded by both versions side by side (`side_by_side`)."""
     with tempfile.TemporaryDirectory(prefix="streamcensus-bench-warehouse-") as tmp:
         root = Path(tmp)
         demo = demo_day(root / "demo", day, hours, seed, repeat, progress)
@@ -369,5 +579,11 @@ def run_warehouse_suite(
         }
         shutil.rmtree(root / "demo-truth", ignore_errors=True)
         if scale == "fr":
-            result["fr"] = truth_day(root / "fr", day, hours, "fr", seed, repeat, progress)
+            result["fr"] = truth_day(
+                root / "fr", day, hours, "fr", seed, repeat, progress, baseline
+            )
+        elif baseline is not None:
+            result["small"] = truth_day(
+                root / "small", day, hours, "small", seed, repeat, progress, baseline
+            )
     return result

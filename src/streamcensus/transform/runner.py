@@ -241,6 +241,13 @@ def _stage_rows(con: Connection, model: Model, rows: pa.Table) -> None:
         con.unregister("_model_arrow")
 
 
+def _shaped(con: Connection, model: Model, rows: pa.Table) -> pa.Table:
+    """`rows` cast to the Arrow types of the model's query (as `_stage_rows` would type
+    them, without copying them into DuckDB)."""
+    schema = con.sql(f"select * from ({_query(model)}) as q where 1 = 0").to_arrow_table().schema
+    return rows.select(schema.names).cast(schema)
+
+
 def _stage(con: Connection, model: Model, ctx: RunContext, spark: SparkRun | None) -> None:
     """Compute the model's new rows into the temporary table `_model_rows`."""
     rows = ctx.precomputed.get(model.name)
@@ -322,12 +329,21 @@ def run_model(
         rows = int(con.execute("select count(*) from _model_rows").fetchall()[0][0])
     else:
         source = None
-        if model.name in ctx.precomputed or spark is not None:
+        precomputed = ctx.precomputed.get(model.name)
+        if precomputed is not None:
+            # the pass's rows go straight to the sorted Parquet write (no copy into DuckDB)
+            con.register("_curated_arrow", _shaped(con, model, precomputed))
+            source = "_curated_arrow"
+        elif spark is not None:
             _stage(con, model, ctx, spark)
             source = "_model_rows"
-        rows = curated.materialize(
-            con, model.name, _query(model), model.order_by, ctx.lake_dir, ctx.run_days, source
-        )
+        try:
+            rows = curated.materialize(
+                con, model.name, _query(model), model.order_by, ctx.lake_dir, ctx.run_days, source
+            )
+        finally:
+            if precomputed is not None:
+                con.unregister("_curated_arrow")
     con.execute("drop table if exists _model_rows")
     if spark is not None and model.materialized != "view":
         spark.forget(model.name)  # changed in the warehouse: read again from there

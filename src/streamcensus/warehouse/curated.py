@@ -122,21 +122,22 @@ def materialize(
 ) -> int:
     """Build a curated model for the run's days, record its files, attach its view.
 
-    The rows come from `query`, or from the relation `rows_from` when the run computed
-    them already. Call inside the load's transaction: the new files count only once it
-    commits.
+    The rows come from `query`, or from the relation `rows_from` (read as it is, not
+    copied) when the run computed them already. Call inside the load's transaction: the
+    new files count only once it commits.
     """
-    source = query if rows_from is None else f"select * from {rows_from}"
-    con.execute(f"create or replace temp table _curated_rows as {source}")
+    relation = "_curated_rows" if rows_from is None else rows_from
+    if rows_from is None:
+        con.execute(f"create or replace temp table _curated_rows as {query}")
     try:
         outside = con.execute(
-            "select count(*) from _curated_rows where day not in (select day from run_days)"
+            f"select count(*) from {relation} where day not in (select day from run_days)"
         ).fetchall()[0][0]
         if outside:
             raise ValueError(f"{outside} rows fall outside the run's days")
         total = 0
         for day in sorted(run_days):
-            path, rows, size = write_partition(con, "_curated_rows", day, order_by, lake_dir, model)
+            path, rows, size = write_partition(con, relation, day, order_by, lake_dir, model)
             total += rows
             rel = path.relative_to(lake_dir).as_posix()
             con.execute("delete from curated_files where model = ? and day = ?", [model, day])
