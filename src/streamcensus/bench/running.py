@@ -3,10 +3,12 @@
 The simulator child's clock never stops (as Twitch's does not): the collector's clock
 mirrors it, its chat listener reads every listed channel anonymously, and each snapshot is
 taken when its grid time comes, as `streamcensus collect --every 5m` takes it. Before the
-measured snapshots, two lead snapshots run with the clock at `LEAD_SPEED`: the first
-lists the community (the listener joins it, within the join rate limit), the second closes
-the window the listener joined during; from then on the clock runs at `speed`, and every
-measured snapshot closes a window the listener read in full.
+measured snapshots, two lead snapshots run with the clock at `LEAD_SPEED`: the first (at
+the suite's grid time) lists the community (the listener joins it, within the join rate
+limit), the second, at the first grid time after the joins, closes the window they ended
+in; from then on the clock runs at `speed`, and every measured snapshot closes a window
+the listener read in full. (The join's simulated time at `LEAD_SPEED` includes real
+latencies times that speed: the `chat` suite measures it against its floor at x1.)
 
 CPU: the collector's Helix snapshot and its chat listener share one event loop, so the
 process's CPU is measured, and split: between two snapshots only the listener works (its
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import time
 from collections import Counter
 from pathlib import Path
@@ -41,7 +44,7 @@ from streamcensus.lake.manifest import ManifestRecord
 from streamcensus.lake.schema import CHAT_COMPLETE
 from streamcensus.timeutil import GRID_SECONDS, isoformat_z, to_epoch
 
-LEAD_SPEED = 30.0  # simulated seconds per real second while the listener joins
+LEAD_SPEED = 10.0  # simulated seconds per real second while the listener joins
 WARM_AHEAD = 3.0  # real seconds before a grid time when its tick is computed
 JOIN_TIMEOUT = 900.0  # real seconds
 INTERVAL = dt.timedelta(seconds=GRID_SECONDS)
@@ -134,8 +137,10 @@ def chat_figures(sim: SimulatorProcess, lake_dir: Path, record: ManifestRecord) 
 
 async def _lead(
     session: CollectSession, sim: SimulatorProcess, first: dt.datetime
-) -> dict[str, Any]:
-    """The two lead snapshots: list the community, join it, close the joining window."""
+) -> tuple[dict[str, Any], dt.datetime]:
+    """The lead snapshots: list the community at `first`, join it, then close the window
+    the joins ended in (at the first grid time after them); return the join figures and
+    that grid time."""
     chat = session.chat
     assert chat is not None and session.mirror is not None
     await session.collector.collect(first)  # its listing starts the listener's joins
@@ -145,9 +150,11 @@ async def _lead(
     joined = chat.joined()
     join_s = max(joined.values()) - t0 if joined else None
     floor = join_floor(wanted, chat.limits)
-    await _warm_then_wait(session, sim, first + INTERVAL)
-    await session.collector.collect(first + INTERVAL)
-    return {
+    done = session.mirror.time()
+    closing = first + INTERVAL * (math.floor((done - to_epoch(first)) / GRID_SECONDS) + 1)
+    await _warm_then_wait(session, sim, closing)
+    await session.collector.collect(closing)
+    figures = {
         "channels": wanted,
         "joined": len(joined),
         "settled": settled,
@@ -156,7 +163,9 @@ async def _lead(
         "join_s": round(join_s, 3) if join_s is not None else None,
         "floor_s": floor,
         "join_over_floor": round(join_s / floor, 4) if join_s and floor else None,
+        "window_closed_at": isoformat_z(closing),
     }
+    return figures, closing
 
 
 async def running_series(
@@ -167,8 +176,8 @@ async def running_series(
     speed: float,
     client_id: str = CLIENT_ID,
 ) -> dict[str, Any]:
-    """`count` snapshots at grid + 10 min, grid + 15 min, ... (after the two lead snapshots
-    at grid and grid + 5 min) with chat on and the clock running.
+    """`count` snapshots, one every 5 minutes after the lead snapshots (at `grid`, and at
+    the first grid time after the listener joined), with chat on and the clock running.
 
     The clock only moves forward from `grid` (the simulated chat never delivers a message
     twice, so a clock set back delivers nothing until it is past where it was)."""
@@ -182,13 +191,13 @@ async def running_series(
     async with open_collector(settings, helix_url=sim.helix_url, auth_url=sim.auth_url) as session:
         if session.chat is None:
             raise SimulatorError("the collector's chat listener did not start")
-        join = await _lead(session, sim, first)
+        join, closing = await _lead(session, sim, first)
         sim.set_clock(speed=speed)
         await session.sync_clock()
         lake_dir = Path(session.collector.writer.lake_dir)  # the benchmarks' lake is local
         cpu_mark, real_mark = time.process_time(), time.perf_counter()
         for i in range(count):
-            moment = first + (2 + i) * INTERVAL
+            moment = closing + (1 + i) * INTERVAL
             await _warm_then_wait(session, sim, moment)
             between_cpu = time.process_time() - cpu_mark
             between_real = time.perf_counter() - real_mark
