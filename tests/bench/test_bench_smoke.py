@@ -24,6 +24,7 @@ from streamcensus.lake.formats import default_encodings
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     args = ["--suite", "all", "--scale", "small", "--repeat", "1", "--snapshots", "2"]
+    args += ["--speed", "30"]  # the collector's chat windows: 10 s of real time each
     args += ["--hours", "1", "--days", "2"]
     run = CliRunner().invoke(bench_command, [*args, "--out", str(out)])
     assert run.exit_code == 0, run.output
@@ -41,7 +42,7 @@ def median(figure: dict[str, Any]) -> Any:
 def test_meta_names_the_command_and_machine(result: dict[str, Any]) -> None:
     meta = result["meta"]
     assert meta["command"].startswith(
-        "streamcensus bench --suite all --scale small --repeat 1 --speed 10 --snapshots 2 "
+        "streamcensus bench --suite all --scale small --repeat 1 --speed 30 --snapshots 2 "
         "--hours 1 --days 2 --out "
     )
     assert meta["machine"]["cpus"] == os.cpu_count()
@@ -74,20 +75,56 @@ def test_simulator_figures(result: dict[str, Any]) -> None:
 
 
 def test_collector_figures(result: dict[str, Any]) -> None:
+    """The default: realistic permissions, chat activity on, the clock running."""
     col = result["collector"]
+    assert col["permissions"] == "realistic" and col["chat"] and not col["load_test"]
     snap = col["snapshot"]
-    assert snap["statuses"] == ["complete"]
+    assert snap["statuses"] == ["complete"] and snap["chat_statuses"] == ["complete"]
     assert snap["http_429_total"] == 0
     assert median(snap["requests"]) == median(snap["app_requests"]) + median(snap["user_requests"])
     # A small snapshot fits in a full bucket: no floor, no ratio, no pacing.
     assert median(snap["floor_s"]) == 0
     assert snap["wall_over_floor"] == {"median": None, "runs": []}
     assert median(snap["rate_limit_waits"]) == 0
-    assert median(snap["presence_observations"]) > median(snap["channels"]) > 10
-    assert median(snap["cpu_s"]) > 0 and median(snap["peak_rss_mb"]) > 10
+    # chat lists only where permitted: far fewer observations than in the load test
+    assert median(snap["channels"]) > 10
+    assert median(snap["presence_observations"]) < 5 * median(snap["channels"])
+    # every message the simulator sent in a fully read channel was received and stored
+    assert median(snap["channels_equal_truth"]) == median(snap["channels_complete"]) > 10
+    assert median(snap["messages_received"]) == median(snap["messages_sent"]) > 0
+    assert median(snap["received_over_sent"]) == 1.0
+    assert median(snap["activity_observations"]) > 0
+    assert 1 < median(snap["activity_bytes_per_obs"]) < 100
+    for run in col["runs"]:
+        assert run["helix_cpu_s"] + run["listener_cpu_s"] == pytest.approx(run["interval_cpu_s"])
+        assert 0 <= run["helix_cpu_s"] <= run["cpu_s"]
+    join = col["chat_join"]
+    assert join["settled"] and join["joined"] == join["channels"] > 10
+    assert join["join_s"] >= join["floor_s"] > 0
+    assert median(snap["peak_rss_mb"]) > 10
     assert col["memory"]["snapshots"] == 2
     assert len(col["memory"]["rss_after_each_mb"]) == 2
-    assert col["speed"] == 10
+    assert col["speed"] == 30
+
+
+def test_the_all_moderated_load_test_is_named(tmp_path: Path) -> None:
+    """`--permissions all-moderated`: every chat list read, Helix only, labelled a load test."""
+    out = tmp_path / "load-test.json"
+    args = ["--suite", "collector", "--scale", "small", "--repeat", "1", "--snapshots", "1"]
+    args += ["--permissions", "all-moderated", "--no-compare", "--out", str(out)]
+    run = CliRunner().invoke(bench_command, args)
+    assert run.exit_code == 0, run.output
+    assert "LOAD TEST" in run.output
+    document = json.loads(out.read_text())
+    assert "--permissions all-moderated --no-compare" in document["meta"]["command"]
+    col = document["collector"]
+    assert col["permissions"] == "all-moderated" and col["load_test"] and not col["chat"]
+    snap = col["snapshot"]
+    assert snap["statuses"] == ["complete"] and snap["http_429_total"] == 0
+    assert median(snap["presence_observations"]) > 20 * median(snap["channels"]) > 200
+    assert median(snap["user_requests"]) >= median(snap["channels"])
+    assert "helix_cpu_s" not in snap and col["chat_join"] is None
+    assert col["library_comparison"] is None
 
 
 def test_library_comparison_reads_the_same_snapshot(result: dict[str, Any]) -> None:

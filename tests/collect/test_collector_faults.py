@@ -38,6 +38,7 @@ from streamcensus.tokens.simulated import probe_simulator
 from streamcensus.tokens.store import TokenStore
 from streamcensus.twitch import HelixClient, HelixConfig
 from streamcensus.twitch.config import PLACEHOLDER_CLIENT_ID, PLACEHOLDER_CLIENT_SECRET
+from streamcensus.twitch.http import http_client
 
 EVENING = dt.datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 CHATTERS = "/helix/chat/chatters"
@@ -63,7 +64,7 @@ async def collector_for(
         client_secret=PLACEHOLDER_CLIENT_SECRET,
         **values,
     )
-    async with httpx.AsyncClient() as http:
+    async with http_client(helix.concurrency, helix.timeout) as http:  # the collector's own
         client = HelixClient(helix, clock=handle.clock, http=http, rng=random.Random(0))
         simulator = await probe_simulator(http, handle.auth_url)
         store = TokenStore(state_dir / "by-device-flow")

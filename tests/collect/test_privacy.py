@@ -132,6 +132,25 @@ def test_known_bots_are_flagged_and_named_others_are_not() -> None:
     assert batch.viewer.tolist()[0] == reference(KEY_A.secret, "1")
 
 
+def test_known_bots_by_id_are_found_wherever_their_pseudonym_sorts() -> None:
+    """Bots resolved to ids are matched by pseudonym (a sorted search): every bot in a list
+    of 2,000, whatever its pseudonym's rank among the bots' and the viewers', and no one else."""
+    bot_ids = {str(i): f"bot{i}" for i in range(5000, 5025)}
+    p = Pseudonymiser(KEY_A, [], ["ignored"], bot_ids=bot_ids)
+    ids = [str(i) for i in range(4000, 6000)]
+    batch = p.pseudonymise(ids, [f"login{i}" for i in ids])
+    flagged = {ids[i] for i in np.flatnonzero(batch.is_bot).tolist()}
+    assert flagged == set(bot_ids)
+    names = batch.bot_name.to_pylist()
+    assert {names[ids.index(i)] for i in bot_ids} == set(bot_ids.values())
+    assert batch.viewer.tolist() == [reference(KEY_A.secret, i) for i in ids]
+    # a list with only the bots' smallest and largest pseudonyms, and one without bots
+    ranked = sorted(bot_ids, key=lambda i: reference(KEY_A.secret, i))
+    ends = p.pseudonymise([ranked[0], ranked[-1]], ["a", "b"])
+    assert ends.is_bot.tolist() == [True, True]
+    assert not p.pseudonymise(["1", "2"], ["a", "b"]).is_bot.any()
+
+
 def test_optout_wins_over_bot() -> None:
     batch = Pseudonymiser(KEY_A, ["nightbot"], ["nightbot"]).pseudonymise(["1"], ["nightbot"])
     assert (len(batch), batch.optout_dropped) == (0, 1)

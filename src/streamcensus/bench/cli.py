@@ -20,6 +20,7 @@ from streamcensus.bench.runner import (
 )
 from streamcensus.bench.simproc import SimulatorError
 from streamcensus.fsutil import atomic_write_bytes
+from streamcensus.simulator.permissions import PERMISSION_MODES, PermissionsMode
 
 
 @click.command("bench")
@@ -77,6 +78,15 @@ from streamcensus.fsutil import atomic_write_bytes
     help="Days of ground-truth data the api and communities suites load.",
 )
 @click.option(
+    "--permissions",
+    type=click.Choice(PERMISSION_MODES),
+    default="realistic",
+    show_default=True,
+    help="Who may read chat lists in the collector suite: realistic (the simulator's "
+    "default; chat activity on, as a user runs it) or all-moderated, a LOAD TEST Twitch "
+    "never grants (every chat list read, Helix only).",
+)
+@click.option(
     "--no-compare",
     is_flag=True,
     help="Skip the general-purpose library (pyTwitchAPI) comparison.",
@@ -101,6 +111,7 @@ def bench_command(
     snapshots: int | None,
     hours: float,
     days: int,
+    permissions: PermissionsMode,
     no_compare: bool,
     baseline: Path | None,
     out: Path | None,
@@ -125,6 +136,7 @@ def bench_command(
             hours=hours,
             days=days,
             baseline=baseline,
+            permissions=permissions,
             out=str(out) if out else None,
             progress=lambda message: console.print(f"[bold]bench[/] {message}..."),
         )

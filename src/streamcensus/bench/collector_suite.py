@@ -1,16 +1,27 @@
-"""Suite `collector`: one snapshot against the rate-limit floor, CPU, memory, and a library.
+"""Suite `collector`: the collector as a user runs it, the all-moderated load test, a library.
 
 The collector runs in this process (its CPU time is this process's CPU time) against the
-simulator child with Twitch's bucket (800 points a minute, starting full). For each
-snapshot the bench sets the simulator's clock to the grid time, lets the simulator
-compute that tick while the clock stands still (real Twitch has no such step), then lets
-simulated time flow at `speed` while the collector works, so the bucket refills on
-simulated time. Wall time is read on that simulated clock (the manifest's start and end).
+simulator child with Twitch's bucket (800 points a minute). Permissions decide the mode:
+
+- `realistic` (the default, the simulator's default): the operator moderates no channel
+  and a few broadcasters consent, so few chat lists are read; chat activity is on (the
+  anonymous chat listener joins the whole community) and the simulator's clock runs
+  without stopping (`running.py`). Per snapshot: the process's CPU for the Helix snapshot
+  and for the chat listener, RSS, requests, 429s, duration, and each window's messages
+  received against the simulator's truth.
+- `all-moderated`, a LOAD TEST Twitch never grants (one operator token reads every chat
+  list: 2,000 at `fr`), Helix only, as measured before chat activity existed: for each
+  snapshot the simulator's clock is set to the grid time, the tick computed while the
+  clock stands still (real Twitch has no such step), then simulated time flows at `speed`
+  while the collector works, so the bucket refills on simulated time.
 
 The rate-limit floor is the least simulated time any client needs for the same
-requests: Twitch keeps one bucket for the app token (stream pages) and one for the user
+requests: Twitch keeps one bucket for the app token (stream pages) and one per user
 token (chatter pages), each starting full, so the floor is
 `max over buckets of max(0, requests - 800) / (800 / 60 s)`.
+
+The library comparison (pyTwitchAPI) reads every chat list of the same snapshot, so it
+always runs on an all-moderated child (its own when the suite's permissions are realistic).
 """
 
 from __future__ import annotations
@@ -22,13 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from streamcensus.bench.measure import median_of, summary, to_mb
+from streamcensus.bench.running import running_series
 from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.bench.snapshots import BUCKET, collect_series
 from streamcensus.bench.thirdparty import compare_with_library
 
 
-def _collector_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = (
+def _collector_figures(runs: list[dict[str, Any]], *, chat: bool) -> dict[str, Any]:
+    keys = [
         "channels",
         "presence_observations",
         "requests",
@@ -43,12 +55,40 @@ def _collector_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "cpu_s",
         "cpu_share_of_interval",
         "peak_rss_mb",
-        "tick_warmup_s",
-    )
+    ]
+    if chat:
+        keys += [
+            "helix_cpu_s",
+            "listener_cpu_s",
+            "listener_cpu_share",
+            "interval_cpu_s",
+            "interval_real_s",
+            "channels_complete",
+            "channels_equal_truth",
+            "messages_received",
+            "messages_sent",
+            "received_over_sent",
+            "activity_observations",
+            "activity_bytes_per_obs",
+        ]
+    else:
+        keys.append("tick_warmup_s")
     figures: dict[str, Any] = {key: median_of(runs, key) for key in keys}
     figures["statuses"] = sorted({str(r["status"]) for r in runs})
     figures["http_429_total"] = sum(int(r["http_429"]) for r in runs)
+    if chat:
+        figures["chat_statuses"] = sorted({str(r["chat_status"]) for r in runs})
     return figures
+
+
+def _comparison(sim: SimulatorProcess, grid: dt.datetime) -> dict[str, Any] | None:
+    """pyTwitchAPI against our collector an hour later, on an all-moderated child."""
+    later = grid + dt.timedelta(hours=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        if sim.load_test:
+            return compare_with_library(sim, Path(tmp), later)
+        with SimulatorProcess(sim.scale, later, seed=sim.seed, permissions="all-moderated") as full:
+            return compare_with_library(full, Path(tmp), later)
 
 
 def run_collector_suite(
@@ -61,28 +101,35 @@ def run_collector_suite(
     snapshots: int,
     compare: bool = True,
 ) -> dict[str, Any]:
-    """Timed snapshots, a memory soak and the general-purpose library on one simulator.
+    """Timed snapshots, a memory series and the general-purpose library on one simulator.
 
     `max(repeat, snapshots)` consecutive snapshots share one collector writing into
-    `data_dir`: the first `repeat` give the timing medians, all of them the RSS series.
-    The library comparison runs an hour later in simulated time, in a data dir of its own.
+    `data_dir`: the first `repeat` give the medians, all of them the RSS series. The
+    library comparison runs an hour later in simulated time, in a data dir of its own.
     """
     count = max(repeat, snapshots)
-    runs = asyncio.run(collect_series(sim, data_dir, grid, count, speed))
-    comparison = None
-    if compare:
-        with tempfile.TemporaryDirectory() as tmp:
-            comparison = compare_with_library(sim, Path(tmp), grid + dt.timedelta(hours=1))
+    chat = not sim.load_test
+    lead: dict[str, Any] | None = None
+    if chat:
+        series = asyncio.run(running_series(sim, data_dir, grid, count, speed))
+        runs, lead = series["runs"], series["join"]
+    else:
+        runs = asyncio.run(collect_series(sim, data_dir, grid, count, speed))
+    comparison = _comparison(sim, grid) if compare else None
     rss = [r["rss_after_mb"] for r in runs]
     return {
         "scale": sim.scale,
         "seed": sim.seed,
         "grid_time": grid.isoformat(),
         "speed": speed,
+        "permissions": sim.permissions,
+        "load_test": sim.load_test,
+        "chat": chat,
         "bucket": BUCKET,
         "concurrency": 16,
         "top_n": 2000,
-        "snapshot": _collector_figures(runs[:repeat]),
+        "snapshot": _collector_figures(runs[:repeat], chat=chat),
+        "chat_join": lead,
         "memory": {
             "snapshots": count,
             "rss_after_each_mb": rss,

@@ -122,6 +122,33 @@ def chat_listener_table(lis: dict[str, Any], scale: str) -> Table:
     return _figures_table(f"chat listener ({scale})", rows)
 
 
+def _chat_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """The realistic mode's rows: CPU split between Helix and the chat listener, the truth."""
+    snap, join = res["snapshot"], res["chat_join"]
+    speed = f"clock x{res['speed']:g}"
+    return [
+        ("Helix snapshot CPU (s)", snap["helix_cpu_s"], "the snapshot minus the listener's rate"),
+        ("chat listener CPU per interval (s)", snap["listener_cpu_s"], speed),
+        ("chat listener CPU share", snap["listener_cpu_share"], "CPU s per real s"),
+        ("process CPU per 5-min interval (s)", snap["interval_cpu_s"], speed),
+        ("messages received / sent", snap["received_over_sent"], "complete channels, truth"),
+        ("messages received", snap["messages_received"], ""),
+        (
+            "channels read in full / equal to truth",
+            snap["channels_complete"],
+            f"equal: {_fmt(_median(snap['channels_equal_truth']), 0)}",
+        ),
+        ("activity observations", snap["activity_observations"], ""),
+        ("lake bytes per activity observation", snap["activity_bytes_per_obs"], "zstd Parquet"),
+        (
+            "join / floor",
+            join["join_over_floor"],
+            f"{join['joined']} of {join['channels']} in {_fmt(join['join_s'])} s, "
+            f"clock x{join['clock_speed']:g}",
+        ),
+    ]
+
+
 def collector_tables(res: dict[str, Any]) -> list[Table]:
     snap = res["snapshot"]
     mem = res["memory"]
@@ -147,9 +174,14 @@ def collector_tables(res: dict[str, Any]) -> list[Table]:
             mem["max_mb"],
             "max; series " + " ".join(_fmt(v, 1) for v in mem["rss_after_each_mb"]),
         ),
-        ("simulator tick warm-up (s)", snap["tick_warmup_s"], "before the clock runs"),
     ]
-    tables = [_figures_table(f"collector ({res['scale']})", rows)]
+    if res.get("chat"):
+        rows += _chat_rows(res)
+    else:
+        rows.append(("simulator tick warm-up (s)", snap["tick_warmup_s"], "before the clock runs"))
+    mode = res.get("permissions", "all-moderated")
+    label = "LOAD TEST: every chat list, Helix only" if res.get("load_test", True) else "chat on"
+    tables = [_figures_table(f"collector ({res['scale']}, {mode}: {label})", rows)]
     cmp = res.get("library_comparison")
     if cmp and "skipped" not in cmp:
         ours, lib = cmp["streamcensus"], cmp["twitchapi"]

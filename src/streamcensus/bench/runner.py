@@ -1,8 +1,9 @@
 """Run the chosen suites in one process, side by side, and gather one JSON document.
 
-The simulator and chat suites start their own simulator child (rate limit lifted); the collector and
-storage suites share one child with Twitch's bucket, and storage measures the snapshots
-the collector suite collected (or collects `repeat` of its own when run alone). The
+The simulator and chat suites start their own simulator child (rate limit lifted); the collector
+suite starts one with Twitch's bucket and the chosen permissions (realistic by default); the
+storage suite collects `repeat` snapshots of its own on an all-moderated child (a load
+test: bytes per presence observation need every chat list). The
 warehouse suite needs no child: it collects its demo day with the in-process simulator
 and writes the `fr` day from the simulator's ground truth.
 """
@@ -20,6 +21,7 @@ from typing import Any
 from streamcensus import __version__
 from streamcensus.bench.measure import machine
 from streamcensus.bench.simproc import SimulatorProcess
+from streamcensus.simulator.permissions import PermissionsMode
 from streamcensus.timeutil import UTC, isoformat_z, utcnow
 
 SUITES = ("simulator", "collector", "storage", "warehouse", "chat", "api", "communities")
@@ -50,6 +52,7 @@ def bench_command_line(
     hours: float = DEFAULT_HOURS,
     days: int = DEFAULT_API_DAYS,
     baseline: Path | None = None,
+    permissions: PermissionsMode = "realistic",
 ) -> str:
     """The command that reproduces a run (quoted in BENCHMARKS.md)."""
     suite = "all" if tuple(suites) == SUITES else ",".join(suites)
@@ -61,6 +64,8 @@ def bench_command_line(
         f"--speed {speed:g}",
         f"--snapshots {snapshots}",
     ]
+    if permissions != "realistic":
+        parts.append(f"--permissions {permissions}")
     if not compare:
         parts.append("--no-compare")
     if "warehouse" in suites or "privacy" in suites or "engines" in suites:
@@ -84,6 +89,7 @@ def run_bench(
     compare: bool = True,
     hours: float = DEFAULT_HOURS,
     days: int = DEFAULT_API_DAYS,
+    permissions: PermissionsMode = "realistic",
     seed: int = 42,
     grid: dt.datetime = BENCH_GRID,
     out: str | None = None,
@@ -106,7 +112,17 @@ def run_bench(
     result: dict[str, Any] = {
         "meta": {
             "command": bench_command_line(
-                suites, scale, repeat, speed, soak, out, compare, hours, days, baseline
+                suites,
+                scale,
+                repeat,
+                speed,
+                soak,
+                out,
+                compare,
+                hours,
+                days,
+                baseline,
+                permissions,
             ),
             "date": isoformat_z(utcnow()),
             "version": __version__,
@@ -119,6 +135,7 @@ def run_bench(
             "snapshots": soak,
             "hours": hours,
             "days": days,
+            "permissions": permissions,
             "suites": list(suites),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         }
@@ -126,22 +143,31 @@ def run_bench(
     if "simulator" in suites:
         progress(f"simulator suite ({scale})")
         result["simulator"] = run_simulator_suite(scale, grid, repeat, seed=seed)
-    if "collector" in suites or "storage" in suites:
+    if "collector" in suites:
         with (
-            SimulatorProcess(scale, grid, seed=seed) as sim,
+            SimulatorProcess(scale, grid, seed=seed, permissions=permissions) as sim,
             tempfile.TemporaryDirectory(prefix="streamcensus-bench-") as tmp,
         ):
-            data_dir = Path(tmp) / "series"
-            if "collector" in suites:
-                progress(f"collector suite ({scale}, x{speed:g})")
-                result["collector"] = run_collector_suite(
-                    sim, data_dir, grid, repeat, speed=speed, snapshots=soak, compare=compare
-                )
-            if "storage" in suites:
-                progress(f"storage suite ({scale})")
-                result["storage"] = run_storage_suite(
-                    sim, data_dir, grid, repeat, speed=speed, study_repeats=min(repeat, 3)
-                )
+            progress(f"collector suite ({scale}, {permissions}, x{speed:g})")
+            result["collector"] = run_collector_suite(
+                sim,
+                Path(tmp) / "series",
+                grid,
+                repeat,
+                speed=speed,
+                snapshots=soak,
+                compare=compare,
+            )
+    if "storage" in suites:
+        # bytes per presence observation need every chat list: the all-moderated load test
+        with (
+            SimulatorProcess(scale, grid, seed=seed, permissions="all-moderated") as sim,
+            tempfile.TemporaryDirectory(prefix="streamcensus-bench-") as tmp,
+        ):
+            progress(f"storage suite ({scale})")
+            result["storage"] = run_storage_suite(
+                sim, Path(tmp) / "series", grid, repeat, speed=speed, study_repeats=min(repeat, 3)
+            )
     if "warehouse" in suites:
         progress(f"warehouse suite ({scale}, {hours:g} h)")
         result["warehouse"] = run_warehouse_suite(

@@ -21,6 +21,7 @@ import httpx
 import psutil
 
 from streamcensus.errors import StreamcensusError
+from streamcensus.simulator.permissions import PermissionsMode
 from streamcensus.timeutil import isoformat_z
 
 STARTUP_TIMEOUT = 300.0  # seconds; the fr population takes ~10 s to build on 2 cores
@@ -50,14 +51,16 @@ class SimulatorProcess:
         seed: int = 42,
         rate_limit: int = 800,
         startup_timeout: float = STARTUP_TIMEOUT,
-        permissions: str = "all-moderated",
+        permissions: PermissionsMode = "realistic",
     ) -> None:
         self.scale = scale
         self.seed = seed
         self.start_time = start
         self.rate_limit = rate_limit
-        # benchmarks measure a full workload: every chat list readable (a LOAD-TEST mode)
-        self.permissions = permissions
+        # `realistic` (the simulator's default): chat lists only of the channels whose
+        # broadcaster consented; `all-moderated`: every chat list readable, a LOAD-TEST mode
+        # Twitch never grants, for the full workload of 2,000 chat lists
+        self.permissions: PermissionsMode = permissions
         self.startup_timeout = startup_timeout
         self.port = 0
         self.startup_seconds = 0.0
@@ -104,10 +107,15 @@ class SimulatorProcess:
             str(self.rate_limit),
             "--permissions",
             self.permissions,
+        ] + (
             # one operator token reads every chat list, in one bucket (as pyTwitchAPI does)
-            "--consent-share",
-            "0",
-        ]
+            ["--consent-share", "0"] if self.load_test else []
+        )
+
+    @property
+    def load_test(self) -> bool:
+        """True in the all-moderated mode (more than Twitch grants: a load test)."""
+        return self.permissions == "all-moderated"
 
     def start(self) -> None:
         """Spawn the child on a free port and wait until it answers `/_sim/info`."""

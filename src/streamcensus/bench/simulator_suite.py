@@ -201,7 +201,9 @@ def run_simulator_suite(
 ) -> dict[str, Any]:
     """Requests/s, latency percentiles, server memory and world construction time."""
     builds = [world_build(scale, seed) for _ in range(repeat)]
-    with SimulatorProcess(scale, grid, seed=seed, rate_limit=NO_RATE_LIMIT) as sim:
+    with SimulatorProcess(  # every chat list read: the server's full workload (a load test)
+        scale, grid, seed=seed, rate_limit=NO_RATE_LIMIT, permissions="all-moderated"
+    ) as sim:
         rss_built = sim.rss_bytes()
         runs = asyncio.run(_serve_snapshots(sim, grid, repeat, language, top_n, concurrency))
         rss_served = sim.rss_bytes()

@@ -1,9 +1,15 @@
 """Timed snapshots of our collector against a simulator child: the `collector` suite's
 measurement, also used by the storage suite and the library comparison.
 
-The simulator's clock is set to each grid time, the tick computed while the clock stands
-still, then simulated time flows at `speed` while the collector works; wall time is read
-on that simulated clock (the manifest's start and end).
+Two ways, as the collector suite's permissions say:
+- `running_series` (realistic permissions, chat activity on: what a user runs): the
+  simulator's clock runs without stopping, as Twitch's does; the collector takes each
+  snapshot when its grid time comes, and its chat listener reads the community's chat
+  between them. The process's CPU is split into the Helix snapshot and the listener.
+- `collect_series` (the all-moderated load test, and the library comparison; Helix only):
+  the simulator's clock is set to each grid time, the tick computed while the clock stands
+  still, then simulated time flows at `speed` while the collector works.
+Wall time is read on the simulated clock (the manifest's start and end).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from streamcensus.bench.simproc import SimulatorProcess
 from streamcensus.collect.session import CollectSession, open_collector
 from streamcensus.config import Settings
 from streamcensus.lake.manifest import ManifestRecord
-from streamcensus.lake.schema import CHATTERS_FORBIDDEN, CHATTERS_OK
+from streamcensus.lake.schema import CHATTERS_OK
 from streamcensus.timeutil import GRID_SECONDS
 
 BUCKET = 800  # Helix points per minute, the simulator's default
@@ -35,18 +41,18 @@ CHATTERS_PAGE = 1000
 CLIENT_ID = "streamcensus-bench"
 
 
-def bench_settings(data_dir: Path, client_id: str, top_n: int = 2000) -> Settings:
-    """The collector's default settings (top 2000 `fr` channels, 16 in flight) in `data_dir`.
-
-    Chat activity is off: the simulator child's clock stands still between snapshots, and
-    the chat listener is measured on its own by the `chat` suite (`chat_listener.py`)."""
+def bench_settings(
+    data_dir: Path, client_id: str, top_n: int = 2000, *, chat: bool = False
+) -> Settings:
+    """The collector's default settings (top 2000 `fr` channels, 16 in flight) in `data_dir`;
+    chat activity on or off (`chat`)."""
     return Settings.model_validate(
         {
             "data_dir": data_dir,
             "client_id": client_id,
             "top_n": top_n,
             "language": "fr",
-            "chat_enabled": False,
+            "chat_enabled": chat,
         }
     )
 
@@ -55,8 +61,11 @@ def bucket_requests(lake_dir: Path, record: ManifestRecord) -> tuple[int, int]:
     """(app-token requests, user-token requests) of a snapshot.
 
     Chatter pages per channel follow from the Helix `total` in the streams file (a page
-    holds 1000, an empty list still costs one request, a 403 one); the rest of the
-    snapshot's requests went to the app bucket (stream pages).
+    holds 1000, an empty list still costs one request); a 403 costs one (a channel no token
+    may read costs none: it is not requested); the rest of the snapshot's requests went to
+    the app bucket (stream pages). User-token requests are counted as one bucket, which
+    they are in the all-moderated load test (one operator token); under realistic
+    permissions each consenting broadcaster's token has a bucket of its own, far from full.
     """
     streams = pq.read_table(
         lake_dir / record.files["streams"]["path"], columns=["chatters_status", "chatters_total"]
@@ -65,9 +74,7 @@ def bucket_requests(lake_dir: Path, record: ManifestRecord) -> tuple[int, int]:
     for row in streams:
         if row["chatters_status"] == CHATTERS_OK:
             user += max(1, math.ceil((row["chatters_total"] or 0) / CHATTERS_PAGE))
-        elif row["chatters_status"] == CHATTERS_FORBIDDEN:
-            user += 1
-    user += record.retries
+    user += record.errors.get("http_403", 0) + record.retries
     return record.requests - user, user
 
 
@@ -92,6 +99,19 @@ async def timed_snapshot(
     real = time.perf_counter() - began
     cpu = time.process_time() - cpu
     sim.set_clock(speed=0)
+    return {
+        **record_figures(session, record),
+        "real_s": real,
+        "cpu_s": cpu,
+        "cpu_share_of_interval": cpu / GRID_SECONDS,
+        "peak_rss_mb": to_mb(peak_rss_bytes()),
+        "rss_after_mb": to_mb(rss_bytes()),
+        "tick_warmup_s": warm,
+    }
+
+
+def record_figures(session: CollectSession, record: ManifestRecord) -> dict[str, Any]:
+    """What a snapshot's manifest and files say: requests by bucket, the floor, wall time."""
     lake_dir = Path(session.collector.writer.lake_dir)  # the benchmarks' lake is local
     app, user = bucket_requests(lake_dir, record)
     floor = rate_limit_floor(app, user)
@@ -106,23 +126,18 @@ async def timed_snapshot(
         "app_requests": app,
         "user_requests": user,
         "retries": record.retries,
+        "token_validations": record.token_validations,
         "http_429": record.http_429,
         "rate_limit_waits": record.rate_limit_waits,
         "wall_s": wall,
         "floor_s": floor,
         "wall_over_floor": wall / floor if floor > 0 else None,
-        "real_s": real,
-        "cpu_s": cpu,
-        "cpu_share_of_interval": cpu / GRID_SECONDS,
-        "peak_rss_mb": to_mb(peak_rss_bytes()),
-        "rss_after_mb": to_mb(rss_bytes()),
-        "tick_warmup_s": warm,
         "chatters_bytes": record.files["chatters"]["bytes"],
         "streams_bytes": record.files["streams"]["bytes"],
     }
 
 
-async def collect_series(
+async def collect_series(  # the load test and the library comparison: Helix only
     sim: SimulatorProcess,
     data_dir: Path,
     grid: dt.datetime,
@@ -131,7 +146,7 @@ async def collect_series(
     client_id: str = CLIENT_ID,
 ) -> list[dict[str, Any]]:
     """`count` consecutive snapshots (grid, grid + 5 min, ...) with one collector."""
-    settings = bench_settings(data_dir, client_id)
+    settings = bench_settings(data_dir, client_id, chat=False)
     runs: list[dict[str, Any]] = []
     async with open_collector(settings, helix_url=sim.helix_url, auth_url=sim.auth_url) as session:
         for i in range(count):

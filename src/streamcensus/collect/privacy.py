@@ -166,6 +166,8 @@ class Pseudonymiser:
             ids = list(bot_ids)
             hashed = self._digest_all(ids).tolist()
             self._bot_pseudonyms = {p: bot_ids[i].lower() for p, i in zip(hashed, ids, strict=True)}
+        # sorted once, searched per list (np.isin costs ~0.5 ms a call on 2,000 lists)
+        self._bot_sorted = np.sort(np.fromiter(self._bot_pseudonyms, np.int64))
 
     def __repr__(self) -> str:
         return f"Pseudonymiser(key_id={self.key_id!r})"
@@ -227,8 +229,10 @@ class Pseudonymiser:
         names: list[str | None] = [None] * len(user_logins)
         flags = np.zeros(len(user_logins), dtype=np.bool_)
         known = self._bot_pseudonyms
-        if known:
-            hits = np.flatnonzero(np.isin(viewer, np.fromiter(known, np.int64, len(known))))
+        if known and viewer.shape[0]:
+            ordered = self._bot_sorted
+            at = np.minimum(np.searchsorted(ordered, viewer), ordered.shape[0] - 1)
+            hits = np.flatnonzero(ordered[at] == viewer)
             for i in hits.tolist():
                 names[i] = known[int(viewer[i])]
                 flags[i] = True

@@ -53,6 +53,7 @@ from streamcensus.tokens.simulated import (
 )
 from streamcensus.tokens.store import TokenRecord, TokenStore
 from streamcensus.twitch import HelixClient, HelixConfig, HelixError
+from streamcensus.twitch.http import http_client
 from streamcensus.urls import mask_credentials
 
 log = logging.getLogger("streamcensus.collect")
@@ -266,12 +267,7 @@ async def open_collector(
     """
     helix = helix_url or settings.helix_url
     auth = auth_url or settings.auth_url
-    pool = max(10, 2 * settings.concurrency)
-    async with httpx.AsyncClient(
-        transport=transport,
-        timeout=httpx.Timeout(10.0),
-        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
-    ) as http:
+    async with http_client(settings.concurrency, 10.0, transport) as http:
         simulator = await probe_simulator(http, auth)
         mirror: SimClock | None = None
         if clock is None:

@@ -63,6 +63,16 @@ class Caller:
         self.app_pacer = app_pacer
         self.user_pacer = user_pacer
         self._timeout = httpx.Timeout(config.timeout)
+        self._urls: dict[str, httpx.URL] = {}  # parsed once: a handful of endpoints
+
+    def _parsed(self, url: str) -> httpx.URL:
+        """`url` parsed (httpx parses a string URL on every request otherwise)."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= 64:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return parsed
 
     def _backoff(self, failures: int) -> float:
         """Exponential backoff with jitter: base·2^(n-1), capped, times a factor in [0.5, 1)."""
@@ -87,7 +97,8 @@ class Caller:
         with its own bucket; with neither the request goes to the auth host, unpaced,
         with `authorization` as its header if given.
         """
-        endpoint = f"{method} {httpx.URL(url).path}"
+        target = self._parsed(url)
+        endpoint = f"{method} {target.path}"
         if lane is not None:
             kind = "user"
         pacer = None if kind is None else self.app_pacer if kind == "app" else self.user_pacer
@@ -105,7 +116,7 @@ class Caller:
                 headers["Authorization"] = f"Bearer {token}"
             elif authorization is not None:
                 headers["Authorization"] = authorization
-            outcome = await self._send(method, url, params, data, headers, pacer, endpoint)
+            outcome = await self._send(method, target, params, data, headers, pacer, endpoint)
             if isinstance(outcome, httpx.Response):
                 try:
                     return parse(outcome)
@@ -154,7 +165,7 @@ class Caller:
     async def _send(
         self,
         method: str,
-        url: str,
+        url: httpx.URL,
         params: Params | None,
         data: dict[str, str] | None,
         headers: dict[str, str],

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-from streamcensus import __version__
 from streamcensus.clock import Clock, WallClock
 from streamcensus.twitch.auth import (
     CHATTERS_SCOPE,
@@ -32,6 +31,7 @@ from streamcensus.twitch.auth import (
 from streamcensus.twitch.caller import Caller, Params
 from streamcensus.twitch.config import HelixConfig
 from streamcensus.twitch.errors import BadRequest, CredentialsRejected, Forbidden, Unauthorized
+from streamcensus.twitch.http import http_client
 from streamcensus.twitch.models import (
     Chatters,
     ModeratedChannel,
@@ -89,13 +89,7 @@ class HelixClient:
         self._clock: Clock = clock if clock is not None else WallClock()
         self._owns_http = http is None
         if http is None:
-            pool = max(10, 2 * config.concurrency)
-            http = httpx.AsyncClient(
-                transport=transport,
-                timeout=httpx.Timeout(config.timeout),
-                limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
-                headers={"User-Agent": f"streamcensus/{__version__}"},
-            )
+            http = http_client(config.concurrency, config.timeout, transport)
         self._http = http
         margin = config.pacing_margin
         self.app_pacer = Pacer(self._clock, self.stats, name="app", margin=margin)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
 import httpx
 
 from streamcensus.errors import StreamcensusError, UserError
@@ -229,7 +230,12 @@ def classify_response(response: httpx.Response, endpoint: str) -> HelixError | N
 def classify_exception(exc: httpx.RequestError, endpoint: str) -> HelixError:
     """The error a transport failure means (timeouts and resets are retryable)."""
     name = type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
+    cause = exc.__cause__
+    # the aiohttp transport (`http.py`) reports a dropped connection as httpx.ConnectTimeout
+    dropped = isinstance(cause, aiohttp.ClientError) and not isinstance(cause, TimeoutError)
+    if dropped:
+        name = type(cause).__name__
+    elif isinstance(exc, httpx.TimeoutException):
         return Timeout(f"timed out ({name})", endpoint=endpoint)
     if isinstance(exc, httpx.UnsupportedProtocol):
         return ClientError(f"cannot send ({name})", endpoint=endpoint)

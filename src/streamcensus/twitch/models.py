@@ -2,17 +2,22 @@
 
 Parsers raise `MalformedResponse` (retryable) when a body lacks what Helix documents,
 so a truncated or garbled page is fetched again rather than half-read.
+
+JSON is decoded with msgspec: a chatters page (2,000 of an `fr` snapshot's ~2,035
+requests, up to 1,000 entries each) straight into typed records, without a dict per
+chatter. Measured on 400 `fr` chatters pages, per 2,000 pages: the standard library's
+`json` and the same loops 0.25 s of CPU, orjson 0.16 s, msgspec typed 0.09 s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 
 from streamcensus.timeutil import parse_utc
 from streamcensus.twitch.errors import MalformedResponse
@@ -127,8 +132,8 @@ class Page:
 def json_body(response: httpx.Response) -> Any:
     """The decoded JSON body, or `MalformedResponse`."""
     try:
-        return json.loads(response.content)
-    except ValueError:
+        return msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
         raise MalformedResponse("body is not valid JSON", endpoint=response.url.path) from None
 
 
@@ -226,19 +231,45 @@ def page_parser(
     return parse
 
 
+class _Chatter(msgspec.Struct):
+    """One `data[]` entry of Get Chatters (`user_name` and any other field are skipped)."""
+
+    user_id: str
+    user_login: str
+
+
+class _ChatterPage(msgspec.Struct):
+    """A Get Chatters body; `pagination` and `total` are read as `parse_page` reads them."""
+
+    data: list[_Chatter]
+    pagination: Any = None
+    total: Any = None
+
+
+_CHATTER_PAGE = msgspec.json.Decoder(_ChatterPage)
+
+
 def parse_chatter_page(
     response: httpx.Response,
 ) -> tuple[list[str], list[str], str | None, int | None]:
     """A chatters page as two parallel lists (ids, logins), its cursor and `total`."""
-    page = parse_page(response)
     try:
-        ids = [str(item["user_id"]) for item in page.items]
-        logins = [str(item["user_login"]) for item in page.items]
-    except KeyError:
+        page = _CHATTER_PAGE.decode(response.content)
+    except msgspec.ValidationError as exc:
         raise MalformedResponse(
-            "chatter without user_id/user_login", endpoint=response.url.path
+            f"not a chatters page ({exc})", endpoint=response.url.path
         ) from None
-    return ids, logins, page.cursor, page.total
+    except msgspec.DecodeError:
+        raise MalformedResponse("body is not valid JSON", endpoint=response.url.path) from None
+    pagination = page.pagination
+    cursor = pagination.get("cursor") if isinstance(pagination, dict) else None
+    total = page.total
+    return (
+        [item.user_id for item in page.data],
+        [item.user_login for item in page.data],
+        cursor if isinstance(cursor, str) and cursor else None,
+        total if isinstance(total, int) else None,
+    )
 
 
 def _scope_list(value: Any) -> tuple[str, ...]:
