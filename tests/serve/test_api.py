@@ -52,11 +52,11 @@ async def test_overview_curve_and_totals_of_thursday(
     assert curve["viewers"][17:25] == [320, 280, 290, 300, 310, 320, 330, 0]
     assert curve["viewers"][36:] == [30] * 12
     assert curve["live_channels"][:7] == [2, 2, 2, 1, 1, 1, 2]
-    # accounts in chat: alice's 20 people + the bot, eve's one, bob's 15 (10 shared);
+    # people in chat: alice's 20 people (the bot is not one), eve's one, bob's 15 (10 shared);
     # Thursday has chat lists only (no chat activity was collected)
     [listed] = curve["chatters"]
     assert (listed["signal"], listed["label"]) == ("chat_list", "people in the chat list")
-    assert listed["values"][:7] == [22, 22, 22, 21, 21, 21, 26]
+    assert listed["values"][:7] == [21, 21, 21, 20, 20, 20, 25]
     assert listed["values"][24:] == [None] * 24  # nobody, then carol's unreadable chat
     assert curve["viewers_per_live_channel"][:4] == [52.5, 57.5, 62.5, 130.0]
     assert curve["viewers_per_live_channel"][24] is None

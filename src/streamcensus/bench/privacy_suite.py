@@ -3,7 +3,12 @@
 Two consecutive days are written from the simulator's ground truth (`bench/truthlake.py`,
 chat lists of the top channels) and loaded with the default settings. The published figures
 (the serving tables, as the API reads them) are then compared with the exact counts
-recomputed from the curated viewing sessions, which are internal and never published:
+recomputed from the curated viewing sessions less the accounts `int_bots` flags (both
+internal, never published), every chat of every person counted: the error is what the
+noise and the per-person contribution bound cost together.
+
+- the contribution bound: people with more chats in a day than the bound, and the share of
+  (person, chat, day) presences the bound leaves out of the per-chat figures;
 
 - channel-day people (`channel_day_presence.unique_chatters`, bots excluded): median and
   90th percentile relative error over the published channel-days, the share of
@@ -55,17 +60,32 @@ def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     root = settings.lake_dir / CURATED / "viewing_sessions"
     con.execute(f"create temp view sessions as select * from read_parquet('{root}/*/*.parquet')")
-    bots = int(settings.bot_min_chats)
+    bots = settings.lake_dir / CURATED / "int_bots"
+    con.execute(f"create temp view bots as select * from read_parquet('{bots}/*/*.parquet')")
     con.execute(
-        "create temp view day_people as select day, signal, channel_id, viewer from sessions "
-        "group by all having max(case when is_known_bot or peak_chats >= "
-        f"{bots} then 1 else 0 end) = 0"
+        "create temp view people as select distinct s.day, s.signal, s.channel_id, s.viewer "
+        "from sessions as s where not exists (select 1 from bots as b where b.day = s.day "
+        "and b.viewer = s.viewer and b.is_bot)"
     )
-    con.execute(
-        "create temp view people as select distinct day, signal, channel_id, viewer "
-        f"from sessions where not is_known_bot and peak_chats < {bots}"
-    )
+    con.execute("create temp view day_people as select * from people")
     return con
+
+
+def bound_cost(con: duckdb.DuckDBPyConnection, bound: int) -> dict[str, Any]:
+    """How many people the contribution bound touches, and how much presence it drops."""
+    rows = con.execute(
+        "select count(*), sum(case when chats > ? then 1 else 0 end), sum(chats), "
+        "sum(least(chats, ?)) from (select day, signal, viewer, count(*) as chats "
+        "from people group by all)",
+        [bound, bound],
+    ).fetchall()
+    people_days, over, presences, kept = (int(v or 0) for v in rows[0])
+    return {
+        "contribution_bound": bound,
+        "person_days": people_days,
+        "person_days_over_bound_share": round(over / max(people_days, 1), 4),
+        "presences_dropped_share": round(1 - kept / max(presences, 1), 4),
+    }
 
 
 def channel_day_errors(con: duckdb.DuckDBPyConnection, k: int) -> dict[str, Any]:
@@ -163,6 +183,7 @@ def run_privacy_suite(
                 "epsilon_per_figure": settings.privacy_epsilon,
                 "noise_scale": scale_b,
                 "noise_95": round(accuracy(scale_b, 0.05), 3),
+                "bound": bound_cost(con, settings.privacy_contribution_bound),
                 "channel_day_people": channel_day_errors(con, settings.k),
                 "overlap_day": overlap_errors(con, 1, settings.k),
                 "overlap_week": overlap_errors(con, 7, settings.k),
