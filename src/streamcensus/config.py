@@ -41,7 +41,7 @@ from streamcensus.urls import mask_credentials
 
 # A person counts in at most this many chats per day and signal in the per-chat people
 # counts and overlaps: the contribution bound behind the budget in docs/privacy.md.
-DEFAULT_CONTRIBUTION_BOUND = 3
+DEFAULT_CONTRIBUTION_BOUND = 6
 
 ENV_PREFIX = "STREAMCENSUS_"
 DEFAULT_CONFIG_FILE = "streamcensus.toml"

@@ -1,8 +1,8 @@
 """The per-person contribution bound: a person counts in at most `contribution_bound` chats
 per day and signal in the per-chat people counts, the overlap sizes and pairs.
 
-A hand-made day: 6 chats of 12 regulars each, and 120 wanderers who sit in all 6 chats
-at every snapshot. With the bound (3 by default) each wanderer counts in the 3 chats that
+A hand-made day: 9 chats of 12 regulars each, and 120 wanderers who sit in all 9 chats
+at every snapshot. With the bound (6 by default) each wanderer counts in the 6 chats that
 come first in her keyed order (md5 of the salt derived from the noise key, the channel and
 the pseudonym): the test recomputes that order from the fixed test key and expects every
 published figure from it, exactly (ε = 10 with a known key: `expect.published`).
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from load.lakebuilder import DAY, LakeBuilder, Stream, at, grid, query, run_load
-from privacy.expect import FIXED_KEY, exact_settings, published
+from privacy.expect import FIXED_KEY, exact_settings, noisy, published
 from streamcensus.config import DEFAULT_CONTRIBUTION_BOUND, Settings
 from streamcensus.transform.noise import contribution_salt
 
-CHANNELS = [f"{7000 + i}" for i in range(6)]
+CHANNELS = [f"{7000 + i}" for i in range(9)]
 REGULARS = 12
 WANDERERS = [500_000 + i for i in range(120)]
 SIGNAL = "chat_list"
@@ -69,13 +69,13 @@ def _expected_people(bound: int) -> Counter[str]:
 
 
 def test_the_default_bound_is_small() -> None:
-    assert DEFAULT_CONTRIBUTION_BOUND == 3
+    assert DEFAULT_CONTRIBUTION_BOUND == 6
 
 
 def test_a_person_counts_in_at_most_the_bound_of_chats_per_day(bounded: Settings) -> None:
     exact = _expected_people(DEFAULT_CONTRIBUTION_BOUND)
     # the keyed order spreads the wanderers over the chats, not always the same three
-    assert len({tuple(kept_chats(v, CHANNELS, 3)) for v in WANDERERS}) >= 10
+    assert len({tuple(kept_chats(v, CHANNELS, 6)) for v in WANDERERS}) >= 10
     rows = dict(
         query(
             bounded,
@@ -88,8 +88,8 @@ def test_a_person_counts_in_at_most_the_bound_of_chats_per_day(bounded: Settings
         c: published(bounded, "channel_people", DAY, c, SIGNAL, exact=exact[c]) for c in CHANNELS
     }
     assert rows == expected
-    # 6 × 12 regulars and 120 wanderers in 3 chats each (without the bound: in 6 each)
-    assert sum(exact.values()) == 6 * REGULARS + 3 * len(WANDERERS)
+    # 9 × 12 regulars and 120 wanderers in 6 chats each (without the bound: in 9 each)
+    assert sum(exact.values()) == 9 * REGULARS + 6 * len(WANDERERS)
     # bot_share's people is the same figure: the same exact count, the same noisy value
     people = dict(
         query(
@@ -124,8 +124,8 @@ def test_overlap_pairs_share_only_the_chats_each_person_counts_in(bounded: Setti
     for viewer in WANDERERS:
         kept = sorted(kept_chats(viewer, CHANNELS, DEFAULT_CONTRIBUTION_BOUND))
         shared.update(itertools.combinations(kept, 2))
-    # each wanderer is in 3 pairs (not 15): 360 in all
-    assert sum(shared.values()) == 3 * len(WANDERERS)
+    # each wanderer is in 15 pairs (not 36)
+    assert sum(shared.values()) == 15 * len(WANDERERS)
     rows = query(
         bounded,
         "select channel_a, channel_b, shared_chatters from audience_overlap "
@@ -138,12 +138,31 @@ def test_overlap_pairs_share_only_the_chats_each_person_counts_in(bounded: Setti
         assert value == noisy
 
 
+def test_session_lengths_count_the_bound_of_sessions_per_person(bounded: Settings) -> None:
+    # every session lasts 20:00-20:30 (35 minutes: bucket 4, 31-60): 9 × 12 regulars'
+    # sessions and 6 of each wanderer's 9; the other buckets are empty (noisy all the
+    # same) and, under k, merged upwards from the first of them
+    exact = {4: 9 * REGULARS + 6 * len(WANDERERS)}
+    rows = query(
+        bounded,
+        "select bucket, bucket_min, bucket_max, value from viewer_habits "
+        "where day = ? and signal = ? and metric = 'session_minutes'",
+        [DAY, SIGNAL],
+    )
+    values = [
+        noisy(bounded, "habits", DAY, SIGNAL, "session_minutes", b, exact=exact.get(b, 0))
+        for b in range(1, 8)
+    ]
+    assert rows == [(1, 0, None, sum(values))]
+    assert exact[4] == 828  # not 9 × 12 + 9 × 120
+
+
 def test_the_bound_is_a_setting(tmp_path: Path) -> None:
-    settings = _lake(tmp_path, privacy_contribution_bound=6)
+    settings = _lake(tmp_path, privacy_contribution_bound=2)
     total = query(
         settings,
         "select sum(unique_chatters) from channel_day_presence where day = ? and signal = ?",
         [DAY, SIGNAL],
     )
-    assert total == [(sum(_expected_people(6).values()),)]
-    assert total == [(6 * (REGULARS + len(WANDERERS)),)]
+    assert total == [(sum(_expected_people(2).values()),)]
+    assert total == [(9 * REGULARS + 2 * len(WANDERERS),)]

@@ -11,8 +11,9 @@ noise and the per-person contribution bound cost together.
   (person, chat, day) presences the bound leaves out of the per-chat figures;
 
 - channel-day people (`channel_day_presence.unique_chatters`, bots excluded): median and
-  90th percentile relative error over the published channel-days, the share of
-  channel-days of at least k exact people that were suppressed (their noisy count fell
+  90th percentile relative error over the published channel-days (and, apart, against the
+  people the figure counts, each in her first C chats by the keyed draw: the noise alone),
+  the share of channel-days of at least k exact people that were suppressed (their noisy count fell
   under k), and of published ones under k exactly;
 - overlap shares (`audience_overlap.share_a` and `share_b`, 1-day and 7-day windows):
   median relative and absolute error over the published pairs, and the share of published
@@ -32,13 +33,14 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from streamcensus import noisekey
 from streamcensus.bench.truthlake import write_truth_day
 from streamcensus.clock import SimClock
 from streamcensus.config import Settings
 from streamcensus.lake.schema import CURATED
 from streamcensus.load.loader import load_days
 from streamcensus.timeutil import day_start
-from streamcensus.transform.noise import accuracy, calibrate
+from streamcensus.transform.noise import accuracy, calibrate, contribution_salt
 
 Progress = Callable[[str], None]
 DAYS = 2
@@ -68,6 +70,15 @@ def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
         "and b.viewer = s.viewer and b.is_bot)"
     )
     con.execute("create temp view day_people as select * from people")
+    # the people the per-chat figures count: each person's first C chats by the keyed draw
+    salt = contribution_salt(noisekey.load_or_create(settings.key_store_dir))
+    assert salt.isalnum()  # hex: safe in the view's text (a view takes no parameters)
+    con.execute(
+        "create temp view counted as select day, signal, channel_id, viewer from ("
+        "select *, row_number() over (partition by day, signal, viewer order by "
+        f"md5(concat('{salt}', '|', channel_id, '|', cast(viewer as varchar))), channel_id) "
+        f"as r from people) where r <= {int(settings.privacy_contribution_bound)}"
+    )
     return con
 
 
@@ -92,17 +103,22 @@ def channel_day_errors(con: duckdb.DuckDBPyConnection, k: int) -> dict[str, Any]
     """Published channel-day people against the exact count."""
     rows = con.execute(
         "with exact as (select day, signal, channel_id, count(*) as n from day_people "
-        "group by all) "
-        "select exact.n, p.unique_chatters from exact join channel_day_presence as p "
-        "using (day, signal, channel_id)"
+        "group by all), "
+        "kept as (select day, signal, channel_id, count(*) as n from counted group by all) "
+        "select exact.n, p.unique_chatters, coalesce(kept.n, 0) from exact "
+        "join channel_day_presence as p using (day, signal, channel_id) "
+        "left join kept using (day, signal, channel_id)"
     ).fetchall()
-    published = [(int(n), int(p)) for n, p in rows if p is not None]
-    at_least_k = [p for n, p in rows if int(n) >= k]
+    published = [(int(n), int(p)) for n, p, _ in rows if p is not None]
+    noise_only = [(int(c), int(p)) for _, p, c in rows if p is not None and c]
+    at_least_k = [p for n, p, _ in rows if int(n) >= k]
     return {
         "channel_days": len(rows),
         "published": len(published),
         "relative_error": _quantiles([abs(p - n) / n for n, p in published]),
         "absolute_error": _quantiles([float(abs(p - n)) for n, p in published]),
+        # against the people the figure counts (each in her first C chats): the noise alone
+        "noise_relative_error": _quantiles([abs(p - c) / c for c, p in noise_only]),
         "suppressed_share_of_at_least_k": round(
             sum(1 for p in at_least_k if p is None) / max(len(at_least_k), 1), 4
         ),

@@ -349,6 +349,11 @@ def privacy_tables(res: dict[str, Any]) -> list[Table]:
         ("people: median relative error", people["relative_error"]["median"], ""),
         ("people: p90 relative error", people["relative_error"]["p90"], ""),
         ("people: median absolute error", people["absolute_error"]["median"], "people"),
+        (
+            "people: median relative error, noise alone",
+            people.get("noise_relative_error", {}).get("median"),
+            "against the people counted",
+        ),
         ("suppressed, of those with >= k", people["suppressed_share_of_at_least_k"], ""),
         ("published, under k exactly", people["published_under_k_share"], ""),
     ]

@@ -13,7 +13,9 @@
 --     sessions per person and day: those in her first chats by contribution_rank, then
 --     the earliest);
 --   days_active_per_week: people by days active in the 7 days ending on `day` (loyalty).
---   This query gives every bucket's exact value, null shares, and raw_people (the day's
+--   This query gives every bucket's exact value (empty buckets too: every bucket of a
+--   distribution that has anyone, every hour of a day that has anyone, so whether a
+--   bucket is empty is not told by its absence), null shares, and raw_people (the day's
 --   people, the hour shares' denominator). transform/protect.py then adds noise to every
 --   value and, on the noisy values only, merges a distribution's bucket under k with every
 --   bucket above it (a distribution under k in total is not published), drops hours under
@@ -255,39 +257,119 @@ distributions as (
 
 ),
 
+active_days as (
+
+    select * from (
+        values (1), (2), (3), (4), (5), (6), (7)
+    ) as active_days (days_active)
+
+),
+
+groups as (
+
+    select distinct day, signal, metric, unit from distributions
+
+),
+
+bucket_grid as (
+
+    select
+        groups.day,
+        groups.signal,
+        groups.metric,
+        groups.unit,
+        count_buckets.bucket,
+        count_buckets.bucket_min,
+        count_buckets.bucket_max
+    from groups
+    cross join count_buckets
+    where groups.metric in ('sessions_per_viewer', 'channels_per_viewer')
+
+    union all
+
+    select
+        groups.day,
+        groups.signal,
+        groups.metric,
+        groups.unit,
+        minute_buckets.bucket,
+        minute_buckets.bucket_min,
+        minute_buckets.bucket_max
+    from groups
+    cross join minute_buckets
+    where groups.metric = 'session_minutes'
+
+    union all
+
+    select
+        groups.day,
+        groups.signal,
+        groups.metric,
+        groups.unit,
+        active_days.days_active as bucket,
+        active_days.days_active as bucket_min,
+        active_days.days_active as bucket_max
+    from groups
+    cross join active_days
+    where groups.metric = 'days_active_per_week'
+
+),
+
 published_distributions as (
 
     select
-        day,
-        signal,
-        metric,
-        unit,
-        bucket,
-        bucket_min,
-        bucket_max,
-        n,
+        bucket_grid.day,
+        bucket_grid.signal,
+        bucket_grid.metric,
+        bucket_grid.unit,
+        bucket_grid.bucket,
+        bucket_grid.bucket_min,
+        bucket_grid.bucket_max,
+        coalesce(distributions.n, 0) as n,
         cast(null as double) as share,
         cast(null as bigint) as raw_people
-    from distributions
+    from bucket_grid
+    left join distributions
+        on
+            bucket_grid.day = distributions.day
+            and bucket_grid.signal = distributions.signal
+            and bucket_grid.metric = distributions.metric
+            and bucket_grid.bucket = distributions.bucket
+
+),
+
+hour_grid as (
+
+    select
+        day_people.day,
+        day_people.signal,
+        (days.isodow - 1) * 24 + hours.hour as bucket,
+        day_people.people
+    from day_people
+    inner join days on day_people.day = days.day
+    cross join hours
 
 ),
 
 published_hours as (
 
     select
-        hour_counts.day,
-        hour_counts.signal,
+        hour_grid.day,
+        hour_grid.signal,
         'hour_of_week' as metric,
         'people' as unit,
-        hour_counts.bucket,
-        hour_counts.bucket as bucket_min,
-        hour_counts.bucket as bucket_max,
-        hour_counts.n,
+        hour_grid.bucket,
+        hour_grid.bucket as bucket_min,
+        hour_grid.bucket as bucket_max,
+        coalesce(hour_counts.n, 0) as n,
         cast(null as double) as share,
-        day_people.people as raw_people
-    from hour_counts
-    inner join day_people
-        on hour_counts.day = day_people.day and hour_counts.signal = day_people.signal
+        hour_grid.people as raw_people
+    from hour_grid
+    left join hour_counts
+        on
+            hour_grid.day = hour_counts.day
+            and hour_grid.signal = hour_counts.signal
+            and hour_grid.bucket = hour_counts.bucket
 
 ),
 
