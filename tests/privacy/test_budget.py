@@ -78,7 +78,14 @@ def test_composition_is_the_sum_under_opendp_s_map() -> None:
     assert family_loss(scale, 1) == pytest.approx(0.5)
     assert family_loss(scale, 3) == pytest.approx(1.5)
     assert family_loss(scale, 0) == 0.0
-    # a person bounded to C chats spends C × ε on a family, not one ε per chat she visits
-    assert epsilon(
-        RunParams(contribution_bound=6), bounded_families(RunParams(contribution_bound=6))
-    ) > epsilon(RunParams(), bounded_families(RunParams()))
+    # the budget grows with the bound (the pairs quadratically): the page's comparison
+    costs = {
+        c: epsilon(
+            RunParams(contribution_bound=c), bounded_families(RunParams(contribution_bound=c))
+        )
+        for c in (3, 6, 10)
+    }
+    assert costs == {3: 45.0, 6: 64.5, 10: 104.5}
+    text = " ".join(DOC.read_text().split())
+    assert "a worst-case budget of 104.5 instead of 64.5" in text
+    assert "C = 3's (45)" in text
