@@ -8,7 +8,7 @@ OpenDP's privacy map of that noise at that distance (`noise.family_loss`), which
 `figures` × ε (basic composition, the sum). The budget of a day is the sum over families.
 
 Families bounded by the contribution bound (a person counts in at most `contribution_bound`
-chats per day and signal, `people_sessions`) or by construction (24 hours in a day, one
+chats per day and signal, `bounded_sessions`) or by construction (24 hours in a day, one
 bucket per distribution) have a worst case that does not depend on the person; the
 per-snapshot series count a person once per snapshot she is in, so theirs grows with her
 time in chat. docs/privacy.md states both, from `families` (a test checks the page).

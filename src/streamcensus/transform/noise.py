@@ -8,7 +8,7 @@ calibrated with OpenDP: `make_laplace` over integers is its discrete Laplace mea
 sensitivity of 1 (one person changes one figure by at most 1: every figure counts distinct
 people, so a person counts at most once in it); figures a person moves by more (the rows of
 a day's presence files) are calibrated for their own sensitivity. How many figures one
-person is in is bounded where they are computed (`people_sessions`' contribution rank), and
+person is in is bounded where they are computed (`bounded_sessions`), and
 `family_loss` gives what a family of figures spends on her (`transform/budget.py`).
 
 The noise of a figure is a function of the figure's identity (`figure_id`: what it counts,

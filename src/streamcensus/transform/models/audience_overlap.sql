@@ -1,5 +1,5 @@
 -- model: audience_overlap
--- inputs: people_sessions, stg_streams, curated_files, calendar, run_days, run_params
+-- inputs: bounded_sessions, stg_streams, curated_files, calendar, run_days, run_params
 -- output: table audience_overlap (serving)
 -- grain: one row per period, signal and channel pair (day, window_days, signal, channel_a,
 --   channel_b) with channel_a < channel_b; window_days = 1 is the day itself, 7 the rolling
@@ -12,7 +12,7 @@
 --   noisy shared count or either side is under k are dropped, and the shares and Jaccard
 --   are computed from the noisy counts (transform/protect.py): this query gives exact
 --   counts for every pair sharing anyone, and null shares.
---   People: people_sessions (accounts int_bots does not flag), each person counted in at
+--   People: bounded_sessions (accounts int_bots does not flag), each person counted in at
 --   most contribution_bound chats of the period (per signal): the first of her chats by
 --   contribution_draw, so a 1-day period holds the same people as channel_day_presence
 --   and a 7-day one the first chats of the week's people.
@@ -23,7 +23,7 @@
 
 with sessions as (
 
-    select * from people_sessions
+    select * from bounded_sessions
 
 ),
 
@@ -81,8 +81,6 @@ window_chats as (
         sessions.contribution_draw
     from sessions
     inner join windows on sessions.day = windows.member_day
-    cross join params
-    where sessions.contribution_rank <= params.contribution_bound
 
 ),
 

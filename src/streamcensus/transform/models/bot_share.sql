@@ -1,10 +1,10 @@
 -- model: bot_share
--- inputs: viewing_sessions, people_sessions, int_bots, run_days, run_params
+-- inputs: viewing_sessions, bounded_sessions, int_bots, run_days, run_params
 -- output: table bot_share (serving)
 -- grain: one row per channel, UTC day and signal (day, channel_id, signal), for chats of at
 --   least k people (noisy, bots excluded) in that signal ('chat_list': accounts in the chat
 --   list; 'chat_activity': accounts that posted)
--- units: people (people_sessions: accounts that are not bots, each counted in at most
+-- units: people (bounded_sessions: accounts that are not bots, each counted in at most
 --   contribution_bound chats per day and signal: the same figure as
 --   channel_day_presence.unique_chatters); known_bots (accounts flagged as public
 --   service bots, P6); multi_chat_accounts (other accounts seen in at least bot_min_chats
@@ -35,7 +35,7 @@ bots as (
 
 people as (
 
-    select * from people_sessions
+    select * from bounded_sessions
     where day in (select day from run_days)
 
 ),
@@ -44,8 +44,6 @@ people_counts as (
 
     select people.day, people.signal, people.channel_id, count(distinct people.viewer) as people
     from people
-    cross join params
-    where people.contribution_rank <= params.contribution_bound
     group by people.day, people.signal, people.channel_id
 
 ),

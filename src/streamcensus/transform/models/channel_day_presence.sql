@@ -1,5 +1,5 @@
 -- model: channel_day_presence
--- inputs: int_snapshot_channels, people_sessions, bot_share, curated_files, calendar,
+-- inputs: int_snapshot_channels, bounded_sessions, bot_share, curated_files, calendar,
 --   run_days, run_params
 -- output: table channel_day_presence (serving)
 -- grain: one row per channel, UTC day and signal (day, channel_id, signal) where that signal
@@ -9,7 +9,7 @@
 -- units: snapshots_read (snapshots, or windows, whose presence was read);
 --   snapshots_missed (tried and not obtained in full: chat list failed or its file not
 --   loaded; activity window partial, not joined or its file not loaded; the people counts
---   are then low); unique_chatters (distinct people that day: people_sessions,
+--   are then low); unique_chatters (distinct people that day: bounded_sessions,
 --   bots excluded, each person counted in at most contribution_bound chats per day and
 --   signal); avg_chatters (those people per snapshot read: their observations / snapshots
 --   read); chatters_per_viewer (avg_chatters / viewers per snapshot read);
@@ -32,7 +32,7 @@ with snapshots as (
 
 sessions as (
 
-    select * from people_sessions
+    select * from bounded_sessions
 
 ),
 
@@ -85,10 +85,7 @@ tried as (
 
 counted as (
 
-    select sessions.*
-    from sessions
-    cross join params
-    where sessions.contribution_rank <= params.contribution_bound
+    select * from sessions
 
 ),
 

@@ -5,13 +5,7 @@
 -- grain: one row per viewing session of a person (as viewing_sessions): sessions of
 --   accounts int_bots flags as bots that day are left out, and only the days a run's
 --   figures read are kept (the run's days and the lookback or 7-day window before them)
--- units: as viewing_sessions; contribution_rank (the rank of the session's chat among the
---   person's chats that day and signal, by contribution_draw, 1 = first: figures that bound
---   a person's contribution count her only in chats ranked up to
---   run_params.contribution_bound, docs/privacy.md); contribution_draw (md5 of the run's
---   secret salt, from the noise key, the channel and the pseudonym: a keyed, deterministic
---   order of a person's chats, the same every day, so a window of days re-ranks on it and
---   keeps the same chats as each of its days)
+-- units: as viewing_sessions
 -- materialized: view
 
 with sessions as (
@@ -65,7 +59,7 @@ span_days as (
 
 ),
 
-people as (
+final as (
 
     select sessions.*
     from sessions
@@ -74,51 +68,6 @@ people as (
         select 1 from bots
         where bots.day = sessions.day and bots.viewer = sessions.viewer and bots.is_bot
     )
-
-),
-
-chats as (
-
-    select
-        people.day,
-        people.signal,
-        people.viewer,
-        people.channel_id,
-        md5(
-            concat(params.contribution_salt, '|', people.channel_id, '|',
-                cast(people.viewer as varchar))
-        ) as contribution_draw
-    from people
-    cross join params
-    group by people.day, people.signal, people.viewer, people.channel_id, params.contribution_salt
-
-),
-
-ranked as (
-
-    select
-        chats.*,
-        row_number() over (
-            partition by chats.day, chats.signal, chats.viewer
-            order by chats.contribution_draw, chats.channel_id
-        ) as contribution_rank
-    from chats
-
-),
-
-final as (
-
-    select
-        people.*,
-        ranked.contribution_draw,
-        cast(ranked.contribution_rank as integer) as contribution_rank
-    from people
-    inner join ranked
-        on
-            people.day = ranked.day
-            and people.signal = ranked.signal
-            and people.viewer = ranked.viewer
-            and people.channel_id = ranked.channel_id
 
 )
 

@@ -10,8 +10,7 @@
 --   sessions_per_viewer, channels_per_viewer: people by their number of viewing sessions /
 --     distinct channels that day;
 --   session_minutes: viewing sessions by length in minutes (at most contribution_bound
---     sessions per person and day: those in her first chats by contribution_rank, then
---     the earliest);
+--     sessions per person and day: her earliest);
 --   days_active_per_week: people by days active in the 7 days ending on `day` (loyalty).
 --   This query gives every bucket's exact value (empty buckets too: every bucket of a
 --   distribution that has anyone, every hour of a day that has anyone, so whether a
@@ -114,10 +113,7 @@ counted_sessions as (
         today_sessions.*,
         row_number() over (
             partition by today_sessions.day, today_sessions.signal, today_sessions.viewer
-            order by
-                today_sessions.contribution_rank,
-                today_sessions.first_seen,
-                today_sessions.channel_id
+            order by today_sessions.first_seen, today_sessions.channel_id
         ) as session_rank
     from today_sessions
 
