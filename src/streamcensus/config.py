@@ -39,6 +39,10 @@ from streamcensus.simulator.permissions import DEFAULT_CONSENT_SHARE, Permission
 from streamcensus.timeutil import GRID_SECONDS
 from streamcensus.urls import mask_credentials
 
+# A person counts in at most this many chats per day and signal in the per-chat people
+# counts and overlaps: the contribution bound behind the budget in docs/privacy.md.
+DEFAULT_CONTRIBUTION_BOUND = 6
+
 ENV_PREFIX = "STREAMCENSUS_"
 DEFAULT_CONFIG_FILE = "streamcensus.toml"
 SECRETS_FILE = Path("state") / "secrets.toml"
@@ -156,6 +160,14 @@ class Settings(BaseSettings):
         le=10,
         description="ε spent on each published count of people: the noise scale is 1/ε "
         "(docs/privacy.md gives the budget per day and the accuracy)",
+    )
+    privacy_contribution_bound: int = Field(
+        DEFAULT_CONTRIBUTION_BOUND,
+        ge=1,
+        le=50,
+        description="chats a person counts in per day, in the per-chat people counts and "
+        "overlaps (chosen by a keyed draw; the rest of her chats are left out of those "
+        "figures): bounds the budget spent on one person (docs/privacy.md)",
     )
     bot_min_chats: int = Field(
         20, ge=2, description="accounts in at least this many chats at one snapshot count as bots"

@@ -16,7 +16,9 @@ import duckdb
 from streamcensus import noisekey
 from streamcensus.config import Settings
 from streamcensus.lake.schema import CURATED
+from streamcensus.load.loader import run_params
 from streamcensus.transform.noise import FigureNoise, figure_id
+from streamcensus.transform.protect import HEALTH_COUNTS, observation_sensitivity
 
 
 def figure_noise(settings: Settings) -> FigureNoise:
@@ -35,6 +37,17 @@ def published(settings: Settings, kind: str, *parts: object, exact: int) -> int 
     """The published value of one figure: noisy, or None under k."""
     value = noisy(settings, kind, *parts, exact=exact)
     return value if value >= settings.k else None
+
+
+def health_count(settings: Settings, column: str, day: object, *, exact: int) -> int:
+    """The published value of a `pipeline_health` row count (`HEALTH_COUNTS`): noisy at
+    the sensitivity of a person's rows in a day."""
+    kind, signals = HEALTH_COUNTS[column]
+    sensitivity = signals * observation_sensitivity(run_params(settings))
+    noise = figure_noise(settings).with_sensitivity(sensitivity)
+    value = noise.counts([figure_id(kind, day)], [exact])[0]
+    assert value is not None
+    return value
 
 
 def sessions(settings: Settings) -> duckdb.DuckDBPyConnection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from privacy.expect import health_count
 from serve.census import FRIDAY, THURSDAY
 from serve.conftest import ClientFactory
 from streamcensus.config import Settings
@@ -52,11 +53,11 @@ async def test_overview_curve_and_totals_of_thursday(
     assert curve["viewers"][17:25] == [320, 280, 290, 300, 310, 320, 330, 0]
     assert curve["viewers"][36:] == [30] * 12
     assert curve["live_channels"][:7] == [2, 2, 2, 1, 1, 1, 2]
-    # accounts in chat: alice's 20 people + the bot, eve's one, bob's 15 (10 shared);
+    # people in chat: alice's 20 people (the bot is not one), eve's one, bob's 15 (10 shared);
     # Thursday has chat lists only (no chat activity was collected)
     [listed] = curve["chatters"]
     assert (listed["signal"], listed["label"]) == ("chat_list", "people in the chat list")
-    assert listed["values"][:7] == [22, 22, 22, 21, 21, 21, 26]
+    assert listed["values"][:7] == [21, 21, 21, 20, 20, 20, 25]
     assert listed["values"][24:] == [None] * 24  # nobody, then carol's unreadable chat
     assert curve["viewers_per_live_channel"][:4] == [52.5, 57.5, 62.5, 130.0]
     assert curve["viewers_per_live_channel"][24] is None
@@ -73,7 +74,7 @@ async def test_overview_curve_and_totals_of_thursday(
         "channels_live": 4,
         # total over total: 6,135 viewers over 51 channel-snapshots (not a mean of ratios)
         "viewers_per_live_channel": 120.29,
-        "peak_chatters": [{"signal": "chat_list", "label": "people in the chat list", "value": 26}],
+        "peak_chatters": [{"signal": "chat_list", "label": "people in the chat list", "value": 25}],
         "day_complete": True,
     }
 
@@ -151,9 +152,10 @@ async def test_overview_defaults_to_the_latest_day_and_honours_limit(
     assert body["totals"]["peak_viewers_at"] == "2026-11-27T20:00:00Z"
     assert body["totals"]["viewer_hours"] == 410.0
     assert body["totals"]["channels_live"] == 3
-    # 20:00: alice's 13 and dave's 12 in the chat lists; alice's 12 and dave's 12 posted
+    # 20:00: alice's 12 people (the bot is not one) and dave's 12 in the chat lists; alice's
+    # 12 and dave's 12 posted
     assert body["totals"]["peak_chatters"] == [
-        {"signal": "chat_list", "label": "people in the chat list", "value": 25},
+        {"signal": "chat_list", "label": "people in the chat list", "value": 24},
         {"signal": "chat_activity", "label": "people who posted", "value": 24},
     ]
     assert [c["channel_login"] for c in body["top_channels"]] == ["alice"]
@@ -469,7 +471,8 @@ async def test_health_per_day_and_totals(census: Settings, client_for: ClientFac
         "rate_limit_wait_seconds": 0.0,
         "rate_limit_use": 0.0005,  # 99 / 48 of 4,000 points per 5 minutes
         "missing_items": 0,
-        "presence_observations": 687,  # 24 × 21 + 12 × 15 + 3 × 1
+        # rows of the chat lists (24 × 21 + 12 × 15 + 3 × 1): a sum over people, noisy
+        "presence_observations": health_count(census, "presence_observations", THU, exact=687),
         "quarantined_files": 0,
         "presence_retired": False,
         "raw_bytes": 0,
@@ -479,15 +482,20 @@ async def test_health_per_day_and_totals(census: Settings, client_for: ClientFac
     assert thursday["curated_bytes"] > 0
     assert thursday["raw_bytes_per_observation"] == round(thursday["raw_bytes_per_observation"], 3)
     # alice's chat list read until 20:30 (6 × 13), dave's all evening (12 × 12)
-    assert friday["presence_observations"] == 222
+    friday_rows = health_count(census, "presence_observations", FRI, exact=222)
+    assert friday["presence_observations"] == friday_rows
     assert body["totals"]["snapshots_complete"] == 47 + 24
-    assert body["totals"]["presence_observations"] == 909
+    assert body["totals"]["presence_observations"] == thursday["presence_observations"] + (
+        friday_rows
+    )
     assert thursday["chat_windows"] == 0 and thursday["chat_list_readers"] == 0
     assert {k: friday[k] for k in friday if k.startswith(("chat_", "activity_"))} == {
         "chat_list_readers": 2,
         "chat_list_tokens_tripped": 1,
         "chat_list_channels_affected": 1,
-        "activity_observations": 12 * 10 + 12 * 24,
+        "activity_observations": health_count(
+            census, "activity_observations", FRI, exact=12 * 10 + 12 * 24
+        ),
         "chat_windows": 12 + 24,
         "chat_windows_partial": 1,
         "chat_windows_not_joined": 0,

@@ -163,7 +163,7 @@ def test_community_chatters_per_signal(signals: Settings) -> None:
         [DAY],
     )
     assert rows == [
-        ("20:00", "chat_activity", 3, 600, 20 + 1 + 12),  # 1..20, bot, 100..111
+        ("20:00", "chat_activity", 3, 600, 20 + 12),  # 1..20, 100..111: a bot is no one
         ("20:00", "chat_list", 1, 300, 30),
         ("20:05", "chat_activity", 3, 600, 16 + 12),  # the partial window was read
         ("20:05", "chat_list", 1, 300, 30),

@@ -3,11 +3,17 @@
 Two consecutive days are written from the simulator's ground truth (`bench/truthlake.py`,
 chat lists of the top channels) and loaded with the default settings. The published figures
 (the serving tables, as the API reads them) are then compared with the exact counts
-recomputed from the curated viewing sessions, which are internal and never published:
+recomputed from the curated viewing sessions less the accounts `int_bots` flags (both
+internal, never published), every chat of every person counted: the error is what the
+noise and the per-person contribution bound cost together.
+
+- the contribution bound: people with more chats in a day than the bound, and the share of
+  (person, chat, day) presences the bound leaves out of the per-chat figures;
 
 - channel-day people (`channel_day_presence.unique_chatters`, bots excluded): median and
-  90th percentile relative error over the published channel-days, the share of
-  channel-days of at least k exact people that were suppressed (their noisy count fell
+  90th percentile relative error over the published channel-days (and, apart, against the
+  people the figure counts, each in her first C chats by the keyed draw: the noise alone),
+  the share of channel-days of at least k exact people that were suppressed (their noisy count fell
   under k), and of published ones under k exactly;
 - overlap shares (`audience_overlap.share_a` and `share_b`, 1-day and 7-day windows):
   median relative and absolute error over the published pairs, and the share of published
@@ -27,13 +33,14 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from streamcensus import noisekey
 from streamcensus.bench.truthlake import write_truth_day
 from streamcensus.clock import SimClock
 from streamcensus.config import Settings
 from streamcensus.lake.schema import CURATED
 from streamcensus.load.loader import load_days
 from streamcensus.timeutil import day_start
-from streamcensus.transform.noise import accuracy, calibrate
+from streamcensus.transform.noise import accuracy, calibrate, contribution_salt
 
 Progress = Callable[[str], None]
 DAYS = 2
@@ -55,34 +62,63 @@ def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     root = settings.lake_dir / CURATED / "viewing_sessions"
     con.execute(f"create temp view sessions as select * from read_parquet('{root}/*/*.parquet')")
-    bots = int(settings.bot_min_chats)
+    bots = settings.lake_dir / CURATED / "int_bots"
+    con.execute(f"create temp view bots as select * from read_parquet('{bots}/*/*.parquet')")
     con.execute(
-        "create temp view day_people as select day, signal, channel_id, viewer from sessions "
-        "group by all having max(case when is_known_bot or peak_chats >= "
-        f"{bots} then 1 else 0 end) = 0"
+        "create temp view people as select distinct s.day, s.signal, s.channel_id, s.viewer "
+        "from sessions as s where not exists (select 1 from bots as b where b.day = s.day "
+        "and b.viewer = s.viewer and b.is_bot)"
     )
+    con.execute("create temp view day_people as select * from people")
+    # the people the per-chat figures count: each person's first C chats by the keyed draw
+    salt = contribution_salt(noisekey.load_or_create(settings.key_store_dir))
+    assert salt.isalnum()  # hex: safe in the view's text (a view takes no parameters)
     con.execute(
-        "create temp view people as select distinct day, signal, channel_id, viewer "
-        f"from sessions where not is_known_bot and peak_chats < {bots}"
+        "create temp view counted as select day, signal, channel_id, viewer from ("
+        "select *, row_number() over (partition by day, signal, viewer order by "
+        f"md5(concat('{salt}', '|', channel_id, '|', cast(viewer as varchar))), channel_id) "
+        f"as r from people) where r <= {int(settings.privacy_contribution_bound)}"
     )
     return con
+
+
+def bound_cost(con: duckdb.DuckDBPyConnection, bound: int) -> dict[str, Any]:
+    """How many people the contribution bound touches, and how much presence it drops."""
+    rows = con.execute(
+        "select count(*), sum(case when chats > ? then 1 else 0 end), sum(chats), "
+        "sum(least(chats, ?)) from (select day, signal, viewer, count(*) as chats "
+        "from people group by all)",
+        [bound, bound],
+    ).fetchall()
+    people_days, over, presences, kept = (int(v or 0) for v in rows[0])
+    return {
+        "contribution_bound": bound,
+        "person_days": people_days,
+        "person_days_over_bound_share": round(over / max(people_days, 1), 4),
+        "presences_dropped_share": round(1 - kept / max(presences, 1), 4),
+    }
 
 
 def channel_day_errors(con: duckdb.DuckDBPyConnection, k: int) -> dict[str, Any]:
     """Published channel-day people against the exact count."""
     rows = con.execute(
         "with exact as (select day, signal, channel_id, count(*) as n from day_people "
-        "group by all) "
-        "select exact.n, p.unique_chatters from exact join channel_day_presence as p "
-        "using (day, signal, channel_id)"
+        "group by all), "
+        "kept as (select day, signal, channel_id, count(*) as n from counted group by all) "
+        "select exact.n, p.unique_chatters, coalesce(kept.n, 0) from exact "
+        "join channel_day_presence as p using (day, signal, channel_id) "
+        "left join kept using (day, signal, channel_id)"
     ).fetchall()
-    published = [(int(n), int(p)) for n, p in rows if p is not None]
-    at_least_k = [p for n, p in rows if int(n) >= k]
+    published = [(int(n), int(p)) for n, p, _ in rows if p is not None]
+    noise_only = [(int(c), int(p)) for _, p, c in rows if p is not None and c]
+    at_least_k = [p for n, p, _ in rows if int(n) >= k]
     return {
         "channel_days": len(rows),
         "published": len(published),
         "relative_error": _quantiles([abs(p - n) / n for n, p in published]),
         "absolute_error": _quantiles([float(abs(p - n)) for n, p in published]),
+        # against the people the figure counts (each in her first C chats): the noise alone
+        "noise_relative_error": _quantiles([abs(p - c) / c for c, p in noise_only]),
         "suppressed_share_of_at_least_k": round(
             sum(1 for p in at_least_k if p is None) / max(len(at_least_k), 1), 4
         ),
@@ -163,6 +199,7 @@ def run_privacy_suite(
                 "epsilon_per_figure": settings.privacy_epsilon,
                 "noise_scale": scale_b,
                 "noise_95": round(accuracy(scale_b, 0.05), 3),
+                "bound": bound_cost(con, settings.privacy_contribution_bound),
                 "channel_day_people": channel_day_errors(con, settings.k),
                 "overlap_day": overlap_errors(con, 1, settings.k),
                 "overlap_week": overlap_errors(con, 7, settings.k),

@@ -423,9 +423,24 @@ def privacy_tables(res: dict[str, Any]) -> list[Table]:
         ("people: median relative error", people["relative_error"]["median"], ""),
         ("people: p90 relative error", people["relative_error"]["p90"], ""),
         ("people: median absolute error", people["absolute_error"]["median"], "people"),
+        (
+            "people: median relative error, noise alone",
+            people.get("noise_relative_error", {}).get("median"),
+            "against the people counted",
+        ),
         ("suppressed, of those with >= k", people["suppressed_share_of_at_least_k"], ""),
         ("published, under k exactly", people["published_under_k_share"], ""),
     ]
+    bound = res.get("bound")
+    if bound:
+        rows.append(
+            (
+                "person-days over the bound",
+                bound["person_days_over_bound_share"],
+                f"of {bound['person_days']} (bound {bound['contribution_bound']} chats)",
+            )
+        )
+        rows.append(("presences left out by the bound", bound["presences_dropped_share"], ""))
     for key, label in (("overlap_day", "1-day"), ("overlap_week", "7-day")):
         o = res[key]
         rows.append((f"{label} overlap pairs published", o["pairs"], ""))

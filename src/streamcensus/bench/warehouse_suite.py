@@ -194,15 +194,33 @@ def distinct_viewers(files: list[Path]) -> int:
 
 
 def pipeline_health(settings: Settings, day: dt.date) -> dict[str, Any]:
-    """The day's bytes and observations as the warehouse's `pipeline_health` reports them."""
+    """The day's bytes and observations as the warehouse records them: the bytes from
+    `pipeline_health`, the rows from its bookkeeping (`loaded_files`, `curated_files`),
+    since `pipeline_health` publishes the row counts noisy (sums over people, P3)."""
     con = connect(settings.warehouse_path, read_only=True)
     try:
         rows = con.execute(
-            f"select {', '.join(HEALTH_COLUMNS)} from pipeline_health where day = ?", [day]
+            "select raw_bytes, raw_chatters_bytes, curated_bytes, "
+            "(select coalesce(sum(rows), 0) from loaded_files where day = ? "
+            "and kind = 'chatters'), "
+            "(select coalesce(sum(rows), 0) from curated_files where day = ? "
+            "and model = 'viewing_sessions') "
+            "from pipeline_health where day = ?",
+            [day, day, day],
         ).fetchall()
     finally:
         con.close()
-    return dict(zip(HEALTH_COLUMNS, rows[0], strict=True)) if rows else {}
+    if not rows:
+        return {}
+    raw, chatters, curated, observations, sessions = (int(v) for v in rows[0])
+    found: dict[str, Any] = dict(
+        zip(HEALTH_COLUMNS[:5], (raw, chatters, curated, observations, sessions), strict=True)
+    )
+    found["raw_bytes_per_observation"] = round(chatters / observations, 3) if observations else None
+    found["curated_bytes_per_observation"] = (
+        round(curated / observations, 3) if observations else None
+    )
+    return found
 
 
 def load_once(settings: Settings, day: dt.date) -> tuple[LoadReport, dict[str, Any]]:

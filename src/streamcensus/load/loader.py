@@ -139,6 +139,7 @@ def run_params(settings: Settings, bot_min_chats: int | None = None) -> RunParam
         k=settings.k,
         bot_min_chats=bot_min_chats or settings.bot_min_chats,
         epsilon=settings.privacy_epsilon,
+        contribution_bound=settings.privacy_contribution_bound,
         noise_key=noisekey.load_or_create(settings.key_store_dir),
     )
 

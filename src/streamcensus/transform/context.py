@@ -13,6 +13,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from streamcensus.config import DEFAULT_CONTRIBUTION_BOUND
 from streamcensus.timeutil import GRID_MINUTES
 from streamcensus.transform.engines import Queries
 from streamcensus.transform.noise import DEFAULT_EPSILON
@@ -43,6 +44,8 @@ class RunParams:
     exposure_sample: int = 1000  # viewers sampled per window for unicity
     seed: int = 20131  # seeds the exposure sample, so reloads give identical tables
     epsilon: float = DEFAULT_EPSILON  # ε spent on each published people count (P3)
+    # chats a person counts in per day and signal, in the per-chat figures (P3)
+    contribution_bound: int = DEFAULT_CONTRIBUTION_BOUND
     # seeds the noise of published people counts (noisekey.py); None: a key per process
     noise_key: bytes | None = field(default=None, repr=False)
 

@@ -10,8 +10,13 @@ list may be read) and `chat_activity` (people who posted, the whole community):
   has all p points. Estimated on a random sample (size `exposure_sample`, deterministic for
   a day, so reloads give identical rows) with a 95% Wilson interval;
 - the share of people unique by their set of channels and by their top-3 channels (by
-  minutes), and, over 7 days, by their hour-of-day pattern. These are exact (a census of
-  the window's population), computed in DuckDB so memory stays bounded.
+  minutes), and, over 7 days, by their hour-of-day pattern: a census of the window's
+  population, computed in DuckDB so memory stays bounded.
+
+People are `people_sessions` (bots excluded; every chat of a person, since uniqueness rests
+on the whole trace). This step computes exact counts; `transform/protect.py` publishes
+them noisy: the population, the sample size, the count of unique people, and the share and
+its interval computed from those noisy counts only.
 
 The sample drives the only numpy work: its traces, and the audiences of the points drawn
 from them, which is at most 8 × sample points. Rows with fewer than k people behind them
@@ -34,7 +39,7 @@ from streamcensus.transform.context import SIGNALS, RunContext, RunParams
 from streamcensus.transform.engines import Queries
 from streamcensus.warehouse.connection import Connection
 
-INPUTS = ("viewing_sessions", "int_bots", "calendar", "run_days", "run_params")
+INPUTS = ("people_sessions", "calendar", "run_days", "run_params")
 GRAIN = "one row per day, window_days (1 or 7), signal, measure and points"
 MAX_POINTS = 8
 WINDOWS = (1, 7)
@@ -55,6 +60,9 @@ SCHEMA = pa.schema(
         pa.field("unique_share", pa.float64()),
         pa.field("ci_low", pa.float64()),
         pa.field("ci_high", pa.float64()),
+        # the exact count of unique people behind unique_share: noised, then dropped, by
+        # transform/protect.py (the share is published from noisy counts only)
+        pa.field("raw_unique", pa.int64()),
     ]
 )
 
@@ -81,21 +89,15 @@ PEOPLE_SQL = """
         s.minutes,
         c.day_number * 24 + cast(extract(hour from s.first_seen) as bigint) as h0,
         c.day_number * 24 + cast(extract(hour from s.last_seen) as bigint) as h1
-    from viewing_sessions as s
+    from people_sessions as s
     inner join calendar as c on s.day = c.day
-    cross join run_params as p
-    where
-        s.day between ? and ?
-        and s.signal = ?
-        and not exists (
-            select 1 from int_bots as b where b.day = s.day and b.viewer = s.viewer and b.is_bot
-        )
+    where s.day between ? and ? and s.signal = ?
 """
 
 
 def _people(q: Queries, first: dt.date, last: dt.date, signal: str) -> pa.Table:
-    """The window's people sessions in one signal (bots excluded) with absolute start and
-    end hours, read from the run's engine."""
+    """The window's people sessions in one signal (`people_sessions`: bots excluded) with
+    absolute start and end hours, read from the run's engine."""
     return q.arrow(PEOPLE_SQL, [first, last, signal])
 
 
@@ -305,6 +307,7 @@ def _sampled(con: Connection, w: _Window, params: RunParams) -> tuple[Row, list[
                 "unique_share": round(unique[p] / eligible[p], 6),
                 "ci_low": round(low, 6),
                 "ci_high": round(high, 6),
+                "raw_unique": unique[p],
             }
         )
     return base, rows
@@ -328,6 +331,7 @@ def _census_row(base: Row, measure: str, unique_people: int) -> Row:
         "unique_share": share,
         "ci_low": share,
         "ci_high": share,
+        "raw_unique": unique_people,
     }
 
 

@@ -6,7 +6,10 @@ Laplace (two-sided geometric) distribution, P(noise = x) ∝ exp(-|x| / scale). 
 calibrated with OpenDP: `make_laplace` over integers is its discrete Laplace measurement, and
 `binary_search_param` finds the smallest scale whose privacy map gives at most ε for a
 sensitivity of 1 (one person changes one figure by at most 1: every figure counts distinct
-people, so a person counts at most once in it).
+people, so a person counts at most once in it); figures a person moves by more (the rows of
+a day's presence files) are calibrated for their own sensitivity. How many figures one
+person is in is bounded where they are computed (`bounded_sessions`), and
+`family_loss` gives what a family of figures spends on her (`transform/budget.py`).
 
 The noise of a figure is a function of the figure's identity (`figure_id`: what it counts,
 for which day, window, signal and channel) under a secret key (`noisekey.py`): two uniforms
@@ -65,6 +68,21 @@ def privacy_loss(scale: float, sensitivity: int = SENSITIVITY) -> float:
     return float(_measurement(scale).map(sensitivity))  # type: ignore[no-untyped-call]
 
 
+def family_loss(scale: float, figures: int) -> float:
+    """ε spent on one person by a family of figures she changes by at most 1 each, in at
+    most `figures` of them: OpenDP's map of the family's noise at an L1 distance of
+    `figures` (basic composition: the sum over the figures)."""
+    return privacy_loss(scale, figures) if figures > 0 else 0.0
+
+
+def contribution_salt(key: bytes | None) -> str:
+    """The secret that orders a person's chats for the contribution bound: derived from the
+    noise key, so the chats a person counts in are chosen the same way every run and cannot
+    be predicted without the key (hex, used by the SQL as a prefix of an md5 draw)."""
+    secret = _PROCESS_KEY if key is None else key
+    return hmac.new(secret, b"contribution bound", hashlib.sha256).hexdigest()[:32]
+
+
 def accuracy(scale: float, alpha: float) -> float:
     """The bound `a` with P(|noise| > a) <= alpha (OpenDP's accuracy of discrete Laplace)."""
     return float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha))
@@ -73,14 +91,21 @@ def accuracy(scale: float, alpha: float) -> float:
 class FigureNoise:
     """Noise for figures by identity, under a key, at one ε per figure."""
 
-    def __init__(self, key: bytes | None, epsilon: float = DEFAULT_EPSILON) -> None:
+    def __init__(
+        self, key: bytes | None, epsilon: float = DEFAULT_EPSILON, sensitivity: int = SENSITIVITY
+    ) -> None:
         self._key = _PROCESS_KEY if key is None else key
         self.epsilon = epsilon
-        self.scale = calibrate(epsilon)
+        self.sensitivity = sensitivity
+        self.scale = calibrate(epsilon, sensitivity)
         self._log_q = -1.0 / self.scale  # ln of the geometric ratio q = exp(-1/scale)
 
     def __repr__(self) -> str:  # the key stays out of logs
         return f"FigureNoise(epsilon={self.epsilon}, scale={self.scale})"
+
+    def with_sensitivity(self, sensitivity: int) -> FigureNoise:
+        """The same key and ε per figure, for figures a person moves by up to `sensitivity`."""
+        return FigureNoise(self._key, self.epsilon, sensitivity)
 
     def _uniforms(self, ids: Sequence[str]) -> tuple[FloatArray, FloatArray]:
         first = np.empty(len(ids), dtype=np.float64)

@@ -8,7 +8,8 @@ every engine alike. For each model listed in `PROTECTED`:
 2. k is applied to the noisy value (null, or the row dropped, below k);
 3. every ratio built from a people count (shares, Jaccard, bot share, chatters per viewer)
    is computed from the noisy counts only;
-4. helper columns (`raw_*`: exact denominators the ratios need) are dropped.
+4. helper columns (`raw_*`: exact figures the ratios need) are dropped (but for
+   `pipeline_health`, whose `raw_*` columns are bytes of the raw lake).
 
 So the serving tables hold only protected values, and the API and the export, which read
 them, publish each figure once, the same everywhere. The exact counts stay in the internal
@@ -23,13 +24,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from streamcensus.transform.context import RunContext
-from streamcensus.transform.noise import FigureNoise, accuracy, figure_id
+from streamcensus.transform.context import RunContext, RunParams
+from streamcensus.transform.exposure import wilson
+from streamcensus.transform.noise import SENSITIVITY, FigureNoise, accuracy, figure_id
 from streamcensus.warehouse.connection import Connection
 
 Columns = dict[str, list[Any]]
 Protector = Callable[[Columns, FigureNoise, int], tuple[Columns, list[bool]]]
 HELPER_PREFIX = "raw_"
+# Models whose `raw_*` columns are published figures, not helpers (bytes of the raw lake).
+KEEPS_RAW = {"pipeline_health"}
 PAIR_ALPHA = 0.05  # the pair threshold's margin: the noise's bound at this level
 
 
@@ -124,6 +128,18 @@ def pair_threshold(noise: FigureNoise, k: int) -> int:
     return k + math.floor(accuracy(noise.scale, PAIR_ALPHA))
 
 
+def _window_ids(cols: Columns, side: str) -> list[str]:
+    """Identities of a chat's people in a period: `channel_people` over one day."""
+    return [
+        figure_id("channel_people", day, channel, signal)
+        if int(window) == 1
+        else figure_id("window_people", day, window, signal, channel)
+        for day, window, signal, channel in zip(
+            cols["day"], cols["window_days"], cols["signal"], cols[side], strict=True
+        )
+    ]
+
+
 def audience_overlap(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
     """Shared people of two chats in a period, each chat's people, and the shares; pairs
     whose noisy shared count is under `pair_threshold` or either side under k dropped."""
@@ -131,9 +147,11 @@ def audience_overlap(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns
     shared = noise.counts(
         _ids("pair_shared", cols, *period, "channel_a", "channel_b"), cols["shared_chatters"]
     )
-    # a chat's size in a period is one figure, whichever pair it appears in
-    size_a = noise.counts(_ids("window_people", cols, *period, "channel_a"), cols["chatters_a"])
-    size_b = noise.counts(_ids("window_people", cols, *period, "channel_b"), cols["chatters_b"])
+    # a chat's size in a period is one figure, whichever pair it appears in; over one day
+    # it is the chat's people of that day (the same people), so the same figure as
+    # channel_day_presence's: one noisy value, never two that could be averaged
+    size_a = noise.counts(_window_ids(cols, "channel_a"), cols["chatters_a"])
+    size_b = noise.counts(_window_ids(cols, "channel_b"), cols["chatters_b"])
     floor = pair_threshold(noise, k)
     keep = [
         s is not None and a is not None and b is not None and s >= floor and a >= k and b >= k
@@ -175,47 +193,149 @@ def community_chatters_by_game(
     return cols, [True] * len(ids)
 
 
+def _merge_cut(values: list[int], k: int) -> int | None:
+    """Where a distribution's merged top bucket starts (an index into `values`, ordered by
+    bucket), or None when the whole distribution is under k: the first bucket under k, or
+    the highest bucket whose tail (itself and every bucket above) reaches k, whichever is
+    lower. Decided on noisy values only."""
+    tail = 0
+    top: int | None = None
+    for i in range(len(values) - 1, -1, -1):
+        tail += values[i]
+        if tail >= k:
+            top = i
+            break
+    if top is None:
+        return None
+    small = next((i for i, v in enumerate(values) if v < k), None)
+    return top if small is None else min(top, small)
+
+
 def viewer_habits(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """Buckets of the habits: noisy values, buckets under k dropped, shares of noisy totals
+    """Buckets of the habits: every bucket's value noisy first; then, on noisy values only,
+    hours under k dropped and each distribution's buckets from the first under k upwards
+    merged into one (a distribution under k in total dropped); shares of noisy totals
     (hour_of_week: of the noisy people of the day)."""
     value = noise.counts(_ids("habits", cols, "day", "signal", "metric", "bucket"), cols["value"])
     people = noise.counts(_ids("habits_people", cols, "day", "signal"), cols["raw_people"])
-    keep = [v is not None and v >= k for v in value]
-    totals: dict[tuple[Any, ...], int] = {}
+    keep = [False] * len(value)
+    groups: dict[tuple[Any, ...], list[int]] = {}
     for i, metric in enumerate(cols["metric"]):
-        if keep[i] and metric != "hour_of_week":
-            group = (cols["day"][i], cols["signal"][i], metric)
-            totals[group] = totals.get(group, 0) + int(value[i] or 0)
+        if metric == "hour_of_week":
+            keep[i] = int(value[i] or 0) >= k
+        else:
+            groups.setdefault((cols["day"][i], cols["signal"][i], metric), []).append(i)
+    totals: dict[tuple[Any, ...], int] = {}
+    for group, rows in groups.items():
+        rows.sort(key=lambda i: int(cols["bucket"][i]))
+        noisy = [int(value[i] or 0) for i in rows]
+        cut = _merge_cut(noisy, k)
+        if cut is None:
+            continue
+        for i in rows[:cut]:
+            keep[i] = True
+        top, merged = rows[cut], rows[cut:]
+        keep[top] = True
+        value[top] = sum(noisy[cut:])
+        cols["bucket_min"][top] = min(cols["bucket_min"][i] for i in merged)
+        maxima = [cols["bucket_max"][i] for i in merged]
+        cols["bucket_max"][top] = None if None in maxima else max(maxima)
+        totals[group] = sum(noisy)
     share: list[float | None] = []
     for i, metric in enumerate(cols["metric"]):
         if metric == "hour_of_week":
             den: int | None = people[i]
         else:
             den = totals.get((cols["day"][i], cols["signal"][i], metric))
-        share.append(None if not keep[i] or not den else round(min(1.0, value[i] / den), 6))  # type: ignore[operator]
+        num = value[i]
+        share.append(
+            None if not keep[i] or not den or num is None else round(min(1.0, num / den), 6)
+        )
     cols["value"], cols["share"] = value, share
     return cols, keep
 
 
 def exposure(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """The population a row of exposure figures rests on: noisy, rows under k dropped."""
-    ids = _ids("exposure_population", cols, "day", "window_days", "signal")
-    population = noise.counts(ids, cols["population"])
-    # a sample may be everybody (or everybody with p points): its size is noisy too
+    """Exposure rows from noisy counts only: the population, the sample size (a census's
+    is the population: the same figure) and the people found unique, each noisy; the share
+    and its interval computed from them; rows whose population or sample is under k
+    dropped."""
+    window = ("day", "window_days", "signal")
+    population = noise.counts(_ids("exposure_population", cols, *window), cols["population"])
     sizes = noise.counts(
-        _ids("exposure_sample", cols, "day", "window_days", "signal", "measure", "points"),
-        cols["sample_size"],
+        _ids("exposure_sample", cols, *window, "measure", "points"), cols["sample_size"]
     )
-    cols["sample_size"] = [
-        None if s is None or p is None else min(s, p)
-        for s, p in zip(sizes, population, strict=True)
-    ]
-    cols["population"] = population
+    unique = noise.counts(
+        _ids("exposure_unique", cols, *window, "measure", "points"), cols["raw_unique"]
+    )
+    sample: list[int | None] = []
+    for method, size, people in zip(cols["method"], sizes, population, strict=True):
+        if size is None or people is None:
+            sample.append(None)
+        else:
+            sample.append(people if method == "census" else min(size, people))
+    shares: list[float | None] = []
+    lows: list[float | None] = []
+    highs: list[float | None] = []
+    for method, n, u in zip(cols["method"], sample, unique, strict=True):
+        if not n or u is None:
+            shares.append(None)
+            lows.append(None)
+            highs.append(None)
+            continue
+        found = min(u, n)
+        share = round(found / n, 6)
+        low, high = (share, share) if method == "census" else wilson(found, n)
+        shares.append(share)
+        lows.append(round(low, 6))
+        highs.append(round(high, 6))
+    cols["population"], cols["sample_size"] = population, sample
+    cols["unique_share"], cols["ci_low"], cols["ci_high"] = shares, lows, highs
     return cols, [
-        p is not None and p >= k and s is not None and s >= k
-        for p, s in zip(population, cols["sample_size"], strict=True)
+        p is not None and p >= k and n is not None and n >= k
+        for p, n in zip(population, sample, strict=True)
     ]
 
+
+def observation_sensitivity(params: RunParams) -> int:
+    """The most rows one person adds to a day's presence files (or viewing sessions) in
+    one signal: every snapshot of the day, in fewer chats at once than make a bot."""
+    return (24 * 60 // params.interval_minutes) * (params.bot_min_chats - 1)
+
+
+# pipeline_health columns that sum people's rows: identity kind, and how many signals'
+# rows one person adds to them (viewing sessions are of both signals)
+HEALTH_COUNTS = {
+    "presence_observations": ("observations_chat_list", 1),
+    "activity_observations": ("observations_chat_activity", 1),
+    "viewing_sessions": ("viewing_sessions", 2),
+}
+
+
+def pipeline_health(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
+    """A day's rows of presence (chat lists, chat activity) and of viewing sessions: sums
+    over people's rows, each person adding up to `observation_sensitivity` per signal, so
+    noisy at that sensitivity (`noise` is calibrated for it); bytes per observation from
+    the noisy count."""
+    for column, (kind, signals) in HEALTH_COUNTS.items():
+        scaled = noise.with_sensitivity(signals * noise.sensitivity)
+        cols[column] = [int(v or 0) for v in scaled.counts(_ids(kind, cols, "day"), cols[column])]
+    for column, numerator in (
+        ("raw_bytes_per_observation", "raw_chatters_bytes"),
+        ("curated_bytes_per_observation", "curated_bytes"),
+    ):
+        cols[column] = [
+            round(float(b) / n, 3) if n and b is not None else None
+            for b, n in zip(cols[numerator], cols["presence_observations"], strict=True)
+        ]
+    return cols, [True] * len(cols["day"])
+
+
+# Figures a person moves by more than 1 (by model): the sensitivity their noise is
+# calibrated for, from the run's parameters; every other protected figure has 1.
+SENSITIVITIES: dict[str, Callable[[RunParams], int]] = {
+    "pipeline_health": observation_sensitivity,
+}
 
 PROTECTED: dict[str, Protector] = {
     "int_snapshot_channels": snapshot_channels,
@@ -227,6 +347,7 @@ PROTECTED: dict[str, Protector] = {
     "community_chatters_by_game": community_chatters_by_game,
     "viewer_habits": viewer_habits,
     "exposure": exposure,
+    "pipeline_health": pipeline_health,
 }
 
 # Columns a protector adds to its model's rows, with their type.
@@ -239,7 +360,7 @@ def protect_table(name: str, table: pa.Table, noise: FigureNoise, k: int) -> pa.
     """The model's rows as published: noisy, k applied, ratios from noisy counts."""
     cols: Columns = table.to_pydict()
     cols, keep = PROTECTED[name](cols, noise, k)
-    fields = [f for f in table.schema if not f.name.startswith(HELPER_PREFIX)]
+    fields = [f for f in table.schema if name in KEEPS_RAW or not f.name.startswith(HELPER_PREFIX)]
     fields += [pa.field(n, t) for n, t in ADDED.get(name, {}).items()]
     schema = pa.schema(fields)
     kept = {f.name: [v for v, ok in zip(cols[f.name], keep, strict=True) if ok] for f in fields}
@@ -251,7 +372,8 @@ def apply(con: Connection, name: str, ctx: RunContext) -> None:
     if name not in PROTECTED:
         return
     table = con.sql("select * from _model_rows").to_arrow_table()
-    noise = FigureNoise(ctx.params.noise_key, ctx.params.epsilon)
+    sensitivity = SENSITIVITIES[name](ctx.params) if name in SENSITIVITIES else SENSITIVITY
+    noise = FigureNoise(ctx.params.noise_key, ctx.params.epsilon, sensitivity)
     protected = protect_table(name, table, noise, ctx.params.k)
     con.register("_protected_arrow", protected)
     try:

@@ -18,7 +18,8 @@ Dependencies are the relations a query reads, as sqlglot parses them (its own co
 expressions excluded), plus any listed in an `-- after:` header line (for bookkeeping a model
 writes as a side effect). Besides the models and
 the warehouse tables, a run provides three small temporary tables: `run_days(day)`,
-`run_params` (k, thresholds) and `calendar(day, day_number, isodow)`; with them the models
+`run_params` (k, thresholds, the contribution bound and its secret salt) and
+`calendar(day, day_number, isodow)`; with them the models
 need no engine-specific date arithmetic and stay portable to Spark SQL.
 
 Before an incremental model's rows are materialised, `protect.apply` replaces the people
@@ -55,6 +56,7 @@ from streamcensus.transform.context import (
 from streamcensus.transform.engines import ENGINES, DuckQueries, Engine, Queries
 from streamcensus.transform.engines.spark import LOCAL_MASTER, SparkRun
 from streamcensus.transform.engines.sql import SqlError, referenced_tables
+from streamcensus.transform.noise import contribution_salt
 from streamcensus.warehouse import curated
 from streamcensus.warehouse.connection import Connection, table_columns, table_exists
 
@@ -198,7 +200,8 @@ def prepare_run(con: Connection, ctx: RunContext, known_days: list[dt.date]) -> 
     con.execute(
         "create or replace temp table run_params as select "
         "? as k, ? as bot_min_chats, ? as interval_minutes, ? as lookback_days, "
-        "? as exposure_sample, ? as snapshots_per_day",
+        "? as exposure_sample, ? as snapshots_per_day, ? as contribution_bound, "
+        "? as contribution_salt",
         [
             p.k,
             p.bot_min_chats,
@@ -206,6 +209,8 @@ def prepare_run(con: Connection, ctx: RunContext, known_days: list[dt.date]) -> 
             p.lookback_days,
             p.exposure_sample,
             24 * 60 // p.interval_minutes,
+            p.contribution_bound,
+            contribution_salt(p.noise_key),
         ],
     )
     span = [*known_days, *ctx.run_days]

@@ -1,5 +1,5 @@
 -- model: audience_overlap
--- inputs: viewing_sessions, int_bots, stg_streams, curated_files, calendar, run_days, run_params
+-- inputs: bounded_sessions, stg_streams, curated_files, calendar, run_days, run_params
 -- output: table audience_overlap (serving)
 -- grain: one row per period, signal and channel pair (day, window_days, signal, channel_a,
 --   channel_b) with channel_a < channel_b; window_days = 1 is the day itself, 7 the rolling
@@ -12,7 +12,10 @@
 --   noisy shared count or either side is under k are dropped, and the shares and Jaccard
 --   are computed from the noisy counts (transform/protect.py): this query gives exact
 --   counts for every pair sharing anyone, and null shares.
---   People: accounts that are neither known bots nor in bot_min_chats chats at one snapshot.
+--   People: bounded_sessions (accounts int_bots does not flag), each person counted in at
+--   most contribution_bound chats of the period (per signal): the first of her chats by
+--   contribution_draw, so a 1-day period holds the same people as channel_day_presence
+--   and a 7-day one the first chats of the week's people.
 --   days_covered (days of the period with presence kept: under window_days, e.g. before
 --   collection began or past retention, the figures rest on fewer days); complete
 --   (days_covered = window_days)
@@ -20,7 +23,7 @@
 
 with sessions as (
 
-    select * from viewing_sessions
+    select * from bounded_sessions
 
 ),
 
@@ -67,21 +70,47 @@ windows as (
 
 ),
 
-people as (
+window_chats as (
 
     select distinct
         windows.day,
         windows.window_days,
         sessions.signal,
         sessions.channel_id,
-        sessions.viewer
+        sessions.viewer,
+        sessions.contribution_draw
     from sessions
     inner join windows on sessions.day = windows.member_day
+
+),
+
+ranked_chats as (
+
+    select
+        window_chats.*,
+        row_number() over (
+            partition by
+                window_chats.day,
+                window_chats.window_days,
+                window_chats.signal,
+                window_chats.viewer
+            order by window_chats.contribution_draw, window_chats.channel_id
+        ) as window_rank
+    from window_chats
+
+),
+
+people as (
+
+    select
+        ranked_chats.day,
+        ranked_chats.window_days,
+        ranked_chats.signal,
+        ranked_chats.channel_id,
+        ranked_chats.viewer
+    from ranked_chats
     cross join params
-    where not exists (
-        select 1 from int_bots as bots
-        where bots.day = sessions.day and bots.viewer = sessions.viewer and bots.is_bot
-    )
+    where ranked_chats.window_rank <= params.contribution_bound
 
 ),
 

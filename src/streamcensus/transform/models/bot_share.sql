@@ -1,10 +1,12 @@
 -- model: bot_share
--- inputs: viewing_sessions, int_bots, run_days, run_params
+-- inputs: viewing_sessions, bounded_sessions, int_bots, run_days, run_params
 -- output: table bot_share (serving)
 -- grain: one row per channel, UTC day and signal (day, channel_id, signal), for chats of at
 --   least k people (noisy, bots excluded) in that signal ('chat_list': accounts in the chat
 --   list; 'chat_activity': accounts that posted)
--- units: people (accounts that are not bots); known_bots (accounts flagged as public
+-- units: people (bounded_sessions: accounts that are not bots, each counted in at most
+--   contribution_bound chats per day and signal: the same figure as
+--   channel_day_presence.unique_chatters); known_bots (accounts flagged as public
 --   service bots, P6); multi_chat_accounts (other accounts seen in at least bot_min_chats
 --   chats at one snapshot on a day of int_bots' rolling 7-day window); chatters (people + bots);
 --   bot_share (bots / chatters, 0..1). Published values are noisy (transform/protect.py):
@@ -31,6 +33,21 @@ bots as (
 
 ),
 
+people as (
+
+    select * from bounded_sessions
+    where day in (select day from run_days)
+
+),
+
+people_counts as (
+
+    select people.day, people.signal, people.channel_id, count(distinct people.viewer) as people
+    from people
+    group by people.day, people.signal, people.channel_id
+
+),
+
 accounts as (
 
     select
@@ -52,7 +69,6 @@ counts as (
         day,
         signal,
         channel_id,
-        count(*) as chatters,
         sum(known_bot) as known_bots,
         sum(multi_chat) as multi_chat_accounts
     from accounts
@@ -67,13 +83,17 @@ final as (
         counts.channel_id,
         counts.signal,
         cast(null as integer) as chatters,
-        cast(counts.chatters - counts.known_bots - counts.multi_chat_accounts as integer)
-            as people,
+        cast(coalesce(people_counts.people, 0) as integer) as people,
         cast(counts.known_bots as integer) as known_bots,
         cast(counts.multi_chat_accounts as integer) as multi_chat_accounts,
         cast(null as double) as bot_share,
         params.bot_min_chats
     from counts
+    left join people_counts
+        on
+            counts.day = people_counts.day
+            and counts.signal = people_counts.signal
+            and counts.channel_id = people_counts.channel_id
     cross join params
 
 )

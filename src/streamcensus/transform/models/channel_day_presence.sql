@@ -1,5 +1,5 @@
 -- model: channel_day_presence
--- inputs: int_snapshot_channels, viewing_sessions, int_bots, bot_share, curated_files, calendar,
+-- inputs: int_snapshot_channels, bounded_sessions, bot_share, curated_files, calendar,
 --   run_days, run_params
 -- output: table channel_day_presence (serving)
 -- grain: one row per channel, UTC day and signal (day, channel_id, signal) where that signal
@@ -9,11 +9,13 @@
 -- units: snapshots_read (snapshots, or windows, whose presence was read);
 --   snapshots_missed (tried and not obtained in full: chat list failed or its file not
 --   loaded; activity window partial, not joined or its file not loaded; the people counts
---   are then low); unique_chatters (distinct people that day, bots excluded);
---   avg_chatters (people per snapshot read, bots excluded); chatters_per_viewer
---   (avg_chatters / viewers per snapshot read); returning_chatters (people, bots
---   excluded, also seen in this chat in the same signal on one of the lookback_days
---   previous days); returning_days_covered (previous days of the lookback
+--   are then low); unique_chatters (distinct people that day: bounded_sessions,
+--   bots excluded, each person counted in at most contribution_bound chats per day and
+--   signal); avg_chatters (those people per snapshot read: their observations / snapshots
+--   read); chatters_per_viewer (avg_chatters / viewers per snapshot read);
+--   returning_chatters (those people also seen in this chat in the same signal on one of
+--   the lookback_days previous days, where it was one of their contribution_bound chats);
+--   returning_days_covered (previous days of the lookback
 --   with presence still kept); bot_share (0..1, from bot_share); complete (no snapshot
 --   of the signal missed).
 --   People counts are published noisy and null under k (transform/protect.py): this query
@@ -30,7 +32,7 @@ with snapshots as (
 
 sessions as (
 
-    select * from viewing_sessions
+    select * from bounded_sessions
 
 ),
 
@@ -68,12 +70,6 @@ reads as (
         signal,
         sum(case when presence_read then 1 else 0 end) as snapshots_read,
         sum(case when presence_missed then 1 else 0 end) as snapshots_missed,
-        sum(
-            case
-                when presence_read then chatters - known_bot_chatters - multi_chat_chatters
-                else 0
-            end
-        ) as chatter_sum,
         sum(case when presence_read then viewer_count else 0 end) as viewer_sum_read
     from snapshots
     group by day, channel_id, signal
@@ -87,26 +83,35 @@ tried as (
 
 ),
 
-accounts_today as (
+counted as (
+
+    select * from sessions
+
+),
+
+people_today as (
 
     select
-        sessions.day,
-        sessions.signal,
-        sessions.channel_id,
-        sessions.viewer,
-        max(case when bots.is_bot then 1 else 0 end) as bot
-    from sessions
-    inner join int_bots as bots on sessions.day = bots.day and sessions.viewer = bots.viewer
-    where sessions.day in (select day from run_days)
-    group by sessions.day, sessions.signal, sessions.channel_id, sessions.viewer
+        counted.day,
+        counted.signal,
+        counted.channel_id,
+        counted.viewer,
+        sum(counted.observations) as observations
+    from counted
+    where counted.day in (select day from run_days)
+    group by counted.day, counted.signal, counted.channel_id, counted.viewer
 
 ),
 
 chatter_counts as (
 
-    select day, signal, channel_id, count(*) as unique_chatters
-    from accounts_today
-    where bot = 0
+    select
+        day,
+        signal,
+        channel_id,
+        count(*) as unique_chatters,
+        sum(observations) as person_snapshots
+    from people_today
     group by day, signal, channel_id
 
 ),
@@ -128,16 +133,11 @@ people_before as (
 
     select distinct
         lookback.day,
-        sessions.signal,
-        sessions.channel_id,
-        sessions.viewer
-    from sessions
-    inner join lookback on sessions.day = lookback.seen_day
-    cross join params
-    where not exists (
-        select 1 from int_bots as bots
-        where bots.day = sessions.day and bots.viewer = sessions.viewer and bots.is_bot
-    )
+        counted.signal,
+        counted.channel_id,
+        counted.viewer
+    from counted
+    inner join lookback on counted.day = lookback.seen_day
 
 ),
 
@@ -153,19 +153,18 @@ lookback_coverage as (
 returning_counts as (
 
     select
-        accounts_today.day,
-        accounts_today.signal,
-        accounts_today.channel_id,
+        people_today.day,
+        people_today.signal,
+        people_today.channel_id,
         count(*) as returning_chatters
-    from accounts_today
+    from people_today
     inner join people_before
         on
-            accounts_today.day = people_before.day
-            and accounts_today.signal = people_before.signal
-            and accounts_today.channel_id = people_before.channel_id
-            and accounts_today.viewer = people_before.viewer
-    where accounts_today.bot = 0
-    group by accounts_today.day, accounts_today.signal, accounts_today.channel_id
+            people_today.day = people_before.day
+            and people_today.signal = people_before.signal
+            and people_today.channel_id = people_before.channel_id
+            and people_today.viewer = people_before.viewer
+    group by people_today.day, people_today.signal, people_today.channel_id
 
 ),
 
@@ -183,7 +182,8 @@ final as (
         end as unique_chatters,
         case
             when tried.snapshots_read > 0
-                then cast(tried.chatter_sum as double) / tried.snapshots_read
+                then cast(coalesce(chatter_counts.person_snapshots, 0) as double)
+                / tried.snapshots_read
         end as avg_chatters,
         cast(null as double) as chatters_per_viewer,
         case

@@ -1,13 +1,13 @@
 -- model: community_chatters
--- inputs: int_snapshot_channels, int_presence_snapshots, run_days, run_params
+-- inputs: int_snapshot_channels, int_presence_snapshots, int_bot_presence, run_days, run_params
 -- output: table community_chatters (serving)
 -- grain: one row per snapshot and signal (snapshot_id, signal) where that signal was read
 --   in at least one live channel. signal: 'chat_list' (people in the chat lists read: only
 --   channels whose chat list may be read) or 'chat_activity' (people who posted in the
 --   5-minute window ending at the snapshot: every joined channel)
 -- units: channels_read (live channels whose presence was read); viewers_read (Σ Helix
---   viewer_count of those channels, viewers); chatters (distinct accounts in any of those
---   chats); chatters_per_viewer (chatters / viewers_read). chatters is published noisy
+--   viewer_count of those channels, viewers); chatters (distinct people in any of those chats:
+--   accounts, less those int_bots flags as bots that day); chatters_per_viewer (chatters / viewers_read). chatters is published noisy
 --   and null under k, and chatters_per_viewer is computed from it (transform/protect.py):
 --   this query gives the exact count and a null ratio
 -- materialized: incremental
@@ -25,9 +25,23 @@ chatter_totals as (
 
 ),
 
+bot_presence as (
+
+    select * from int_bot_presence
+
+),
+
 params as (
 
     select * from run_params
+
+),
+
+bot_totals as (
+
+    select signal, slot, count(distinct viewer) as bots
+    from bot_presence
+    group by signal, slot
 
 ),
 
@@ -55,11 +69,13 @@ final as (
         reads.signal,
         cast(reads.channels_read as integer) as channels_read,
         cast(reads.viewers_read as bigint) as viewers_read,
-        cast(chatter_totals.chatters as bigint) as chatters,
+        cast(chatter_totals.chatters - coalesce(bot_totals.bots, 0) as bigint) as chatters,
         cast(null as double) as chatters_per_viewer
     from reads
     left join chatter_totals
         on reads.slot = chatter_totals.slot and reads.signal = chatter_totals.signal
+    left join bot_totals
+        on reads.slot = bot_totals.slot and reads.signal = bot_totals.signal
     cross join params
     where reads.channels_read > 0
 

@@ -1,29 +1,32 @@
 -- model: viewer_habits
--- inputs: viewing_sessions, int_bots, calendar, run_days, run_params
+-- inputs: people_sessions, calendar, run_days, run_params
 -- output: table viewer_habits (serving): the community's viewing schedule, in aggregate only
 -- grain: one row per day, signal, metric and bucket (day, signal, metric, bucket). signal:
---   'chat_list' (people in the chat lists read: only channels whose chat list may be read)
+--   'chat_list' (people_sessions, bots excluded, in the chat lists read: only channels
+--   whose chat list may be read)
 --   or 'chat_activity' (people who posted: the whole community). Metrics:
 --   hour_of_week: people chatting in each hour of the day; bucket = (ISO weekday - 1) × 24
 --     + hour (0 = Monday 00:00-00:59 UTC); buckets under k are not published;
 --   sessions_per_viewer, channels_per_viewer: people by their number of viewing sessions /
 --     distinct channels that day;
---   session_minutes: viewing sessions by length in minutes;
+--   session_minutes: viewing sessions by length in minutes (at most contribution_bound
+--     sessions per person and day: her earliest);
 --   days_active_per_week: people by days active in the 7 days ending on `day` (loyalty).
---   In the distributions, a bucket under k is merged with every bucket above it; a
---   distribution under k in total is not published.
---   Values are published noisy, buckets whose noisy value is under k are dropped, and the
---   shares are computed from noisy values (transform/protect.py): this query gives exact
---   values and shares, and raw_people (the day's people, the hour shares' denominator),
---   which is dropped there.
+--   This query gives every bucket's exact value (empty buckets too: every bucket of a
+--   distribution that has anyone, every hour of a day that has anyone, so whether a
+--   bucket is empty is not told by its absence), null shares, and raw_people (the day's
+--   people, the hour shares' denominator). transform/protect.py then adds noise to every
+--   value and, on the noisy values only, merges a distribution's bucket under k with every
+--   bucket above it (a distribution under k in total is not published), drops hours under
+--   k, computes the shares, and drops raw_people.
 -- units: value (people, or sessions for session_minutes, see `unit`); share (value / all
 --   people active that day for hour_of_week, value / the distribution's total otherwise);
 --   bucket_min, bucket_max (the bucket's range in the metric's unit; null max = open)
 -- materialized: incremental
 
-with sessions as (
+with people as (
 
-    select * from viewing_sessions
+    select * from people_sessions
 
 ),
 
@@ -65,21 +68,9 @@ minute_buckets as (
 
 ),
 
-people_sessions as (
-
-    select sessions.*
-    from sessions
-    cross join params
-    where not exists (
-        select 1 from int_bots as bots
-        where bots.day = sessions.day and bots.viewer = sessions.viewer and bots.is_bot
-    )
-
-),
-
 today_sessions as (
 
-    select * from people_sessions
+    select * from people
     where day in (select day from run_days)
 
 ),
@@ -116,6 +107,18 @@ hour_counts as (
 
 ),
 
+counted_sessions as (
+
+    select
+        today_sessions.*,
+        row_number() over (
+            partition by today_sessions.day, today_sessions.signal, today_sessions.viewer
+            order by today_sessions.first_seen, today_sessions.channel_id
+        ) as session_rank
+    from today_sessions
+
+),
+
 per_viewer as (
 
     select
@@ -145,12 +148,12 @@ week_activity as (
 
     select
         week_days.day,
-        people_sessions.signal,
-        people_sessions.viewer,
-        count(distinct people_sessions.day) as days_active
-    from people_sessions
-    inner join week_days on people_sessions.day = week_days.member_day
-    group by week_days.day, people_sessions.signal, people_sessions.viewer
+        people.signal,
+        people.viewer,
+        count(distinct people.day) as days_active
+    from people
+    inner join week_days on people.day = week_days.member_day
+    group by week_days.day, people.signal, people.viewer
 
 ),
 
@@ -209,25 +212,27 @@ distributions as (
     union all
 
     select
-        today_sessions.day,
-        today_sessions.signal,
+        counted_sessions.day,
+        counted_sessions.signal,
         'session_minutes' as metric,
         'sessions' as unit,
         minute_buckets.bucket,
         minute_buckets.bucket_min,
         minute_buckets.bucket_max,
         count(*) as n
-    from today_sessions
+    from counted_sessions
     inner join minute_buckets
         on
-            today_sessions.minutes >= minute_buckets.bucket_min
+            counted_sessions.minutes >= minute_buckets.bucket_min
             and (
                 minute_buckets.bucket_max is null
-                or today_sessions.minutes <= minute_buckets.bucket_max
+                or counted_sessions.minutes <= minute_buckets.bucket_max
             )
+    cross join params
+    where counted_sessions.session_rank <= params.contribution_bound
     group by
-        today_sessions.day,
-        today_sessions.signal,
+        counted_sessions.day,
+        counted_sessions.signal,
         minute_buckets.bucket,
         minute_buckets.bucket_min,
         minute_buckets.bucket_max
@@ -248,107 +253,119 @@ distributions as (
 
 ),
 
-ordered as (
+active_days as (
 
-    select
-        distributions.*,
-        sum(n) over (
-            partition by day, signal, metric
-            order by bucket desc
-            rows between unbounded preceding and current row
-        ) as n_from_top
-    from distributions
+    select * from (
+        values (1), (2), (3), (4), (5), (6), (7)
+    ) as active_days (days_active)
 
 ),
 
-cuts as (
+groups as (
 
-    select
-        ordered.day,
-        ordered.signal,
-        ordered.metric,
-        max(case when ordered.n_from_top >= params.k then ordered.bucket end) as top_start,
-        min(case when ordered.n < params.k then ordered.bucket end) as first_small
-    from ordered
-    cross join params
-    group by ordered.day, ordered.signal, ordered.metric
+    select distinct day, signal, metric, unit from distributions
 
 ),
 
-assigned as (
+bucket_grid as (
 
     select
-        ordered.day,
-        ordered.signal,
-        ordered.metric,
-        ordered.unit,
-        ordered.bucket_min,
-        ordered.bucket_max,
-        ordered.n,
-        case
-            when ordered.bucket >= least(cuts.top_start, coalesce(cuts.first_small, cuts.top_start))
-                then least(cuts.top_start, coalesce(cuts.first_small, cuts.top_start))
-            else ordered.bucket
-        end as bucket
-    from ordered
-    inner join cuts
-        on
-            ordered.day = cuts.day
-            and ordered.signal = cuts.signal
-            and ordered.metric = cuts.metric
-    where cuts.top_start is not null
+        groups.day,
+        groups.signal,
+        groups.metric,
+        groups.unit,
+        count_buckets.bucket,
+        count_buckets.bucket_min,
+        count_buckets.bucket_max
+    from groups
+    cross join count_buckets
+    where groups.metric in ('sessions_per_viewer', 'channels_per_viewer')
 
-),
-
-merged as (
+    union all
 
     select
-        day,
-        signal,
-        metric,
-        unit,
-        bucket,
-        min(bucket_min) as bucket_min,
-        case when count(bucket_max) = count(*) then max(bucket_max) end as bucket_max,
-        sum(n) as n
-    from assigned
-    group by day, signal, metric, unit, bucket
+        groups.day,
+        groups.signal,
+        groups.metric,
+        groups.unit,
+        minute_buckets.bucket,
+        minute_buckets.bucket_min,
+        minute_buckets.bucket_max
+    from groups
+    cross join minute_buckets
+    where groups.metric = 'session_minutes'
+
+    union all
+
+    select
+        groups.day,
+        groups.signal,
+        groups.metric,
+        groups.unit,
+        active_days.days_active as bucket,
+        active_days.days_active as bucket_min,
+        active_days.days_active as bucket_max
+    from groups
+    cross join active_days
+    where groups.metric = 'days_active_per_week'
 
 ),
 
 published_distributions as (
 
     select
-        day,
-        signal,
-        metric,
-        unit,
-        bucket,
-        bucket_min,
-        bucket_max,
-        n,
-        cast(n as double) / sum(n) over (partition by day, signal, metric) as share,
+        bucket_grid.day,
+        bucket_grid.signal,
+        bucket_grid.metric,
+        bucket_grid.unit,
+        bucket_grid.bucket,
+        bucket_grid.bucket_min,
+        bucket_grid.bucket_max,
+        coalesce(distributions.n, 0) as n,
+        cast(null as double) as share,
         cast(null as bigint) as raw_people
-    from merged
+    from bucket_grid
+    left join distributions
+        on
+            bucket_grid.day = distributions.day
+            and bucket_grid.signal = distributions.signal
+            and bucket_grid.metric = distributions.metric
+            and bucket_grid.bucket = distributions.bucket
+
+),
+
+hour_grid as (
+
+    select
+        day_people.day,
+        day_people.signal,
+        (days.isodow - 1) * 24 + hours.hour as bucket,
+        day_people.people
+    from day_people
+    inner join days on day_people.day = days.day
+    cross join hours
 
 ),
 
 published_hours as (
 
     select
-        hour_counts.day,
-        hour_counts.signal,
+        hour_grid.day,
+        hour_grid.signal,
         'hour_of_week' as metric,
         'people' as unit,
-        hour_counts.bucket,
-        hour_counts.bucket as bucket_min,
-        hour_counts.bucket as bucket_max,
-        hour_counts.n,
-        cast(hour_counts.n as double) / day_people.people as share,
-        day_people.people as raw_people
-    from hour_counts
-    inner join day_people
-        on hour_counts.day = day_people.day and hour_counts.signal = day_people.signal
+        hour_grid.bucket,
+        hour_grid.bucket as bucket_min,
+        hour_grid.bucket as bucket_max,
+        coalesce(hour_counts.n, 0) as n,
+        cast(null as double) as share,
+        hour_grid.people as raw_people
+    from hour_grid
+    left join hour_counts
+        on
+            hour_grid.day = hour_counts.day
+            and hour_grid.signal = hour_counts.signal
+            and hour_grid.bucket = hour_counts.bucket
 
 ),
 
