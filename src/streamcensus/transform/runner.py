@@ -46,7 +46,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from streamcensus.errors import StreamcensusError
-from streamcensus.transform import communities, exposure, grounds, protect
+from streamcensus.transform import communities, exposure, grounds, protect, rankings
 from streamcensus.transform.context import (
     Model,
     ModelRun,
@@ -130,6 +130,13 @@ def python_models() -> list[Model]:
             inputs=communities.INPUTS,
             build=communities.build,
             header={"grain": communities.GRAIN},
+        ),
+        Model(
+            name=rankings.NAME,
+            materialized="incremental",
+            inputs=rankings.INPUTS,
+            build=rankings.build,
+            header={"grain": rankings.GRAIN},
         ),
     ]
 
