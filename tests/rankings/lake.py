@@ -7,7 +7,7 @@ with three snapshots (20:00, 20:05, 20:10; 5 minutes each, so 0.25 h live):
 |---|---|---|---|
 | WEEK_AGO | 100 viewers ×3; people 1-12 | - | - |
 | YESTERDAY | 200 ×3; people 1-15 | 50 ×3; people 101-112 and 1 | - |
-| DAY | 300 ×3; people 1-11, 16-20 (and the bot) | 60, 80, 100; people 101-110 | 5 at 20:00 only; people 201-203 |
+| DAY | 300 ×3; people 1-11, 16-20, the bot | 60, 80, 100; 101-110 | 5 at 20:00; 201-203 |
 
 `BOT` is a known bot in alice's chat on `DAY`: it is not a person. Chat lists only (the
 `chat_list` signal); no chat activity.
