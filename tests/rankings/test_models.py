@@ -11,8 +11,7 @@ from rankings.lake import ALICE, BOB, CAROL, CHATTING, FORTNITE, WEEK_AGO, YESTE
 from streamcensus.config import Settings
 
 FIGURES = (
-    "value, previous_value, change, change_pct, rank, days_covered, previous_days_covered, "
-    "complete"
+    "value, previous_value, change, change_pct, rank, days_covered, previous_days_covered, complete"
 )
 
 
@@ -66,7 +65,14 @@ def test_game_channel_day_has_each_channel_in_its_game(ranked: Settings) -> None
 def test_viewer_figures_over_the_day_and_their_change(ranked: Settings) -> None:
     # alice: 300 viewers × 3 snapshots of 5 minutes; the day before 200
     assert ranking(ranked, 1, "channels", ALICE, "hours_watched") == (
-        75.0, 50.0, 25.0, 0.5, 1, 1, 1, True,
+        75.0,
+        50.0,
+        25.0,
+        0.5,
+        1,
+        1,
+        1,
+        True,
     )
     assert ranking(ranked, 1, "channels", ALICE, "peak_viewers")[:4] == (300.0, 200.0, 100.0, 0.5)
     assert ranking(ranked, 1, "channels", ALICE, "avg_viewers")[:4] == (300.0, 200.0, 100.0, 0.5)
@@ -81,7 +87,11 @@ def test_a_subject_not_live_in_a_loaded_previous_period_starts_from_zero(
 ) -> None:
     # carol was not live the day before (a loaded day): 0 before, no relative change
     assert ranking(ranked, 1, "channels", CAROL, "hours_watched")[:5] == (
-        0.4167, 0.0, 0.4167, None, 3,
+        0.4167,
+        0.0,
+        0.4167,
+        None,
+        3,
     )
     assert ranking(ranked, 1, "channels", CAROL, "peak_viewers")[:4] == (5.0, 0.0, 5.0, None)
     # an average over no airtime does not exist
@@ -93,7 +103,14 @@ def test_seven_days_sum_the_days_loaded_and_say_the_window_is_incomplete(
 ) -> None:
     # the week ending on DAY holds YESTERDAY and DAY; the week before it WEEK_AGO
     assert ranking(ranked, 7, "channels", ALICE, "hours_watched") == (
-        125.0, 25.0, 100.0, 4.0, 1, 2, 1, False,
+        125.0,
+        25.0,
+        100.0,
+        4.0,
+        1,
+        2,
+        1,
+        False,
     )
     assert ranking(ranked, 7, "channels", ALICE, "avg_viewers")[:4] == (250.0, 100.0, 150.0, 1.5)
     assert ranking(ranked, 7, "channels", ALICE, "peak_viewers")[:2] == (300.0, 100.0)
@@ -102,14 +119,25 @@ def test_seven_days_sum_the_days_loaded_and_say_the_window_is_incomplete(
 
 def test_thirty_days_without_a_loaded_previous_period_have_no_change(ranked: Settings) -> None:
     assert ranking(ranked, 30, "channels", ALICE, "hours_watched") == (
-        150.0, None, None, None, 1, 3, 0, False,
+        150.0,
+        None,
+        None,
+        None,
+        1,
+        3,
+        0,
+        False,
     )
     assert ranking(ranked, 30, "channels", ALICE, "airtime_hours")[:2] == (0.75, None)
 
 
 def test_games_rank_by_their_channels_figures(ranked: Settings) -> None:
     assert ranking(ranked, 1, "games", FORTNITE, "hours_watched")[:5] == (
-        20.4167, 12.5, 7.9167, 0.6333, 2,
+        20.4167,
+        12.5,
+        7.9167,
+        0.6333,
+        2,
     )
     assert ranking(ranked, 1, "games", FORTNITE, "airtime_hours")[:2] == (0.3333, 0.25)
     assert ranking(ranked, 1, "games", FORTNITE, "avg_viewers")[:2] == (81.67, 50.0)
@@ -138,9 +166,7 @@ def test_chatters_are_the_protected_people_over_each_window(ranked: Settings) ->
     def people(window: int, subject: str, exact: int, day: dt.date = DAY) -> int | None:
         if window == 1:
             return published(ranked, "channel_people", day, subject, "chat_list", exact=exact)
-        return published(
-            ranked, "window_people", day, window, "chat_list", subject, exact=exact
-        )
+        return published(ranked, "window_people", day, window, "chat_list", subject, exact=exact)
 
     # alice on DAY: people 1-11 and 16-20 (the bot is not a person); the week: 1-20
     assert ranking(ranked, 1, "channels", ALICE, "chatters", "chat_list")[:5] == (
@@ -164,16 +190,18 @@ def test_chatters_are_the_protected_people_over_each_window(ranked: Settings) ->
     # games: Fortnite's chats on DAY hold bob's 10 and carol's 3
     fortnite = published(ranked, "game_window_people", DAY, 1, "chat_list", FORTNITE, exact=13)
     assert ranking(ranked, 1, "games", FORTNITE, "chatters", "chat_list")[0] == fortnite
-    fortnite_week = published(
-        ranked, "game_window_people", DAY, 7, "chat_list", FORTNITE, exact=16
-    )
+    fortnite_week = published(ranked, "game_window_people", DAY, 7, "chat_list", FORTNITE, exact=16)
     assert ranking(ranked, 7, "games", FORTNITE, "chatters", "chat_list")[0] == fortnite_week
 
 
 def test_a_chat_under_k_has_no_chatters_and_no_rank(ranked: Settings) -> None:
     for window in (1, 7, 30):
         assert ranking(ranked, window, "channels", CAROL, "chatters", "chat_list")[:5] == (
-            None, None, None, None, None,
+            None,
+            None,
+            None,
+            None,
+            None,
         )
 
 
