@@ -16,7 +16,7 @@ from streamcensus.serve import ranking_models as r
 from streamcensus.serve.reader import Reader, num, opt
 from streamcensus.transform.rankings import KINDS, WINDOWS
 
-__all__ = ["KINDS", "WINDOWS", "find_game", "game_view", "games", "rankings"]
+__all__ = ["KINDS", "WINDOWS", "find_game", "game_view", "games", "rankings", "top_games"]
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 GAME_CHANNELS = 25  # channels listed on a game's page
@@ -188,6 +188,20 @@ def games(reader: Reader, day: dt.date, window: int, signal: m.Signal, limit: in
             ],
         }
     )
+
+
+def top_games(reader: Reader, first: dt.date, last: dt.date, limit: int) -> list[str]:
+    """Ids of the games with the most hours watched from `first` to `last`."""
+    if not reader.has("game_day"):
+        return []
+    return [
+        str(x["game_id"])
+        for x in reader.rows(
+            "select game_id from game_day where day between ? and ? group by game_id "
+            "order by sum(viewer_hours) desc, game_id limit ?",
+            [first, last, limit],
+        )
+    ]
 
 
 def find_game(reader: Reader, game_id: str) -> str | None:

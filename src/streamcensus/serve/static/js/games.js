@@ -20,16 +20,16 @@
     return SC.load("games", { day: day, window: windowDays, signal: signal() }).then(function (d) {
       SC.showSignal({ signal: d.signal, signal_label: d.signal_label, signals: [d.signal] });
       SC.coverage(d.period, "Viewer figures");
-      var top = d.games.slice(0, 12);
-      var rest = d.hours_watched - top.reduce(function (a, g) { return a + (g.game.hours_watched.value || 0); }, 0);
-      var labels = top.map(function (g) { return SC.esc(g.game.name); });
-      var values = top.map(function (g) { return g.game.hours_watched.value; });
-      if (rest > 0.0001) { labels.push("other games"); values.push(rest); }
+      var top = d.games.slice(0, 15).reverse();
       var drawn = SC.plot("chart-games", [{
-        type: "pie", labels: labels, values: values, hole: 0.45, sort: false,
-        marker: { colors: labels.map(function (l) { return SC.colorFor(l); }) },
-        hovertemplate: "%{label}<br>%{value:,.1f} hours watched (%{percent})<extra></extra>",
-      }], { margin: { l: 10, r: 10, t: 10, b: 10 }, legend: { orientation: "v" } });
+        type: "bar", orientation: "h",
+        y: top.map(function (g) { return SC.esc(g.game.name); }),
+        x: top.map(function (g) { return g.game.hours_watched.value; }),
+        customdata: top.map(function (g) { return g.share_of_hours; }),
+        marker: { color: top.map(function (g) { return SC.colorFor(g.game.name); }) },
+        hovertemplate: "%{y}<br>%{x:,.1f} hours watched (%{customdata:.1%})<extra></extra>",
+      }], { margin: { l: 160, r: 20, t: 10, b: 40 }, yaxis: { type: "category" },
+        xaxis: { title: { text: "hours watched" } } });
       SC.table("table-games", [
         { label: "#", num: true, value: function (g) { return String(g.game.rank); } },
         { label: "game", value: function (g) { return SC.link(SC.url("games", { game: g.game.id, window: windowDays }), g.game.name); } },
@@ -50,7 +50,6 @@
     return SC.load("games/" + game, { day: day, window: windowDays, signal: signal() }).then(function (d) {
       SC.showSignal({ signal: d.signal, signal_label: d.signal_label, signals: [d.signal] });
       SC.coverage(d.period, "Viewer figures");
-      SC.$("game-name").textContent = d.name;
       SC.$("page-title").textContent = d.name;
       document.title = d.name + " · streamcensus";
       var g = d.figures;
@@ -69,7 +68,7 @@
         { type: "scatter", mode: "lines+markers", name: "channels", x: days, yaxis: "y2",
           y: d.days.map(function (x) { return x.channels; }), line: { color: SC.palette[1] } },
       ], { xaxis: { type: "category" }, yaxis: { title: { text: "hours watched" } },
-        yaxis2: { title: { text: "channels" }, overlaying: "y", side: "right", rangemode: "tozero" } })];
+        yaxis2: { title: { text: "channels" }, overlaying: "y", side: "right", rangemode: "tozero", tickformat: ",d" } })];
       charts.push(SC.plot("chart-game-hours", [{
         type: "heatmap", x: d.when.hours, y: d.when.weekdays, z: d.when.viewer_hours,
         colorscale: [[0, "#f3effd"], [0.5, "#9a7cf0"], [1, "#2d1a7a"]], zmin: 0, xgap: 1, ygap: 1,
@@ -90,8 +89,9 @@
 
   function draw(day) { return game ? drawGame(day) : drawList(day); }
 
+  // the view not shown is taken out of the page, its charts with it
   if (game) {
-    SC.$("games-list").hidden = true;
+    SC.$("games-list").remove();
     SC.$("game-detail").hidden = false;
     var back = SC.$("all-games");
     back.hidden = false;
@@ -99,6 +99,8 @@
       e.preventDefault();
       window.location.href = SC.url("games", { window: windowDays });
     });
+  } else {
+    SC.$("game-detail").remove();
   }
   if (select) {
     select.addEventListener("change", function () {
