@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from serve.browser import (
     open_page,
     screenshot,
     serving,
+    static_server,
     watched_page,
 )
 from streamcensus.config import Settings
@@ -104,3 +106,22 @@ def test_a_bad_game_parameter_is_said_not_run(page: Any, ranked: Settings) -> No
         assert page.watch.problems == []
         assert page.locator("img[src=x]").count() == 0
     assert "invalid game" in notice
+
+
+def test_the_exported_pages_work_from_files_and_a_static_host(page: Any, site: Path) -> None:
+    with static_server(site) as url:
+        for base in (url, site.as_uri()):
+            open_page(page, f"{base}/rankings.html?day={DAY}&window=7&kind=games&by=hours_watched")
+            clean(page)
+            assert_charts_drawn(page)
+            games = _rows(page, "table-ranking")
+            open_page(page, f"{base}/games.html?day={DAY}&game={FORTNITE}&window=1")
+            clean(page)
+            assert len(assert_charts_drawn(page)) == 2
+            channels = _rows(page, "table-game-channels")
+            assert [g.split("\t")[1] for g in games] == ["Just Chatting", "Fortnite"]
+            assert [c.split("\t")[0] for c in channels] == ["Bob", "Carol"]
+        # a game the export has no page for is said, not fetched
+        open_page(page, f"{url}/games.html?day={DAY}&game=424242")
+        notice = page.locator("#notice").inner_text()
+    assert "this static export holds no games data" in notice
