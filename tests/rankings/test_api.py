@@ -51,13 +51,13 @@ async def test_channels_ranked_by_hours_watched_with_their_change(ranked: Settin
     assert alice["id"] == ALICE and alice["name"] == "Alice"
     assert alice["main_game"] == "Just Chatting"
     assert alice["hours_watched"] == {
-        "value": 75.0,
+        "current": 75.0,
         "previous": 50.0,
         "change": 25.0,
         "change_pct": 0.5,
         "rank": 1,
     }
-    assert alice["avg_viewers"]["value"] == 300.0
+    assert alice["avg_viewers"]["current"] == 300.0
     assert body["period"] == {
         "window_days": 1,
         "days_covered": 1,
@@ -74,7 +74,7 @@ async def test_a_week_says_how_many_of_its_days_are_loaded(ranked: Settings) -> 
         "previous_days_covered": 1,
         "complete": False,
     }
-    assert [s["peak_viewers"]["value"] for s in body["subjects"]] == [300.0, 100.0, 5.0]
+    assert [s["peak_viewers"]["current"] for s in body["subjects"]] == [300.0, 100.0, 5.0]
     month = await get(ranked, f"/api/rankings?day={DAY}&window=30")
     assert month["period"]["previous_days_covered"] == 0
     assert all(s["hours_watched"]["change"] is None for s in month["subjects"])
@@ -88,7 +88,7 @@ async def test_ranked_by_chat_size_lists_only_published_chats(ranked: Settings) 
     alice = published(ranked, "channel_people", DAY, ALICE, "chat_list", exact=16)
     # carol's 3 people are under k: not ranked, nowhere in the payload
     assert [s["login"] for s in body["subjects"]] == ["alice", "bob"]
-    assert body["subjects"][0]["chatters"]["value"] == alice
+    assert body["subjects"][0]["chatters"]["current"] == alice
     before = published(ranked, "channel_people", YESTERDAY, ALICE, "chat_list", exact=15)
     assert body["subjects"][0]["chatters"]["previous"] == before
     assert body["chatters_period"]["days_covered"] == 1
@@ -99,7 +99,7 @@ async def test_games_ranked_and_limited(ranked: Settings) -> None:
     assert [(s["id"], s["name"], s["login"]) for s in body["subjects"]] == [
         (CHATTING, "Just Chatting", None)
     ]
-    assert body["subjects"][0]["hours_watched"]["value"] == 125.0
+    assert body["subjects"][0]["hours_watched"]["current"] == 125.0
 
 
 async def test_games_list_has_shares_channels_and_top_channel(ranked: Settings) -> None:
@@ -118,7 +118,7 @@ async def test_games_list_has_shares_channels_and_top_channel(ranked: Settings) 
 async def test_a_game_page_has_its_days_hours_and_channels(ranked: Settings) -> None:
     body = await get(ranked, f"/api/games/{FORTNITE}?day={DAY}&window=7")
     assert (body["id"], body["name"], body["window_days"]) == (FORTNITE, "Fortnite", 7)
-    assert body["figures"]["hours_watched"]["value"] == 32.9167
+    assert body["figures"]["hours_watched"]["current"] == 32.9167
     assert [(d["day"], d["hours_watched"], d["channels"]) for d in body["days"]] == [
         (str(YESTERDAY), 12.5, 1),
         (str(DAY), 20.4167, 2),

@@ -59,7 +59,7 @@ async def test_no_chat_size_is_an_exact_count_under_k(
         sizes = await _sizes(api, day.isoformat(), 1)
         assert len(sizes) == 60
         for channel, figure in sizes.items():
-            value = figure["value"]
+            value = figure["current"]
             assert value is None or value >= lake.k, (channel, value)
             truth = exact.get((day.isoformat(), channel), 0)
             if 1 <= truth < lake.k:
@@ -90,7 +90,7 @@ async def test_day_plus_day_less_week_does_not_give_the_people_of_both_days(
     )
     guessed: dict[str, set[int]] = {}
     for channel in set(first) & set(second) & set(week):
-        a, b, w = first[channel]["value"], second[channel]["value"], week[channel]["value"]
+        a, b, w = first[channel]["current"], second[channel]["current"], week[channel]["current"]
         if None not in (a, b, w):
             guessed[channel] = {int(a + b - w)}
         # the day's change against the day before is published too: it adds nothing exact

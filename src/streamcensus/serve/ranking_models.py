@@ -29,12 +29,14 @@ MEASURE_LABELS: dict[str, str] = {
 class Figure(BaseModel):
     """A figure over the window and over the previous period of the same length."""
 
-    value: float | None = Field(description="null: not live, or (chatters) under k")
+    current: float | None = Field(
+        description="the window's value; null: not live, or (chatters) under k"
+    )
     previous: float | None = Field(
         description="the previous period's value; null when none of its days was loaded "
         "(chatters: when its figure was not published)"
     )
-    change: float | None = Field(description="value - previous")
+    change: float | None = Field(description="current - previous")
     change_pct: float | None = Field(
         description="change / previous (0.25 = +25%); null when previous is 0 or null"
     )

@@ -24,9 +24,9 @@ GAME_CHANNELS = 25  # channels listed on a game's page
 
 def _figure(row: dict[str, Any] | None) -> r.Figure:
     if row is None:
-        return r.Figure(value=None, previous=None, change=None, change_pct=None, rank=None)
+        return r.Figure(current=None, previous=None, change=None, change_pct=None, rank=None)
     return r.Figure(
-        value=opt(row["value"]),
+        current=opt(row["value"]),
         previous=opt(row["previous_value"]),
         change=opt(row["change"]),
         change_pct=opt(row["change_pct"]),
@@ -180,7 +180,7 @@ def games(reader: Reader, day: dt.date, window: int, signal: m.Signal, limit: in
             "games": [
                 r.GameSummary(
                     game=g,
-                    share_of_hours=num((g.hours_watched.value or 0.0) / total if total else 0.0),
+                    share_of_hours=num((g.hours_watched.current or 0.0) / total if total else 0.0),
                     channels=channels.get(g.id, (0, None))[0],
                     top_channel=channels.get(g.id, (0, None))[1],
                 )

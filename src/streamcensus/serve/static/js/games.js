@@ -24,7 +24,7 @@
       var drawn = SC.plot("chart-games", [{
         type: "bar", orientation: "h",
         y: top.map(function (g) { return SC.esc(g.game.name); }),
-        x: top.map(function (g) { return g.game.hours_watched.value; }),
+        x: top.map(function (g) { return g.game.hours_watched.current; }),
         customdata: top.map(function (g) { return g.share_of_hours; }),
         marker: { color: top.map(function (g) { return SC.colorFor(g.game.name); }) },
         hovertemplate: "%{y}<br>%{x:,.1f} hours watched (%{customdata:.1%})<extra></extra>",
@@ -54,11 +54,11 @@
       document.title = d.name + " · streamcensus";
       var g = d.figures;
       SC.tiles("game-tiles", g ? [
-        ["hours watched", hours(g.hours_watched.value)],
-        ["peak viewers", f.int(g.peak_viewers.value)],
-        ["average viewers", hours(g.avg_viewers.value)],
-        ["airtime (channel-hours)", hours(g.airtime_hours.value)],
-        ["chat size (" + d.signal_label + ")", f.int(g.chatters.value)],
+        ["hours watched", hours(g.hours_watched.current)],
+        ["peak viewers", f.int(g.peak_viewers.current)],
+        ["average viewers", hours(g.avg_viewers.current)],
+        ["airtime (channel-hours)", hours(g.airtime_hours.current)],
+        ["chat size (" + d.signal_label + ")", f.int(g.chatters.current)],
         ["rank by hours watched", g.rank ? "#" + g.rank : "–"],
       ] : [["not streamed in this period", "–"]]);
       var days = d.days.map(function (x) { return x.day; });

@@ -41,7 +41,7 @@
       var names = top.map(function (s) { return SC.esc(s.name); });
       var drawn = SC.plot("chart-ranking", [
         { type: "bar", name: "this period", x: names, marker: { color: SC.palette[0] },
-          y: top.map(function (s) { return s[d.by].value; }) },
+          y: top.map(function (s) { return s[d.by].current; }) },
         { type: "bar", name: "previous period", x: names, marker: { color: "#c9bff0" },
           y: top.map(function (s) { return s[d.by].previous; }) },
       ], { barmode: "group", yaxis: { title: { text: label } }, xaxis: { type: "category" } });

@@ -216,11 +216,11 @@
     box.textContent = text;
   };
 
-  /* A ranked figure (value, previous, change, change_pct) as a cell: the value, then its
+  /* A ranked figure (current, previous, change, change_pct) as a cell: the value, then its
    * change against the previous period ("+12 (+25%)"), or "new" / "–" where it has none. */
   SC.trend = function (fig, format) {
     var span = document.createElement("span");
-    span.textContent = format(fig.value);
+    span.textContent = format(fig.current);
     var change = document.createElement("span");
     change.className = "change small";
     if (fig.change === null || fig.change === undefined) {
