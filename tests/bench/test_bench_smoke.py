@@ -312,6 +312,8 @@ def test_api_figures(result: dict[str, Any]) -> None:
     assert set(pages) == {
         "overview",
         "schedules",
+        "rankings",
+        "games",
         "map",
         "habits",
         "exposure",

@@ -166,3 +166,52 @@ def test_the_bound_is_a_setting(tmp_path: Path) -> None:
     )
     assert total == [(sum(_expected_people(2).values()),)]
     assert total == [(9 * REGULARS + 2 * len(WANDERERS),)]
+
+
+def test_rankings_count_the_same_people_as_the_channel_page_and_the_overlap(
+    bounded: Settings,
+) -> None:
+    """A chat's people in the rankings (1, 7 and 30 days) are the bounded people: over one
+    day the channel page's figure, over 7 days the overlap tables' (same identity, same
+    value). Were they counted without the bound, the two values of one figure would carry
+    the same noise and their difference would give the exact number left out."""
+    exact = _expected_people(DEFAULT_CONTRIBUTION_BOUND)
+    rows = query(
+        bounded,
+        "select window_days, subject_id, chatters from ranking_chatters "
+        "where day = ? and signal = ? and kind = 'channels'",
+        [DAY, SIGNAL],
+    )
+    assert {(w, c): v for w, c, v in rows} == {
+        (1, c): published(bounded, "channel_people", DAY, c, SIGNAL, exact=exact[c])
+        for c in CHANNELS
+    } | {
+        (w, c): published(bounded, "window_people", DAY, w, SIGNAL, c, exact=exact[c])
+        for w in (7, 30)
+        for c in CHANNELS
+    }
+    overlap = query(
+        bounded,
+        "select channel_a, chatters_a from audience_overlap "
+        "where day = ? and window_days = 7 and signal = ?",
+        [DAY, SIGNAL],
+    )
+    assert overlap
+    sevens = {c: v for w, c, v in rows if w == 7}
+    assert all(sevens[a] == value for a, value in overlap)
+    # a game: each person once, whichever of its chats she is in
+    games = query(
+        bounded,
+        "select window_days, subject_id, chatters from ranking_chatters "
+        "where day = ? and signal = ? and kind = 'games' order by window_days",
+        [DAY, SIGNAL],
+    )
+    everyone = 9 * REGULARS + len(WANDERERS)  # all nine chats play Just Chatting
+    assert games == [
+        (
+            w,
+            "509658",
+            published(bounded, "game_window_people", DAY, w, SIGNAL, "509658", exact=everyone),
+        )
+        for w in (1, 7, 30)
+    ]

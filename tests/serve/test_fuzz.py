@@ -115,7 +115,7 @@ def test_api_answers_generated_requests_without_a_server_error(
     try:
         schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
         operations = [result.ok() for result in schema.get_all_operations()]
-        assert len(operations) == 14
+        assert len(operations) == 17
         for operation in operations:
             parameters = len(operation.query) + len(operation.path_parameters)
             for mode in GenerationMode if parameters else [GenerationMode.POSITIVE]:

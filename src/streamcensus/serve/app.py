@@ -34,6 +34,7 @@ from streamcensus.serve.params import (
     resolve_channel,
     resolve_day,
 )
+from streamcensus.serve.rankings_api import router as rankings_router
 from streamcensus.serve.reader import ReaderPool, WarehouseBusy
 from streamcensus.serve.security import Guard, HostRule, host_rule
 from streamcensus.serve.vendor import plotly_js
@@ -201,6 +202,7 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     _install_handlers(app)
     app.include_router(router)
+    app.include_router(rankings_router)
     app.state.probes = install_probes(app, app.state.serve.pool)  # /metrics, /healthz, /readyz
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

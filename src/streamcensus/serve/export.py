@@ -27,16 +27,19 @@ from pydantic import BaseModel
 from streamcensus.config import Settings
 from streamcensus.errors import UserError
 from streamcensus.fsutil import PUBLIC_DIR, ensure_dir, write_public
-from streamcensus.serve import channels, chatlists, community, followers, health
+from streamcensus.serve import channels, chatlists, community, followers, health, rankings
 from streamcensus.serve import models as m
 from streamcensus.serve.api import view_context
 from streamcensus.serve.app import STATIC_DIR
 from streamcensus.serve.pages import PAGES, PageContext, render_page
 from streamcensus.serve.params import CHANNEL_PATTERN, WINDOWS
+from streamcensus.serve.ranking_models import MEASURE_LABELS
+from streamcensus.serve.rankings_api import GAME_PATTERN
 from streamcensus.serve.reader import Reader, WarehouseBusy, open_reader
 from streamcensus.serve.vendor import plotly_js
 
 MARKER = "streamcensus-export.json"
+GAME_PAGES = 20  # games with an exported page: the most hours watched over the range
 
 
 @dataclass
@@ -134,11 +137,17 @@ def export_static(
                 if c and CHANNEL_PATTERN.fullmatch(c.channel_login)  # a login names its files
             ]
             report.channels = len(found)
+            games = [
+                g
+                for g in rankings.top_games(reader, days[0], days[-1], GAME_PAGES)
+                if GAME_PATTERN.fullmatch(g)  # an id names its files
+            ]
             page_ctx = PageContext(
                 days=days,
                 k=ctx.k,
                 interval_minutes=ctx.interval_minutes,
                 exported_channels=[c.channel_login.lower() for c in found],
+                exported_games=games,
             )
             for page in PAGES.values():
                 if page.file:
@@ -149,6 +158,7 @@ def export_static(
                 if progress is not None:
                     progress(f"export {day}")
                 _export_day(reader, writer, day, found, ctx)
+                _export_rankings(reader, writer, day, games, ctx)
             writer.write(
                 MARKER,
                 json.dumps(
@@ -191,3 +201,27 @@ def _export_day(
     for channel in found:
         view = channels.channel_view(reader, channel, day, 4, ctx)
         writer.data(f"channels/{channel.channel_login.lower()}", query, view)
+
+
+def _export_rankings(
+    reader: Reader,
+    writer: _Writer,
+    day: dt.date,
+    games: list[str],
+    ctx: community.ViewContext,
+) -> None:
+    """The rankings and games pages' data of a day, for the queries their pages make."""
+    for window in rankings.WINDOWS:
+        for signal in community.SIGNALS:
+            query: dict[str, object] = {"day": day.isoformat(), "window": window, "signal": signal}
+            writer.data("games", query, rankings.games(reader, day, window, signal, 30))
+            for kind in rankings.KINDS:
+                for by in MEASURE_LABELS:
+                    ranked = rankings.rankings(reader, day, window, kind, by, signal, 50)  # type: ignore[arg-type]
+                    writer.data("rankings", {**query, "kind": kind, "by": by}, ranked)
+            for game in games:
+                name = rankings.find_game(reader, game) or game
+                view = rankings.game_view(
+                    reader, game, name, day, window, signal, ctx.interval_minutes
+                )
+                writer.data(f"games/{game}", query, view)

@@ -20,7 +20,11 @@ import jinja2
 from streamcensus import __version__
 from streamcensus.serve import models as m
 from streamcensus.serve.params import CHANNEL_PATTERN, CHANNEL_RULE, DAY_PATTERN, WINDOWS
+from streamcensus.serve.ranking_models import MEASURE_LABELS
+from streamcensus.serve.rankings_api import GAME_PATTERN, GAME_RULE
 from streamcensus.serve.security import content_security_policy
+from streamcensus.transform.rankings import KINDS
+from streamcensus.transform.rankings import WINDOWS as RANKING_WINDOWS
 
 Mode = Literal["live", "static"]
 
@@ -41,6 +45,8 @@ PAGES: dict[str, Page] = {
     for p in (
         Page("overview", "Overview", "/", "index.html"),
         Page("schedules", "Schedules", "/schedules", "schedules.html"),
+        Page("rankings", "Rankings", "/rankings", "rankings.html"),
+        Page("games", "Games", "/games", "games.html"),
         Page("map", "Community map", "/map", "map.html"),
         Page("habits", "Audience habits", "/habits", "habits.html"),
         Page("exposure", "Exposure", "/exposure", "exposure.html"),
@@ -66,6 +72,7 @@ class PageContext:
     query: str = ""
     matches: list[m.ChannelMatch] = field(default_factory=list)
     exported_channels: list[str] = field(default_factory=list)  # static: channel pages written
+    exported_games: list[str] = field(default_factory=list)  # static: game ids with a page
 
 
 _ENV = jinja2.Environment(
@@ -111,8 +118,14 @@ def render_page(page: Page, mode: Mode, ctx: PageContext) -> str:
             "channelText": CHANNEL_RULE,
             "day": DAY_PATTERN.pattern,
             "windows": list(WINDOWS),
+            "game": GAME_PATTERN.pattern,
+            "gameText": GAME_RULE,
+            "rankingWindows": list(RANKING_WINDOWS),
+            "measures": MEASURE_LABELS,
+            "kinds": list(KINDS),
         },
         "channels": ctx.exported_channels if mode == "static" else None,
+        "games": ctx.exported_games if mode == "static" else None,
         "signals": m.SIGNAL_LABELS,
     }
     prefix = "/static/" if mode == "live" else "assets/"

@@ -22,9 +22,6 @@ from streamcensus.transform.context import RunParams
 from streamcensus.transform.exposure import MAX_POINTS
 from streamcensus.transform.noise import calibrate, family_loss
 
-# a week's figures (7-day windows) are published again on each of the 7 days they cover
-WEEK_DAYS = 7
-
 
 @dataclass(frozen=True)
 class Family:
@@ -34,7 +31,7 @@ class Family:
     kinds: str  # the figure identities (`figure_id` kinds) of the family
     figures: int  # the most a person is in, per day and signal (worst case)
     rule: str  # why at most that many
-    weekly: bool = False  # a 7-day figure: her day is in it on 7 days of publication
+    published_days: int = 1  # a 7-day figure is published again on each of the 7 days
 
 
 def bounded_families(params: RunParams) -> list[Family]:
@@ -45,14 +42,18 @@ def bounded_families(params: RunParams) -> list[Family]:
         Family("a chat's people on a day", "channel_people", c, "contribution bound"),
         Family("returning people of a chat", "channel_returning", c, "contribution bound"),
         Family("average people per snapshot", "channel_avg_people", c, "contribution bound"),
-        Family("a chat's people over 7 days", "window_people", c, "contribution bound", True),
+        Family("a chat's people over 7 days", "window_people", c, "contribution bound", 7),
         Family("people two chats share, 1 day", "pair_shared", pairs, "pairs of C chats"),
-        Family("people two chats share, 7 days", "pair_shared", pairs, "pairs of C chats", True),
+        Family("people two chats share, 7 days", "pair_shared", pairs, "pairs of C chats", 7),
         Family("sessions by length (habits)", "habits", c, "C sessions per person"),
         Family("people by hour (habits)", "habits", 24, "hours of a day"),
         Family("the day's people (habits)", "habits_people", 1, "one figure"),
         Family("people by sessions / channels (habits)", "habits", 2, "one bucket each"),
-        Family("people by days active (habits)", "habits", 1, "one bucket", True),
+        Family("people by days active (habits)", "habits", 1, "one bucket", 7),
+        Family("a chat's people over 30 days", "window_people", c, "contribution bound", 30),
+        Family("a game's people on a day", "game_window_people", c, "C games per person"),
+        Family("a game's people, 7 days", "game_window_people", c, "C games per person", 7),
+        Family("a game's people, 30 days", "game_window_people", c, "C games per person", 30),
         Family("exposure population", "exposure_population", 2, "1- and 7-day"),
         Family("exposure, unique by channels / hours", "exposure_unique", 5, "census measures"),
         Family("exposure sample sizes", "exposure_sample", 2 * MAX_POINTS, "p = 1..8, 2 windows"),
@@ -74,13 +75,14 @@ def snapshot_families(params: RunParams) -> list[Family]:
     ]
 
 
-def epsilon(params: RunParams, families: list[Family], *, week: bool = False) -> float:
-    """ε of those families for one person and day under basic composition; with `week`,
-    ε spent on her day by all publications (7-day figures are published on 7 days)."""
+def epsilon(params: RunParams, families: list[Family], *, all_days: bool = False) -> float:
+    """ε of those families for one person and day under basic composition; with `all_days`,
+    ε spent on her day by all publications (a 7-day figure is published on 7 days, a
+    30-day one on 30)."""
     scale = calibrate(params.epsilon)
     total = 0.0
     for family in families:
-        times = WEEK_DAYS if week and family.weekly else 1
+        times = family.published_days if all_days else 1
         total += times * family_loss(scale, family.figures)
     return total
 

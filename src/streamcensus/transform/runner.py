@@ -47,7 +47,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from streamcensus.errors import StreamcensusError
-from streamcensus.transform import communities, exposure, grounds, protect
+from streamcensus.transform import communities, exposure, grounds, protect, rankings
 from streamcensus.transform.context import (
     Model,
     ModelRun,
@@ -132,6 +132,13 @@ def python_models() -> list[Model]:
             inputs=communities.INPUTS,
             build=communities.build,
             header={"grain": communities.GRAIN},
+        ),
+        Model(
+            name=rankings.NAME,
+            materialized="incremental",
+            inputs=rankings.INPUTS,
+            build=rankings.build,
+            header={"grain": rankings.GRAIN},
         ),
     ]
 

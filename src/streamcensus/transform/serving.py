@@ -27,6 +27,10 @@ SERVING_TABLES = (
     "channel_followers",
     "channel_followers_hourly",
     "pipeline_health",
+    "game_day",
+    "game_channel_day",
+    "ranking_chatters",
+    "rankings",
 )
 
 # Column names that would carry a viewer's identity or pseudonym.

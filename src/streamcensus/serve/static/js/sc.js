@@ -72,7 +72,8 @@
   SC.provide = function (key, value) { SC.data[key] = value; };
 
   var STATIC_ENDPOINTS = ["overview", "schedules", "habits", "health", "map", "exposure", "channels",
-    "chat-lists", "followers"];
+    "chat-lists", "followers", "rankings", "games"];
+  var RANKED = ["rankings", "games"];  // endpoints whose windows are 1, 7 and 30 days
   var SIGNALS = Object.keys(cfg.signals || {});
 
   function listed(list, value) {
@@ -87,14 +88,18 @@
     var parts = endpoint.split("/");
     var clean = [listed(STATIC_ENDPOINTS, parts[0])];
     if (parts.length === 2 && parts[0] === "channels") clean.push(listed(cfg.channels, parts[1]));
+    else if (parts.length === 2 && parts[0] === "games") clean.push(listed(cfg.games, parts[1]));
     else if (parts.length !== 1) return null;
+    var windows = RANKED.indexOf(parts[0]) < 0 ? cfg.rules.windows : cfg.rules.rankingWindows;
     var picked = {};
     var ok = clean.every(function (p) { return p !== null; });
     Object.keys(query).forEach(function (name) {
       var value = query[name];
       if (value === null || value === undefined) return;
       if (name === "day") picked.day = listed(cfg.days, value);
-      else if (name === "window") picked.window = listed(cfg.rules.windows, Number(value));
+      else if (name === "window") picked.window = listed(windows, Number(value));
+      else if (name === "by") picked.by = listed(Object.keys(cfg.rules.measures || {}), value);
+      else if (name === "kind") picked.kind = listed(cfg.rules.kinds, value);
       else if (name === "signal") picked.signal = listed(SIGNALS, value);
       else picked[name] = null;
       if (picked[name] === null) ok = false;
@@ -209,6 +214,44 @@
     if ((d.signals || []).indexOf(d.signal) < 0) text += " None are published for this choice.";
     if (others.length) text += " Also available: " + others.map(SC.signalLabel).join(", ") + ".";
     box.textContent = text;
+  };
+
+  /* A ranked figure (current, previous, change, change_pct) as a cell: the value, then its
+   * change against the previous period ("+12 (+25%)"), or "new" / "–" where it has none. */
+  SC.trend = function (fig, format) {
+    var span = document.createElement("span");
+    span.textContent = format(fig.current);
+    var change = document.createElement("span");
+    change.className = "change small";
+    if (fig.change === null || fig.change === undefined) {
+      change.textContent = "";
+    } else {
+      var sign = fig.change > 0 ? "+" : "";
+      var text = sign + format(fig.change);
+      if (fig.change_pct !== null && fig.change_pct !== undefined) {
+        text += " (" + sign + SC.fmt.pct(fig.change_pct, 0) + ")";
+      }
+      change.textContent = text;
+      change.className += fig.change > 0 ? " up" : fig.change < 0 ? " down" : "";
+    }
+    span.appendChild(change);
+    return span;
+  };
+
+  /* Says how much of a window (and of the period before it) was loaded. */
+  SC.coverage = function (period, what) {
+    var box = $("coverage");
+    if (!box) return;
+    var notes = [];
+    if (period.window_days > 1 && !period.complete) {
+      notes.push(what + ": " + period.days_covered + " of the " + period.window_days +
+        " days of the period are loaded, so its figures cover those days only.");
+    }
+    if (period.previous_days_covered === 0) {
+      notes.push("No day of the previous period is loaded: no change is shown.");
+    }
+    box.textContent = notes.join(" ");
+    box.hidden = !notes.length;
   };
 
   SC.notice = function (message) {
