@@ -19,6 +19,10 @@ from click.testing import CliRunner
 from streamcensus.bench.cli import bench_command
 from streamcensus.lake.formats import default_encodings
 
+# one `bench --suite all` run with a simulator child per suite: a guard against a hang, not
+# a speed check (on a busy 2-core machine the run takes about ten minutes)
+pytestmark = pytest.mark.timeout(1500)
+
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from streamcensus.lake.schema import CHAT_COMPLETE
 from streamcensus.timeutil import GRID_SECONDS, isoformat_z, to_epoch
 
 LEAD_SPEED = 10.0  # simulated seconds per real second while the listener joins
+CATCH_UP_SPEED = 60.0  # from the end of the joins to the window that closes them
 WARM_AHEAD = 3.0  # real seconds before a grid time when its tick is computed
 JOIN_TIMEOUT = 900.0  # real seconds
 INTERVAL = dt.timedelta(seconds=GRID_SECONDS)
@@ -152,6 +153,8 @@ async def _lead(
     floor = join_floor(wanted, chat.limits)
     done = session.mirror.time()
     closing = first + INTERVAL * (math.floor((done - to_epoch(first)) / GRID_SECONDS) + 1)
+    sim.set_clock(speed=CATCH_UP_SPEED)  # nothing is measured until `closing`
+    await session.sync_clock()
     await _warm_then_wait(session, sim, closing)
     await session.collector.collect(closing)
     figures = {

@@ -72,8 +72,9 @@ STREAM_FACT_MODELS = (
 )
 # measurements, not results: left out of the tables' digests
 MEASURED_COLUMNS = ("load_seconds",)
-# One load in a fresh process: argv = data dir, day; the version is whichever `streamcensus`
-# package PYTHONPATH finds. Only the loader's public call is used, so older versions run it.
+# One load in a fresh process: argv = data dir, day, result file (JSON; not stdout, where
+# DuckDB may draw a progress bar); the version is whichever `streamcensus` package
+# PYTHONPATH finds. Only the loader's public call is used, so older versions run it.
 LOAD_CHILD = """
 import datetime as dt, json, resource, sys, time
 from streamcensus.clock import SimClock
@@ -87,7 +88,7 @@ wall, cpu = time.perf_counter(), time.process_time()
 report = load_days(settings, [day], clock=clock)
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 first = report.days[0]
-print(json.dumps({
+open(sys.argv[3], "w").write(json.dumps({
     "wall_s": wall, "cpu_s": cpu,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "load_s": report.load_seconds, "transform_s": report.transform_seconds,
@@ -259,17 +260,20 @@ def load_in_child(settings: Settings, day: dt.date, source: Path | None) -> dict
     env = dict(os.environ)
     if source is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(source), *filter(None, [env.get("PYTHONPATH")])])
+    figures = settings.data_dir / "load-child.json"
+    figures.unlink(missing_ok=True)
     done = subprocess.run(
-        [sys.executable, "-c", LOAD_CHILD, str(settings.data_dir), day.isoformat()],
+        [sys.executable, "-c", LOAD_CHILD, str(settings.data_dir), day.isoformat(), str(figures)],
         capture_output=True,
         env=env,
         timeout=CHILD_TIMEOUT_S,
         check=False,
     )
-    if done.returncode != 0:
+    if done.returncode != 0 or not figures.is_file():
         lines = done.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
         raise RuntimeError(f"the load of {source or 'this version'} failed: {lines[-1]}")
-    child: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    child: dict[str, Any] = json.loads(figures.read_text())
+    figures.unlink()
     models = {m["name"]: m for m in child["models"]}
     exposure = models["exposure"]
     child.update(
