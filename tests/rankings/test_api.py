@@ -42,7 +42,7 @@ async def test_channels_ranked_by_hours_watched_with_their_change(ranked: Settin
         "channels",
         "hours_watched",
     )
-    assert [(s["rank"], s["login"]) for s in body["subjects"]] == [
+    assert [(s["rank"], s["channel_login"]) for s in body["subjects"]] == [
         (1, "alice"),
         (2, "bob"),
         (3, "carol"),
@@ -87,7 +87,7 @@ async def test_ranked_by_chat_size_lists_only_published_chats(ranked: Settings) 
     assert body["signal"] == "chat_list"
     alice = published(ranked, "channel_people", DAY, ALICE, "chat_list", exact=16)
     # carol's 3 people are under k: not ranked, nowhere in the payload
-    assert [s["login"] for s in body["subjects"]] == ["alice", "bob"]
+    assert [s["channel_login"] for s in body["subjects"]] == ["alice", "bob"]
     assert body["subjects"][0]["chatters"]["current"] == alice
     before = published(ranked, "channel_people", YESTERDAY, ALICE, "chat_list", exact=15)
     assert body["subjects"][0]["chatters"]["previous"] == before
@@ -96,7 +96,7 @@ async def test_ranked_by_chat_size_lists_only_published_chats(ranked: Settings) 
 
 async def test_games_ranked_and_limited(ranked: Settings) -> None:
     body = await get(ranked, f"/api/rankings?day={DAY}&window=7&kind=games&limit=1")
-    assert [(s["id"], s["name"], s["login"]) for s in body["subjects"]] == [
+    assert [(s["id"], s["name"], s["channel_login"]) for s in body["subjects"]] == [
         (CHATTING, "Just Chatting", None)
     ]
     assert body["subjects"][0]["hours_watched"]["current"] == 125.0
@@ -123,7 +123,7 @@ async def test_a_game_page_has_its_days_hours_and_channels(ranked: Settings) -> 
         (str(YESTERDAY), 12.5, 1),
         (str(DAY), 20.4167, 2),
     ]
-    assert [(c["login"], c["hours_watched"]) for c in body["channels"]] == [
+    assert [(c["channel_login"], c["hours_watched"]) for c in body["channels"]] == [
         ("bob", 32.5),
         ("carol", 0.4167),
     ]

@@ -383,14 +383,16 @@ async def test_habits_heatmap_and_distributions(
         for d in thursday["distributions"]
     }
     assert shown == {
-        "sessions_per_viewer": [("1", 16, 0.6154), ("2", 10, 0.3846)],
-        "channels_per_viewer": [("1", 16, 0.6154), ("2", 10, 0.3846)],
-        # eve's one 15-minute session is under k: merged with the buckets above it
-        "session_minutes": [("6–120", 36, 1.0)],
-        "days_active_per_week": [("1", 26, 1.0)],
+        # every bucket is noisy, the empty ones too, and a bucket under k is merged with
+        # every bucket above it: the empty ones above the last full bucket join it
+        "sessions_per_viewer": [("1", 16, 0.6154), ("2+", 10, 0.3846)],
+        "channels_per_viewer": [("1", 16, 0.6154), ("2+", 10, 0.3846)],
+        # no session under 6 minutes (a bucket under k), so all are merged from there
+        "session_minutes": [("0+", 36, 1.0)],
+        "days_active_per_week": [("1–7", 26, 1.0)],
     }
     week = {d["metric"]: d for d in body["distributions"]}["days_active_per_week"]
-    assert [(b["label"], b["value"]) for b in week["buckets"]] == [("1", 26), ("2", 12)]
+    assert [(b["label"], b["value"]) for b in week["buckets"]] == [("1", 26), ("2–7", 12)]
 
 
 async def test_exposure_in_figures_and_plain_words(

@@ -142,8 +142,9 @@ def test_every_exported_number_obeys_k(census: Settings, tmp_path: Path) -> None
     export_static(census, tmp_path / "site")
     files = list((tmp_path / "site" / "data").rglob("*.js"))
     # per day: overview, schedules, health, chat lists; habits per signal; followers per
-    # window; map and exposure per window and signal; five channel pages
-    assert len(files) == 1 + 2 * (4 + 2 + 2 + 2 * 2 * 2) + 2 * 5
+    # window; map and exposure per window and signal; five channel pages; per ranking
+    # window (1, 7, 30) and signal: games, rankings per kind and figure, the 4 games' pages
+    assert len(files) == 1 + 2 * (4 + 2 + 2 + 2 * 2 * 2) + 2 * 5 + 2 * 3 * 2 * (1 + 2 * 5 + 4)
     for path in files:
         _, payload = read_data(path)
         assert not any(is_viewer_column(name) for name in keys(payload)), path

@@ -68,6 +68,15 @@ async def requests_of(client: Any) -> list[tuple[str, dict[str, Any]]]:
             ]
         }
     )
+    games = sorted(
+        {
+            g["game"]["id"]
+            for day in days
+            for g in (await client.get("/api/games", params={"day": day, "window": 30})).json()[
+                "games"
+            ]
+        }
+    )
     values: dict[str, list[Any]] = {
         "day": days,
         "window": [1, 7],
@@ -82,11 +91,11 @@ async def requests_of(client: Any) -> list[tuple[str, dict[str, Any]]]:
             assert not is_viewer_column(name), f"{path} takes a viewer: {name}"
             assert name in CHANNEL_PARAMETERS or not VIEWER_WORDS.search(name), (path, name)
         query_names = [p["name"] for p in params if p["in"] == "query" and p["name"] in values]
-        path_values = logins if "{channel}" in path else [None]
+        path_values = logins if "{channel}" in path else games if "{game}" in path else [None]
         for login, combo in itertools.product(
             path_values, itertools.product(*(values[n] for n in query_names))
         ):
-            url = path.replace("{channel}", login) if login else path
+            url = path.replace("{channel}", login).replace("{game}", login) if login else path
             requests.append((url, dict(zip(query_names, combo, strict=True))))
     return requests
 

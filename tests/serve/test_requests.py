@@ -232,9 +232,12 @@ async def test_the_openapi_document_lists_the_endpoints(
         "/api/days",
         "/api/exposure",
         "/api/followers",
+        "/api/games",
+        "/api/games/{game}",
         "/api/habits",
         "/api/health",
         "/api/map",
         "/api/overview",
+        "/api/rankings",
         "/api/schedules",
     ]

@@ -3,10 +3,10 @@
 The simulator child's clock never stops (as Twitch's does not): the collector's clock
 mirrors it, its chat listener reads every listed channel anonymously, and each snapshot is
 taken when its grid time comes, as `streamcensus collect --every 5m` takes it. Before the
-measured snapshots, two lead snapshots run with the clock at `LEAD_SPEED`: the first (at
-the suite's grid time) lists the community (the listener joins it, within the join rate
-limit), the second, at the first grid time after the joins, closes the window they ended
-in; from then on the clock runs at `speed`, and every measured snapshot closes a window
+measured snapshots, two lead snapshots run: the first (at the suite's grid time, clock at
+`LEAD_SPEED`) lists the community (the listener joins it, within the join rate limit), the
+second, at the first grid time after the joins (reached at `CATCH_UP_SPEED`), closes the
+window they ended in; from then on the clock runs at `speed`, and every measured snapshot closes a window
 the listener read in full. (The join's simulated time at `LEAD_SPEED` includes real
 latencies times that speed: the `chat` suite measures it against its floor at x1.)
 

@@ -57,7 +57,7 @@ class RankedSubject(BaseModel):
 
     rank: int
     id: str = Field(description="Twitch channel id or game (category) id")
-    login: str | None = Field(description="the channel's login (null for a game)")
+    channel_login: str | None = Field(description="the channel's login (null for a game)")
     name: str
     main_game: str | None = Field(description="a channel's main game on its latest day live")
     hours_watched: Figure
@@ -116,8 +116,8 @@ class GameDay(BaseModel):
 class GameChannel(BaseModel):
     """A channel that streamed the game in the window."""
 
-    login: str
-    name: str
+    channel_login: str
+    channel_name: str
     hours_watched: float
     airtime_hours: float
     peak_viewers: int

@@ -66,7 +66,7 @@ def _ranked(subject: str, position: int, measures: dict[str, dict[str, Any]]) ->
     return r.RankedSubject(
         rank=position,
         id=subject,
-        login=any_row["subject_login"],
+        channel_login=any_row["subject_login"],
         name=str(any_row["subject_name"] or any_row["subject_login"] or subject),
         main_game=any_row["main_game"],
         hours_watched=_figure(measures.get("hours_watched")),
@@ -312,8 +312,8 @@ def game_view(
         when=_when(reader, game_id, first, day, minutes),
         channels=[
             r.GameChannel(
-                login=str(x["login"]),
-                name=str(x["name"] or x["login"]),
+                channel_login=str(x["login"]),
+                channel_name=str(x["name"] or x["login"]),
                 hours_watched=num(x["hours"]),
                 airtime_hours=num(x["airtime"]),
                 peak_viewers=int(x["peak"]),

@@ -77,7 +77,7 @@
       }], { xaxis: { dtick: 2, title: { text: "hour (UTC)" } }, yaxis: { autorange: "reversed", type: "category" },
         margin: { l: 50, r: 20, t: 10, b: 40 } }));
       SC.table("table-game-channels", [
-        { label: "channel", value: function (c) { return SC.link(SC.channelUrl(c.login), c.name); } },
+        { label: "channel", value: function (c) { return SC.link(SC.channelUrl(c.channel_login), c.channel_name); } },
         { label: "hours watched", num: true, value: function (c) { return hours(c.hours_watched); } },
         { label: "share of the game's hours", num: true, value: function (c) { return f.pct(c.share_of_hours); } },
         { label: "airtime (hours)", num: true, value: function (c) { return hours(c.airtime_hours); } },

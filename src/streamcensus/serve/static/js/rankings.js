@@ -24,7 +24,7 @@
   };
 
   function subjectCell(s, kind) {
-    if (kind === "channels" && s.login) return SC.link(SC.channelUrl(s.login), s.name);
+    if (kind === "channels" && s.channel_login) return SC.link(SC.channelUrl(s.channel_login), s.name);
     if (kind === "games") return SC.link(SC.url("games", { game: s.id }), s.name);
     return s.name;
   }
