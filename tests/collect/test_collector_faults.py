@@ -172,7 +172,7 @@ async def test_5xx_at_20_percent_loses_nothing(simulator: SimulatorHandle, tmp_p
 @pytest.mark.parametrize(
     ("fault", "error_key", "config"),
     [
-        ("timeout", "timeout", {"timeout": 0.3}),
+        ("timeout", "timeout", {"timeout": 1.0}),
         ("reset", "network", {}),
         ("truncated", "network", {}),
         ("malformed", "malformed", {}),
@@ -199,8 +199,14 @@ async def test_transport_faults_are_retried_to_a_complete_snapshot(
     assert counters["rules"][0]["injected"] >= 10
     assert counters["rules"][1]["injected"] == 1
     assert record.status == "complete" and record.missing == []
-    assert record.errors == {error_key: counters["injected"]}
-    assert record.retries == counters["injected"]
+    assert set(record.errors) == {error_key}
+    if fault == "timeout":
+        # a clean answer slower than the client's timeout (a busy machine) is one more
+        # timeout, retried like the injected ones: at least those, each retried
+        assert record.errors[error_key] >= counters["injected"]
+    else:
+        assert record.errors[error_key] == counters["injected"]
+    assert record.retries == record.errors[error_key]
     assert presence(run.lake, record) == presence(run.baseline_lake, clean)
     assert streams_rows(run.lake, record) == streams_rows(run.baseline_lake, clean)
 
