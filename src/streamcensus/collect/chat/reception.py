@@ -56,6 +56,8 @@ class Reception:
         self.joiner.progress()
 
     def on_privmsg(self, conn: ChatConnection, msg: Privmsg) -> None:
+        if self.book.door.is_optout_viewer(msg.user_id, msg.login):
+            return  # an opted-out viewer's line counts nowhere, not even as a line read (P4)
         self.counters.messages += 1
         seen = msg.ts_ms / 1000
         if seen > conn.confirmed_until:
