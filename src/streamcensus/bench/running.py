@@ -6,8 +6,8 @@ taken when its grid time comes, as `streamcensus collect --every 5m` takes it. B
 measured snapshots, two lead snapshots run: the first (at the suite's grid time, clock at
 `LEAD_SPEED`) lists the community (the listener joins it, within the join rate limit), the
 second, at the first grid time after the joins (reached at `CATCH_UP_SPEED`), closes the
-window they ended in; from then on the clock runs at `speed`, and every measured snapshot closes a window
-the listener read in full. (The join's simulated time at `LEAD_SPEED` includes real
+window they ended in; from then on the clock runs at `speed`, and every measured snapshot
+closes a window the listener read in full. (The join's simulated time at `LEAD_SPEED` includes real
 latencies times that speed: the `chat` suite measures it against its floor at x1.)
 
 CPU: the collector's Helix snapshot and its chat listener share one event loop, so the
