@@ -3,33 +3,9 @@ hand-made three-day lake (audience.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
-import httpx
-
+from apiclient import client, get
 from communities.audience import DAYS, X, Y
 from streamcensus.config import Settings
-from streamcensus.serve.app import create_app
-
-
-@asynccontextmanager
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-            yield c
-    finally:
-        app.state.serve.pool.close()
-
-
-async def get(settings: Settings, url: str, status: int = 200) -> Any:
-    async with client(settings) as c:
-        response = await c.get(url)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def test_communities_of_a_day(scenes: Settings) -> None:

@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 import pytest
 
+from apiclient import get
 from load.lakebuilder import DAY
 from privacy.expect import published
 from rankings.lake import ALICE, CHATTING, FORTNITE, YESTERDAY
 from streamcensus.config import Settings
-from streamcensus.serve.app import create_app
-
-
-@asynccontextmanager
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-            yield c
-    finally:
-        app.state.serve.pool.close()
-
-
-async def get(settings: Settings, url: str, status: int = 200) -> Any:
-    async with client(settings) as c:
-        response = await c.get(url)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def test_channels_ranked_by_hours_watched_with_their_change(ranked: Settings) -> None:
