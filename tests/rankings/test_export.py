@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from apiclient import client
 from load.lakebuilder import DAY
 from rankings.lake import CHATTING, FORTNITE
-from rankings.test_api import client
 from streamcensus.config import Settings
 
 
