@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from apiclient import client
 from serve.browser import browser_session, watched_page
 from serve.census import build_census, build_synthetic
 from streamcensus.config import Settings
-from streamcensus.serve.app import create_app
 
 ClientFactory = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -36,21 +36,10 @@ def empty(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "nothing")
 
 
-@asynccontextmanager
-async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            yield client
-    finally:
-        app.state.serve.pool.close()
-
-
 @pytest.fixture
 def client_for() -> ClientFactory:
     """`async with client_for(settings) as client`: the app in-process over ASGI."""
-    return _client
+    return client
 
 
 @pytest.fixture(scope="session")
