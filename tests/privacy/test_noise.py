@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -62,6 +64,37 @@ def test_noisy_counts_are_never_negative_and_keep_nulls() -> None:
     counts = noise.counts(ids, [1] * 1000)
     assert min(c for c in counts if c is not None) == 0
     assert noise.counts(["a", "b"], [None, 5])[0] is None
+
+
+def _reference_draw(key: bytes, scale: float, ids: list[str]) -> list[int]:
+    """The sampler written figure by figure, as first published: the vectorised one must
+    give the same value, bit for bit, for every identity."""
+    first = np.empty(len(ids), dtype=np.float64)
+    second = np.empty(len(ids), dtype=np.float64)
+    for i, figure in enumerate(ids):
+        digest = hmac.new(key, figure.encode(), hashlib.sha256).digest()
+        first[i] = ((int.from_bytes(digest[:8], "big") >> 11) + 1) / float(2**53)
+        second[i] = ((int.from_bytes(digest[8:16], "big") >> 11) + 1) / float(2**53)
+    log_q = -1.0 / scale
+    draws = np.floor(np.log(first) / log_q) - np.floor(np.log(second) / log_q)
+    return [int(d) for d in draws]
+
+
+def test_the_vectorised_sampler_gives_the_reference_values_bit_for_bit() -> None:
+    ids = [figure_id("pair_shared", "2026-11-27", 7, "chat_list", c, c + 1) for c in range(40_000)]
+    ids += ["", "é|ü", figure_id("channel_people", "2026-11-27", "123", "chat_activity")]
+    for epsilon in (0.1, 0.5, 2.0):
+        noise = FigureNoise(KEY, epsilon)
+        reference = _reference_draw(KEY, noise.scale, ids)
+        assert noise.draw(ids).tolist() == reference
+        # bytes identities are the UTF-8 of the same figures
+        assert noise.draw(i.encode() for i in ids).tolist() == reference
+        exact = [i % 13 for i in range(len(ids))]
+        expected = [max(0, e + n) for e, n in zip(exact, reference, strict=True)]
+        assert noise.counts(ids, exact) == expected
+        assert noise.noisy(ids, exact).tolist() == expected
+    assert len(FigureNoise(KEY).draw([])) == 0
+    assert FigureNoise(KEY).noisy([], []).tolist() == []
 
 
 def test_noise_key_is_made_once_private_and_refused_when_readable(tmp_path: Path) -> None:

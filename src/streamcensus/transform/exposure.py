@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -335,30 +335,59 @@ def _census_row(base: Row, measure: str, unique_people: int) -> Row:
     }
 
 
+def _prepare(work: Connection, w: _Window, people: pa.Table | str) -> None:
+    """Make the window's people table in the worker database (from the rows read from the
+    engine, or from a wider window's table and a day filter) and its (viewer, channel)
+    table the census reads."""
+    with work.cursor() as cur:
+        if isinstance(people, str):
+            cur.execute(f"create table {w.table} as select * from {people} where day = ?", [w.day])
+        else:
+            cur.register("_people_arrow", people)
+            cur.execute(f"create table {w.table} as select * from _people_arrow")
+            cur.unregister("_people_arrow")
+        cur.execute(CHANNELS_SQL.format(people=w.table))
+
+
 def build(q: Queries, ctx: RunContext) -> pa.Table:
     """Exposure rows for the run's days, both windows, each signal.
 
-    Each window's people are read once from the run's engine (DuckDB or Spark) into a
-    private in-memory DuckDB; the sampled unicity and each census measure of every window are then
-    independent tasks, run `WORKERS` at a time on cursors of that database, so the
-    machine's cores share the work. The seeds depend only on day and window, so the rows
-    are the same whatever order the tasks finish in.
+    The 7 days ending on a day are read once per signal from the run's engine (DuckDB or
+    Spark) into a private in-memory DuckDB, and the day's own window is cut from them
+    there (the same rows as reading the day alone). Making each window's tables, its
+    sampled unicity and each of its census measures are then tasks run `WORKERS` at a
+    time on cursors of that database, so the machine's cores share the work: the next
+    window is read from the engine while the last one's tables are made, and a window's
+    measures start as soon as its tables are there. The seeds depend only on day and
+    window, so the rows are the same whatever order the tasks finish in.
     """
-    windows: list[_Window] = []
+    widest = max(WINDOWS)
+    windows: dict[tuple[dt.date, int, str], _Window] = {}
     rows: list[Row] = []
-    with duckdb.connect(":memory:") as work:
+    with (
+        duckdb.connect(":memory:") as work,
+        ThreadPoolExecutor(WORKERS, thread_name_prefix="exposure") as pool,
+    ):
+        prepared: dict[_Window, Future[None]] = {}
+
+        def narrow(w: _Window, wide: _Window) -> None:
+            # the wide window's task was submitted first, so it runs before this waits
+            prepared[wide].result()
+            _prepare(work, w, wide.table)
+
         for day in sorted(ctx.run_days):
-            for window in WINDOWS:
-                for signal in SIGNALS:
-                    first = day - dt.timedelta(days=window - 1)
+            for signal in SIGNALS:
+                for window in sorted(WINDOWS, reverse=True):  # the widest first
                     table = f"people_{len(windows)}"
-                    people = _people(q, first, day, signal)
-                    work.register("_people_arrow", people)
-                    work.execute(f"create table {table} as select * from _people_arrow")
-                    work.unregister("_people_arrow")
-                    work.execute(CHANNELS_SQL.format(people=table))
-                    del people
-                    windows.append(_Window(day, window, signal, table))
+                    w = windows[(day, window, signal)] = _Window(day, window, signal, table)
+                    if window == widest:
+                        first = day - dt.timedelta(days=window - 1)
+                        people: pa.Table | str = _people(q, first, day, signal)
+                        prepared[w] = pool.submit(_prepare, work, w, people)
+                        del people
+                    else:
+                        wide = windows[(day, widest, signal)]
+                        prepared[w] = pool.submit(narrow, w, wide)
 
         def sampled(w: _Window) -> tuple[Row, list[Row]]:
             with work.cursor() as cur:
@@ -368,18 +397,23 @@ def build(q: Queries, ctx: RunContext) -> pa.Table:
             with work.cursor() as cur:
                 return _census_share(cur, sql, w.table)
 
-        with ThreadPoolExecutor(WORKERS, thread_name_prefix="exposure") as pool:
-            samples = [pool.submit(sampled, w) for w in windows]
-            censuses = [
-                [(m, pool.submit(census, w, sql)) for m, sql in _census_measures(w.window)]
-                for w in windows
+        # measures submitted as tables are made; rows published by day, window, signal
+        samples: dict[_Window, Future[tuple[Row, list[Row]]]] = {}
+        censuses: dict[_Window, list[tuple[str, Future[int]]]] = {}
+        for w, ready in prepared.items():
+            ready.result()
+            samples[w] = pool.submit(sampled, w)
+            censuses[w] = [
+                (m, pool.submit(census, w, sql)) for m, sql in _census_measures(w.window)
             ]
-            for sample, measures in zip(samples, censuses, strict=True):
-                base, unicity = sample.result()
-                if int(str(base["population"])) < ctx.params.k:
-                    for _, future in measures:
-                        future.cancel()
-                    continue
-                rows.extend(unicity)
-                rows.extend(_census_row(base, m, f.result()) for m, f in measures)
+        order = [windows[(d, n, s)] for d in sorted(ctx.run_days) for n in WINDOWS for s in SIGNALS]
+        for w in order:
+            base, unicity = samples[w].result()
+            measures = censuses[w]
+            if int(str(base["population"])) < ctx.params.k:
+                for _, future in measures:
+                    future.cancel()
+                continue
+            rows.extend(unicity)
+            rows.extend(_census_row(base, m, f.result()) for m, f in measures)
     return pa.Table.from_pylist(rows, schema=SCHEMA)

@@ -22,11 +22,18 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from streamcensus.transform.context import RunContext, RunParams
 from streamcensus.transform.exposure import wilson
-from streamcensus.transform.noise import SENSITIVITY, FigureNoise, accuracy, figure_id
+from streamcensus.transform.noise import (
+    SENSITIVITY,
+    FigureNoise,
+    IntArray,
+    accuracy,
+    figure_id,
+)
 from streamcensus.warehouse.connection import Connection
 
 Columns = dict[str, list[Any]]
@@ -128,48 +135,87 @@ def pair_threshold(noise: FigureNoise, k: int) -> int:
     return k + math.floor(accuracy(noise.scale, PAIR_ALPHA))
 
 
-def _window_ids(cols: Columns, side: str) -> list[str]:
-    """Identities of a chat's people in a period: `channel_people` over one day."""
-    return [
-        figure_id("channel_people", day, channel, signal)
-        if int(window) == 1
-        else figure_id("window_people", day, window, signal, channel)
-        for day, window, signal, channel in zip(
-            cols["day"], cols["window_days"], cols["signal"], cols[side], strict=True
+def _codes(values: list[Any]) -> tuple[IntArray, list[Any]]:
+    """Each value's index into the list of distinct values (Arrow's hash, not Python's)."""
+    encoded = pa.array(values).dictionary_encode()
+    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
+
+
+def _period_people(cols: Columns, noise: FigureNoise) -> tuple[IntArray, IntArray]:
+    """The noisy people of each row's two chats in its period (`chatters_a`, `chatters_b`).
+
+    A chat's people in a period is one figure, whichever pair or side it appears in: over
+    one day it is the chat's people of that day (the same people), so the same figure as
+    channel_day_presence's `channel_people`, over a window `window_people`. Each distinct
+    figure is drawn once (a period has thousands of chats, against millions of pairs):
+    the rows' (period, chat) are coded as integers, made distinct by numpy."""
+    rows = len(cols["day"])
+    day, days = _codes(cols["day"])
+    window, windows = _codes(cols["window_days"])
+    signal, signals = _codes(cols["signal"])
+    chat, chats = _codes(cols["channel_a"] + cols["channel_b"])
+    period = (day * len(windows) + window) * len(signals) + signal
+    coded = np.concatenate([period, period]) * len(chats) + chat
+    distinct, first, inverse = np.unique(coded, return_index=True, return_inverse=True)
+    exact = np.concatenate(
+        [np.asarray(cols["chatters_a"], np.int64), np.asarray(cols["chatters_b"], np.int64)]
+    )[first]
+    ids = []
+    for code in distinct.tolist():
+        rest, c = divmod(code, len(chats))
+        rest, s = divmod(rest, len(signals))
+        d, w = divmod(rest, len(windows))
+        ids.append(
+            figure_id("channel_people", days[d], chats[c], signals[s])
+            if int(windows[w]) == 1
+            else figure_id("window_people", days[d], windows[w], signals[s], chats[c])
         )
-    ]
+    sizes = noise.noisy(ids, exact)[inverse.reshape(-1)]
+    return sizes[:rows], sizes[rows:]
 
 
 def audience_overlap(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
     """Shared people of two chats in a period, each chat's people, and the shares; pairs
-    whose noisy shared count is under `pair_threshold` or either side under k dropped."""
-    period = ("day", "window_days", "signal")
-    shared = noise.counts(
-        _ids("pair_shared", cols, *period, "channel_a", "channel_b"), cols["shared_chatters"]
-    )
-    # a chat's size in a period is one figure, whichever pair it appears in; over one day
-    # it is the chat's people of that day (the same people), so the same figure as
-    # channel_day_presence's: one noisy value, never two that could be averaged
-    size_a = noise.counts(_window_ids(cols, "channel_a"), cols["chatters_a"])
-    size_b = noise.counts(_window_ids(cols, "channel_b"), cols["chatters_b"])
-    floor = pair_threshold(noise, k)
-    keep = [
-        s is not None and a is not None and b is not None and s >= floor and a >= k and b >= k
-        for s, a, b in zip(shared, size_a, size_b, strict=True)
+    whose noisy shared count is under `pair_threshold` or either side under k dropped.
+
+    Every candidate pair (millions at `fr`) gets its noise, by identity, before anything is
+    decided: its counts are never null (the model's inner joins), so they are numpy
+    columns here; the ratios are computed (in Python, rounded as `_ratio` rounds) only
+    for the pairs kept, the others being dropped."""
+    shared_ids = [
+        # figure_id("pair_shared", day, window, signal, channel_a, channel_b), inlined
+        f"pair_shared|{day}|{window}|{signal}|{a}|{b}"
+        for day, window, signal, a, b in zip(
+            cols["day"],
+            cols["window_days"],
+            cols["signal"],
+            cols["channel_a"],
+            cols["channel_b"],
+            strict=True,
+        )
     ]
-    shared = [
-        None if s is None or a is None or b is None else min(s, a, b)
-        for s, a, b in zip(shared, size_a, size_b, strict=True)
-    ]
-    union = [
-        None if s is None or a is None or b is None else a + b - s
-        for s, a, b in zip(shared, size_a, size_b, strict=True)
-    ]
-    cols["shared_chatters"], cols["chatters_a"], cols["chatters_b"] = shared, size_a, size_b
-    cols["share_a"] = _ratio(shared, size_a, 6)
-    cols["share_b"] = _ratio(shared, size_b, 6)
-    cols["jaccard"] = _ratio(shared, union, 6)
-    return cols, keep
+    shared = noise.noisy(shared_ids, cols["shared_chatters"])
+    del shared_ids
+    size_a, size_b = _period_people(cols, noise)
+    keep = (shared >= pair_threshold(noise, k)) & (size_a >= k) & (size_b >= k)
+    shared = np.minimum(shared, np.minimum(size_a, size_b))
+    kept = np.flatnonzero(keep)
+    ratios: dict[str, list[float | None]] = {}
+    for column, den in (
+        ("share_a", size_a[kept]),
+        ("share_b", size_b[kept]),
+        ("jaccard", size_a[kept] + size_b[kept] - shared[kept]),
+    ):
+        values: list[float | None] = [None] * len(shared)
+        for i, ratio in zip(
+            kept.tolist(), _ratio(shared[kept].tolist(), den.tolist(), 6), strict=True
+        ):
+            values[i] = ratio
+        ratios[column] = values
+    cols["shared_chatters"] = shared.tolist()
+    cols["chatters_a"], cols["chatters_b"] = size_a.tolist(), size_b.tolist()
+    cols.update(ratios)
+    return cols, keep.tolist()
 
 
 def community_chatters(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:

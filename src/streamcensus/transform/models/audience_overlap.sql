@@ -19,6 +19,12 @@
 --   days_covered (days of the period with presence kept: under window_days, e.g. before
 --   collection began or past retention, the figures rest on fewer days); complete
 --   (days_covered = window_days)
+-- plan: pairs start from each person's chats (at most contribution_bound per period), a
+--   self-join on the person, so the work grows with people x bound^2, never with
+--   channels^2; a person's chats of a day are made distinct once and each period re-ranks
+--   those (never the sessions). The steps are materialised in order, so every join after
+--   the self-join has one small side (a period's channels) and the optimizer cannot join
+--   two channel tables first.
 -- materialized: incremental
 
 with sessions as (
@@ -52,7 +58,7 @@ presence_days as (
 
 ),
 
-windows as (
+windows as materialized (
 
     select today.day, 1 as window_days, today.day as member_day
     from days as today
@@ -70,17 +76,31 @@ windows as (
 
 ),
 
+day_chats as materialized (
+
+    -- a person's chats of a day (her first contribution_bound, as bounded_sessions keeps)
+    select distinct
+        sessions.day,
+        sessions.signal,
+        sessions.viewer,
+        sessions.channel_id,
+        sessions.contribution_draw
+    from sessions
+    where sessions.day in (select member_day from windows)
+
+),
+
 window_chats as (
 
     select distinct
         windows.day,
         windows.window_days,
-        sessions.signal,
-        sessions.channel_id,
-        sessions.viewer,
-        sessions.contribution_draw
-    from sessions
-    inner join windows on sessions.day = windows.member_day
+        day_chats.signal,
+        day_chats.channel_id,
+        day_chats.viewer,
+        day_chats.contribution_draw
+    from day_chats
+    inner join windows on day_chats.day = windows.member_day
 
 ),
 
@@ -100,7 +120,7 @@ ranked_chats as (
 
 ),
 
-people as (
+people as materialized (
 
     select
         ranked_chats.day,
@@ -114,7 +134,7 @@ people as (
 
 ),
 
-coverage as (
+coverage as materialized (
 
     select windows.day, windows.window_days, count(presence_days.day) as days_covered
     from windows
@@ -123,15 +143,52 @@ coverage as (
 
 ),
 
-channel_sizes as (
+ranked_names as (
 
-    select day, window_days, signal, channel_id, count(*) as chatters
-    from people
-    group by day, window_days, signal, channel_id
+    select
+        windows.day,
+        windows.window_days,
+        streams.channel_id,
+        streams.channel_login,
+        row_number() over (
+            partition by windows.day, windows.window_days, streams.channel_id
+            order by streams.slot desc
+        ) as recency
+    from streams
+    inner join windows on streams.day = windows.member_day
 
 ),
 
-pairs as (
+names as materialized (
+
+    select day, window_days, channel_id, channel_login from ranked_names where recency = 1
+
+),
+
+channels as materialized (
+
+    -- a period's chats: people and login (one small row per chat)
+    select
+        sizes.day,
+        sizes.window_days,
+        sizes.signal,
+        sizes.channel_id,
+        sizes.chatters,
+        names.channel_login
+    from (
+        select day, window_days, signal, channel_id, count(*) as chatters
+        from people
+        group by day, window_days, signal, channel_id
+    ) as sizes
+    left join names
+        on
+            sizes.day = names.day
+            and sizes.window_days = names.window_days
+            and sizes.channel_id = names.channel_id
+
+),
+
+pairs as materialized (
 
     select
         side_a.day,
@@ -152,79 +209,61 @@ pairs as (
 
 ),
 
-published_pairs as (
-
-    select * from pairs
-
-),
-
-ranked_names as (
+pairs_a as materialized (
 
     select
-        windows.day,
-        windows.window_days,
-        streams.channel_id,
-        streams.channel_login,
-        row_number() over (
-            partition by windows.day, windows.window_days, streams.channel_id
-            order by streams.slot desc
-        ) as recency
-    from streams
-    inner join windows on streams.day = windows.member_day
+        pairs.*,
+        channels.chatters as chatters_a,
+        channels.channel_login as channel_login_a
+    from pairs
+    inner join channels
+        on
+            pairs.day = channels.day
+            and pairs.window_days = channels.window_days
+            and pairs.signal = channels.signal
+            and pairs.channel_a = channels.channel_id
 
 ),
 
-names as (
+pairs_ab as materialized (
 
-    select * from ranked_names where recency = 1
+    select
+        pairs_a.*,
+        channels.chatters as chatters_b,
+        channels.channel_login as channel_login_b
+    from pairs_a
+    inner join channels
+        on
+            pairs_a.day = channels.day
+            and pairs_a.window_days = channels.window_days
+            and pairs_a.signal = channels.signal
+            and pairs_a.channel_b = channels.channel_id
 
 ),
 
 final as (
 
     select
-        published_pairs.day,
-        published_pairs.window_days,
-        published_pairs.signal,
-        published_pairs.channel_a,
-        names_a.channel_login as channel_login_a,
-        published_pairs.channel_b,
-        names_b.channel_login as channel_login_b,
-        cast(published_pairs.shared_chatters as integer) as shared_chatters,
-        cast(sizes_a.chatters as integer) as chatters_a,
-        cast(sizes_b.chatters as integer) as chatters_b,
+        pairs_ab.day,
+        pairs_ab.window_days,
+        pairs_ab.signal,
+        pairs_ab.channel_a,
+        pairs_ab.channel_login_a,
+        pairs_ab.channel_b,
+        pairs_ab.channel_login_b,
+        cast(pairs_ab.shared_chatters as integer) as shared_chatters,
+        cast(pairs_ab.chatters_a as integer) as chatters_a,
+        cast(pairs_ab.chatters_b as integer) as chatters_b,
         cast(null as double) as share_a,
         cast(null as double) as share_b,
         cast(null as double) as jaccard,
         cast(coverage.days_covered as integer) as days_covered,
-        coverage.days_covered = published_pairs.window_days as complete
-    from published_pairs
+        coverage.days_covered = pairs_ab.window_days as complete
+    from pairs_ab
     inner join coverage
         on
-            published_pairs.day = coverage.day
-            and published_pairs.window_days = coverage.window_days
-    inner join channel_sizes as sizes_a
-        on
-            published_pairs.day = sizes_a.day
-            and published_pairs.window_days = sizes_a.window_days
-            and published_pairs.signal = sizes_a.signal
-            and published_pairs.channel_a = sizes_a.channel_id
-    inner join channel_sizes as sizes_b
-        on
-            published_pairs.day = sizes_b.day
-            and published_pairs.window_days = sizes_b.window_days
-            and published_pairs.signal = sizes_b.signal
-            and published_pairs.channel_b = sizes_b.channel_id
-    left join names as names_a
-        on
-            published_pairs.day = names_a.day
-            and published_pairs.window_days = names_a.window_days
-            and published_pairs.channel_a = names_a.channel_id
-    left join names as names_b
-        on
-            published_pairs.day = names_b.day
-            and published_pairs.window_days = names_b.window_days
-            and published_pairs.channel_b = names_b.channel_id
+            pairs_ab.day = coverage.day
+            and pairs_ab.window_days = coverage.window_days
 
 )
 
