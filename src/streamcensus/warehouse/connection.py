@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ from streamcensus.errors import UserError
 from streamcensus.fsutil import make_private, private_dir, private_umask
 
 Connection = duckdb.DuckDBPyConnection
+# DuckDB's share of the machine's memory for a writing connection (its default is 80%):
+# the loader's Python side (Arrow tables, the publication step) needs the rest, and the
+# biggest models (7-day overlap, exposure) spill to `<warehouse>.tmp` beyond it
+MEMORY_SHARE = 0.5
 
 
 def connect(path: Path, read_only: bool = False) -> Connection:
@@ -39,8 +44,15 @@ def connect(path: Path, read_only: bool = False) -> Connection:
         raise UserError(f"cannot open the warehouse {path}: {text.splitlines()[0]}") from None
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
+        con.execute(f"set memory_limit = '{_memory_limit_mb()}MB'")
         make_private(path)  # also a warehouse an older version made 0644
     return con
+
+
+def _memory_limit_mb() -> int:
+    """`MEMORY_SHARE` of the physical memory, in MB."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(256, int(total * MEMORY_SHARE) // 2**20)
 
 
 @contextlib.contextmanager

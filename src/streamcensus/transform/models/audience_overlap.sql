@@ -90,7 +90,7 @@ day_chats as materialized (
 
 ),
 
-window_chats as (
+week_chats as (
 
     select distinct
         windows.day,
@@ -101,36 +101,51 @@ window_chats as (
         day_chats.contribution_draw
     from day_chats
     inner join windows on day_chats.day = windows.member_day
+    where windows.window_days > 1
 
 ),
 
-ranked_chats as (
+ranked_week_chats as (
 
     select
-        window_chats.*,
+        week_chats.*,
         row_number() over (
             partition by
-                window_chats.day,
-                window_chats.window_days,
-                window_chats.signal,
-                window_chats.viewer
-            order by window_chats.contribution_draw, window_chats.channel_id
+                week_chats.day,
+                week_chats.window_days,
+                week_chats.signal,
+                week_chats.viewer
+            order by week_chats.contribution_draw, week_chats.channel_id
         ) as window_rank
-    from window_chats
+    from week_chats
 
 ),
 
 people as materialized (
 
+    -- a day: her chats of the day, already at most contribution_bound
     select
-        ranked_chats.day,
-        ranked_chats.window_days,
-        ranked_chats.signal,
-        ranked_chats.channel_id,
-        ranked_chats.viewer
-    from ranked_chats
+        windows.day,
+        windows.window_days,
+        day_chats.signal,
+        day_chats.channel_id,
+        day_chats.viewer
+    from day_chats
+    inner join windows on day_chats.day = windows.member_day
+    where windows.window_days = 1
+
+    union all
+
+    -- a week: her first contribution_bound chats of the week, by the same draw
+    select
+        ranked_week_chats.day,
+        ranked_week_chats.window_days,
+        ranked_week_chats.signal,
+        ranked_week_chats.channel_id,
+        ranked_week_chats.viewer
+    from ranked_week_chats
     cross join params
-    where ranked_chats.window_rank <= params.contribution_bound
+    where ranked_week_chats.window_rank <= params.contribution_bound
 
 ),
 
