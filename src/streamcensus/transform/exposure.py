@@ -341,7 +341,11 @@ def _prepare(work: Connection, w: _Window, people: pa.Table | str) -> None:
     table the census reads."""
     with work.cursor() as cur:
         if isinstance(people, str):
-            cur.execute(f"create table {w.table} as select * from {people} where day = ?", [w.day])
+            first = w.day - dt.timedelta(days=w.window - 1)
+            cur.execute(
+                f"create table {w.table} as select * from {people} where day between ? and ?",
+                [first, w.day],
+            )
         else:
             cur.register("_people_arrow", people)
             cur.execute(f"create table {w.table} as select * from _people_arrow")
@@ -352,14 +356,14 @@ def _prepare(work: Connection, w: _Window, people: pa.Table | str) -> None:
 def build(q: Queries, ctx: RunContext) -> pa.Table:
     """Exposure rows for the run's days, both windows, each signal.
 
-    The 7 days ending on a day are read once per signal from the run's engine (DuckDB or
-    Spark) into a private in-memory DuckDB, and the day's own window is cut from them
-    there (the same rows as reading the day alone). Making each window's tables, its
-    sampled unicity and each of its census measures are then tasks run `WORKERS` at a
-    time on cursors of that database, so the machine's cores share the work: the next
-    window is read from the engine while the last one's tables are made, and a window's
-    measures start as soon as its tables are there. The seeds depend only on day and
-    window, so the rows are the same whatever order the tasks finish in.
+    The widest window ending on a day (7 days) is read once per signal from the run's
+    engine (DuckDB or Spark) into a private in-memory DuckDB, and the narrower ones (the
+    day itself) are cut from it there (the same rows as reading them alone). Making each
+    window's tables, its sampled unicity and each of its census measures are then tasks
+    run `WORKERS` at a time on cursors of that database, so the machine's cores share the
+    work: the next window is read from the engine while the last one's tables are made,
+    and a window's measures start as soon as its tables are there. The seeds depend only
+    on day and window, so the rows are the same whatever order the tasks finish in.
     """
     widest = max(WINDOWS)
     windows: dict[tuple[dt.date, int, str], _Window] = {}
