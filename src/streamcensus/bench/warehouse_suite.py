@@ -76,7 +76,7 @@ MEASURED_COLUMNS = ("load_seconds",)
 # DuckDB may draw a progress bar); the version is whichever `streamcensus` package
 # PYTHONPATH finds. Only the loader's public call is used, so older versions run it.
 LOAD_CHILD = """
-import datetime as dt, json, resource, sys, time
+import datetime as dt, json, os, resource, sys, time
 from streamcensus.clock import SimClock
 from streamcensus.config import Settings
 from streamcensus.load.loader import load_days
@@ -88,9 +88,15 @@ wall, cpu = time.perf_counter(), time.process_time()
 report = load_days(settings, [day], clock=clock)
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 first = report.days[0]
+# VmHWM: this process's own peak (ru_maxrss keeps the parent's from before the exec)
+status = "/proc/self/status"
+lines = open(status).read().splitlines() if os.path.exists(status) else []
+peak = [line.split()[1] for line in lines if line.startswith("VmHWM:")]
 open(sys.argv[3], "w").write(json.dumps({
     "wall_s": wall, "cpu_s": cpu,
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mb": (
+        int(peak[0]) if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ) / 1024,
     "load_s": report.load_seconds, "transform_s": report.transform_seconds,
     "checks_s": report.check_seconds, "presence_pass_s": report.presence_pass_seconds,
     "snapshots": first.snapshots, "stream_facts": first.stream_facts,
