@@ -21,10 +21,11 @@
 --   (days_covered = window_days)
 -- plan: pairs start from each person's chats (at most contribution_bound per period), a
 --   self-join on the person, so the work grows with people x bound^2, never with
---   channels^2; a person's chats of a day are made distinct once and each period re-ranks
---   those (never the sessions). The steps are materialised in order, so every join after
---   the self-join has one small side (a period's channels) and the optimizer cannot join
---   two channel tables first.
+--   channels^2. A person's chats of a day are made distinct once (never the sessions
+--   again): a day's period takes them as they are (bounded_sessions keeps at most
+--   contribution_bound), a week re-ranks the week's by the same draw. The steps are
+--   materialised in order, so every join after the self-join has one small side (a
+--   period's chats) and the optimizer cannot join two channel tables first.
 -- materialized: incremental
 
 with sessions as (
