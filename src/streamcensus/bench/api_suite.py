@@ -12,6 +12,22 @@ at the next midnight (retention and key purge included). Then:
   (the channel page over the day's top channels), all endpoints interleaved; latency is
   from writing the request to reading the whole body, per endpoint p50/p90/p99/max.
 
+`replicate_to` (`--replicate-to N`): a month of `fr` cannot be written and loaded on a small
+machine in a session (one `fr` day took about 23 minutes to write and load there), so the
+suite can load `days` true days and then give the warehouse N days of volume by copying the
+loaded days' rows to the N - `days` days before them (`replicate_days`): every table with
+a `day` column, its dates and timestamps shifted by whole days, its stream and snapshot ids
+suffixed with the day they were copied to. The result says so (`replicated_to`,
+`loaded_days`, `replica_days`). What a copy does not have: its 7- and 30-day windows
+(overlap, communities, rankings) hold what they held over the loaded days, not over a month;
+every per-day table and every per-snapshot table has a month's rows.
+
+The server keeps answers until the warehouse changes (`serve/cache.py`), so the first
+request for a URL costs the queries and the next ones do not: besides p50/p90/p99/max over
+all requests, each endpoint reports `first_requests` (how many URLs it was asked for the
+first time in the run, the warm-up included) and the latencies of those first requests
+(`first_p50`, `first_max`).
+
 Page weight: each dashboard page's first load, the HTML and every script, style sheet and
 vendored file it names, in bytes as served (no cache).
 """
@@ -30,6 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 
 from streamcensus.bench.measure import percentiles_ms
@@ -49,8 +66,64 @@ STARTUP_TIMEOUT_S = 120.0
 _ASSET = re.compile(r"""(?:src|href)="(/(?:static|vendor)/[^"?#]+)""")
 
 
+REPLICA_ID_COLUMNS = ("stream_id", "snapshot_id")  # ids that must stay unique across days
+REPLICA_SKIP_TABLES = ("curated_files",)  # rows naming files on disk, not served
+
+
 def _quiet(message: str) -> None:
     del message
+
+
+def replicate_days(warehouse: Path, loaded: list[dt.date], target_days: int) -> dict[str, Any]:
+    """Copy the rows of the `loaded` days to the `target_days - len(loaded)` days before
+    them, cycling through the loaded days (the day before the first loaded one is a copy
+    of the last loaded one, and so on): dates and timestamps shifted by whole days, stream
+    and snapshot ids suffixed with the copy's day. Rows per table after the copy."""
+    began = time.perf_counter()
+    replicas = [loaded[0] - dt.timedelta(days=n) for n in range(1, target_days - len(loaded) + 1)]
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("set enable_progress_bar = false")
+        tables = [
+            str(r[0])
+            for r in con.execute(
+                "select table_name from information_schema.columns where column_name = 'day' "
+                "and table_name in (select table_name from information_schema.tables "
+                "where table_type = 'BASE TABLE') order by table_name"
+            ).fetchall()
+            if str(r[0]) not in REPLICA_SKIP_TABLES
+        ]
+        con.execute("begin")
+        for table in tables:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()
+            for n, target in enumerate(replicas, start=1):
+                source = loaded[-1 - (n - 1) % len(loaded)]
+                shift = (target - source).days
+                exprs = []
+                for name, kind in columns:
+                    quoted = f'"{name}"'
+                    if kind == "DATE":
+                        exprs.append(f"{quoted} + {shift}")
+                    elif str(kind).startswith("TIMESTAMP"):
+                        exprs.append(f"{quoted} + interval ({shift}) day")
+                    elif name in REPLICA_ID_COLUMNS:
+                        exprs.append(f"{quoted} || '~{target.isoformat()}'")
+                    else:
+                        exprs.append(quoted)
+                con.execute(
+                    f'insert into "{table}" select {", ".join(exprs)} from "{table}" where day = ?',
+                    [source],
+                )
+        con.execute("commit")
+        con.execute("checkpoint")
+        rows = {t: int(con.sql(f'select count(*) from "{t}"').fetchall()[0][0]) for t in tables}
+    finally:
+        con.close()
+    return {"replica_days": len(replicas), "rows": rows, "seconds": time.perf_counter() - began}
 
 
 def build_warehouse(
@@ -187,42 +260,87 @@ def page_weight(base_url: str) -> dict[str, dict[str, int]]:
     return weights
 
 
+def first_requests(plan: list[Any], warm_up: int) -> list[bool]:
+    """For each request of the measured run: is it the first of its URL (the warm-up's
+    `warm_up` first requests of the plan included)?"""
+    seen: set[str] = set()
+    for _, path, params in plan[:warm_up]:
+        seen.add(f"{path}?{params}")
+    first: list[bool] = []
+    for _, path, params in plan:
+        url = f"{path}?{params}"
+        first.append(url not in seen)
+        seen.add(url)
+    return first
+
+
+def endpoint_figures(plan: list[Any], result: dict[str, Any], warm_up: int) -> dict[str, Any]:
+    """Per endpoint: requests, statuses, p50/p90/p99/max, and the first requests' figures."""
+    firsts = first_requests(plan, warm_up)
+    cold: dict[str, list[float]] = {}
+    for (name, _, _), ms, first in zip(plan, result["latency_ms_in_order"], firsts, strict=True):
+        if first:
+            cold.setdefault(name, []).append(ms)
+    figures: dict[str, Any] = {}
+    for name, values in result["latency_ms"].items():
+        cold_ms = percentiles_ms([v / 1000 for v in cold.get(name, [])])
+        figures[name] = {
+            "requests": len(values),
+            "statuses": result["statuses"][name],
+            **percentiles_ms([v / 1000 for v in values]),
+            "first_requests": len(cold.get(name, [])),
+            "first_p50": cold_ms["p50"],
+            "first_max": cold_ms["max"],
+        }
+    return figures
+
+
 def run_api_suite(
     scale: str,
     *,
     first_day: dt.date,
     days: int = DEFAULT_DAYS,
+    replicate_to: int | None = None,
     seed: int = 42,
     requests: int = REQUESTS_PER_ENDPOINT,
     concurrency: int = CONCURRENCY,
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
-    """Build the warehouse, serve it, load it: every figure in one dict."""
+    """Build the warehouse (and copy its days up to `replicate_to` days), serve it, load it:
+    every figure in one dict."""
+    served_days = max(days, replicate_to or days)
+    warm_up = 9 * 5
     with tempfile.TemporaryDirectory(prefix="streamcensus-bench-api-") as tmp:
         settings = Settings.model_validate({"data_dir": Path(tmp)})
         built = build_warehouse(settings, first_day, days, scale, seed, progress)
+        replicated: dict[str, Any] | None = None
+        if served_days > days:
+            progress(f"api: copy the {days} loaded days' rows to {served_days} days of volume")
+            loaded = [first_day + dt.timedelta(days=n) for n in range(days)]
+            replicated = replicate_days(settings.warehouse_path, loaded, served_days)
         with ServerProcess(settings.data_dir) as server:
             plan = plan_requests(server.base_url, requests)
             progress(f"api: {len(plan)} requests, {concurrency} in flight")
-            run_client(server.base_url, plan[: min(len(plan), 9 * 5)], concurrency)  # warm up
+            load_start = [round(x, 2) for x in os.getloadavg()]
+            run_client(server.base_url, plan[: min(len(plan), warm_up)], concurrency)
             result = run_client(server.base_url, plan, concurrency)
+            load_end = [round(x, 2) for x in os.getloadavg()]
             weights = page_weight(server.base_url)
-    endpoints = {
-        name: {
-            "requests": len(values),
-            "statuses": result["statuses"][name],
-            **percentiles_ms([v / 1000 for v in values]),
-        }
-        for name, values in result["latency_ms"].items()
-    }
+    endpoints = endpoint_figures(plan, result, warm_up)
     return {
         "scale": scale,
-        "days": days,
+        "days": served_days,
+        "loaded_days": days,
+        "replicated_to": replicate_to if replicated else None,
+        "replica_days": replicated["replica_days"] if replicated else 0,
+        "replicated_rows": replicated["rows"] if replicated else None,
+        "replicate_s": replicated["seconds"] if replicated else None,
         "first_day": first_day.isoformat(),
         "concurrency": concurrency,
         "requests": len(plan),
         "requests_per_s": len(plan) / result["wall_s"],
         "wall_s": result["wall_s"],
+        "load_average_during": {"start": load_start, "end": load_end},
         "endpoints": endpoints,
         "p99_max_ms": max(e["p99"] or 0.0 for e in endpoints.values()),
         "pages": weights,

@@ -25,6 +25,7 @@ from streamcensus import __version__
 from streamcensus.config import Settings
 from streamcensus.serve import channels
 from streamcensus.serve.api import ServeState, router, view_context
+from streamcensus.serve.cache import AnswerStore, ResponseCache
 from streamcensus.serve.metrics import install_probes
 from streamcensus.serve.pages import PAGES, Page, PageContext, render_error, render_page
 from streamcensus.serve.params import (
@@ -200,6 +201,8 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
         pool=ReaderPool(settings.warehouse_path, idle_seconds),
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.state.answers = AnswerStore()
+    app.add_middleware(ResponseCache, pool=app.state.serve.pool, store=app.state.answers)
     _install_handlers(app)
     app.include_router(router)
     app.include_router(rankings_router)
