@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from streamcensus.config import Settings
 from streamcensus.serve.app import create_app
 from streamcensus.serve.cache import Answer, AnswerStore
 from streamcensus.serve.reader import warehouse_version
+from streamcensus.serve.warm import DAY_ENDPOINTS
 
 
 def _copy(census: Settings, tmp_path: Path) -> Settings:
@@ -62,17 +64,62 @@ async def test_a_repeated_request_is_answered_from_the_store(census: Settings) -
         assert store.stats.hits == 1
 
 
-async def test_a_gzipped_and_a_plain_answer_are_kept_apart(census: Settings) -> None:
+async def test_one_kept_answer_serves_plain_and_gzip_clients(census: Settings) -> None:
     async with serving(census, idle_seconds=60) as client:
         store = _store(client)
         plain = await client.get("/api/overview", headers={"Accept-Encoding": "identity"})
         packed = await client.get("/api/overview", headers={"Accept-Encoding": "gzip"})
         assert "content-encoding" not in plain.headers
         assert packed.headers["content-encoding"] == "gzip"
+        assert packed.headers["vary"] == "Accept-Encoding"
+        assert int(packed.headers["content-length"]) < len(plain.content)
         assert packed.json() == plain.json()  # httpx decodes the gzip body
-        again = await client.get("/api/overview", headers={"Accept-Encoding": "gzip"})
-        assert again.headers["content-encoding"] == "gzip" and again.json() == plain.json()
+        first = await client.get("/api/schedules", headers={"Accept-Encoding": "gzip"})
+        assert first.headers["content-encoding"] == "gzip"
+        again = await client.get("/api/schedules", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in again.headers and again.json() == first.json()
+        assert (store.stats.misses, store.stats.hits) == (2, 2)
+
+
+async def test_the_key_is_the_route_and_its_parameters(census: Settings) -> None:
+    async with serving(census, idle_seconds=60) as client:
+        store = _store(client)
+        first = await client.get("/api/map?day=2026-11-27")
+        spelled = await client.get(
+            "/api/map?signal=chat_activity&limit=60&day=2026-11-27&window=7&unknown=1"
+        )
+        assert spelled.json() == first.json()
+        assert (store.stats.misses, store.stats.hits) == (1, 1)
+        other = await client.get("/api/map?day=2026-11-27&window=1")
+        assert other.json()["window_days"] == 1 and first.json()["window_days"] == 7
         assert (store.stats.misses, store.stats.hits) == (2, 1)
+
+
+async def test_warming_computes_each_days_pages_after_a_change(census: Settings) -> None:
+    app = create_app(census, idle_seconds=60, warm=True)
+    store: AnswerStore = app.state.answers
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            assert (await client.get("/api/days")).status_code == 200  # starts the warm-up
+            assert len(store.stats.versions) == 1
+            for _ in range(600):  # bounded: the warm-up ends on its own
+                if not store.stats.warming:
+                    break
+                await asyncio.sleep(0.05)
+            assert store.stats.warming == 0
+            assert store.stats.warmed == 2 * len(DAY_ENDPOINTS)  # two loaded days
+            misses = store.stats.misses
+            for endpoint in DAY_ENDPOINTS:
+                for day in ("2026-11-26", "2026-11-27"):
+                    response = await client.get(f"/api/{endpoint}?day={day}")
+                    assert response.status_code == 200, endpoint
+            assert store.stats.misses == misses  # every one was warm
+            metrics = (await client.get("/metrics")).text
+            assert "streamcensus_api_warming 0.0" in metrics
+            assert f"streamcensus_api_answers_warmed {2.0 * len(DAY_ENDPOINTS)}" in metrics
+    finally:
+        app.state.serve.pool.close()
 
 
 async def test_errors_and_the_cost_are_never_kept(census: Settings) -> None:
@@ -118,12 +165,16 @@ async def test_a_load_in_the_same_process_is_not_hidden_by_the_store(census: Set
 def test_the_store_keeps_within_its_budget() -> None:
     store = AnswerStore(max_bytes=800)
     version = (1, 2, 3)
+
+    def key(name: str) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+        return (name, ())
+
     for n in range(10):
-        store.store((f"/api/x{n}", b"", False), version, Answer(200, [], b"x" * 100))
+        store.store(key(f"/api/x{n}"), version, Answer([], b"x" * 100))
     assert len(store) == 8  # the two oldest evicted
-    assert store.lookup(("/api/x0", b"", False), version) is None
-    assert store.lookup(("/api/x9", b"", False), version) is not None
-    store.store(("/api/big", b"", False), version, Answer(200, [], b"x" * 101))
-    assert store.lookup(("/api/big", b"", False), version) is None  # over an eighth
-    assert store.lookup(("/api/x9", b"", False), (9,)) is None  # a new version
+    assert store.lookup(key("/api/x0"), version) is None
+    assert store.lookup(key("/api/x9"), version) is not None
+    store.store(key("/api/big"), version, Answer([], b"x" * 101))
+    assert store.lookup(key("/api/big"), version) is None  # over an eighth
+    assert store.lookup(key("/api/x9"), (9,)) is None  # a new version
     assert len(store) == 0

@@ -93,31 +93,36 @@ def replicate_days(warehouse: Path, loaded: list[dt.date], target_days: int) -> 
             ).fetchall()
             if str(r[0]) not in REPLICA_SKIP_TABLES
         ]
+        sources = [loaded[-1 - (n - 1) % len(loaded)] for n in range(1, len(replicas) + 1)]
         con.execute("begin")
+        con.execute(
+            "create temp table replica_map as select * from (values "
+            + ", ".join(
+                f"(date '{t}', date '{src}')" for t, src in zip(replicas, sources, strict=True)
+            )
+            + ") as m(replica_day, source_day)"
+        )
         for table in tables:
             columns = con.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_name = ? order by ordinal_position",
                 [table],
             ).fetchall()
-            for n, target in enumerate(replicas, start=1):
-                source = loaded[-1 - (n - 1) % len(loaded)]
-                shift = (target - source).days
-                exprs = []
-                for name, kind in columns:
-                    quoted = f'"{name}"'
-                    if kind == "DATE":
-                        exprs.append(f"{quoted} + {shift}")
-                    elif str(kind).startswith("TIMESTAMP"):
-                        exprs.append(f"{quoted} + interval ({shift}) day")
-                    elif name in REPLICA_ID_COLUMNS:
-                        exprs.append(f"{quoted} || '~{target.isoformat()}'")
-                    else:
-                        exprs.append(quoted)
-                con.execute(
-                    f'insert into "{table}" select {", ".join(exprs)} from "{table}" where day = ?',
-                    [source],
-                )
+            exprs = []
+            for name, kind in columns:
+                quoted = f't."{name}"'
+                if kind == "DATE":
+                    exprs.append(f"{quoted} + (m.replica_day - m.source_day)")
+                elif str(kind).startswith("TIMESTAMP"):
+                    exprs.append(f"{quoted} + to_days(m.replica_day - m.source_day)")
+                elif name in REPLICA_ID_COLUMNS:
+                    exprs.append(f"{quoted} || '~' || strftime(m.replica_day, '%Y-%m-%d')")
+                else:
+                    exprs.append(quoted)
+            con.execute(
+                f'insert into "{table}" select {", ".join(exprs)} from "{table}" as t '
+                "join replica_map as m on t.day = m.source_day order by m.replica_day"
+            )
         con.execute("commit")
         con.execute("checkpoint")
         rows = {t: int(con.sql(f'select count(*) from "{t}"').fetchall()[0][0]) for t in tables}
