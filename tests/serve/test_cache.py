@@ -108,7 +108,8 @@ async def test_warming_computes_each_days_pages_after_a_change(census: Settings)
                     break
                 await asyncio.sleep(0.05)
             assert store.stats.warming == 0
-            assert store.stats.warmed == 2 * len(DAY_ENDPOINTS)  # two loaded days
+            # two loaded days' pages, and /api/days unless the first request kept it first
+            assert store.stats.warmed in (2 * len(DAY_ENDPOINTS), 2 * len(DAY_ENDPOINTS) + 1)
             misses = store.stats.misses
             for endpoint in DAY_ENDPOINTS:
                 for day in ("2026-11-26", "2026-11-27"):
@@ -117,7 +118,7 @@ async def test_warming_computes_each_days_pages_after_a_change(census: Settings)
             assert store.stats.misses == misses  # every one was warm
             metrics = (await client.get("/metrics")).text
             assert "streamcensus_api_warming 0.0" in metrics
-            assert f"streamcensus_api_answers_warmed {2.0 * len(DAY_ENDPOINTS)}" in metrics
+            assert f"streamcensus_api_answers_warmed {float(store.stats.warmed)}" in metrics
     finally:
         app.state.serve.pool.close()
 

@@ -387,7 +387,8 @@ def api_tables(res: dict[str, Any]) -> list[Table]:
         )
     title = (
         f"api: {volume}, {res['concurrency']} in flight, {res['requests']:,} requests, "
-        f"{_fmt(res['requests_per_s'])} req/s"
+        f"{_fmt(res['requests_per_s'])} req/s; {_fmt(res.get('answers_warmed'))} answers "
+        f"warmed by the server first in {_fmt(res.get('server_warm_up_s'))} s"
     )
     latency = Table(title=title, title_justify="left")
     columns = ("endpoint", "requests", "p50 (ms)", "p90 (ms)", "p99 (ms)", "max (ms)")
