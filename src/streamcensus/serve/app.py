@@ -1,10 +1,12 @@
 """The dashboard application: pages, the JSON API, and the assets, all served locally.
 
-`create_app(settings)` builds a FastAPI app that reads the warehouse read-only, one short
-connection per request. Charts are drawn in the browser by plotly.js, served from the
-installed `plotly` package: no CDN, the dashboard works offline. Every response, errors
-included, carries the security headers of `security.py`, and a request for a host name the
-dashboard does not answer to is refused (DNS rebinding).
+`create_app(settings)` builds a FastAPI app that reads the warehouse read-only, over a
+shared connection released when requests stop (`reader.ReaderPool`); the JSON API's
+answers are kept until the warehouse changes (`cache.py`, warmed by `warm.py`). Charts are
+drawn in the browser by plotly.js, served from the installed `plotly` package: no CDN, the
+dashboard works offline. Every response, errors included, carries the security headers of
+`security.py`, and a request for a host name the dashboard does not answer to is refused
+(DNS rebinding).
 """
 
 from __future__ import annotations
