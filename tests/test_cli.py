@@ -42,6 +42,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
         (["demo", "--permissions", "all", "--no-serve"], "--permissions"),
         (["auth", "logout", "--channel", "someone", "--all"], "give --channel or --all"),
         (["auth", "nosuch"], "No such command"),
+        (["bench", "--suite", "api", "--days", "3", "--replicate-to", "3"], "more than --days 3"),
     ],
 )
 def test_bad_arguments_give_one_line_error(

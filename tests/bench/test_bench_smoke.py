@@ -312,6 +312,11 @@ def test_api_figures(result: dict[str, Any]) -> None:
         assert e["statuses"] == {"200": 200}, name
         assert 0 < e["p50"] <= e["p90"] <= e["p99"] <= e["max"], name
     assert api["p99_max_ms"] == max(e["p99"] for e in endpoints.values())
+    assert api["loaded_days"] == 2 and api["replica_days"] == 0 and api["replicated_to"] is None
+    assert api["answers_warmed"] >= 2 * 10  # each page's default answer of both days
+    for name, e in endpoints.items():
+        assert 0 <= e["first_requests"] <= e["requests"], name
+        assert (e["first_p50"] is None) == (e["first_requests"] == 0), name
     pages = api["pages"]
     assert set(pages) == {
         "overview",

@@ -12,6 +12,26 @@ at the next midnight (retention and key purge included). Then:
   (the channel page over the day's top channels), all endpoints interleaved; latency is
   from writing the request to reading the whole body, per endpoint p50/p90/p99/max.
 
+`replicate_to` (`--replicate-to N`): a month of `fr` cannot be written and loaded on a small
+machine in a session (one `fr` day took about 23 minutes to write and load there), so the
+suite can load `days` true days and then give the warehouse N days of volume by copying the
+loaded days' rows to the N - `days` days before them (`replicate_days`): every table with
+a `day` column, its dates and timestamps shifted by whole days, its stream and snapshot ids
+suffixed with the day they were copied to. The result says so (`replicated_to`,
+`loaded_days`, `replica_days`). What a copy does not have: its 7- and 30-day windows
+(overlap, communities, rankings) hold what they held over the loaded days, not over a month;
+every per-day table and every per-snapshot table has a month's rows.
+
+The server keeps answers until the warehouse changes (`serve/cache.py`) and, as
+`streamcensus serve` does after every load, warms the answers of each page's default view
+of every loaded day (`serve/warm.py`); the suite waits for that warm-up to end
+(`server_warm_up_s`, `answers_warmed`) before measuring. Channel pages and searches are
+not warmed: the first request for such a URL costs its queries, the next ones do not. So
+besides p50/p90/p99/max over all requests, each endpoint reports `first_requests` (URLs
+it was asked for the first time in the run, after the suite's warm-up of 45 requests) and
+their latencies (`first_p50`, `first_max`): for the warmed endpoints these are already
+kept answers.
+
 Page weight: each dashboard page's first load, the HTML and every script, style sheet and
 vendored file it names, in bytes as served (no cache).
 """
@@ -30,6 +50,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 
 from streamcensus.bench.measure import percentiles_ms
@@ -49,8 +70,70 @@ STARTUP_TIMEOUT_S = 120.0
 _ASSET = re.compile(r"""(?:src|href)="(/(?:static|vendor)/[^"?#]+)""")
 
 
+REPLICA_ID_COLUMNS = ("stream_id", "snapshot_id")  # ids that must stay unique across days
+REPLICA_SKIP_TABLES = ("curated_files",)  # rows naming files on disk, not served
+
+
 def _quiet(message: str) -> None:
     del message
+
+
+def replicate_days(warehouse: Path, loaded: list[dt.date], target_days: int) -> dict[str, Any]:
+    """Copy the rows of the `loaded` days to the `target_days - len(loaded)` days before
+    them, cycling through the loaded days (the day before the first loaded one is a copy
+    of the last loaded one, and so on): dates and timestamps shifted by whole days, stream
+    and snapshot ids suffixed with the copy's day. Rows per table after the copy."""
+    began = time.perf_counter()
+    replicas = [loaded[0] - dt.timedelta(days=n) for n in range(1, target_days - len(loaded) + 1)]
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("set enable_progress_bar = false")
+        tables = [
+            str(r[0])
+            for r in con.execute(
+                "select table_name from information_schema.columns where column_name = 'day' "
+                "and table_name in (select table_name from information_schema.tables "
+                "where table_type = 'BASE TABLE') order by table_name"
+            ).fetchall()
+            if str(r[0]) not in REPLICA_SKIP_TABLES
+        ]
+        sources = [loaded[-1 - (n - 1) % len(loaded)] for n in range(1, len(replicas) + 1)]
+        con.execute("begin")
+        con.execute(
+            "create temp table replica_map as select * from (values "
+            + ", ".join(
+                f"(date '{t}', date '{src}', {(t - src).days}::integer)"
+                for t, src in zip(replicas, sources, strict=True)
+            )
+            + ") as m(replica_day, source_day, shift)"
+        )
+        for table in tables:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()
+            exprs = []
+            for name, kind in columns:
+                quoted = f't."{name}"'
+                if kind == "DATE":
+                    exprs.append(f"{quoted} + m.shift")
+                elif str(kind).startswith("TIMESTAMP"):
+                    exprs.append(f"{quoted} + to_days(m.shift)")
+                elif name in REPLICA_ID_COLUMNS:
+                    exprs.append(f"{quoted} || '~' || strftime(m.replica_day, '%Y-%m-%d')")
+                else:
+                    exprs.append(quoted)
+            con.execute(
+                f'insert into "{table}" select {", ".join(exprs)} from "{table}" as t '
+                "join replica_map as m on t.day = m.source_day order by m.replica_day"
+            )
+        con.execute("commit")
+        con.execute("checkpoint")
+        rows = {t: int(con.sql(f'select count(*) from "{t}"').fetchall()[0][0]) for t in tables}
+    finally:
+        con.close()
+    return {"replica_days": len(replicas), "rows": rows, "seconds": time.perf_counter() - began}
 
 
 def build_warehouse(
@@ -125,6 +208,27 @@ class ServerProcess:
                 self._proc.wait()
 
 
+WARM_TIMEOUT_S = 900.0
+_GAUGE = re.compile(r"^(streamcensus_api_\w+) ([0-9.e+-]+)$", re.M)
+
+
+def wait_for_warm_answers(base_url: str) -> dict[str, float]:
+    """Wait until the server has warmed its answers (the pages' default views of every
+    loaded day, `serve/warm.py`), as its `/metrics` says: seconds waited, answers warmed."""
+    began = time.monotonic()
+    with httpx.Client(base_url=base_url, timeout=30.0) as http:
+        http.get("/api/days")  # a first request starts the warm-up
+        while time.monotonic() - began < WARM_TIMEOUT_S:
+            gauges = {k: float(v) for k, v in _GAUGE.findall(http.get("/metrics").text)}
+            if gauges.get("streamcensus_api_warming", 1.0) == 0.0:
+                return {
+                    "seconds": time.monotonic() - began,
+                    "answers_warmed": gauges.get("streamcensus_api_answers_warmed", 0.0),
+                }
+            time.sleep(0.5)
+    raise RuntimeError("streamcensus serve did not finish warming its answers in time")
+
+
 def plan_requests(base_url: str, per_endpoint: int) -> list[tuple[str, str, list[list[str]]]]:
     """Every JSON endpoint `per_endpoint` times, days spread over the loaded ones."""
     with httpx.Client(base_url=base_url, timeout=30.0) as http:
@@ -187,42 +291,91 @@ def page_weight(base_url: str) -> dict[str, dict[str, int]]:
     return weights
 
 
+def first_requests(plan: list[Any], warm_up: int) -> list[bool]:
+    """For each request of the measured run: is it the first of its URL (the warm-up's
+    `warm_up` first requests of the plan included)?"""
+    seen: set[str] = set()
+    for _, path, params in plan[:warm_up]:
+        seen.add(f"{path}?{params}")
+    first: list[bool] = []
+    for _, path, params in plan:
+        url = f"{path}?{params}"
+        first.append(url not in seen)
+        seen.add(url)
+    return first
+
+
+def endpoint_figures(plan: list[Any], result: dict[str, Any], warm_up: int) -> dict[str, Any]:
+    """Per endpoint: requests, statuses, p50/p90/p99/max, and the first requests' figures."""
+    firsts = first_requests(plan, warm_up)
+    cold: dict[str, list[float]] = {}
+    for (name, _, _), ms, first in zip(plan, result["latency_ms_in_order"], firsts, strict=True):
+        if first:
+            cold.setdefault(name, []).append(ms)
+    figures: dict[str, Any] = {}
+    for name, values in result["latency_ms"].items():
+        cold_ms = percentiles_ms([v / 1000 for v in cold.get(name, [])])
+        figures[name] = {
+            "requests": len(values),
+            "statuses": result["statuses"][name],
+            **percentiles_ms([v / 1000 for v in values]),
+            "first_requests": len(cold.get(name, [])),
+            "first_p50": cold_ms["p50"],
+            "first_max": cold_ms["max"],
+        }
+    return figures
+
+
 def run_api_suite(
     scale: str,
     *,
     first_day: dt.date,
     days: int = DEFAULT_DAYS,
+    replicate_to: int | None = None,
     seed: int = 42,
     requests: int = REQUESTS_PER_ENDPOINT,
     concurrency: int = CONCURRENCY,
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
-    """Build the warehouse, serve it, load it: every figure in one dict."""
+    """Build the warehouse (and copy its days up to `replicate_to` days), serve it, load it:
+    every figure in one dict."""
+    served_days = max(days, replicate_to or days)
+    warm_up = 9 * 5
     with tempfile.TemporaryDirectory(prefix="streamcensus-bench-api-") as tmp:
         settings = Settings.model_validate({"data_dir": Path(tmp)})
         built = build_warehouse(settings, first_day, days, scale, seed, progress)
+        replicated: dict[str, Any] | None = None
+        if served_days > days:
+            progress(f"api: copy the {days} loaded days' rows to {served_days} days of volume")
+            loaded = [first_day + dt.timedelta(days=n) for n in range(days)]
+            replicated = replicate_days(settings.warehouse_path, loaded, served_days)
         with ServerProcess(settings.data_dir) as server:
+            progress("api: wait for the server to warm the pages' answers of every day")
+            warmed = wait_for_warm_answers(server.base_url)
             plan = plan_requests(server.base_url, requests)
             progress(f"api: {len(plan)} requests, {concurrency} in flight")
-            run_client(server.base_url, plan[: min(len(plan), 9 * 5)], concurrency)  # warm up
+            load_start = [round(x, 2) for x in os.getloadavg()]
+            run_client(server.base_url, plan[: min(len(plan), warm_up)], concurrency)
             result = run_client(server.base_url, plan, concurrency)
+            load_end = [round(x, 2) for x in os.getloadavg()]
             weights = page_weight(server.base_url)
-    endpoints = {
-        name: {
-            "requests": len(values),
-            "statuses": result["statuses"][name],
-            **percentiles_ms([v / 1000 for v in values]),
-        }
-        for name, values in result["latency_ms"].items()
-    }
+    endpoints = endpoint_figures(plan, result, warm_up)
     return {
         "scale": scale,
-        "days": days,
+        "days": served_days,
+        "loaded_days": days,
+        "replicated_to": replicate_to if replicated else None,
+        "replica_days": replicated["replica_days"] if replicated else 0,
+        "replicated_rows": replicated["rows"] if replicated else None,
+        "replicate_s": replicated["seconds"] if replicated else None,
         "first_day": first_day.isoformat(),
         "concurrency": concurrency,
         "requests": len(plan),
         "requests_per_s": len(plan) / result["wall_s"],
         "wall_s": result["wall_s"],
+        "load_average_during": {"start": load_start, "end": load_end},
+        "server_warm_up_s": warmed["seconds"],
+        "answers_warmed": int(warmed["answers_warmed"]),
         "endpoints": endpoints,
         "p99_max_ms": max(e["p99"] or 0.0 for e in endpoints.values()),
         "pages": weights,

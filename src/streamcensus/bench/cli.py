@@ -78,6 +78,13 @@ from streamcensus.simulator.permissions import PERMISSION_MODES, PermissionsMode
     help="Days of ground-truth data the api and communities suites load.",
 )
 @click.option(
+    "--replicate-to",
+    type=click.IntRange(2, 60),
+    default=None,
+    help="api suite: after loading --days true days, copy their rows (dates shifted) to "
+    "this many days of volume; the output says how many days were loaded and how many copied.",
+)
+@click.option(
     "--permissions",
     type=click.Choice(PERMISSION_MODES),
     default="realistic",
@@ -111,6 +118,7 @@ def bench_command(
     snapshots: int | None,
     hours: float,
     days: int,
+    replicate_to: int | None,
     permissions: PermissionsMode,
     no_compare: bool,
     baseline: Path | None,
@@ -124,6 +132,10 @@ def bench_command(
     afterwards.
     """
     suites = SUITES if suite == "all" else (suite,)
+    if replicate_to is not None and replicate_to <= days:
+        raise click.UsageError(
+            f"--replicate-to {replicate_to} must be more than --days {days} (the loaded days)"
+        )
     console = Console(stderr=True)
     try:
         result = run_bench(
@@ -135,6 +147,7 @@ def bench_command(
             compare=not no_compare,
             hours=hours,
             days=days,
+            replicate_to=replicate_to,
             baseline=baseline,
             permissions=permissions,
             out=str(out) if out else None,

@@ -379,12 +379,20 @@ def engines_tables(res: dict[str, Any]) -> list[Table]:
 
 
 def api_tables(res: dict[str, Any]) -> list[Table]:
+    volume = f"{res['days']} days of {res['scale']} ground truth"
+    if res.get("replica_days"):
+        volume = (
+            f"{res['days']} days' volume of {res['scale']} ground truth: {res['loaded_days']} "
+            f"loaded, copied to {res['replica_days']} more (dates shifted)"
+        )
     title = (
-        f"api: {res['days']} days of {res['scale']} ground truth, {res['concurrency']} in "
-        f"flight, {res['requests']:,} requests, {_fmt(res['requests_per_s'])} req/s"
+        f"api: {volume}, {res['concurrency']} in flight, {res['requests']:,} requests, "
+        f"{_fmt(res['requests_per_s'])} req/s; {_fmt(res.get('answers_warmed'))} answers "
+        f"warmed by the server first in {_fmt(res.get('server_warm_up_s'))} s"
     )
     latency = Table(title=title, title_justify="left")
-    for name in ("endpoint", "requests", "p50 (ms)", "p90 (ms)", "p99 (ms)", "max (ms)", "status"):
+    columns = ("endpoint", "requests", "p50 (ms)", "p90 (ms)", "p99 (ms)", "max (ms)")
+    for name in (*columns, "first URLs", "first p50", "first max", "status"):
         latency.add_column(name, justify="left" if name in ("endpoint", "status") else "right")
     for name, e in res["endpoints"].items():
         statuses = " ".join(f"{k}: {v}" for k, v in sorted(e["statuses"].items()))
@@ -395,6 +403,9 @@ def api_tables(res: dict[str, Any]) -> list[Table]:
             _fmt(e["p90"]),
             _fmt(e["p99"]),
             _fmt(e["max"]),
+            _fmt(e.get("first_requests")),
+            _fmt(e.get("first_p50")),
+            _fmt(e.get("first_max")),
             statuses,
         )
     pages = Table(title="dashboard page weight, first load", title_justify="left")

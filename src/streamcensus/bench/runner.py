@@ -53,6 +53,7 @@ def bench_command_line(
     days: int = DEFAULT_API_DAYS,
     baseline: Path | None = None,
     permissions: PermissionsMode = "realistic",
+    replicate_to: int | None = None,
 ) -> str:
     """The command that reproduces a run (quoted in BENCHMARKS.md)."""
     suite = "all" if tuple(suites) == SUITES else ",".join(suites)
@@ -72,6 +73,8 @@ def bench_command_line(
         parts.append(f"--hours {hours:g}")
     if "api" in suites or "communities" in suites:
         parts.append(f"--days {days}")
+    if replicate_to is not None and "api" in suites:
+        parts.append(f"--replicate-to {replicate_to}")
     if baseline is not None and "warehouse" in suites:
         parts.append(f"--baseline {baseline}")
     if out:
@@ -89,6 +92,7 @@ def run_bench(
     compare: bool = True,
     hours: float = DEFAULT_HOURS,
     days: int = DEFAULT_API_DAYS,
+    replicate_to: int | None = None,
     permissions: PermissionsMode = "realistic",
     seed: int = 42,
     grid: dt.datetime = BENCH_GRID,
@@ -123,6 +127,7 @@ def run_bench(
                 days,
                 baseline,
                 permissions,
+                replicate_to,
             ),
             "date": isoformat_z(utcnow()),
             "version": __version__,
@@ -196,6 +201,7 @@ def run_bench(
             scale,
             first_day=grid.date() - dt.timedelta(days=days - 1),
             days=days,
+            replicate_to=replicate_to,
             seed=seed,
             progress=progress,
         )

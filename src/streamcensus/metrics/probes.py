@@ -92,7 +92,10 @@ def probe_routes(probes: Probes) -> list[Route]:
 def bind_socket(host: str, port: int, option: str = "--port") -> socket.socket:
     """A listening TCP socket on host:port, or a one-line error naming the fix (`option`)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on connections whose socket says
+    # so, and without it a keep-alive client waits ~40 ms for every response (Nagle's
+    # algorithm against the client's delayed ACK: uvicorn writes headers and body apart)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

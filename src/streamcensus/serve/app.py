@@ -1,10 +1,12 @@
 """The dashboard application: pages, the JSON API, and the assets, all served locally.
 
-`create_app(settings)` builds a FastAPI app that reads the warehouse read-only, one short
-connection per request. Charts are drawn in the browser by plotly.js, served from the
-installed `plotly` package: no CDN, the dashboard works offline. Every response, errors
-included, carries the security headers of `security.py`, and a request for a host name the
-dashboard does not answer to is refused (DNS rebinding).
+`create_app(settings)` builds a FastAPI app that reads the warehouse read-only, over a
+shared connection released when requests stop (`reader.ReaderPool`); the JSON API's
+answers are kept until the warehouse changes (`cache.py`, warmed by `warm.py`). Charts are
+drawn in the browser by plotly.js, served from the installed `plotly` package: no CDN, the
+dashboard works offline. Every response, errors included, carries the security headers of
+`security.py`, and a request for a host name the dashboard does not answer to is refused
+(DNS rebinding).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from streamcensus import __version__
 from streamcensus.config import Settings
 from streamcensus.serve import channels
 from streamcensus.serve.api import ServeState, router, view_context
+from streamcensus.serve.cache import AnswerStore, ResponseCache
 from streamcensus.serve.metrics import install_probes
 from streamcensus.serve.pages import PAGES, Page, PageContext, render_error, render_page
 from streamcensus.serve.params import (
@@ -38,6 +41,7 @@ from streamcensus.serve.rankings_api import router as rankings_router
 from streamcensus.serve.reader import ReaderPool, WarehouseBusy
 from streamcensus.serve.security import Guard, HostRule, host_rule
 from streamcensus.serve.vendor import plotly_js
+from streamcensus.serve.warm import install_warm_metrics, warm_paths
 
 STATIC_DIR = Path(__file__).with_name("static")
 BUSY = "the warehouse is busy (a load is writing it); retry in a few seconds"
@@ -177,10 +181,12 @@ def _install_pages(app: FastAPI) -> None:
         return HTMLResponse(render_page(PAGES["channel"], "live", ctx))
 
 
-def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
+def create_app(settings: Settings, *, idle_seconds: float = 1.0, warm: bool = False) -> FastAPI:
     """The dashboard and JSON API over the warehouse of `settings` (read-only).
 
     The warehouse is closed `idle_seconds` after the last request, so a load can write.
+    API answers are kept until the warehouse changes; with `warm`, the pages' default
+    answers for every loaded day are computed in the background after it changes.
     It answers to `settings.host` (the address it is bound to), the loopback names and
     `settings.allowed_hosts`.
     """
@@ -200,10 +206,19 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0) -> FastAPI:
         pool=ReaderPool(settings.warehouse_path, idle_seconds),
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.state.answers = AnswerStore()
+    app.add_middleware(
+        ResponseCache,
+        pool=app.state.serve.pool,
+        store=app.state.answers,
+        routes=app.router.routes,
+        warm_paths=warm_paths(app.state.serve.pool) if warm else None,
+    )
     _install_handlers(app)
     app.include_router(router)
     app.include_router(rankings_router)
     app.state.probes = install_probes(app, app.state.serve.pool)  # /metrics, /healthz, /readyz
+    install_warm_metrics(app.state.probes.registry, app.state.answers)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_asset(request: Request) -> Response:

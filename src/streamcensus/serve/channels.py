@@ -220,7 +220,7 @@ def channel_view(
             "and s.started_at < ? and s.ended_at >= ? order by s.started_at limit ?",
             [channel.channel_id, end, start, MAX_BROADCASTS],
         )
-        played = broadcast_games(reader, [r["stream_id"] for r in rows])
+        played = broadcast_games(reader, rows)
         broadcasts = [broadcast(r, played) for r in rows]
         totals: dict[str, tuple[int, int]] = {}
         for item in played.values():

@@ -34,7 +34,10 @@ def make_server(settings: Settings, app: FastAPI | None = None) -> uvicorn.Serve
     from streamcensus.serve.app import create_app
 
     config = uvicorn.Config(
-        app or create_app(settings), log_level="warning", access_log=False, lifespan="off"
+        app or create_app(settings, warm=True),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
     )
     return uvicorn.Server(config)
 

@@ -193,14 +193,21 @@ def overview(reader: Reader, day: dt.date, ctx: ViewContext, limit: int = 10) ->
     )
 
 
-def broadcast_games(reader: Reader, stream_ids: list[str]) -> dict[str, list[m.GameMinutes]]:
-    """Games of each broadcast, in the order they were played."""
-    if not stream_ids or not reader.has("stream_session_games"):
+def broadcast_games(
+    reader: Reader, broadcasts: list[dict[str, Any]]
+) -> dict[str, list[m.GameMinutes]]:
+    """Games of each broadcast (`stream_sessions` rows), in the order they were played.
+
+    A broadcast's games have its `day` (the UTC day it started), so the query reads only
+    the days of `broadcasts`."""
+    if not broadcasts or not reader.has("stream_session_games"):
         return {}
+    days = [r["day"] for r in broadcasts]
     rows = reader.rows(
         "select stream_id, game_name, minutes from stream_session_games "
-        "where list_contains(?, stream_id) order by stream_id, first_seen, game_id",
-        [stream_ids],
+        "where day between ? and ? and list_contains(?, stream_id) "
+        "order by stream_id, first_seen, game_id",
+        [min(days), max(days), [r["stream_id"] for r in broadcasts]],
     )
     games: dict[str, list[m.GameMinutes]] = {}
     for r in rows:
@@ -229,7 +236,7 @@ def broadcast(row: dict[str, Any], games: dict[str, list[m.GameMinutes]]) -> m.B
 
 
 BROADCAST_COLUMNS = (
-    "s.stream_id, s.channel_id, s.started_at, s.ended_at, s.duration_minutes, "
+    "s.stream_id, s.day, s.channel_id, s.started_at, s.ended_at, s.duration_minutes, "
     "s.peak_viewers, s.avg_viewers, s.viewer_hours, s.main_game, s.last_title, "
     "s.complete, s.coverage"
 )
@@ -252,7 +259,7 @@ def schedules(reader: Reader, day: dt.date, limit: int = 25) -> m.Schedules:
         "order by s.started_at, s.stream_id",
         [ids, end, start],
     )
-    games = broadcast_games(reader, [r["stream_id"] for r in rows])
+    games = broadcast_games(reader, rows)
     by_channel: dict[str, list[m.Broadcast]] = {}
     for r in rows:
         by_channel.setdefault(r["channel_id"], []).append(broadcast(r, games))

@@ -10,10 +10,11 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from streamcensus.serve import community, rankings
 from streamcensus.serve import ranking_models as r
-from streamcensus.serve.api import DayParam, SignalParam, reading
+from streamcensus.serve.api import DayParam, SignalParam, as_json, reading
 from streamcensus.serve.params import ParamError, resolve_day
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -43,7 +44,9 @@ def check_game(value: str) -> str:
     return value
 
 
-@router.get("/rankings", summary="Channels or games ranked over 1, 7 or 30 days")
+@router.get(
+    "/rankings", summary="Channels or games ranked over 1, 7 or 30 days", response_model=r.Rankings
+)
 def rankings_endpoint(
     request: Request,
     day: DayParam = None,
@@ -52,38 +55,40 @@ def rankings_endpoint(
     kind: Annotated[r.Kind, Query(description="rank channels or games")] = "channels",
     signal: SignalParam = community.DEFAULT_SIGNAL,
     limit: Annotated[int, Query(ge=1, le=200, description="subjects listed")] = 50,
-) -> r.Rankings:
+) -> Response:
     """Channels or games ranked by hours watched, peak or average viewers, airtime or chat
     size (people, in one signal: noisy, null under k) over the window ending on the day,
     each figure with its change against the previous period of the same length."""
     check_window(window)
     with reading(request) as (reader, _):
-        return rankings.rankings(reader, resolve_day(reader, day), window, kind, by, signal, limit)
+        return as_json(
+            rankings.rankings(reader, resolve_day(reader, day), window, kind, by, signal, limit)
+        )
 
 
-@router.get("/games", summary="What the community plays")
+@router.get("/games", summary="What the community plays", response_model=r.Games)
 def games_endpoint(
     request: Request,
     day: DayParam = None,
     window: WindowParam = 7,
     signal: SignalParam = community.DEFAULT_SIGNAL,
     limit: Annotated[int, Query(ge=1, le=200, description="games listed")] = 30,
-) -> r.Games:
+) -> Response:
     """Games by hours watched over the window ending on the day, with their share of all
     hours watched, their channels, and their figures' change against the previous period."""
     check_window(window)
     with reading(request) as (reader, _):
-        return rankings.games(reader, resolve_day(reader, day), window, signal, limit)
+        return as_json(rankings.games(reader, resolve_day(reader, day), window, signal, limit))
 
 
-@router.get("/games/{game}", summary="One game")
+@router.get("/games/{game}", summary="One game", response_model=r.GameView)
 def game_endpoint(
     request: Request,
     game: str,
     day: DayParam = None,
     window: WindowParam = 7,
     signal: SignalParam = community.DEFAULT_SIGNAL,
-) -> r.GameView:
+) -> Response:
     """A game over the window ending on the day: its figures and their change, its days,
     when it is watched (viewer-hours by weekday and UTC hour) and the channels that stream
     it. `game` is its Twitch game id."""
@@ -98,6 +103,6 @@ def game_endpoint(
                 "(the games are listed by /api/games)",
             )
         chosen = resolve_day(reader, day)
-        return rankings.game_view(
-            reader, game_id, name, chosen, window, signal, ctx.interval_minutes
+        return as_json(
+            rankings.game_view(reader, game_id, name, chosen, window, signal, ctx.interval_minutes)
         )

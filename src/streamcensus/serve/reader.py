@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 import duckdb
 
 from streamcensus.timeutil import UTC, isoformat_z
+
+Version = tuple[int, ...]  # see `warehouse_version`
 
 
 class WarehouseBusy(Exception):
@@ -27,10 +30,18 @@ class Reader:
     """Queries over one read-only connection (or over nothing, for a missing warehouse)."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection | None, tables: set[str] | None = None
+        self,
+        con: duckdb.DuckDBPyConnection | None,
+        tables: set[str] | None = None,
+        version: Version | None = None,
+        memo: dict[str, Any] | None = None,
     ) -> None:
         self.con = con
         self._tables = tables  # known already (the pool's open instance), or read once
+        self.version = version  # of the warehouse files this connection reads (None: none)
+        # answers that hold while the instance is open (the loaded days), shared by the
+        # requests of one open instance of the pool
+        self._memo = {} if memo is None else memo
 
     @property
     def tables(self) -> set[str]:
@@ -58,20 +69,45 @@ class Reader:
 
     def loaded_days(self) -> list[dt.date]:
         """UTC days the warehouse has serving rows for, oldest first."""
-        if self.has("pipeline_health"):
-            rows = self.rows("select distinct day from pipeline_health order by day")
-        elif self.has("community_timeseries"):
-            rows = self.rows("select distinct day from community_timeseries order by day")
-        else:
-            return []
-        return [r["day"] for r in rows]
+        days: list[dt.date] | None = self._memo.get("loaded_days")
+        if days is None:
+            if self.has("pipeline_health"):
+                rows = self.rows("select distinct day from pipeline_health order by day")
+            elif self.has("community_timeseries"):
+                rows = self.rows("select distinct day from community_timeseries order by day")
+            else:
+                rows = []
+            days = self._memo["loaded_days"] = [r["day"] for r in rows]
+        return list(days)
 
     def partial_days(self) -> list[dt.date]:
         """Loaded days whose figures are partial: loaded before the day was over."""
-        if not self.has("pipeline_health"):
-            return []
-        rows = self.rows("select day from pipeline_health where not day_complete order by day")
-        return [r["day"] for r in rows]
+        days: list[dt.date] | None = self._memo.get("partial_days")
+        if days is None:
+            if not self.has("pipeline_health"):
+                return []
+            rows = self.rows("select day from pipeline_health where not day_complete order by day")
+            days = self._memo["partial_days"] = [r["day"] for r in rows]
+        return list(days)
+
+
+def warehouse_version(path: Path) -> Version | None:
+    """What changes whenever a load commits to the warehouse at `path`: identity, size and
+    modification time of the database file and of its write-ahead log (None: no file).
+
+    A load in another process can only write while no reader holds the file open, so the
+    version read when a connection opens holds for as long as that connection is open.
+    """
+    try:
+        main = os.stat(path)
+    except FileNotFoundError:
+        return None
+    try:
+        wal = os.stat(f"{path}.wal")
+        log: Version = (wal.st_ino, wal.st_size, wal.st_mtime_ns)
+    except FileNotFoundError:
+        log = ()
+    return (main.st_dev, main.st_ino, main.st_size, main.st_mtime_ns, *log)
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -118,6 +154,8 @@ class ReaderPool:
         self._lock = threading.Condition()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._tables: set[str] | None = None  # of the open instance
+        self._version: Version | None = None  # of the open instance
+        self._memo: dict[str, Any] = {}  # of the open instance
         self._users = 0
         self._timer: threading.Timer | None = None
         self._paused = 0
@@ -133,6 +171,7 @@ class ReaderPool:
                     con = None
                 else:
                     con = self._con = _connect(self.path)
+                    self._version = warehouse_version(self.path)
             else:
                 con = self._con
             if con is None:
@@ -142,13 +181,15 @@ class ReaderPool:
                 if self._tables is None:
                     self._tables = table_names(cursor)
                 tables = self._tables
+                version = self._version
+                memo = self._memo
                 self._users += 1
         if cursor is None:
             yield Reader(None)
             return
         try:
             cursor.execute("set TimeZone = 'UTC'")
-            yield Reader(cursor, tables)
+            yield Reader(cursor, tables, version, memo)
         finally:
             cursor.close()
             self._release()
@@ -180,6 +221,19 @@ class ReaderPool:
             self._con.close()
             self._con = None
             self._tables = None
+            self._version = None
+            self._memo = {}
+
+    def current_version(self) -> Version | None:
+        """The warehouse's version now, without opening it: that of the open instance, or
+        read from the files. None while a load in this process is writing (`paused`) or
+        when there is no warehouse file."""
+        with self._lock:
+            if self._paused:
+                return None
+            if self._con is not None:
+                return self._version
+        return warehouse_version(self.path)
 
     @contextlib.contextmanager
     def paused(self, timeout: float = 30.0) -> Iterator[None]:
