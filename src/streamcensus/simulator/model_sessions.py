@@ -7,8 +7,10 @@ starts Poisson(activity x the block's share of its daily rhythm) sessions, drawn
 whole language at once: the block's session count, then viewers in proportion to their
 activity. A session starts at a local hour drawn from the evening-peaked rhythm, lasts a
 lognormal time (lurkers much longer), and goes to a live favourite chosen by affinity,
-or, when the viewer explores or no favourite is live, to a live channel of its language
-chosen by popularity. It ends early when the broadcast ends. Times are in ticks.
+or, when the viewer explores or no favourite is live, to a live channel of its home
+community or its language chosen by popularity to the power `DISCOVER_EXPONENT` (browsing
+spreads wider than loyalty: without it, the largest channels reached most of their
+community each month). It ends early when the broadcast ends. Times are in ticks.
 """
 
 from __future__ import annotations
@@ -309,8 +311,8 @@ class Sessions:
         self, rows: I64, lang: I64, home: I64, u: npt.NDArray[np.float64], day: int
     ) -> I64:
         """A live channel per session at ticks given as rows from `day`'s start: of the
-        `home` community by popularity where it is >= 0, else of the language; -1 when
-        none is live."""
+        `home` community where it is >= 0, else of the language, by popularity to the
+        power `DISCOVER_EXPONENT`; -1 when none is live."""
         ch = self.pop.channels
         comms = ch.communities
         n = ch.n
