@@ -90,11 +90,6 @@ def test_monthly_chatters_of_the_largest_channel(month: list[int]) -> None:
     assert month[0] > month[4] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (docs/calibration.md): the 3rd largest channel's monthly chatters are "
-    "about 2.2x the public figure",
-)
 def test_unique_monthly_chatters_of_the_top_channels(month: list[int]) -> None:
     public = PUBLIC["fr_monthly_chatters_top5"]
     assert isinstance(public, tuple)

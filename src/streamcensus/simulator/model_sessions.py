@@ -7,8 +7,10 @@ starts Poisson(activity x the block's share of its daily rhythm) sessions, drawn
 whole language at once: the block's session count, then viewers in proportion to their
 activity. A session starts at a local hour drawn from the evening-peaked rhythm, lasts a
 lognormal time (lurkers much longer), and goes to a live favourite chosen by affinity,
-or, when the viewer explores or no favourite is live, to a live channel of its language
-chosen by popularity. It ends early when the broadcast ends. Times are in ticks.
+or, when the viewer explores or no favourite is live, to a live channel of its home
+community or its language chosen by popularity to the power `DISCOVER_EXPONENT` (browsing
+spreads wider than loyalty: without it, the largest channels reached most of their
+community each month). It ends early when the broadcast ends. Times are in ticks.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ P_DISCOVER_HOME = 0.6  # a session exploring on purpose looks in the home commun
 P_FALLBACK_HOME = 0.9  # a session with no favourite live looks in the home community
 P_RAID = 0.6  # a broadcast ends with a raid (on a live friend, else a live peer)
 P_FOLLOW_RAID = 0.5  # a viewer still there at the end follows the raid
+DISCOVER_EXPONENT = 0.6  # a discovering session picks a live channel by popularity ** this
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,12 @@ class Sessions:
         self._hourly /= self._hourly.sum(axis=1, keepdims=True)
         self._activity_cum = np.zeros(viewers.n + 1, dtype=np.float64)
         np.cumsum(viewers.activity.astype(np.float64), out=self._activity_cum[1:])
+        # how a discovering session weighs live channels (secondary members count half)
+        ch = population.channels
+        comms = ch.communities
+        self._discover_weight = ch.weight**DISCOVER_EXPONENT
+        secondary = comms.member_weight / np.maximum(ch.weight[comms.member_order], 1e-300)
+        self._discover_member = secondary * self._discover_weight[comms.member_order]
 
     def active(self, tick: int) -> tuple[I32, I32]:
         """(viewers, channels) of every session present at a tick (pairs may repeat)."""
@@ -302,8 +311,8 @@ class Sessions:
         self, rows: I64, lang: I64, home: I64, u: npt.NDArray[np.float64], day: int
     ) -> I64:
         """A live channel per session at ticks given as rows from `day`'s start: of the
-        `home` community by popularity where it is >= 0, else of the language; -1 when
-        none is live."""
+        `home` community where it is >= 0, else of the language, by popularity to the
+        power `DISCOVER_EXPONENT`; -1 when none is live."""
         ch = self.pop.channels
         comms = ch.communities
         n = ch.n
@@ -316,7 +325,7 @@ class Sessions:
                 live = self._live_matrix(day)[0][row, :n]
             else:
                 live = self._live_matrix(day + 1)[0][row - TICKS_PER_DAY, :n]
-            np.cumsum(live * ch.weight, out=cum[1:])
+            np.cumsum(live * self._discover_weight, out=cum[1:])
             lo_c = ch.lang_start[lang[at]]
             hi_c = ch.lang_start[lang[at] + 1]
             lo, hi = cum[lo_c], cum[hi_c]
@@ -326,7 +335,7 @@ class Sessions:
             by_lang = np.where(ok, found, -1)
             mine = home[at] >= 0
             if mine.any():
-                np.cumsum(live[comms.member_order] * comms.member_weight, out=mcum[1:])
+                np.cumsum(live[comms.member_order] * self._discover_member, out=mcum[1:])
                 k = np.maximum(home[at], 0)
                 lo_m, hi_m = comms.member_start[k], comms.member_start[k + 1]
                 lo, hi = mcum[lo_m], mcum[hi_m]
