@@ -18,23 +18,30 @@ tables (`int_*`, the curated viewing sessions), which nothing publishes.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 
+from streamcensus.timeutil import UTC
 from streamcensus.transform.context import RunContext, RunParams
 from streamcensus.transform.exposure import wilson
 from streamcensus.transform.noise import SENSITIVITY, FigureNoise, accuracy, figure_id
 from streamcensus.warehouse.connection import Connection
 
 Columns = dict[str, list[Any]]
+Key = tuple[Any, ...]
 Protector = Callable[[Columns, FigureNoise, int], tuple[Columns, list[bool]]]
 HELPER_PREFIX = "raw_"
 # Models whose `raw_*` columns are published figures, not helpers (bytes of the raw lake).
 KEEPS_RAW = {"pipeline_health"}
 PAIR_ALPHA = 0.05  # the pair threshold's margin: the noise's bound at this level
+# The per-snapshot people series (a chat's curve, the community's and a game's people) are
+# published per bucket of this many minutes: a person moves a bucket by at most 1, so a
+# day of them by at most 24 per chat she counts in (docs/privacy.md, transform/budget.py)
+SERIES_MINUTES = 60
 
 
 def _ids(kind: str, cols: Columns, *keys: str) -> list[str]:
@@ -52,31 +59,57 @@ def _ratio(num: list[Any], den: list[Any], digits: int) -> list[float | None]:
     ]
 
 
+def series_bucket(moment: dt.datetime) -> str:
+    """The series bucket holding a snapshot: its start, UTC, `SERIES_MINUTES` wide."""
+    width = SERIES_MINUTES * 60
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    start = int(aware.timestamp()) // width * width
+    return dt.datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _bucket_means(cols: Columns, value: str, keys: tuple[str, ...]) -> dict[Key, float]:
+    """Exact mean of `value` per series bucket and `keys`, over the rows where it is known
+    (the snapshots read: which rows exist and are read never depends on who was there)."""
+    sums: dict[Key, list[float]] = {}
+    for i, v in enumerate(cols[value]):
+        if v is not None:
+            key = (series_bucket(cols["snapshot_ts"][i]), *(cols[c][i] for c in keys))
+            acc = sums.setdefault(key, [0.0, 0.0])
+            acc[0] += float(v)
+            acc[1] += 1.0
+    return {key: total / n for key, (total, n) in sums.items()}
+
+
+def _series(
+    cols: Columns, noise: FigureNoise, k: int, kind: str, value: str, keys: tuple[str, ...]
+) -> list[int | None]:
+    """A per-snapshot people count published per series bucket: the bucket's average per
+    snapshot read, one noisy figure per bucket and `keys` (`kind|bucket|keys...`), rounded,
+    null under k, on every row of the bucket (rows where `value` is unknown: null).
+
+    A person is in a snapshot's count at most once, so she moves a bucket's average by at
+    most 1 (sensitivity 1), and over a day by at most her hours present: the budget of
+    these series is finite whatever her day (docs/privacy.md)."""
+    means = _bucket_means(cols, value, keys)
+    order = list(means)
+    noisy = noise.means([figure_id(kind, *key) for key in order], [means[x] for x in order])
+    published = {
+        key: None if m is None or round(m) < k else round(m)
+        for key, m in zip(order, noisy, strict=True)
+    }
+    return [
+        None if v is None else published[(series_bucket(t), *(cols[c][i] for c in keys))]
+        for i, (v, t) in enumerate(zip(cols[value], cols["snapshot_ts"], strict=True))
+    ]
+
+
 def snapshot_channels(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """A chat's people at one snapshot (the channel page's curve): `published_chatters`."""
-    people = [
-        None if c is None else int(c) - int(kb or 0) - int(mc or 0)
-        for c, kb, mc in zip(
-            cols["chatters"], cols["known_bot_chatters"], cols["multi_chat_chatters"], strict=True
-        )
-    ]
-    ids = _ids("chat_people", cols, "snapshot_id", "channel_id", "signal")
-    cols["published_chatters"] = _at_least(noise.counts(ids, people), k)
-    return cols, [True] * len(people)
-
-
-def stream_sessions(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """A broadcast's peak and average people in chat."""
-    peak = noise.counts(_ids("stream_peak", cols, "stream_id", "signal"), cols["peak_chatters"])
-    avg = noise.means(_ids("stream_avg", cols, "stream_id", "signal"), cols["avg_chatters"])
-    cols["peak_chatters"] = _at_least(peak, k)
-    cols["avg_chatters"] = [None if a is None or a < k else round(max(a, 0.0), 2) for a in avg]
-    # a peak under its own average would betray the noise: the average is capped
-    cols["avg_chatters"] = [
-        None if a is None or p is None else min(a, float(p))
-        for a, p in zip(cols["avg_chatters"], cols["peak_chatters"], strict=True)
-    ]
-    return cols, [True] * len(peak)
+    """A chat's people per snapshot read, by hour (the channel page's curve, and what a
+    broadcast's peak and average are computed from): `published_chatters`."""
+    cols["published_chatters"] = _series(
+        cols, noise, k, "chat_hour_people", "raw_people", ("channel_id", "signal")
+    )
+    return cols, [True] * len(cols["raw_people"])
 
 
 def bot_share(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
@@ -173,13 +206,16 @@ def audience_overlap(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns
 
 
 def community_chatters(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """The community's chatters at each snapshot, and chatters per viewer."""
-    ids = _ids("community_chatters", cols, "snapshot_id", "signal")
-    chatters = _at_least(noise.counts(ids, cols["chatters"]), k)
+    """The community's people per snapshot, by hour, and people per viewer (of the hour's
+    average viewers in the chats read)."""
+    chatters = _series(cols, noise, k, "community_hour_people", "chatters", ("signal",))
+    viewers = _bucket_means(cols, "viewers_read", ("signal",))
     cols["chatters"] = chatters
     cols["chatters_per_viewer"] = [
-        None if c is None or not v else round(c / float(v), 4)
-        for c, v in zip(chatters, cols["viewers_read"], strict=True)
+        None
+        if c is None or not viewers.get((series_bucket(t), sig))
+        else round(c / viewers[(series_bucket(t), sig)], 4)
+        for c, t, sig in zip(chatters, cols["snapshot_ts"], cols["signal"], strict=True)
     ]
     return cols, [True] * len(chatters)
 
@@ -187,10 +223,11 @@ def community_chatters(cols: Columns, noise: FigureNoise, k: int) -> tuple[Colum
 def community_chatters_by_game(
     cols: Columns, noise: FigureNoise, k: int
 ) -> tuple[Columns, list[bool]]:
-    """A game's chatters at each snapshot."""
-    ids = _ids("game_chatters", cols, "snapshot_id", "signal", "game_id")
-    cols["chatters"] = _at_least(noise.counts(ids, cols["chatters"]), k)
-    return cols, [True] * len(ids)
+    """A game's people per snapshot, by hour."""
+    cols["chatters"] = _series(
+        cols, noise, k, "game_hour_people", "chatters", ("signal", "game_id")
+    )
+    return cols, [True] * len(cols["chatters"])
 
 
 def _merge_cut(values: list[int], k: int) -> int | None:
@@ -339,7 +376,6 @@ SENSITIVITIES: dict[str, Callable[[RunParams], int]] = {
 
 PROTECTED: dict[str, Protector] = {
     "int_snapshot_channels": snapshot_channels,
-    "stream_sessions": stream_sessions,
     "bot_share": bot_share,
     "channel_day_presence": channel_day_presence,
     "audience_overlap": audience_overlap,
