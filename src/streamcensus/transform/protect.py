@@ -42,6 +42,9 @@ PAIR_ALPHA = 0.05  # the pair threshold's margin: the noise's bound at this leve
 # published per bucket of this many minutes: a person moves a bucket by at most 1, so a
 # day of them by at most 24 per chat she counts in (docs/privacy.md, transform/budget.py)
 SERIES_MINUTES = 60
+# A sampled unicity row is published only where its noise's 95% bound is under this share
+# of its sample (wider, its share would be noise)
+UNICITY_NOISE_SHARE = 0.5
 
 
 def _ids(kind: str, cols: Columns, *keys: str) -> list[str]:
@@ -230,29 +233,34 @@ def community_chatters_by_game(
     return cols, [True] * len(cols["chatters"])
 
 
-def _merge_cut(values: list[int], k: int) -> int | None:
-    """Where a distribution's merged top bucket starts (an index into `values`, ordered by
-    bucket), or None when the whole distribution is under k: the first bucket under k, or
-    the highest bucket whose tail (itself and every bucket above) reaches k, whichever is
-    lower. Decided on noisy values only."""
-    tail = 0
-    top: int | None = None
-    for i in range(len(values) - 1, -1, -1):
-        tail += values[i]
-        if tail >= k:
-            top = i
-            break
-    if top is None:
-        return None
-    small = next((i for i, v in enumerate(values) if v < k), None)
-    return top if small is None else min(top, small)
+def merge_groups(values: list[int], k: int) -> list[list[int]]:
+    """How a distribution's buckets (their values in bucket order) are merged so each
+    published bucket holds at least k: runs of neighbouring buckets, from the lowest up,
+    each closed as soon as it reaches k; a last run under k joins the run before it. No
+    run at all when the whole distribution is under k. Decided on noisy values only.
+
+    So an empty or small bucket is merged with its neighbours only, and the buckets above
+    stay as they are: [0, 40, 30, 5, 2] at k = 10 gives [0, 40], [30], [5, 2] -> [30, 5, 2].
+    """
+    groups: list[list[int]] = []
+    run: list[int] = []
+    total = 0
+    for i, value in enumerate(values):
+        run.append(i)
+        total += value
+        if total >= k:
+            groups.append(run)
+            run, total = [], 0
+    if run and groups:
+        groups[-1].extend(run)
+    return groups
 
 
 def viewer_habits(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
     """Buckets of the habits: every bucket's value noisy first; then, on noisy values only,
-    hours under k dropped and each distribution's buckets from the first under k upwards
-    merged into one (a distribution under k in total dropped); shares of noisy totals
-    (hour_of_week: of the noisy people of the day)."""
+    hours under k dropped and each distribution's neighbouring buckets merged until each
+    holds k (`merge_groups`; a distribution under k in total dropped); shares of noisy
+    totals (hour_of_week: of the noisy people of the day)."""
     value = noise.counts(_ids("habits", cols, "day", "signal", "metric", "bucket"), cols["value"])
     people = noise.counts(_ids("habits_people", cols, "day", "signal"), cols["raw_people"])
     keep = [False] * len(value)
@@ -266,18 +274,17 @@ def viewer_habits(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, l
     for group, rows in groups.items():
         rows.sort(key=lambda i: int(cols["bucket"][i]))
         noisy = [int(value[i] or 0) for i in rows]
-        cut = _merge_cut(noisy, k)
-        if cut is None:
-            continue
-        for i in rows[:cut]:
-            keep[i] = True
-        top, merged = rows[cut], rows[cut:]
-        keep[top] = True
-        value[top] = sum(noisy[cut:])
-        cols["bucket_min"][top] = min(cols["bucket_min"][i] for i in merged)
-        maxima = [cols["bucket_max"][i] for i in merged]
-        cols["bucket_max"][top] = None if None in maxima else max(maxima)
-        totals[group] = sum(noisy)
+        runs = merge_groups(noisy, k)
+        for run in runs:
+            merged = [rows[j] for j in run]
+            first = merged[0]
+            keep[first] = True
+            value[first] = sum(noisy[j] for j in run)
+            cols["bucket_min"][first] = min(cols["bucket_min"][i] for i in merged)
+            maxima = [cols["bucket_max"][i] for i in merged]
+            cols["bucket_max"][first] = None if None in maxima else max(maxima)
+        if runs:
+            totals[group] = sum(noisy)
     share: list[float | None] = []
     for i, metric in enumerate(cols["metric"]):
         if metric == "hour_of_week":
@@ -296,25 +303,38 @@ def exposure(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[b
     """Exposure rows from noisy counts only: the population, the sample size (a census's
     is the population: the same figure) and the people found unique, each noisy; the share
     and its interval computed from them; rows whose population or sample is under k
-    dropped."""
+    dropped.
+
+    `noise` is calibrated for the sampled unicity's sensitivity (`unicity_sensitivity`):
+    its sample sizes and unique counts get that noise, and a sampled row is published only
+    where the noise's 95% bound is under `UNICITY_NOISE_SHARE` of its noisy sample (else
+    its share says nothing), with that bound added to both sides of its interval. The
+    population and the census counts (a person moves them by at most 1) get noise for 1."""
+    one = noise.with_sensitivity(SENSITIVITY)
     window = ("day", "window_days", "signal")
-    population = noise.counts(_ids("exposure_population", cols, *window), cols["population"])
-    sizes = noise.counts(
-        _ids("exposure_sample", cols, *window, "measure", "points"), cols["sample_size"]
-    )
-    unique = noise.counts(
-        _ids("exposure_unique", cols, *window, "measure", "points"), cols["raw_unique"]
-    )
+    sampled = [method == "sample" for method in cols["method"]]
+
+    def by_method(kind: str, column: str) -> list[int | None]:
+        ids = _ids(kind, cols, *window, "measure", "points")
+        wide, narrow = noise.counts(ids, cols[column]), one.counts(ids, cols[column])
+        return [w if s else n for s, w, n in zip(sampled, wide, narrow, strict=True)]
+
+    population = one.counts(_ids("exposure_population", cols, *window), cols["population"])
+    sizes = by_method("exposure_sample", "sample_size")
+    unique = by_method("exposure_unique", "raw_unique")
+    margin = math.floor(accuracy(noise.scale, PAIR_ALPHA))  # integer noise: its floor
     sample: list[int | None] = []
-    for method, size, people in zip(cols["method"], sizes, population, strict=True):
+    for is_sample, size, people in zip(sampled, sizes, population, strict=True):
         if size is None or people is None:
             sample.append(None)
         else:
-            sample.append(people if method == "census" else min(size, people))
+            sample.append(min(size, people) if is_sample else people)
     shares: list[float | None] = []
     lows: list[float | None] = []
     highs: list[float | None] = []
-    for method, n, u in zip(cols["method"], sample, unique, strict=True):
+    informative: list[bool] = []
+    for is_sample, n, u in zip(sampled, sample, unique, strict=True):
+        informative.append(not is_sample or (bool(n) and margin < UNICITY_NOISE_SHARE * (n or 0)))
         if not n or u is None:
             shares.append(None)
             lows.append(None)
@@ -322,16 +342,29 @@ def exposure(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[b
             continue
         found = min(u, n)
         share = round(found / n, 6)
-        low, high = (share, share) if method == "census" else wilson(found, n)
+        if is_sample:
+            low, high = wilson(found, n)
+            low, high = max(0.0, low - margin / n), min(1.0, high + margin / n)
+        else:
+            low, high = share, share
         shares.append(share)
         lows.append(round(low, 6))
         highs.append(round(high, 6))
     cols["population"], cols["sample_size"] = population, sample
     cols["unique_share"], cols["ci_low"], cols["ci_high"] = shares, lows, highs
     return cols, [
-        p is not None and p >= k and n is not None and n >= k
-        for p, n in zip(population, sample, strict=True)
+        p is not None and p >= k and n is not None and n >= k and ok
+        for p, n, ok in zip(population, sample, informative, strict=True)
     ]
+
+
+def unicity_sensitivity(params: RunParams) -> int:
+    """How much one person can move a sampled unicity count (a sample size or the people
+    found unique in it): up to the whole sample. Her trace can hold the points drawn for
+    every sampled person (each then not unique), and the sample's points are drawn by one
+    random stream over the sampled people in order, so adding her to the sample changes
+    the draws of everyone after her. Only the sample's size bounds it."""
+    return max(SENSITIVITY, params.exposure_sample)
 
 
 def observation_sensitivity(params: RunParams) -> int:
@@ -372,6 +405,7 @@ def pipeline_health(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns,
 # calibrated for, from the run's parameters; every other protected figure has 1.
 SENSITIVITIES: dict[str, Callable[[RunParams], int]] = {
     "pipeline_health": observation_sensitivity,
+    "exposure": unicity_sensitivity,
 }
 
 PROTECTED: dict[str, Protector] = {
