@@ -17,9 +17,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from streamcensus.transform.context import RunParams
 from streamcensus.transform.exposure import SCHEMA as EXPOSURE_SCHEMA
 from streamcensus.transform.exposure import wilson
-from streamcensus.transform.context import RunParams
 from streamcensus.transform.noise import FigureNoise, accuracy, figure_id
 from streamcensus.transform.protect import SENSITIVITIES, protect_table, unicity_sensitivity
 

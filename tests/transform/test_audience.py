@@ -188,9 +188,6 @@ def test_small_chats_are_suppressed_under_k(audience: Settings) -> None:
         assert d["avg_chatters"] is None and d["chatters_per_viewer"] is None
     else:
         assert d["avg_chatters"] == avg and d["chatters_per_viewer"] == round(avg / 100, 4)
-    (stream_id,) = query(
-        audience, "select stream_id from stream_sessions where channel_id = ?", [D]
-    )[0]
     # a broadcast's peak and average come from its chat's published curve: D's one hour
     bucket = series_bucket(at(DAY, "20:00"))
     peak = published_series(audience, "chat_hour_people", bucket, D, SIGNAL, exact=3)
