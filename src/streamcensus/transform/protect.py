@@ -19,6 +19,7 @@ tables (`int_*`, the curated viewing sessions), which nothing publishes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -62,6 +63,7 @@ def _ratio(num: list[Any], den: list[Any], digits: int) -> list[float | None]:
     ]
 
 
+@functools.cache
 def series_bucket(moment: dt.datetime) -> str:
     """The series bucket holding a snapshot: its start, UTC, `SERIES_MINUTES` wide."""
     width = SERIES_MINUTES * 60
