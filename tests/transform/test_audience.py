@@ -209,4 +209,9 @@ def test_habits_publish_hours_of_the_week(audience: Settings) -> None:
     # 2026-11-27 is a Friday: (5 - 1) * 24 + 20 = 116; people = 1..45, 100..130, 501..503
     value = noisy(audience, "habits", DAY, SIGNAL, "hour_of_week", 116, exact=79)
     people = noisy(audience, "habits_people", DAY, SIGNAL, exact=79)
-    assert rows == [(116, 116, 116, value, round(min(1.0, value / people), 6))]
+    assert [r for r in rows if r[0] == 116] == [
+        (116, 116, 116, value, round(min(1.0, value / people), 6))
+    ]
+    # every hour of the day is a figure, the empty ones too: one of them may be published
+    # when its noise alone reaches k (each run draws its own key), never under k
+    assert all(r[3] >= audience.k for r in rows)
