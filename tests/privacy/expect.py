@@ -39,6 +39,14 @@ def published(settings: Settings, kind: str, *parts: object, exact: int) -> int 
     return value if value >= settings.k else None
 
 
+def published_series(settings: Settings, kind: str, *parts: object, exact: float) -> int | None:
+    """The published value of one bucket of a people series (`protect._series`): the
+    bucket's exact average per snapshot, noisy, rounded, None under k."""
+    value = figure_noise(settings).means([figure_id(kind, *parts)], [exact])[0]
+    assert value is not None
+    return round(value) if round(value) >= settings.k else None
+
+
 def health_count(settings: Settings, column: str, day: object, *, exact: int) -> int:
     """The published value of a `pipeline_health` row count (`HEALTH_COUNTS`): noisy at
     the sensitivity of a person's rows in a day."""

@@ -9,13 +9,17 @@ import pytest
 
 from streamcensus.config import Settings
 from streamcensus.transform.budget import (
+    Family,
     bounded_families,
     epsilon,
-    snapshot_families,
-    typical_snapshot_figures,
+    loss,
+    series_buckets,
+    series_families,
+    typical_series_figures,
 )
 from streamcensus.transform.context import RunParams
 from streamcensus.transform.noise import calibrate, family_loss
+from streamcensus.transform.protect import SERIES_MINUTES, unicity_sensitivity
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
 
@@ -24,15 +28,26 @@ def _number(text: str) -> float:
     return float(text.replace("*", "").replace(",", "").strip())
 
 
-def _bounded_table() -> list[list[str]]:
+def _table(header: str) -> list[list[str]]:
     lines = DOC.read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("| family (bounded)"))
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header}"))
     rows = []
     for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         rows.append([cell.strip() for cell in line.strip("|").split("|")])
     return rows
+
+
+def _check_table(header: str, params: RunParams, families: list[Family]) -> None:
+    *rows, total = _table(header)
+    assert [r[0] for r in rows] == [f.name for f in families]
+    for row, family in zip(rows, families, strict=True):
+        assert int(row[1]) == family.figures, family.name
+        assert row[2] == family.rule
+        assert _number(row[3]) == pytest.approx(loss(params, family)), family.name
+    assert int(_number(total[1])) == sum(f.figures for f in families)
+    assert _number(total[3]) == pytest.approx(epsilon(params, families))
 
 
 def test_the_defaults_are_the_budget_s() -> None:
@@ -47,30 +62,37 @@ def test_the_defaults_are_the_budget_s() -> None:
 
 def test_the_page_states_the_bounded_budget_the_code_spends() -> None:
     params = RunParams()
-    families = bounded_families(params)
-    *rows, total = _bounded_table()
-    assert [r[0] for r in rows] == [f.name for f in families]
-    scale = calibrate(params.epsilon)
-    for row, family in zip(rows, families, strict=True):
-        assert int(row[1]) == family.figures, family.name
-        assert row[2] == family.rule
-        assert _number(row[3]) == pytest.approx(family_loss(scale, family.figures)), family.name
-    assert int(_number(total[1])) == sum(f.figures for f in families)
-    assert _number(total[3]) == pytest.approx(epsilon(params, families))
-    text = DOC.read_text()
-    week = epsilon(params, families, all_days=True)
-    assert f"all publications is {week:g} in the worst case" in text
+    _check_table("family (bounded)", params, bounded_families(params))
+    text = " ".join(DOC.read_text().split())
+    week = epsilon(params, bounded_families(params), all_days=True)
+    series = epsilon(params, series_families(params))
+    assert f"all publications is {week:g} in the worst case, {week + series:g} with" in text
 
 
-def test_the_page_states_the_snapshot_series_cost() -> None:
+def test_the_page_states_the_series_budget_the_code_spends() -> None:
     params = RunParams()
-    typical = typical_snapshot_figures(24)
-    scale = calibrate(params.epsilon)
-    text = DOC.read_text()
-    assert f"they add {typical} figures, ε = {family_loss(scale, typical):g}" in text
-    worst = {f.name: f.figures for f in snapshot_families(params)}
-    assert worst["a chat's people at a snapshot"] == 288 * 19
-    assert worst["community people at a snapshot"] == 288
+    families = series_families(params)
+    _check_table("family (series, per hour)", params, families)
+    # hourly buckets: a person moves a chat's day by at most 24, in each of her C chats
+    assert SERIES_MINUTES == 60 and series_buckets() == 24
+    worst = {f.name: f.figures for f in families}
+    assert worst["a chat's people by hour"] == 24 * params.contribution_bound == 144
+    assert worst["community people by hour"] == 24
+    text = " ".join(DOC.read_text().split())
+    day = epsilon(params, bounded_families(params)) + epsilon(params, families)
+    assert f"large but finite: {epsilon(params, families):g} a day, {day:g} with" in text
+    typical = typical_series_figures(2)
+    assert f"moves them by {typical} (two hours" in text
+    assert f"ε = {family_loss(calibrate(params.epsilon), typical):g}, and" in text
+
+
+def test_sampled_unicity_is_budgeted_at_its_sensitivity() -> None:
+    params = RunParams()
+    sampled = [f for f in bounded_families(params) if f.kinds in ("exposure_sample",)]
+    assert [f.moved for f in sampled] == [unicity_sensitivity(params)] == [1000]
+    # noise calibrated for moving each figure by 1,000, moved by 16 × 1,000: 16 × ε
+    assert loss(params, sampled[0]) == pytest.approx(16 * params.epsilon)
+    assert calibrate(params.epsilon, 1000) == pytest.approx(1000 * calibrate(params.epsilon))
 
 
 def test_composition_is_the_sum_under_opendp_s_map() -> None:

@@ -1,4 +1,5 @@
-"""The community and game series count people, as every other figure does, and the
+"""The community, game and chat series and the broadcasts count people, as every other
+figure does (int_bots declares who is a bot), and the
 pipeline's row counts of a day are not the exact person-snapshots of its chats.
 
 A lurker bot sits in 20 chats at once on the first day (so int_bots flags it for the 7
@@ -14,9 +15,10 @@ import duckdb
 import pytest
 
 from load.lakebuilder import DAY, LakeBuilder, Stream, at, grid, query, run_load
-from privacy.expect import exact_settings, health_count, published
+from privacy.expect import exact_settings, health_count, published_series
 from streamcensus.config import Settings
 from streamcensus.lake.schema import CURATED
+from streamcensus.transform.protect import series_bucket
 
 BEFORE = DAY - dt.timedelta(days=1)
 LURKER = 9_500_001
@@ -53,30 +55,51 @@ def test_the_lurker_is_a_bot_on_the_quiet_day(series: Settings) -> None:
 def test_community_chatters_count_people_without_the_bot(series: Settings) -> None:
     rows = query(
         series,
-        "select snapshot_id, chatters from community_chatters where day = ? and signal = ? "
-        "order by snapshot_id",
+        "select snapshot_ts, chatters from community_chatters where day = ? and signal = ? "
+        "order by snapshot_ts",
         [DAY, SIGNAL],
     )
     assert len(rows) == 3
-    for snapshot, chatters in rows:
-        assert chatters == published(
-            series, "community_chatters", snapshot, SIGNAL, exact=len(PEOPLE)
+    for moment, chatters in rows:
+        assert chatters == published_series(
+            series, "community_hour_people", series_bucket(moment), SIGNAL, exact=len(PEOPLE)
         )
 
 
 def test_game_chatters_count_people_without_the_bot(series: Settings) -> None:
     rows = query(
         series,
-        "select snapshot_id, game_id, chatters from community_chatters_by_game "
-        "where day = ? and signal = ? order by snapshot_id",
+        "select snapshot_ts, game_id, chatters from community_chatters_by_game "
+        "where day = ? and signal = ? order by snapshot_ts",
         [DAY, SIGNAL],
     )
     assert len(rows) == 3
-    for snapshot, game, chatters in rows:
+    for moment, game, chatters in rows:
         assert game == "21779"
-        assert chatters == published(
-            series, "game_chatters", snapshot, SIGNAL, game, exact=len(PEOPLE)
+        assert chatters == published_series(
+            series, "game_hour_people", series_bucket(moment), SIGNAL, game, exact=len(PEOPLE)
         )
+
+
+def test_the_chat_curve_and_the_broadcast_count_people_without_the_bot(series: Settings) -> None:
+    # the per-snapshot rule alone (accounts in bot_min_chats chats at that snapshot) saw 13
+    # people here: the chat's curve and its broadcast count as int_bots declares
+    expected = published_series(
+        series, "chat_hour_people", series_bucket(at(DAY, "20:00")), CHAT, SIGNAL, exact=12
+    )
+    assert expected == 12  # at ε = 10 and this key: no noise on this figure
+    rows = query(
+        series,
+        "select published_chatters from int_snapshot_channels "
+        "where day = ? and channel_id = ? and signal = ?",
+        [DAY, CHAT, SIGNAL],
+    )
+    assert rows == [(12,)] * 3
+    assert query(
+        series,
+        "select peak_chatters, avg_chatters from stream_sessions where channel_id = ?",
+        [CHAT],
+    ) == [(12, 12.0)]
 
 
 def test_the_day_s_presence_rows_are_not_published_exactly(series: Settings) -> None:

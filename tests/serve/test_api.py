@@ -8,7 +8,6 @@ from privacy.expect import health_count
 from serve.census import FRIDAY, THURSDAY
 from serve.conftest import ClientFactory
 from streamcensus.config import Settings
-from streamcensus.transform.exposure import wilson
 
 THU = THURSDAY.isoformat()
 FRI = FRIDAY.isoformat()
@@ -53,11 +52,15 @@ async def test_overview_curve_and_totals_of_thursday(
     assert curve["viewers"][17:25] == [320, 280, 290, 300, 310, 320, 330, 0]
     assert curve["viewers"][36:] == [30] * 12
     assert curve["live_channels"][:7] == [2, 2, 2, 1, 1, 1, 2]
-    # people in chat: alice's 20 people (the bot is not one), eve's one, bob's 15 (10 shared);
-    # Thursday has chat lists only (no chat activity was collected)
+    # people in chat: alice's 20 people (the bot is not one), eve's one, bob's 15 (10 shared):
+    # 21, 21, 21, 20, 20, 20, then 25 until 21:25, then 20; published as each hour's average
+    # per snapshot, on every snapshot of the hour. Thursday has chat lists only (no chat
+    # activity was collected)
     [listed] = curve["chatters"]
     assert (listed["signal"], listed["label"]) == ("chat_list", "people in the chat list")
-    assert listed["values"][:7] == [21, 21, 21, 20, 20, 20, 25]
+    hour_20, hour_21 = round((3 * 21 + 3 * 20 + 6 * 25) / 12), round((6 * 25 + 6 * 20) / 12)
+    assert (hour_20, hour_21) == (23, 22)
+    assert listed["values"][:24] == [hour_20] * 12 + [hour_21] * 12
     assert listed["values"][24:] == [None] * 24  # nobody, then carol's unreadable chat
     assert curve["viewers_per_live_channel"][:4] == [52.5, 57.5, 62.5, 130.0]
     assert curve["viewers_per_live_channel"][24] is None
@@ -74,7 +77,7 @@ async def test_overview_curve_and_totals_of_thursday(
         "channels_live": 4,
         # total over total: 6,135 viewers over 51 channel-snapshots (not a mean of ratios)
         "viewers_per_live_channel": 120.29,
-        "peak_chatters": [{"signal": "chat_list", "label": "people in the chat list", "value": 25}],
+        "peak_chatters": [{"signal": "chat_list", "label": "people in the chat list", "value": 23}],
         "day_complete": True,
     }
 
@@ -152,10 +155,11 @@ async def test_overview_defaults_to_the_latest_day_and_honours_limit(
     assert body["totals"]["peak_viewers_at"] == "2026-11-27T20:00:00Z"
     assert body["totals"]["viewer_hours"] == 410.0
     assert body["totals"]["channels_live"] == 3
-    # 20:00: alice's 12 people (the bot is not one) and dave's 12 in the chat lists; alice's
-    # 12 and dave's 12 posted
+    # 20h: alice's 12 people (the bot is not one) and dave's 12 in the chat lists until
+    # alice's token is revoked at 20:30, then dave's 12: 18 on average; alice's 12 and
+    # dave's 12 posted all hour
     assert body["totals"]["peak_chatters"] == [
-        {"signal": "chat_list", "label": "people in the chat list", "value": 24},
+        {"signal": "chat_list", "label": "people in the chat list", "value": 18},
         {"signal": "chat_activity", "label": "people who posted", "value": 24},
     ]
     assert [c["channel_login"] for c in body["top_channels"]] == ["alice"]
@@ -383,12 +387,13 @@ async def test_habits_heatmap_and_distributions(
         for d in thursday["distributions"]
     }
     assert shown == {
-        # every bucket is noisy, the empty ones too, and a bucket under k is merged with
-        # every bucket above it: the empty ones above the last full bucket join it
+        # every bucket is noisy, the empty ones too, and buckets are merged with their
+        # neighbours until each holds k: the empty ones above the last full bucket join it
         "sessions_per_viewer": [("1", 16, 0.6154), ("2+", 10, 0.3846)],
         "channels_per_viewer": [("1", 16, 0.6154), ("2+", 10, 0.3846)],
-        # no session under 6 minutes (a bucket under k), so all are merged from there
-        "session_minutes": [("0+", 36, 1.0)],
+        # no session under 6 minutes (a bucket under k): it joins the buckets above it up
+        # to an hour, and the longer sessions stay a bucket of their own
+        "session_minutes": [("0–60", 16, 0.4444), ("61+", 20, 0.5556)],
         "days_active_per_week": [("1–7", 26, 1.0)],
     }
     week = {d["metric"]: d for d in body["distributions"]}["days_active_per_week"]
@@ -401,20 +406,9 @@ async def test_exposure_in_figures_and_plain_words(
     body = await get(client_for, census, f"/api/exposure?day={THU}&signal=chat_list")
     assert (body["signal"], body["signal_label"]) == ("chat_list", "people in the chat list")
     assert (body["population"], body["days_covered"]) == (26, 1)
-    low, high = wilson(1, 26)
-    assert body["unicity"][0] == {
-        "points": 1,
-        "unique_share": 0.038462,  # person 60, alone in eve's chat
-        "ci_low": round(low, 6),
-        "ci_high": round(high, 6),
-        "sample_size": 26,
-    }
-    assert [(u["points"], u["unique_share"], u["sample_size"]) for u in body["unicity"]] == [
-        (1, 0.038462, 26),
-        (2, 0.0, 25),
-        (3, 0.0, 10),
-        (4, 0.0, 10),
-    ]
+    # one person can move a sampled unicity count by up to the whole sample (1,000): its
+    # noise's 95% bound (~300 at ε = 10) drowns a sample of 26, so it is not published
+    assert body["unicity"] == []
     assert body["census"] == [
         {
             "measure": "channel_set",
@@ -430,12 +424,11 @@ async def test_exposure_in_figures_and_plain_words(
     assert body["sentences"][:4] == [
         "26 people chatted on 2026-11-26, bots excluded. A tracker that saw every chat list "
         "would know, for each of them, which channels they were in and at which hours.",
-        "Knowing 1 random (channel, hour) point of someone's activity is enough to single out "
-        "4% of people (95% interval 0.7%–19%).",
-        "Knowing 2 random (channel, hour) points of someone's activity singles out nobody in "
-        "the sample of 25 (95% interval up to 13% of people).",
-        "Knowing 4 random (channel, hour) points of someone's activity singles out nobody in "
-        "the sample of 10 (95% interval up to 28% of people).",
+        "4% of people are the only ones with their exact set of channels.",
+        "4% of people are the only ones with their three most-watched channels.",
+        "This is why streamcensus publishes only aggregates of at least k people and deletes "
+        "pseudonymous presence after the retention period: the raw chat lists would make "
+        "many people easy to pick out.",
     ]
     assert "4% of people are the only ones with their exact set of channels." in body["sentences"]
     week = await get(client_for, census, f"/api/exposure?day={THU}&window=7&signal=chat_list")

@@ -9,6 +9,7 @@ import pytest
 from load.lakebuilder import DAY, LakeBuilder, Stream, at, query, run_load
 from privacy.expect import exact_settings
 from streamcensus.config import Settings
+from streamcensus.transform import protect
 from streamcensus.transform.exposure import wilson
 
 A = "3001"
@@ -41,9 +42,10 @@ def _metric(settings: Settings, metric: str) -> list[tuple[object, ...]]:
     )
 
 
-def test_a_bucket_under_k_is_merged_with_every_bucket_above_it(habits: Settings) -> None:
+def test_buckets_under_k_are_merged_into_the_run_before_them(habits: Settings) -> None:
     # 1 session: 30; 2: 12; 3: 3 (< k); 4-5: 1 (< k); 6-10 and 11+: none (< k: every
-    # bucket is noisy, the empty ones too) -> 2 and above merged: 16, open-ended
+    # bucket is noisy, the empty ones too) -> 3 and above hold 4 (< k), so join the run
+    # before them: 2 and above, 16, open-ended
     assert _metric(habits, "sessions_per_viewer") == [
         (1, 1, 1, 30, round(30 / 46, 6)),
         (2, 2, None, 16, round(16 / 46, 6)),
@@ -80,13 +82,32 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-def test_unicity_for_one_point_is_the_share_of_loners(crowd: Settings) -> None:
+def test_sampled_unicity_is_not_published_where_its_noise_drowns_it(crowd: Settings) -> None:
+    # one person can move a sampled unicity count by up to the sample (1,000 people): at
+    # the largest ε allowed the noise's 95% bound is ~300, far over a sample of 20
+    assert query(crowd, "select count(*) from exposure where measure = 'unicity'") == [(0,)]
+    assert query(crowd, "select count(*) from exposure where method = 'census'") == [(5,)]
+
+
+def test_unicity_for_one_point_is_the_share_of_loners(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the counting itself, with the noise of a figure a person moves by 1 (ε = 10: none)
+    monkeypatch.delitem(protect.SENSITIVITIES, "exposure")
+    builder = LakeBuilder(tmp_path / "lake")
+    chats = {f"40{i:02d}": [i] for i in range(1, 11)}
+    chats["4100"] = list(range(101, 111))
+    streams = [Stream(channel, 10, at(DAY, "19:00")) for channel in chats]
+    builder.snapshot(at(DAY, "20:00"), streams, chats)
+    settings = exact_settings(tmp_path, k=3)
+    run_load(settings)
     rows = query(
-        crowd,
+        settings,
         "select window_days, points, population, sample_size, unique_share, ci_low, ci_high, "
         "method from exposure where measure = 'unicity' order by window_days, points",
     )
     low, high = wilson(10, 20)
+    # the interval adds the noise's 95% bound (0 at this scale) on both sides
     expected = (20, 20, 0.5, round(low, 6), round(high, 6), "sample")
     # every trace has one point: p >= 2 has no eligible viewer and is not published
     assert rows == [(1, 1, *expected), (7, 1, *expected)]
@@ -116,10 +137,12 @@ def test_no_exposure_row_for_a_population_under_k(tmp_path: Path) -> None:
     assert query(settings, "select count(*) from exposure") == [(0,)]
 
 
-def test_unicity_with_several_points(tmp_path: Path) -> None:
+def test_unicity_with_several_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Twelve people share chat X at 20h; six of them also chat alone in their own channel
     at 21h. Two points single out exactly those six; one point singles out nobody when it
-    falls on X and the person when it falls on their own channel."""
+    falls on X and the person when it falls on their own channel (the counting, with the
+    noise of a figure a person moves by 1)."""
+    monkeypatch.delitem(protect.SENSITIVITIES, "exposure")
     builder = LakeBuilder(tmp_path / "lake")
     crowd = list(range(1, 13))
     builder.snapshot(at(DAY, "20:00"), [Stream("X", 10, at(DAY, "19:00"))], {"X": crowd})

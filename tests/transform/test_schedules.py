@@ -131,8 +131,9 @@ def test_community_timeseries_gives_viewers_per_live_channel(evening: Settings) 
     )
     assert chat["signal"] == "chat_list"  # no chat activity in this lake
     assert (chat["channels_read"], chat["viewers_read"]) == (1, 100)
-    assert chat["chatters"] == 12
-    assert chat["chatters_per_viewer"] == 0.12
+    assert chat["chatters"] == 12  # the hour's people per snapshot (published by hour)
+    # over the hour's average viewers in the chats read: Alice's 100, 110, ..., 210
+    assert chat["chatters_per_viewer"] == round(12 / 155, 4)
     later = one(
         evening, "select * from community_timeseries where snapshot_ts = ?", [at(DAY, "21:00")]
     )

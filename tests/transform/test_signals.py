@@ -162,12 +162,16 @@ def test_community_chatters_per_signal(signals: Settings) -> None:
         "from community_chatters where day = ? order by snapshot_ts, signal",
         [DAY],
     )
+    # people who posted: 20 + 12 at 20:00 (1..20, 100..111: a bot is no one), 16 + 12 at
+    # 20:05 (the partial window was read), 16 at 20:10 (C not joined: not read); published
+    # as the hour's average per snapshot read, on each snapshot of the hour
+    posted = round((20 + 12 + 16 + 12 + 16) / 3)
     assert rows == [
-        ("20:00", "chat_activity", 3, 600, 20 + 12),  # 1..20, 100..111: a bot is no one
+        ("20:00", "chat_activity", 3, 600, posted),
         ("20:00", "chat_list", 1, 300, 30),
-        ("20:05", "chat_activity", 3, 600, 16 + 12),  # the partial window was read
+        ("20:05", "chat_activity", 3, 600, posted),
         ("20:05", "chat_list", 1, 300, 30),
-        ("20:10", "chat_activity", 2, 500, 16),  # C not joined: not read
+        ("20:10", "chat_activity", 2, 500, posted),
         ("20:10", "chat_list", 1, 300, 30),
     ]
 

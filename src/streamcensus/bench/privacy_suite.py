@@ -17,7 +17,9 @@ noise and the per-person contribution bound cost together.
   under k), and of published ones under k exactly;
 - overlap shares (`audience_overlap.share_a` and `share_b`, 1-day and 7-day windows):
   median relative and absolute error over the published pairs, and the share of published
-  pairs sharing fewer than k people exactly.
+  pairs sharing fewer than k people exactly;
+- a chat's hourly curve (`int_snapshot_channels.published_chatters`): relative error over
+  the published chat-hours against the exact people per snapshot of the hour.
 
 The noise scale, ε per figure and OpenDP's 95% accuracy bound are reported beside them.
 """
@@ -37,7 +39,7 @@ from streamcensus import noisekey
 from streamcensus.bench.truthlake import write_truth_day
 from streamcensus.clock import SimClock
 from streamcensus.config import Settings
-from streamcensus.lake.schema import CURATED
+from streamcensus.lake.schema import CHATTERS, CURATED, RAW
 from streamcensus.load.loader import load_days
 from streamcensus.timeutil import day_start
 from streamcensus.transform.noise import accuracy, calibrate, contribution_salt
@@ -165,6 +167,37 @@ def overlap_errors(con: duckdb.DuckDBPyConnection, window: int, k: int) -> dict[
     }
 
 
+def curve_errors(con: duckdb.DuckDBPyConnection, lake: Path, k: int) -> dict[str, Any]:
+    """A chat's published hourly curve (`int_snapshot_channels.published_chatters`, chat
+    lists) against the exact hour: its people per snapshot read (every account in the raw
+    chat list less those `int_bots` flags, every chat of every person), averaged."""
+    root = lake / RAW / CHATTERS.name
+    rows = con.execute(
+        "with presence as (select cast(snapshot_ts as date) as day, snapshot_ts, channel_id, "
+        f"viewer from read_parquet('{root}/*/*.parquet')), "
+        "people as (select p.* from presence as p where not exists (select 1 from bots as b "
+        "where b.day = p.day and b.viewer = p.viewer and b.is_bot)), "
+        "observed as (select channel_id, date_trunc('hour', snapshot_ts) as hour, count(*) as n "
+        "from people group by all), "
+        "reads as (select channel_id, date_trunc('hour', snapshot_ts) as hour, "
+        "count(*) as snapshots, max(published_chatters) as published "
+        "from int_snapshot_channels where signal = 'chat_list' and presence_read group by all) "
+        "select coalesce(observed.n, 0) / reads.snapshots, reads.published from reads "
+        "left join observed using (channel_id, hour)"
+    ).fetchall()
+    published = [(float(e), int(p)) for e, p in rows if p is not None and e]
+    at_least_k = [p for e, p in rows if e >= k]
+    return {
+        "chat_hours": len(rows),
+        "published": len(published),
+        "relative_error": _quantiles([abs(p - e) / e for e, p in published]),
+        "absolute_error": _quantiles([abs(p - e) for e, p in published]),
+        "suppressed_share_of_at_least_k": round(
+            sum(1 for p in at_least_k if p is None) / max(len(at_least_k), 1), 4
+        ),
+    }
+
+
 def run_privacy_suite(
     scale: str, *, day: dt.date, hours: float, seed: int, progress: Progress
 ) -> dict[str, Any]:
@@ -203,6 +236,7 @@ def run_privacy_suite(
                 "channel_day_people": channel_day_errors(con, settings.k),
                 "overlap_day": overlap_errors(con, 1, settings.k),
                 "overlap_week": overlap_errors(con, 7, settings.k),
+                "chat_curve_hours": curve_errors(con, settings.lake_dir, settings.k),
             }
         finally:
             con.close()

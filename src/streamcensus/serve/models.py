@@ -65,7 +65,8 @@ class CommunityCurve(BaseModel):
     ts: list[str]
     viewers: list[int | None] = Field(description="null when the stream facts were not loaded")
     chatters: list[SignalSeries] = Field(
-        description="per signal: accounts in any chat read; null under k or not read"
+        description="per signal: people in any chat read, the hour's average per snapshot "
+        "(one value per hour); null under k or not read"
     )
     live_channels: list[int | None]
     viewers_per_live_channel: list[float | None]
@@ -209,7 +210,8 @@ class ChannelCurve(BaseModel):
     ts: list[str]
     viewers: list[int]
     chatters: list[SignalSeries] = Field(
-        description="per signal: accounts in the chat; null under k or not read"
+        description="per signal: people in the chat, the hour's average per snapshot "
+        "(one value per hour); null under k or not read"
     )
     game: list[str]
 

@@ -1,17 +1,21 @@
 """The privacy budget: ε spent on one person by the figures published about one day.
 
 Each family of published figures (one kind of figure: a chat's people on a day, the people
-two chats share, ...) gets noise of one scale (`noise.calibrate(ε)`, ε per figure). A person
-moves each figure of a family by at most 1 and is in at most `figures` of them, so the
-family's vector of figures moves by at most `figures` in L1 distance: the family spends
-OpenDP's privacy map of that noise at that distance (`noise.family_loss`), which is
-`figures` × ε (basic composition, the sum). The budget of a day is the sum over families.
+two chats share, ...) gets noise of one scale (`noise.calibrate(ε, moved)`, ε per figure
+for figures a person moves by up to `moved`). A person is in at most `figures` of them, so
+the family's vector of figures moves by at most `figures` × `moved` in L1 distance: the
+family spends OpenDP's privacy map of that noise at that distance (`noise.family_loss`),
+which is `figures` × ε (basic composition, the sum). The budget of a day is the sum over
+families.
 
-Families bounded by the contribution bound (a person counts in at most `contribution_bound`
-chats per day and signal, `bounded_sessions`) or by construction (24 hours in a day, one
-bucket per distribution) have a worst case that does not depend on the person; the
-per-snapshot series count a person once per snapshot she is in, so theirs grows with her
-time in chat. docs/privacy.md states both, from `families` (a test checks the page).
+Every family is bounded whatever the person does: by the contribution bound (a person
+counts in at most `contribution_bound` chats per day and signal, `bounded_sessions`), or by
+construction (24 hours in a day, one bucket per distribution). The people series that
+used to be published per snapshot (a chat's curve, the community's and a game's people)
+are published per `protect.SERIES_MINUTES` bucket as the bucket's average per snapshot: a
+person moves a bucket by at most 1, so a day of them by at most its buckets, per chat she
+counts in. docs/privacy.md states both tables from `bounded_families` and
+`series_families` (a test checks the page).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from streamcensus.transform.context import RunParams
 from streamcensus.transform.exposure import MAX_POINTS
 from streamcensus.transform.noise import calibrate, family_loss
+from streamcensus.transform.protect import SERIES_MINUTES, unicity_sensitivity
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class Family:
     figures: int  # the most a person is in, per day and signal (worst case)
     rule: str  # why at most that many
     published_days: int = 1  # a 7-day figure is published again on each of the 7 days
+    moved: int = 1  # how much she moves one figure (its noise is calibrated for that)
 
 
 def bounded_families(params: RunParams) -> list[Family]:
@@ -56,22 +62,40 @@ def bounded_families(params: RunParams) -> list[Family]:
         Family("a game's people, 30 days", "game_window_people", c, "C games per person", 30),
         Family("exposure population", "exposure_population", 2, "1- and 7-day"),
         Family("exposure, unique by channels / hours", "exposure_unique", 5, "census measures"),
-        Family("exposure sample sizes", "exposure_sample", 2 * MAX_POINTS, "p = 1..8, 2 windows"),
-        Family("exposure, unique in the sample", "exposure_unique", 2 * MAX_POINTS, "p = 1..8"),
+        Family(
+            "exposure sample sizes",
+            "exposure_sample",
+            2 * MAX_POINTS,
+            "p = 1..8, 2 windows",
+            moved=unicity_sensitivity(params),
+        ),
+        Family(
+            "exposure, unique in the sample",
+            "exposure_unique",
+            2 * MAX_POINTS,
+            "p = 1..8",
+            moved=unicity_sensitivity(params),
+        ),
         Family("presence rows and sessions (health)", "observations_*", 2, "rows calibrated"),
     ]
 
 
-def snapshot_families(params: RunParams) -> list[Family]:
-    """Families counted once per snapshot a person is in: the worst case is her whole day
-    in as many chats as a person can be in at once (fewer than `bot_min_chats`)."""
-    snapshots = 24 * 60 // params.interval_minutes
-    chats = params.bot_min_chats - 1
+def series_buckets() -> int:
+    """Buckets of a day in each people series (24 at one hour)."""
+    return 24 * 60 // SERIES_MINUTES
+
+
+def series_families(params: RunParams) -> list[Family]:
+    """The people series, one figure per bucket of `SERIES_MINUTES`: the bucket's average
+    people per snapshot, which a person moves by at most 1. Worst case: present in every
+    bucket of the day, in as many chats (or games) as she counts in."""
+    buckets = series_buckets()
+    c = params.contribution_bound
     return [
-        Family("a chat's people at a snapshot", "chat_people", snapshots * chats, "per snapshot"),
-        Family("community people at a snapshot", "community_chatters", snapshots, "per snapshot"),
-        Family("a game's people at a snapshot", "game_chatters", snapshots * chats, "per game"),
-        Family("a broadcast's peak and average", "stream_peak, stream_avg", 2 * chats, "2 each"),
+        Family("a chat's people by hour", "chat_hour_people", buckets * c, "hours × C chats"),
+        Family("community people by hour", "community_hour_people", buckets, "hours"),
+        Family("a game's people by hour", "game_hour_people", buckets * c, "hours × C games"),
+        Family("a broadcast's peak and average", "none", 0, "from the chat's hours"),
     ]
 
 
@@ -79,16 +103,23 @@ def epsilon(params: RunParams, families: list[Family], *, all_days: bool = False
     """ε of those families for one person and day under basic composition; with `all_days`,
     ε spent on her day by all publications (a 7-day figure is published on 7 days, a
     30-day one on 30)."""
-    scale = calibrate(params.epsilon)
     total = 0.0
     for family in families:
         times = family.published_days if all_days else 1
-        total += times * family_loss(scale, family.figures)
+        total += times * loss(params, family)
     return total
 
 
-def typical_snapshot_figures(snapshots: int, chats: int = 1) -> int:
-    """Per-snapshot figures of a person in `chats` chats (of one game) for `snapshots`
-    snapshots and one broadcast per chat: her chat curves, the community, the game, and
-    each broadcast's peak and average."""
-    return snapshots * chats + snapshots + snapshots + 2 * chats
+def loss(params: RunParams, family: Family) -> float:
+    """ε a family spends on one person and day: OpenDP's map of its noise at the most she
+    can move the family's figures (L1)."""
+    scale = calibrate(params.epsilon, family.moved)
+    return family_loss(scale, family.figures * family.moved)
+
+
+def typical_series_figures(hours: int, chats: int = 1) -> int:
+    """How far a person present for `hours` whole hours in `chats` chats (each of its own
+    game) moves the people series (L1): each chat's hours, the community's, each game's;
+    a broadcast's figures come from the chat's and add nothing."""
+    buckets = hours * 60 // SERIES_MINUTES
+    return buckets * chats + buckets + buckets * chats

@@ -18,6 +18,8 @@ tables (`int_*`, the curated viewing sessions), which nothing publishes.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from streamcensus.timeutil import UTC
 from streamcensus.transform.context import RunContext, RunParams
 from streamcensus.transform.exposure import wilson
 from streamcensus.transform.noise import (
@@ -37,11 +40,19 @@ from streamcensus.transform.noise import (
 from streamcensus.warehouse.connection import Connection
 
 Columns = dict[str, list[Any]]
+Key = tuple[Any, ...]
 Protector = Callable[[Columns, FigureNoise, int], tuple[Columns, list[bool]]]
 HELPER_PREFIX = "raw_"
 # Models whose `raw_*` columns are published figures, not helpers (bytes of the raw lake).
 KEEPS_RAW = {"pipeline_health"}
 PAIR_ALPHA = 0.05  # the pair threshold's margin: the noise's bound at this level
+# The per-snapshot people series (a chat's curve, the community's and a game's people) are
+# published per bucket of this many minutes: a person moves a bucket by at most 1, so a
+# day of them by at most 24 per chat she counts in (docs/privacy.md, transform/budget.py)
+SERIES_MINUTES = 60
+# A sampled unicity row is published only where its noise's 95% bound is under this share
+# of its sample (wider, its share would be noise)
+UNICITY_NOISE_SHARE = 0.5
 
 
 def _ids(kind: str, cols: Columns, *keys: str) -> list[str]:
@@ -59,31 +70,58 @@ def _ratio(num: list[Any], den: list[Any], digits: int) -> list[float | None]:
     ]
 
 
+@functools.cache
+def series_bucket(moment: dt.datetime) -> str:
+    """The series bucket holding a snapshot: its start, UTC, `SERIES_MINUTES` wide."""
+    width = SERIES_MINUTES * 60
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    start = int(aware.timestamp()) // width * width
+    return dt.datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _bucket_means(cols: Columns, value: str, keys: tuple[str, ...]) -> dict[Key, float]:
+    """Exact mean of `value` per series bucket and `keys`, over the rows where it is known
+    (the snapshots read: which rows exist and are read never depends on who was there)."""
+    sums: dict[Key, list[float]] = {}
+    for i, v in enumerate(cols[value]):
+        if v is not None:
+            key = (series_bucket(cols["snapshot_ts"][i]), *(cols[c][i] for c in keys))
+            acc = sums.setdefault(key, [0.0, 0.0])
+            acc[0] += float(v)
+            acc[1] += 1.0
+    return {key: total / n for key, (total, n) in sums.items()}
+
+
+def _series(
+    cols: Columns, noise: FigureNoise, k: int, kind: str, value: str, keys: tuple[str, ...]
+) -> list[int | None]:
+    """A per-snapshot people count published per series bucket: the bucket's average per
+    snapshot read, one noisy figure per bucket and `keys` (`kind|bucket|keys...`), rounded,
+    null under k, on every row of the bucket (rows where `value` is unknown: null).
+
+    A person is in a snapshot's count at most once, so she moves a bucket's average by at
+    most 1 (sensitivity 1), and over a day by at most her hours present: the budget of
+    these series is finite whatever her day (docs/privacy.md)."""
+    means = _bucket_means(cols, value, keys)
+    order = list(means)
+    noisy = noise.means([figure_id(kind, *key) for key in order], [means[x] for x in order])
+    published = {
+        key: None if m is None or round(m) < k else round(m)
+        for key, m in zip(order, noisy, strict=True)
+    }
+    return [
+        None if v is None else published[(series_bucket(t), *(cols[c][i] for c in keys))]
+        for i, (v, t) in enumerate(zip(cols[value], cols["snapshot_ts"], strict=True))
+    ]
+
+
 def snapshot_channels(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """A chat's people at one snapshot (the channel page's curve): `published_chatters`."""
-    people = [
-        None if c is None else int(c) - int(kb or 0) - int(mc or 0)
-        for c, kb, mc in zip(
-            cols["chatters"], cols["known_bot_chatters"], cols["multi_chat_chatters"], strict=True
-        )
-    ]
-    ids = _ids("chat_people", cols, "snapshot_id", "channel_id", "signal")
-    cols["published_chatters"] = _at_least(noise.counts(ids, people), k)
-    return cols, [True] * len(people)
-
-
-def stream_sessions(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """A broadcast's peak and average people in chat."""
-    peak = noise.counts(_ids("stream_peak", cols, "stream_id", "signal"), cols["peak_chatters"])
-    avg = noise.means(_ids("stream_avg", cols, "stream_id", "signal"), cols["avg_chatters"])
-    cols["peak_chatters"] = _at_least(peak, k)
-    cols["avg_chatters"] = [None if a is None or a < k else round(max(a, 0.0), 2) for a in avg]
-    # a peak under its own average would betray the noise: the average is capped
-    cols["avg_chatters"] = [
-        None if a is None or p is None else min(a, float(p))
-        for a, p in zip(cols["avg_chatters"], cols["peak_chatters"], strict=True)
-    ]
-    return cols, [True] * len(peak)
+    """A chat's people per snapshot read, by hour (the channel page's curve, and what a
+    broadcast's peak and average are computed from): `published_chatters`."""
+    cols["published_chatters"] = _series(
+        cols, noise, k, "chat_hour_people", "raw_people", ("channel_id", "signal")
+    )
+    return cols, [True] * len(cols["raw_people"])
 
 
 def bot_share(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
@@ -219,13 +257,16 @@ def audience_overlap(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns
 
 
 def community_chatters(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """The community's chatters at each snapshot, and chatters per viewer."""
-    ids = _ids("community_chatters", cols, "snapshot_id", "signal")
-    chatters = _at_least(noise.counts(ids, cols["chatters"]), k)
+    """The community's people per snapshot, by hour, and people per viewer (of the hour's
+    average viewers in the chats read)."""
+    chatters = _series(cols, noise, k, "community_hour_people", "chatters", ("signal",))
+    viewers = _bucket_means(cols, "viewers_read", ("signal",))
     cols["chatters"] = chatters
     cols["chatters_per_viewer"] = [
-        None if c is None or not v else round(c / float(v), 4)
-        for c, v in zip(chatters, cols["viewers_read"], strict=True)
+        None
+        if c is None or not viewers.get((series_bucket(t), sig))
+        else round(c / viewers[(series_bucket(t), sig)], 4)
+        for c, t, sig in zip(chatters, cols["snapshot_ts"], cols["signal"], strict=True)
     ]
     return cols, [True] * len(chatters)
 
@@ -233,35 +274,41 @@ def community_chatters(cols: Columns, noise: FigureNoise, k: int) -> tuple[Colum
 def community_chatters_by_game(
     cols: Columns, noise: FigureNoise, k: int
 ) -> tuple[Columns, list[bool]]:
-    """A game's chatters at each snapshot."""
-    ids = _ids("game_chatters", cols, "snapshot_id", "signal", "game_id")
-    cols["chatters"] = _at_least(noise.counts(ids, cols["chatters"]), k)
-    return cols, [True] * len(ids)
+    """A game's people per snapshot, by hour."""
+    cols["chatters"] = _series(
+        cols, noise, k, "game_hour_people", "chatters", ("signal", "game_id")
+    )
+    return cols, [True] * len(cols["chatters"])
 
 
-def _merge_cut(values: list[int], k: int) -> int | None:
-    """Where a distribution's merged top bucket starts (an index into `values`, ordered by
-    bucket), or None when the whole distribution is under k: the first bucket under k, or
-    the highest bucket whose tail (itself and every bucket above) reaches k, whichever is
-    lower. Decided on noisy values only."""
-    tail = 0
-    top: int | None = None
-    for i in range(len(values) - 1, -1, -1):
-        tail += values[i]
-        if tail >= k:
-            top = i
-            break
-    if top is None:
-        return None
-    small = next((i for i, v in enumerate(values) if v < k), None)
-    return top if small is None else min(top, small)
+def merge_groups(values: list[int], k: int) -> list[list[int]]:
+    """How a distribution's buckets (their values in bucket order) are merged so each
+    published bucket holds at least k: runs of neighbouring buckets, from the lowest up,
+    each closed as soon as it reaches k; a last run under k joins the run before it. No
+    run at all when the whole distribution is under k. Decided on noisy values only.
+
+    So an empty or small bucket is merged with its neighbours only, and the buckets above
+    stay as they are: [0, 40, 30, 5, 2] at k = 10 gives [0, 40], [30], [5, 2] -> [30, 5, 2].
+    """
+    groups: list[list[int]] = []
+    run: list[int] = []
+    total = 0
+    for i, value in enumerate(values):
+        run.append(i)
+        total += value
+        if total >= k:
+            groups.append(run)
+            run, total = [], 0
+    if run and groups:
+        groups[-1].extend(run)
+    return groups
 
 
 def viewer_habits(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
     """Buckets of the habits: every bucket's value noisy first; then, on noisy values only,
-    hours under k dropped and each distribution's buckets from the first under k upwards
-    merged into one (a distribution under k in total dropped); shares of noisy totals
-    (hour_of_week: of the noisy people of the day)."""
+    hours under k dropped and each distribution's neighbouring buckets merged until each
+    holds k (`merge_groups`; a distribution under k in total dropped); shares of noisy
+    totals (hour_of_week: of the noisy people of the day)."""
     value = noise.counts(_ids("habits", cols, "day", "signal", "metric", "bucket"), cols["value"])
     people = noise.counts(_ids("habits_people", cols, "day", "signal"), cols["raw_people"])
     keep = [False] * len(value)
@@ -275,18 +322,17 @@ def viewer_habits(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, l
     for group, rows in groups.items():
         rows.sort(key=lambda i: int(cols["bucket"][i]))
         noisy = [int(value[i] or 0) for i in rows]
-        cut = _merge_cut(noisy, k)
-        if cut is None:
-            continue
-        for i in rows[:cut]:
-            keep[i] = True
-        top, merged = rows[cut], rows[cut:]
-        keep[top] = True
-        value[top] = sum(noisy[cut:])
-        cols["bucket_min"][top] = min(cols["bucket_min"][i] for i in merged)
-        maxima = [cols["bucket_max"][i] for i in merged]
-        cols["bucket_max"][top] = None if None in maxima else max(maxima)
-        totals[group] = sum(noisy)
+        runs = merge_groups(noisy, k)
+        for run in runs:
+            merged = [rows[j] for j in run]
+            first = merged[0]
+            keep[first] = True
+            value[first] = sum(noisy[j] for j in run)
+            cols["bucket_min"][first] = min(cols["bucket_min"][i] for i in merged)
+            maxima = [cols["bucket_max"][i] for i in merged]
+            cols["bucket_max"][first] = None if None in maxima else max(maxima)
+        if runs:
+            totals[group] = sum(noisy)
     share: list[float | None] = []
     for i, metric in enumerate(cols["metric"]):
         if metric == "hour_of_week":
@@ -305,25 +351,38 @@ def exposure(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[b
     """Exposure rows from noisy counts only: the population, the sample size (a census's
     is the population: the same figure) and the people found unique, each noisy; the share
     and its interval computed from them; rows whose population or sample is under k
-    dropped."""
+    dropped.
+
+    `noise` is calibrated for the sampled unicity's sensitivity (`unicity_sensitivity`):
+    its sample sizes and unique counts get that noise, and a sampled row is published only
+    where the noise's 95% bound is under `UNICITY_NOISE_SHARE` of its noisy sample (else
+    its share says nothing), with that bound added to both sides of its interval. The
+    population and the census counts (a person moves them by at most 1) get noise for 1."""
+    one = noise.with_sensitivity(SENSITIVITY)
     window = ("day", "window_days", "signal")
-    population = noise.counts(_ids("exposure_population", cols, *window), cols["population"])
-    sizes = noise.counts(
-        _ids("exposure_sample", cols, *window, "measure", "points"), cols["sample_size"]
-    )
-    unique = noise.counts(
-        _ids("exposure_unique", cols, *window, "measure", "points"), cols["raw_unique"]
-    )
+    sampled = [method == "sample" for method in cols["method"]]
+
+    def by_method(kind: str, column: str) -> list[int | None]:
+        ids = _ids(kind, cols, *window, "measure", "points")
+        wide, narrow = noise.counts(ids, cols[column]), one.counts(ids, cols[column])
+        return [w if s else n for s, w, n in zip(sampled, wide, narrow, strict=True)]
+
+    population = one.counts(_ids("exposure_population", cols, *window), cols["population"])
+    sizes = by_method("exposure_sample", "sample_size")
+    unique = by_method("exposure_unique", "raw_unique")
+    margin = math.floor(accuracy(noise.scale, PAIR_ALPHA))  # integer noise: its floor
     sample: list[int | None] = []
-    for method, size, people in zip(cols["method"], sizes, population, strict=True):
+    for is_sample, size, people in zip(sampled, sizes, population, strict=True):
         if size is None or people is None:
             sample.append(None)
         else:
-            sample.append(people if method == "census" else min(size, people))
+            sample.append(min(size, people) if is_sample else people)
     shares: list[float | None] = []
     lows: list[float | None] = []
     highs: list[float | None] = []
-    for method, n, u in zip(cols["method"], sample, unique, strict=True):
+    informative: list[bool] = []
+    for is_sample, n, u in zip(sampled, sample, unique, strict=True):
+        informative.append(not is_sample or (bool(n) and margin < UNICITY_NOISE_SHARE * (n or 0)))
         if not n or u is None:
             shares.append(None)
             lows.append(None)
@@ -331,16 +390,29 @@ def exposure(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[b
             continue
         found = min(u, n)
         share = round(found / n, 6)
-        low, high = (share, share) if method == "census" else wilson(found, n)
+        if is_sample:
+            low, high = wilson(found, n)
+            low, high = max(0.0, low - margin / n), min(1.0, high + margin / n)
+        else:
+            low, high = share, share
         shares.append(share)
         lows.append(round(low, 6))
         highs.append(round(high, 6))
     cols["population"], cols["sample_size"] = population, sample
     cols["unique_share"], cols["ci_low"], cols["ci_high"] = shares, lows, highs
     return cols, [
-        p is not None and p >= k and n is not None and n >= k
-        for p, n in zip(population, sample, strict=True)
+        p is not None and p >= k and n is not None and n >= k and ok
+        for p, n, ok in zip(population, sample, informative, strict=True)
     ]
+
+
+def unicity_sensitivity(params: RunParams) -> int:
+    """How much one person can move a sampled unicity count (a sample size or the people
+    found unique in it): up to the whole sample. Her trace can hold the points drawn for
+    every sampled person (each then not unique), and the sample's points are drawn by one
+    random stream over the sampled people in order, so adding her to the sample changes
+    the draws of everyone after her. Only the sample's size bounds it."""
+    return max(SENSITIVITY, params.exposure_sample)
 
 
 def observation_sensitivity(params: RunParams) -> int:
@@ -381,11 +453,11 @@ def pipeline_health(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns,
 # calibrated for, from the run's parameters; every other protected figure has 1.
 SENSITIVITIES: dict[str, Callable[[RunParams], int]] = {
     "pipeline_health": observation_sensitivity,
+    "exposure": unicity_sensitivity,
 }
 
 PROTECTED: dict[str, Protector] = {
     "int_snapshot_channels": snapshot_channels,
-    "stream_sessions": stream_sessions,
     "bot_share": bot_share,
     "channel_day_presence": channel_day_presence,
     "audience_overlap": audience_overlap,

@@ -7,9 +7,12 @@
 --   5-minute window ending at the snapshot: every joined channel)
 -- units: channels_read (live channels whose presence was read); viewers_read (Σ Helix
 --   viewer_count of those channels, viewers); chatters (distinct people in any of those chats:
---   accounts, less those int_bots flags as bots that day); chatters_per_viewer (chatters / viewers_read). chatters is published noisy
---   and null under k, and chatters_per_viewer is computed from it (transform/protect.py):
---   this query gives the exact count and a null ratio
+--   accounts, less those int_bots flags as bots that day; 0 when nobody was there);
+--   chatters_per_viewer (chatters / viewers_read). chatters is published as the hour's
+--   average per snapshot, noisy and null under k (one figure per hour and signal, the
+--   same value on every snapshot of the hour), and chatters_per_viewer is computed from it
+--   over the hour's average viewers_read (transform/protect.py): this query gives the
+--   exact count per snapshot and a null ratio
 -- materialized: incremental
 
 with snapshots as (
@@ -69,7 +72,8 @@ final as (
         reads.signal,
         cast(reads.channels_read as integer) as channels_read,
         cast(reads.viewers_read as bigint) as viewers_read,
-        cast(chatter_totals.chatters - coalesce(bot_totals.bots, 0) as bigint) as chatters,
+        cast(coalesce(chatter_totals.chatters, 0) - coalesce(bot_totals.bots, 0) as bigint)
+            as chatters,
         cast(null as double) as chatters_per_viewer
     from reads
     left join chatter_totals

@@ -1,83 +1,76 @@
 -- model: community_chatters_by_game
--- inputs: stg_streams, int_presence_games, int_bot_presence, run_days, run_params
+-- inputs: int_snapshot_channels, int_presence_people, run_days
 -- output: table community_chatters_by_game (serving)
--- grain: one row per snapshot, signal and game with presence (snapshot_id, signal, game_id).
---   signal: 'chat_list' (people in the chat lists read) or 'chat_activity' (people who
---   posted in the window ending at the snapshot)
--- units: chatters (distinct people in that game's chats: accounts, less those int_bots
---   flags as bots that day; published noisy and null under k, transform/protect.py: this
---   query gives the exact count)
+-- grain: one row per snapshot, signal and game whose chats were read in that signal at
+--   that snapshot (snapshot_id, signal, game_id): which rows exist depends on what was
+--   live and read, never on who was there. signal: 'chat_list' (people in the chat lists
+--   read) or 'chat_activity' (people who posted in the window ending at the snapshot)
+-- units: chatters (distinct people in that game's chats at the snapshot: int_presence_people,
+--   accounts int_bots flags left out, each person in the chats she counts in that day, so
+--   in at most contribution_bound games). Published as the hour's average per snapshot,
+--   noisy and null under k (transform/protect.py: one figure per game, hour and signal, the
+--   same value on every snapshot of the hour): this query gives the exact count per
+--   snapshot
 -- materialized: incremental
 
-with streams as (
+with snapshots as (
 
-    select * from stg_streams
-    where day in (select day from run_days)
-
-),
-
-game_chatters as (
-
-    select * from int_presence_games
+    select * from int_snapshot_channels
+    where day in (select day from run_days) and presence_read
 
 ),
 
-bot_presence as (
+people as (
 
-    select * from int_bot_presence
-
-),
-
-params as (
-
-    select * from run_params
-
-),
-
-snapshots as (
-
-    select distinct day, slot, snapshot_id, snapshot_ts from streams
+    select * from int_presence_people
 
 ),
 
 games as (
 
-    select slot, game_id, max(game_name) as game_name
-    from streams
-    group by slot, game_id
+    select
+        day,
+        slot,
+        snapshot_id,
+        snapshot_ts,
+        signal,
+        game_id,
+        max(game_name) as game_name
+    from snapshots
+    group by day, slot, snapshot_id, snapshot_ts, signal, game_id
 
 ),
 
-game_bots as (
+game_people as (
 
-    select bot_presence.signal, bot_presence.slot, streams.game_id,
-        count(distinct bot_presence.viewer) as bots
-    from bot_presence
-    inner join streams
-        on bot_presence.slot = streams.slot and bot_presence.channel_id = streams.channel_id
-    group by bot_presence.signal, bot_presence.slot, streams.game_id
+    select people.signal, people.slot, snapshots.game_id,
+        count(distinct people.viewer) as chatters
+    from people
+    inner join snapshots
+        on
+            people.slot = snapshots.slot
+            and people.channel_id = snapshots.channel_id
+            and people.signal = snapshots.signal
+    group by people.signal, people.slot, snapshots.game_id
 
 ),
 
 final as (
 
     select
-        snapshots.day,
-        snapshots.snapshot_id,
-        snapshots.snapshot_ts,
-        game_chatters.signal,
-        game_chatters.game_id,
+        games.day,
+        games.snapshot_id,
+        games.snapshot_ts,
+        games.signal,
+        games.game_id,
         games.game_name,
-        cast(game_chatters.chatters - coalesce(game_bots.bots, 0) as bigint) as chatters
-    from game_chatters
-    inner join snapshots on game_chatters.slot = snapshots.slot
-    inner join games on game_chatters.slot = games.slot and game_chatters.game_id = games.game_id
-    left join game_bots
+        cast(coalesce(game_people.chatters, 0) as bigint) as chatters
+    from games
+    left join game_people
         on
-            game_chatters.signal = game_bots.signal
-            and game_chatters.slot = game_bots.slot
-            and game_chatters.game_id = game_bots.game_id
-    cross join params
+            games.signal = game_people.signal
+            and games.slot = game_people.slot
+            and games.game_id = game_people.game_id
 
 )
 

@@ -1,5 +1,6 @@
 -- model: int_snapshot_channels
--- inputs: stg_streams, stg_chat_coverage, int_presence_channels, loaded_files, run_days
+-- inputs: stg_streams, stg_chat_coverage, int_presence_channels, int_presence_people,
+--   loaded_files, run_days
 -- output: table int_snapshot_channels (internal: per-chat counts are not published as is)
 -- grain: one row per snapshot, live channel and signal (slot, channel_id, signal)
 -- units: viewer_count (viewers, from Helix); chatters, known_bot_chatters,
@@ -10,9 +11,14 @@
 --   not_joined, suspended, missing), 'not_listed' when the snapshot has coverage but not
 --   for this channel (listed after the window began), 'not_collected' when the snapshot
 --   has no chat coverage at all (chat activity off)
--- published_chatters (added after the query by transform/protect.py): the snapshot's
---   people (chatters less both kinds of bots), noisy and null under k: the only count of
---   this table the API reads
+-- raw_people (helper, dropped by transform/protect.py): the people the chat's curve counts
+--   at the snapshot (int_presence_people: accounts int_bots flags left out, each person in
+--   the chats she counts in that day), null when the signal was not read
+-- published_chatters (added after the query by transform/protect.py): the chat's people
+--   per snapshot read, averaged over the hour of the snapshot (the same value for every
+--   snapshot of that hour: one figure per chat, hour and signal), noisy, rounded and null
+--   under k: the only count of this table the API reads, and what stream_sessions' peak
+--   and average people are computed from
 -- presence_read: the signal was read (counts known); presence_missed: it was tried and
 --   not obtained in full (counts low: the channel-day's figures are not complete)
 -- materialized: incremental
@@ -41,6 +47,14 @@ coverage_loaded as (
 chat_counts as (
 
     select * from int_presence_channels
+
+),
+
+people as (
+
+    select signal, slot, channel_id, count(*) as people
+    from int_presence_people
+    group by signal, slot, channel_id
 
 ),
 
@@ -122,13 +136,21 @@ final as (
         case
             when flagged.presence_read
                 then cast(coalesce(chat_counts.multi_chat_chatters, 0) as bigint)
-        end as multi_chat_chatters
+        end as multi_chat_chatters,
+        case
+            when flagged.presence_read then cast(coalesce(people.people, 0) as bigint)
+        end as raw_people
     from flagged
     left join chat_counts
         on
             flagged.slot = chat_counts.slot
             and flagged.channel_id = chat_counts.channel_id
             and flagged.signal = chat_counts.signal
+    left join people
+        on
+            flagged.slot = people.slot
+            and flagged.channel_id = people.channel_id
+            and flagged.signal = people.signal
 
 )
 

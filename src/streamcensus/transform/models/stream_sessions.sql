@@ -6,8 +6,11 @@
 -- units: duration_minutes (started_at to last snapshot, minutes); airtime_minutes
 --   (snapshots × interval, minutes); peak_viewers, avg_viewers (viewers, average over the
 --   broadcast's snapshots); viewer_hours (Σ viewer_count × interval, viewer-hours);
---   peak_chatters, avg_chatters (people in chat, bots excluded; published noisy and null
---   under k, transform/protect.py; null when never read),
+--   peak_chatters, avg_chatters (people in chat: computed from the chat's published curve,
+--   int_snapshot_channels.published_chatters, its hourly noisy people, so they spend no
+--   budget of their own and agree with the channel page; peak: the highest published
+--   value over the broadcast's snapshots read; average: over those snapshots, null when
+--   any of them is under k; null when never read),
 --   from `signal`: 'chat_list' when the broadcast's chat list was read at least once,
 --   else 'chat_activity' (accounts that posted in a 5-minute window), else null;
 --   cut_at_start (it started more than one interval before its first snapshot and no
@@ -51,7 +54,7 @@ snapshots as (
 
 chats as (
 
-    select slot, channel_id, signal, chatters - known_bot_chatters - multi_chat_chatters as chatters
+    select slot, channel_id, signal, published_chatters as chatters
     from int_snapshot_channels
     where
         presence_read
@@ -173,6 +176,7 @@ signal_stats as (
         chats.signal,
         max(chats.chatters) as peak_chatters,
         sum(chats.chatters) as chatter_sum,
+        count(chats.chatters) as published_snapshots,
         count(*) as chatter_snapshots
     from snapshots
     inner join chats on snapshots.slot = chats.slot and snapshots.channel_id = chats.channel_id
@@ -254,8 +258,15 @@ final as (
         latest.title as last_title,
         chatter_stats.signal,
         chatter_stats.peak_chatters,
-        cast(chatter_stats.chatter_sum as double) / chatter_stats.chatter_snapshots
-            as avg_chatters,
+        case
+            when chatter_stats.published_snapshots = chatter_stats.chatter_snapshots
+                then
+                    round(
+                        cast(chatter_stats.chatter_sum as double)
+                        / chatter_stats.chatter_snapshots,
+                        2
+                    )
+        end as avg_chatters,
         window_cuts.cut_at_start,
         window_cuts.cut_at_end,
         round(least(1.0, cast(broadcasts.snapshots as double) / window_cuts.grid_times), 4)

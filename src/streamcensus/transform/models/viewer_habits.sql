@@ -16,9 +16,10 @@
 --   distribution that has anyone, every hour of a day that has anyone, so whether a
 --   bucket is empty is not told by its absence), null shares, and raw_people (the day's
 --   people, the hour shares' denominator). transform/protect.py then adds noise to every
---   value and, on the noisy values only, merges a distribution's bucket under k with every
---   bucket above it (a distribution under k in total is not published), drops hours under
---   k, computes the shares, and drops raw_people.
+--   value and, on the noisy values only, merges each distribution's neighbouring buckets,
+--   from the lowest up, into runs that each reach k (a last run under k joins the one
+--   before; a distribution under k in total is not published), drops hours under k,
+--   computes the shares, and drops raw_people.
 -- units: value (people, or sessions for session_minutes, see `unit`); share (value / all
 --   people active that day for hour_of_week, value / the distribution's total otherwise);
 --   bucket_min, bucket_max (the bucket's range in the metric's unit; null max = open)

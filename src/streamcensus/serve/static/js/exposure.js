@@ -17,8 +17,12 @@
         box.appendChild(p);
       });
       var u = d.unicity;
+      // the sampled unicity is not published where its noise would drown it (docs/privacy.md)
+      var unicity = SC.$("chart-unicity");
+      unicity.classList.toggle("chart", u.length > 0);
+      unicity.parentNode.hidden = u.length === 0;
       return Promise.all([
-        SC.plot("chart-unicity", [{
+        u.length === 0 ? null : SC.plot("chart-unicity", [{
           type: "scatter", mode: "lines+markers", name: "unique",
           x: u.map(function (p) { return p.points; }),
           y: u.map(function (p) { return p.unique_share; }),
