@@ -26,6 +26,12 @@ def test_every_sql_model_transpiles_to_spark() -> None:
         if model.sql is not None:
             spark = to_spark(strip_comments(model.sql).strip().rstrip(";"))
             assert spark.upper().startswith(("SELECT", "WITH")), model.name
+            assert "MATERIALIZED" not in spark.upper(), model.name  # not in Spark's grammar
+
+
+def test_a_materialized_cte_is_written_as_a_plain_one_for_spark() -> None:
+    spark = to_spark("with a as materialized (select 1 as x) select x from a")
+    assert spark == "WITH a AS (SELECT 1 AS x) SELECT x FROM a"
 
 
 def test_parameters_become_literals() -> None:

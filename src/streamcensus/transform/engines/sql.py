@@ -38,12 +38,16 @@ def referenced_tables(sql: str) -> set[str]:
 
 @functools.lru_cache(maxsize=512)
 def to_spark(sql: str) -> str:
-    """The query in Spark SQL (a construct Spark lacks raises `SqlError`)."""
+    """The query in Spark SQL (a construct Spark lacks raises `SqlError`).
+
+    `as materialized` on a CTE is a planning hint to DuckDB that Spark's grammar lacks (and
+    sqlglot's Spark writer keeps): it is dropped, which leaves the results as they are."""
+    tree = _parse(sql).copy()
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
     try:
-        return sqlglot.transpile(
-            sql, read=READ, write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
-        )[0]
-    except (sqlglot.errors.ParseError, sqlglot.errors.UnsupportedError) as exc:
+        return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    except sqlglot.errors.UnsupportedError as exc:
         raise SqlError(str(exc).splitlines()[0]) from None
 
 
