@@ -1,6 +1,6 @@
 -- model: bounded_sessions
 -- inputs: people_sessions, run_params
--- output: temporary view bounded_sessions (pseudonymous: never published, never persisted):
+-- output: temporary table bounded_sessions (pseudonymous: never published, never persisted):
 --   the people the per-chat figures count, each in at most contribution_bound chats per
 --   day and signal (the contribution bound, docs/privacy.md)
 -- grain: one row per viewing session of a person (as people_sessions), in the chats she
@@ -10,7 +10,7 @@
 --   the noise key, the channel and the pseudonym: a keyed, deterministic order of a
 --   person's chats, the same every day, so a window of days re-ranks on it and keeps the
 --   same chats as each of its days); contribution_rank (1 = her first chat that day)
--- materialized: view
+-- materialized: temp
 
 with people as (
 

@@ -1,12 +1,12 @@
 -- model: people_sessions
 -- inputs: viewing_sessions, int_bots, calendar, run_days, run_params
--- output: temporary view people_sessions (pseudonymous: never published, never persisted):
+-- output: temporary table people_sessions (pseudonymous: never published, never persisted):
 --   the one definition of "people" for every model that counts them (P3, P6)
 -- grain: one row per viewing session of a person (as viewing_sessions): sessions of
 --   accounts int_bots flags as bots that day are left out, and only the days a run's
 --   figures read are kept (the run's days and the lookback or 7-day window before them)
 -- units: as viewing_sessions
--- materialized: view
+-- materialized: temp
 
 with sessions as (
 
