@@ -26,7 +26,7 @@ import websockets
 from streamcensus.clock import Clock
 from streamcensus.collect.chat.limits import ChatLimits, JoinWindow
 from streamcensus.collect.chat.lines import Line, Privmsg, privmsg, tokenise
-from streamcensus.collect.chat.transport import ChatURL, Wire, open_wire
+from streamcensus.collect.chat.transport import READ_SIZE, ChatURL, Wire, open_wire
 
 log = logging.getLogger("streamcensus.collect.chat")
 
@@ -92,6 +92,8 @@ class ChatConnection:
         self._tokens = itertools.count(1)
         self._pings: dict[str, tuple[asyncio.Future[None], float]] = {}
         self._batches: dict[str, list[str]] = {}
+        self._full = False  # the last read filled READ_SIZE: more is waiting
+        self._resting: asyncio.Future[None] | None = None  # a rest between reads (`_rest`)
         self._failure = ""
         self.task: asyncio.Task[None] | None = None
 
@@ -117,7 +119,7 @@ class ChatConnection:
                     if not await self._read_once():
                         raise ConnectionError(self._failure or "closed while registering")
             while not self.close_reason and await self._read_once():
-                pass
+                await self._rest()
         except (OSError, TimeoutError, ConnectionError, websockets.WebSocketException) as exc:
             if not self.close_reason:
                 self.close_reason = f"{type(exc).__name__}: {exc}" if str(exc) else repr(exc)
@@ -130,11 +132,40 @@ class ChatConnection:
         data = await self._wire.read()
         if not data:
             return False
+        self._full = len(data) >= READ_SIZE
         self.last_read = asyncio.get_running_loop().time()
         replies = self._feed(data)
         if replies:
             await self._wire.write(b"".join(replies))
         return not self._failure
+
+    async def _rest(self) -> None:
+        """Let lines gather on the socket for `read_pause` real seconds before the next read,
+        unless an answer (a PONG) is awaited or the last read filled its buffer.
+
+        Chat arrives a line at a time: reading each as it comes costs an event-loop turn per
+        line, most of the listener's CPU at a busy community's message rate. Windows are
+        assigned by `tmi-sent-ts`, so a later read changes no count; a JOIN or PING sent
+        meanwhile ends the rest at once, so pacing and barriers wait for no pause.
+        """
+        pause = self.limits.read_pause
+        if pause <= 0 or self._pings or self._full or self._wire is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._resting = rest = loop.create_future()
+        timer = loop.call_later(pause, _end_rest, rest)
+        self._wire.pause_reading()
+        try:
+            await rest
+        finally:
+            timer.cancel()
+            self._resting = None
+            self._wire.resume_reading()
+
+    def _wake(self) -> None:
+        """An answer is now awaited: end a rest at once."""
+        if self._resting is not None:
+            _end_rest(self._resting)
 
     async def _finish(self) -> None:
         was = self.state
@@ -239,6 +270,7 @@ class ChatConnection:
         self.window.sent(len(logins))
         self._batches[token] = list(logins)
         self._pings[token] = (asyncio.get_running_loop().create_future(), self.clock.time())
+        self._wake()
         try:
             await self._send(_command_lines("JOIN", logins) + f"PING :{token}\r\n")
         except (OSError, ConnectionError, websockets.WebSocketException) as exc:
@@ -256,6 +288,7 @@ class ChatConnection:
         token = self._token(kind)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pings[token] = (future, self.clock.time())
+        self._wake()
         try:
             await self._send(f"PING :{token}\r\n")
             await asyncio.wait_for(asyncio.shield(future), timeout)
@@ -274,6 +307,11 @@ class ChatConnection:
         out = [login for batch in self._batches.values() for login in batch]
         self._batches.clear()
         return out
+
+
+def _end_rest(rest: asyncio.Future[None]) -> None:
+    if not rest.done():
+        rest.set_result(None)
 
 
 def _command_lines(command: str, logins: Sequence[str]) -> str:

@@ -34,6 +34,7 @@ from streamcensus.collect.chat.state import ListenerState
 log = logging.getLogger("streamcensus.collect.chat")
 
 IDLE_POLL = 0.25  # real seconds between looks at channels waiting for a retry time
+QUIET_POLL = 5.0  # real seconds between looks when nothing waits, joins or parts (events wake it)
 VIRTUAL_IDLE = 300.0  # on a VirtualClock: an idle joiner looks again after this (clock)
 # A reconnect backoff is a pacing wait for the first failures in a row only; after that it
 # is waited out like a retry, so a chat server that keeps failing cannot run a standing
@@ -122,7 +123,7 @@ class Joiner:
             )
             if not busy:
                 self._settled.set()
-            await self._idle()
+            await self._idle(quiet=not busy)
             return
         kind, at, conn = self._next(now)
         if kind == "":
@@ -227,14 +228,17 @@ class Joiner:
                 task.cancel()
             await asyncio.wait({sleeper, waker})
 
-    async def _idle(self) -> None:
+    async def _idle(self, *, quiet: bool = False) -> None:
+        """Wait for a change; on a real clock look again after `IDLE_POLL`, or `QUIET_POLL`
+        when `quiet` (nothing joining or parting) and no channel waits for a retry time."""
         clock = self.state.clock
+        now = clock.time()
         if isinstance(clock, VirtualClock):
-            now = clock.time()
             await self._sleep(max(0.001, min(self._next_retry(now), now + VIRTUAL_IDLE) - now))
             return
+        poll = QUIET_POLL if quiet and self._next_retry(now) == math.inf else IDLE_POLL
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+            await asyncio.wait_for(self._wake.wait(), poll)
 
     def _next_retry(self, now: float) -> float:
         """The next moment a waiting channel may be joined, or the backoff ends."""

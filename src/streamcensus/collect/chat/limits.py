@@ -60,6 +60,8 @@ class ChatLimits:
     pong_timeout: float = 30.0  # real seconds for that PONG before the connection is dropped
     barrier_timeout: float = 600.0  # real seconds for a window barrier's PONG (the simulator
     # first delivers every message up to its now: a 5-minute jump at fr takes seconds)
+    read_pause: float = 1.0  # real seconds a connection lets lines gather between reads while
+    # it awaits no answer (a PONG): a few large reads cost far less CPU than one read per line
 
     def __post_init__(self) -> None:
         if self.join_attempts < 1 or self.join_window <= 0:
@@ -68,6 +70,8 @@ class ChatLimits:
             raise ValueError("max_connections and max_channels_per_connection must be >= 1")
         if self.connect_interval < 0 or self.reconnect_base <= 0:
             raise ValueError("connect_interval must be >= 0 and reconnect_base > 0")
+        if self.read_pause < 0:
+            raise ValueError("read_pause must be >= 0 (0 reads every line as it comes)")
 
     def reconnect_delay(self, failures: int) -> float:
         """Bounded exponential backoff after `failures` consecutive failed connections."""

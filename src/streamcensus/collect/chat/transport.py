@@ -15,7 +15,7 @@ import contextlib
 import ipaddress
 import ssl
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 import websockets
@@ -24,7 +24,7 @@ from websockets.asyncio.client import ClientConnection
 from streamcensus.config import TWITCH_CHAT_URL
 from streamcensus.errors import ConfigError
 
-__all__ = ["TWITCH_CHAT_URL", "ChatURL", "Wire", "open_wire", "parse_chat_url"]
+__all__ = ["READ_SIZE", "TWITCH_CHAT_URL", "ChatURL", "Wire", "open_wire", "parse_chat_url"]
 READ_SIZE = 256 * 1024
 MAX_FRAME = 1024 * 1024
 _PORTS = {"irc": 6667, "ircs": 6697, "ws": 80, "wss": 443}
@@ -102,11 +102,18 @@ class Wire(Protocol):
 
     async def close(self) -> None: ...
 
+    def pause_reading(self) -> None:
+        """Stop taking bytes off the socket (they wait in the kernel) until resumed."""
+        ...
+
+    def resume_reading(self) -> None: ...
+
 
 class _TcpWire:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+        self._transport = cast(asyncio.Transport, writer.transport)  # reads and writes
 
     async def read(self) -> bytes:
         try:
@@ -122,6 +129,16 @@ class _TcpWire:
         self._writer.close()
         with contextlib.suppress(ConnectionError, OSError, ssl.SSLError):
             await self._writer.wait_closed()
+
+    def pause_reading(self) -> None:
+        transport = self._transport
+        if not transport.is_closing():
+            transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        transport = self._transport
+        if not transport.is_closing() and not transport.is_reading():
+            transport.resume_reading()
 
 
 class _WsWire:
@@ -141,6 +158,12 @@ class _WsWire:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self._ws.close()
+
+    def pause_reading(self) -> None:
+        """Frames keep arriving into the library's queue: a rest only batches the reads."""
+
+    def resume_reading(self) -> None:
+        """Nothing was paused."""
 
 
 async def open_wire(url: ChatURL, tls: ssl.SSLContext | None = None) -> Wire:
