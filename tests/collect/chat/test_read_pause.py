@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from streamcensus.clock import SimClock
+from streamcensus.clock import SimClock, WallClock
 from streamcensus.collect.chat import ChatChannel, ChatLimits, ChatListener
 from streamcensus.collect.chat.connection import ChatConnection
+from streamcensus.collect.chat.listener import DEFAULT_GRACE
 from streamcensus.keys import KeyStore
 
 from .helpers import EVENING, until
@@ -90,3 +91,18 @@ def test_a_negative_pause_is_refused() -> None:
     with pytest.raises(ValueError, match="read_pause"):
         ChatLimits(read_pause=-1)
     assert ChatLimits(read_pause=0).read_pause == 0  # 0: every line read as it comes
+
+
+def test_on_real_twitch_a_window_waits_one_rest_more(tmp_path: Path) -> None:
+    clock = WallClock()
+    keys = KeyStore(tmp_path, 1, clock)
+    real = ChatListener("ircs://irc.chat.twitch.tv:6697", clock=clock, keys=keys)
+    assert not real.barrier
+    assert real.grace == DEFAULT_GRACE + ChatLimits().read_pause
+    eager = ChatLimits(read_pause=0)
+    assert ChatListener(
+        "ircs://irc.chat.twitch.tv", clock=clock, keys=keys, limits=eager
+    ).grace == (DEFAULT_GRACE)
+    simulated = SimClock(EVENING, speed=0)
+    sim = ChatListener("127.0.0.1:6667", clock=simulated, keys=KeyStore(tmp_path, 1, simulated))
+    assert sim.barrier and sim.grace == 0.0  # the simulator's barrier: no grace, no rest to wait

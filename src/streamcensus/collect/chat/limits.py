@@ -60,7 +60,7 @@ class ChatLimits:
     pong_timeout: float = 30.0  # real seconds for that PONG before the connection is dropped
     barrier_timeout: float = 600.0  # real seconds for a window barrier's PONG (the simulator
     # first delivers every message up to its now: a 5-minute jump at fr takes seconds)
-    read_pause: float = 1.0  # real seconds a connection lets lines gather between reads while
+    read_pause: float = 2.0  # real seconds a connection lets lines gather between reads while
     # it awaits no answer (a PONG): a few large reads cost far less CPU than one read per line
 
     def __post_init__(self) -> None:

@@ -8,7 +8,9 @@ records when each channel was really joined (from the JOIN echo to the PART echo
 last moment its connection was known to be read), so `close_windows` can say how many
 seconds of each window it covered. Faults are counted in `ChatCounters`, never raised.
 
-Closing window t: against real Twitch, once the clock is `grace_seconds` past t; against the
+Closing window t: against real Twitch, once the clock is `grace_seconds` past t (by default
+5 s for the server's delivery plus one `read_pause`, the longest a delivered line waits on
+its socket); against the
 simulator (a simulated clock), the simulator's barrier is used: a PING is answered only after
 every message up to its simulated now was sent on that connection, so once every connection
 has answered, the window is complete, whatever the speed of the machine.
@@ -98,8 +100,10 @@ class ChatListener:
         self.limits = limits or ChatLimits()
         simulated = isinstance(clock, SimClock | VirtualClock)
         self.barrier = simulated if barrier is None else barrier
+        # on real Twitch a line delivered within the grace may then wait one rest on its socket
+        real_grace = DEFAULT_GRACE + self.limits.read_pause
         self.grace = (
-            (0.0 if self.barrier else DEFAULT_GRACE) if grace_seconds is None else grace_seconds
+            (0.0 if self.barrier else real_grace) if grace_seconds is None else grace_seconds
         )
         self.door = Door(
             keys, optout_viewers, known_bots, optout_channels, known_bot_ids=known_bot_ids
