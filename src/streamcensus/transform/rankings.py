@@ -189,9 +189,13 @@ def people_sql() -> str:
     each window a person counts in her first `contribution_bound` chats (and games) of
     the window by the keyed draw `bounded_sessions` ranks chats by, so a channel's figure
     is the one `channel_day_presence` (1 day) and `audience_overlap` (7 days) publish."""
+    # a row's rank among the person's chats of the window (those at most w - 1 days old)
+    # is how many of them come first by draw, itself included: one running count per
+    # window over one order, so the engine sorts each person's chats once
     ranks = _ages(
-        "row_number() over (partition by kind, run_day, signal, viewer "
-        "order by case when age <= {w1} then 0 else 1 end, draw, subject_id) as rank_{w}"
+        "sum(case when age <= {w1} then 1 else 0 end) over (partition by kind, run_day, "
+        "signal, viewer order by draw, subject_id rows between unbounded preceding and "
+        "current row) as rank_{w}"
     )
     ages = _ages(
         "sum(case when ranked.age <= {w1} and ranked.rank_{w} <= params.contribution_bound "
