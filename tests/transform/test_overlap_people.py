@@ -77,10 +77,10 @@ def _reference(held: dict[tuple[dt.date, int], set[str]]) -> dict[Key, tuple[int
         kept = {v: sorted(c, key=lambda x: (_draw(x, v), x))[:BOUND] for v, c in people.items()}
         sizes: dict[str, int] = defaultdict(int)
         shared: dict[tuple[str, str], int] = defaultdict(int)
-        for chats in kept.values():
-            for c in chats:
+        for first_chats in kept.values():
+            for c in first_chats:
                 sizes[c] += 1
-            for a, b in itertools.combinations(sorted(chats), 2):
+            for a, b in itertools.combinations(sorted(first_chats), 2):
                 shared[(a, b)] += 1
         for (a, b), n in shared.items():
             counts[(window, a, b)] = (n, sizes[a], sizes[b])
