@@ -80,30 +80,38 @@ windows as materialized (
 
 day_chats as materialized (
 
-    -- a person's chats of a day (her first contribution_bound, as bounded_sessions keeps)
-    select distinct
+    -- a person's chats of a day (her first contribution_bound, as bounded_sessions keeps);
+    -- the draw is one per chat and person (grouped on the keys alone, it is carried along)
+    select
         sessions.day,
         sessions.signal,
         sessions.viewer,
         sessions.channel_id,
-        sessions.contribution_draw
+        min(sessions.contribution_draw) as contribution_draw
     from sessions
     where sessions.day in (select member_day from windows)
+    group by sessions.day, sessions.signal, sessions.viewer, sessions.channel_id
 
 ),
 
 week_chats as materialized (
 
-    select distinct
+    select
         windows.day,
         windows.window_days,
         day_chats.signal,
         day_chats.channel_id,
         day_chats.viewer,
-        day_chats.contribution_draw
+        min(day_chats.contribution_draw) as contribution_draw
     from day_chats
     inner join windows on day_chats.day = windows.member_day
     where windows.window_days > 1
+    group by
+        windows.day,
+        windows.window_days,
+        day_chats.signal,
+        day_chats.channel_id,
+        day_chats.viewer
 
 ),
 
