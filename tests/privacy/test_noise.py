@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from streamcensus import noisekey
@@ -89,12 +90,19 @@ def test_the_vectorised_sampler_gives_the_reference_values_bit_for_bit() -> None
         assert noise.draw(ids).tolist() == reference
         # bytes identities are the UTF-8 of the same figures
         assert noise.draw(i.encode() for i in ids).tolist() == reference
+        # an Arrow string array (and a slice of one) reads the same figures from its buffers
+        arrow = pa.array(["skipped", *ids], pa.string())
+        assert noise.draw(arrow.slice(1)).tolist() == reference
+        assert noise.draw(pa.array(ids, pa.large_string())).tolist() == reference
         exact = [i % 13 for i in range(len(ids))]
         expected = [max(0, e + n) for e, n in zip(exact, reference, strict=True)]
         assert noise.counts(ids, exact) == expected
         assert noise.noisy(ids, exact).tolist() == expected
     assert len(FigureNoise(KEY).draw([])) == 0
     assert FigureNoise(KEY).noisy([], []).tolist() == []
+    assert FigureNoise(KEY).noisy(pa.array([], pa.string()), []).tolist() == []
+    with pytest.raises(ValueError, match="null"):
+        FigureNoise(KEY).draw(pa.array(["a", None]))
 
 
 def test_noise_key_is_made_once_private_and_refused_when_readable(tmp_path: Path) -> None:

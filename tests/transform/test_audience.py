@@ -22,7 +22,8 @@ from load.lakebuilder import (
 from privacy.expect import figure_noise, noisy, published, published_series
 from streamcensus.config import Settings
 from streamcensus.transform.noise import figure_id
-from streamcensus.transform.protect import pair_threshold, series_bucket
+from streamcensus.transform.pairs import pair_threshold
+from streamcensus.transform.protect import series_bucket
 
 A, B, C, D = "2001", "2002", "2003", "2004"
 KNOWN_BOT = 999

@@ -37,6 +37,7 @@ import pyarrow as pa
 
 from streamcensus.transform.context import SIGNALS, RunContext, RunParams
 from streamcensus.transform.engines import Queries
+from streamcensus.transform.engines.sql import literal
 from streamcensus.warehouse.connection import Connection
 
 INPUTS = ("people_sessions", "calendar", "run_days", "run_params")
@@ -337,14 +338,14 @@ def _census_row(base: Row, measure: str, unique_people: int) -> Row:
 
 def _prepare(work: Connection, w: _Window, people: pa.Table | str) -> None:
     """Make the window's people table in the worker database (from the rows read from the
-    engine, or from a wider window's table and a day filter) and its (viewer, channel)
-    table the census reads."""
+    engine; or, from a wider window's table, a view of its days: nothing copied) and its
+    (viewer, channel) table the census reads."""
     with work.cursor() as cur:
         if isinstance(people, str):
             first = w.day - dt.timedelta(days=w.window - 1)
             cur.execute(
-                f"create table {w.table} as select * from {people} where day between ? and ?",
-                [first, w.day],
+                f"create view {w.table} as select * from {people} "
+                f"where day between {literal(first)} and {literal(w.day)}"
             )
         else:
             cur.register("_people_arrow", people)

@@ -28,13 +28,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import itertools
 import math
 import secrets
 from collections.abc import Iterable, Sequence
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import opendp.prelude as dp
+import pyarrow as pa
 
 DEFAULT_EPSILON = 0.5  # ε per published figure (the budget per day is in docs/privacy.md)
 SENSITIVITY = 1  # a person changes a distinct count by at most 1
@@ -45,6 +48,9 @@ dp.enable_features("contrib")
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+# Figure identities: Python strings (or their UTF-8 bytes), or an Arrow string array
+# (millions of them, read from its buffers without making Python strings)
+Ids: TypeAlias = Iterable[str | bytes] | pa.Array
 
 # A key for runs that were given none (tests that build a RunContext by hand): random per
 # process, so the noise is never predictable; `load` always passes the stored key.
@@ -88,6 +94,21 @@ def accuracy(scale: float, alpha: float) -> float:
     return float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha))
 
 
+def _messages(ids: Ids) -> Iterable[str | bytes | memoryview]:
+    """Each identity as something hashlib reads: an Arrow string array's values are
+    views of its data buffer, in order."""
+    if not isinstance(ids, pa.Array):
+        return ids
+    if ids.null_count:
+        raise ValueError("a figure identity is null")
+    values = ids.cast(pa.large_string())
+    _, offsets, data = values.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64)[values.offset : values.offset + len(values) + 1]
+    text = memoryview(data if data is not None else b"")
+    bounds = ends.tolist()
+    return (text[start:end] for start, end in itertools.pairwise(bounds))
+
+
 def _hmac_pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     """SHA-256 states after the key's inner and outer pads (RFC 2104's HMAC)."""
     block = hashlib.sha256().block_size
@@ -117,16 +138,16 @@ class FigureNoise:
         """The same key and ε per figure, for figures a person moves by up to `sensitivity`."""
         return FigureNoise(self._key, self.epsilon, sensitivity)
 
-    def _uniforms(self, ids: Iterable[str | bytes]) -> tuple[FloatArray, FloatArray]:
+    def _uniforms(self, ids: Ids) -> tuple[FloatArray, FloatArray]:
         # HMAC-SHA256 of each identity (RFC 2104, from the key's two padded states, copied
         # per figure: several times faster than `hmac.digest` building its context anew),
         # the digests read as big-endian 64-bit words by numpy: 53 random bits each,
         # mapped onto (0, 1]
         inner, outer = self._pads
         parts: list[bytes] = []
-        for figure in ids:
+        for figure in _messages(ids):
             state = inner.copy()
-            state.update(figure if isinstance(figure, bytes) else figure.encode())
+            state.update(figure.encode() if isinstance(figure, str) else figure)
             final = outer.copy()
             final.update(state.digest())
             parts.append(final.digest())
@@ -135,7 +156,7 @@ class FigureNoise:
         second = ((words[:, 1] >> 11) + 1).astype(np.float64) / _U53
         return first, second
 
-    def draw(self, ids: Iterable[str | bytes]) -> IntArray:
+    def draw(self, ids: Ids) -> IntArray:
         """The noise of each figure: discrete Laplace, a difference of two geometrics (an
         identity given as bytes is its UTF-8 encoding: the same figure, the same noise)."""
         u1, u2 = self._uniforms(ids)
@@ -145,7 +166,7 @@ class FigureNoise:
         g2 = np.floor(np.log(u2) / self._log_q)
         return (g1 - g2).astype(np.int64)
 
-    def noisy(self, ids: Iterable[str | bytes], exact: npt.ArrayLike) -> IntArray:
+    def noisy(self, ids: Ids, exact: npt.ArrayLike) -> IntArray:
         """Noisy counts of figures whose exact counts are all known, as an array (never
         below 0): the same values as `counts`, for callers that hold numpy columns."""
         values = np.asarray(exact, dtype=np.int64)

@@ -24,19 +24,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from streamcensus.timeutil import UTC
 from streamcensus.transform.context import RunContext, RunParams
 from streamcensus.transform.exposure import wilson
-from streamcensus.transform.noise import (
-    SENSITIVITY,
-    FigureNoise,
-    IntArray,
-    accuracy,
-    figure_id,
-)
+from streamcensus.transform.noise import SENSITIVITY, FigureNoise, accuracy, figure_id
+from streamcensus.transform.pairs import PAIR_ALPHA, ratio
+from streamcensus.transform.pairs import audience_overlap as overlap_pairs
 from streamcensus.warehouse.connection import Connection
 
 Columns = dict[str, list[Any]]
@@ -45,7 +40,6 @@ Protector = Callable[[Columns, FigureNoise, int], tuple[Columns, list[bool]]]
 HELPER_PREFIX = "raw_"
 # Models whose `raw_*` columns are published figures, not helpers (bytes of the raw lake).
 KEEPS_RAW = {"pipeline_health"}
-PAIR_ALPHA = 0.05  # the pair threshold's margin: the noise's bound at this level
 # The per-snapshot people series (a chat's curve, the community's and a game's people) are
 # published per bucket of this many minutes: a person moves a bucket by at most 1, so a
 # day of them by at most 24 per chat she counts in (docs/privacy.md, transform/budget.py)
@@ -61,13 +55,6 @@ def _ids(kind: str, cols: Columns, *keys: str) -> list[str]:
 
 def _at_least(values: list[int | None], k: int) -> list[int | None]:
     return [v if v is not None and v >= k else None for v in values]
-
-
-def _ratio(num: list[Any], den: list[Any], digits: int) -> list[float | None]:
-    return [
-        None if n is None or not d else round(min(1.0, float(n) / float(d)), digits)
-        for n, d in zip(num, den, strict=True)
-    ]
 
 
 @functools.cache
@@ -137,7 +124,7 @@ def bot_share(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[
     cols["people"], cols["known_bots"], cols["multi_chat_accounts"] = people, known, multi
     cols["chatters"] = accounts
     bots = [int(a or 0) + int(b or 0) for a, b in zip(known, multi, strict=True)]
-    cols["bot_share"] = _ratio(bots, accounts, 4)
+    cols["bot_share"] = ratio(bots, accounts, 4)
     return cols, [p is not None and p >= k for p in people]
 
 
@@ -160,100 +147,6 @@ def channel_day_presence(cols: Columns, noise: FigureNoise, k: int) -> tuple[Col
         for a, v in zip(cols["avg_chatters"], cols["raw_viewers_per_snapshot"], strict=True)
     ]
     return cols, [True] * len(unique)
-
-
-def pair_threshold(noise: FigureNoise, k: int) -> int:
-    """The noisy shared count a pair needs to be published: k plus the noise's 95% bound.
-
-    Every pair of chats sharing anyone is a candidate, and most share one to three people:
-    with k alone, the few of those thousands whose noise is large would be published as
-    spurious edges (and small true groups with them). The margin keeps that to a few in
-    ten thousand (P(noise >= margin + k - 3) for b = 2)."""
-    # integer noise: |noise| > a exactly when |noise| > floor(a)
-    return k + math.floor(accuracy(noise.scale, PAIR_ALPHA))
-
-
-def _codes(values: list[Any]) -> tuple[IntArray, list[Any]]:
-    """Each value's index into the list of distinct values (Arrow's hash, not Python's)."""
-    encoded = pa.array(values).dictionary_encode()
-    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
-
-
-def _period_people(cols: Columns, noise: FigureNoise) -> tuple[IntArray, IntArray]:
-    """The noisy people of each row's two chats in its period (`chatters_a`, `chatters_b`).
-
-    A chat's people in a period is one figure, whichever pair or side it appears in: over
-    one day it is the chat's people of that day (the same people), so the same figure as
-    channel_day_presence's `channel_people`, over a window `window_people`. Each distinct
-    figure is drawn once (a period has thousands of chats, against millions of pairs):
-    the rows' (period, chat) are coded as integers, made distinct by numpy."""
-    rows = len(cols["day"])
-    day, days = _codes(cols["day"])
-    window, windows = _codes(cols["window_days"])
-    signal, signals = _codes(cols["signal"])
-    chat, chats = _codes(cols["channel_a"] + cols["channel_b"])
-    period = (day * len(windows) + window) * len(signals) + signal
-    coded = np.concatenate([period, period]) * len(chats) + chat
-    distinct, first, inverse = np.unique(coded, return_index=True, return_inverse=True)
-    exact = np.concatenate(
-        [np.asarray(cols["chatters_a"], np.int64), np.asarray(cols["chatters_b"], np.int64)]
-    )[first]
-    ids = []
-    for code in distinct.tolist():
-        rest, c = divmod(code, len(chats))
-        rest, s = divmod(rest, len(signals))
-        d, w = divmod(rest, len(windows))
-        ids.append(
-            figure_id("channel_people", days[d], chats[c], signals[s])
-            if int(windows[w]) == 1
-            else figure_id("window_people", days[d], windows[w], signals[s], chats[c])
-        )
-    sizes = noise.noisy(ids, exact)[inverse.reshape(-1)]
-    return sizes[:rows], sizes[rows:]
-
-
-def audience_overlap(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """Shared people of two chats in a period, each chat's people, and the shares; pairs
-    whose noisy shared count is under `pair_threshold` or either side under k dropped.
-
-    Every candidate pair (millions at `fr`) gets its noise, by identity, before anything is
-    decided: its counts are never null (the model's inner joins), so they are numpy
-    columns here; the ratios are computed (in Python, rounded as `_ratio` rounds) only
-    for the pairs kept, the others being dropped."""
-    shared_ids = [
-        # figure_id("pair_shared", day, window, signal, channel_a, channel_b), inlined
-        f"pair_shared|{day}|{window}|{signal}|{a}|{b}"
-        for day, window, signal, a, b in zip(
-            cols["day"],
-            cols["window_days"],
-            cols["signal"],
-            cols["channel_a"],
-            cols["channel_b"],
-            strict=True,
-        )
-    ]
-    shared = noise.noisy(shared_ids, cols["shared_chatters"])
-    del shared_ids
-    size_a, size_b = _period_people(cols, noise)
-    keep = (shared >= pair_threshold(noise, k)) & (size_a >= k) & (size_b >= k)
-    shared = np.minimum(shared, np.minimum(size_a, size_b))
-    kept = np.flatnonzero(keep)
-    ratios: dict[str, list[float | None]] = {}
-    for column, den in (
-        ("share_a", size_a[kept]),
-        ("share_b", size_b[kept]),
-        ("jaccard", size_a[kept] + size_b[kept] - shared[kept]),
-    ):
-        values: list[float | None] = [None] * len(shared)
-        for i, ratio in zip(
-            kept.tolist(), _ratio(shared[kept].tolist(), den.tolist(), 6), strict=True
-        ):
-            values[i] = ratio
-        ratios[column] = values
-    cols["shared_chatters"] = shared.tolist()
-    cols["chatters_a"], cols["chatters_b"] = size_a.tolist(), size_b.tolist()
-    cols.update(ratios)
-    return cols, keep.tolist()
 
 
 def community_chatters(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
@@ -460,12 +353,16 @@ PROTECTED: dict[str, Protector] = {
     "int_snapshot_channels": snapshot_channels,
     "bot_share": bot_share,
     "channel_day_presence": channel_day_presence,
-    "audience_overlap": audience_overlap,
     "community_chatters": community_chatters,
     "community_chatters_by_game": community_chatters_by_game,
     "viewer_habits": viewer_habits,
     "exposure": exposure,
     "pipeline_health": pipeline_health,
+}
+
+# Models published from Arrow columns (millions of rows: never turned into Python objects)
+ARROW_PROTECTED: dict[str, Callable[[pa.Table, FigureNoise, int], pa.Table]] = {
+    "audience_overlap": overlap_pairs,
 }
 
 # Columns a protector adds to its model's rows, with their type.
@@ -476,6 +373,8 @@ ADDED: dict[str, dict[str, pa.DataType]] = {
 
 def protect_table(name: str, table: pa.Table, noise: FigureNoise, k: int) -> pa.Table:
     """The model's rows as published: noisy, k applied, ratios from noisy counts."""
+    if name in ARROW_PROTECTED:
+        return ARROW_PROTECTED[name](table, noise, k)
     cols: Columns = table.to_pydict()
     cols, keep = PROTECTED[name](cols, noise, k)
     fields = [f for f in table.schema if name in KEEPS_RAW or not f.name.startswith(HELPER_PREFIX)]
@@ -487,7 +386,7 @@ def protect_table(name: str, table: pa.Table, noise: FigureNoise, k: int) -> pa.
 
 def apply(con: Connection, name: str, ctx: RunContext) -> None:
     """Protect the staged rows of `name` (`_model_rows`) in place, if it publishes people."""
-    if name not in PROTECTED:
+    if name not in PROTECTED and name not in ARROW_PROTECTED:
         return
     table = con.sql("select * from _model_rows").to_arrow_table()
     sensitivity = SENSITIVITIES[name](ctx.params) if name in SENSITIVITIES else SENSITIVITY

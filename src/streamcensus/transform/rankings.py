@@ -110,16 +110,9 @@ channel_people as (
         sessions.signal,
         sessions.channel_id as subject_id,
         sessions.viewer,
-        min(sessions.age) as age,
-        md5(
-            concat(params.contribution_salt, '|', sessions.channel_id, '|',
-                cast(sessions.viewer as varchar))
-        ) as draw
+        min(sessions.age) as age
     from sessions
-    cross join params
-    group by
-        sessions.run_day, sessions.signal, sessions.channel_id, sessions.viewer,
-        params.contribution_salt
+    group by sessions.run_day, sessions.signal, sessions.channel_id, sessions.viewer
 ),
 game_people as (
     select
@@ -127,11 +120,7 @@ game_people as (
         sessions.signal,
         played.game_id as subject_id,
         sessions.viewer,
-        min(sessions.age) as age,
-        md5(
-            concat(params.contribution_salt, '|game|', played.game_id, '|',
-                cast(sessions.viewer as varchar))
-        ) as draw
+        min(sessions.age) as age
     from sessions
     inner join game_channel_day as played
         on
@@ -139,20 +128,49 @@ game_people as (
             and sessions.channel_id = played.channel_id
             and sessions.first_seen <= played.last_ts
             and sessions.last_seen >= played.first_ts
-    cross join params
-    group by
-        sessions.run_day, sessions.signal, played.game_id, sessions.viewer,
-        params.contribution_salt
+    group by sessions.run_day, sessions.signal, played.game_id, sessions.viewer
 ),
-people as (
-    select 'channels' as kind, run_day, signal, subject_id, viewer, age, draw
-    from channel_people
+people as materialized (
+    select 'channels' as kind, run_day, signal, subject_id, viewer, age from channel_people
     union all
-    select 'games' as kind, run_day, signal, subject_id, viewer, age, draw from game_people
+    select 'games' as kind, run_day, signal, subject_id, viewer, age from game_people
+),
+crowded as materialized (
+    select people.kind, people.run_day, people.signal, people.viewer
+    from people
+    cross join params
+    group by people.kind, people.run_day, people.signal, people.viewer, params.contribution_bound
+    having count(*) > params.contribution_bound
+),
+drawn as (
+    select
+        people.*,
+        md5(
+            concat(params.contribution_salt,
+                case when people.kind = 'games' then '|game|' else '|' end,
+                people.subject_id, '|', cast(people.viewer as varchar))
+        ) as draw
+    from people
+    cross join params
+    where exists (
+        select 1 from crowded
+        where
+            crowded.kind = people.kind and crowded.run_day = people.run_day
+            and crowded.signal = people.signal and crowded.viewer = people.viewer
+    )
 ),
 ranked as (
-    select people.*, {ranks}
+    select drawn.kind, drawn.run_day, drawn.signal, drawn.subject_id, drawn.age, {ranks}
+    from drawn
+    union all
+    select people.kind, people.run_day, people.signal, people.subject_id, people.age, {firsts}
     from people
+    where not exists (
+        select 1 from crowded
+        where
+            crowded.kind = people.kind and crowded.run_day = people.run_day
+            and crowded.signal = people.signal and crowded.viewer = people.viewer
+    )
 )
 select ranked.run_day as day, ranked.signal, ranked.kind, ranked.subject_id, {ages}
 from ranked
@@ -189,15 +207,22 @@ def people_sql() -> str:
     each window a person counts in her first `contribution_bound` chats (and games) of
     the window by the keyed draw `bounded_sessions` ranks chats by, so a channel's figure
     is the one `channel_day_presence` (1 day) and `audience_overlap` (7 days) publish."""
+    # a row's rank among the person's chats of the window (those at most w - 1 days old)
+    # is how many of them come first by draw, itself included: one running count per
+    # window over one order, so the engine sorts each person's chats once
     ranks = _ages(
-        "row_number() over (partition by kind, run_day, signal, viewer "
-        "order by case when age <= {w1} then 0 else 1 end, draw, subject_id) as rank_{w}"
+        "sum(case when age <= {w1} then 1 else 0 end) over (partition by kind, run_day, "
+        "signal, viewer order by draw, subject_id rows between unbounded preceding and "
+        "current row) as rank_{w}"
     )
+    # a person in no more chats (or games) than the bound counts in all of them: hers are
+    # not ranked (rank 1 stands for "within the bound"), only the crowded ones' are
+    firsts = _ages("1 as rank_{w}")
     ages = _ages(
         "sum(case when ranked.age <= {w1} and ranked.rank_{w} <= params.contribution_bound "
         "then 1 else 0 end) as people_{w}"
     )
-    return _PEOPLE_SQL.format(longest=_LONGEST, ranks=ranks, ages=ages)
+    return _PEOPLE_SQL.format(longest=_LONGEST, ranks=ranks, firsts=firsts, ages=ages)
 
 
 def coverage_sql() -> str:

@@ -23,7 +23,8 @@
 --   self-join on the person, so the work grows with people x bound^2, never with
 --   channels^2. A person's chats of a day are made distinct once (never the sessions
 --   again): a day's period takes them as they are (bounded_sessions keeps at most
---   contribution_bound), a week re-ranks the week's by the same draw. The steps are
+--   contribution_bound), a week re-ranks by the same draw the chats of the people who
+--   hold more than contribution_bound in it (the others keep all theirs). The steps are
 --   materialised in order, so every join after the self-join has one small side (a
 --   period's chats) and the optimizer cannot join two channel tables first.
 -- materialized: incremental
@@ -79,30 +80,54 @@ windows as materialized (
 
 day_chats as materialized (
 
-    -- a person's chats of a day (her first contribution_bound, as bounded_sessions keeps)
-    select distinct
+    -- a person's chats of a day (her first contribution_bound, as bounded_sessions keeps);
+    -- the draw is one per chat and person (grouped on the keys alone, it is carried along)
+    select
         sessions.day,
         sessions.signal,
         sessions.viewer,
         sessions.channel_id,
-        sessions.contribution_draw
+        min(sessions.contribution_draw) as contribution_draw
     from sessions
     where sessions.day in (select member_day from windows)
+    group by sessions.day, sessions.signal, sessions.viewer, sessions.channel_id
 
 ),
 
-week_chats as (
+week_chats as materialized (
 
-    select distinct
+    select
         windows.day,
         windows.window_days,
         day_chats.signal,
         day_chats.channel_id,
         day_chats.viewer,
-        day_chats.contribution_draw
+        min(day_chats.contribution_draw) as contribution_draw
     from day_chats
     inner join windows on day_chats.day = windows.member_day
     where windows.window_days > 1
+    group by
+        windows.day,
+        windows.window_days,
+        day_chats.signal,
+        day_chats.channel_id,
+        day_chats.viewer
+
+),
+
+crowded_weeks as materialized (
+
+    -- the people in more chats of a week than the bound: only theirs are re-ranked
+    select week_chats.day, week_chats.window_days, week_chats.signal, week_chats.viewer
+    from week_chats
+    cross join params
+    group by
+        week_chats.day,
+        week_chats.window_days,
+        week_chats.signal,
+        week_chats.viewer,
+        params.contribution_bound
+    having count(*) > params.contribution_bound
 
 ),
 
@@ -119,6 +144,30 @@ ranked_week_chats as (
             order by week_chats.contribution_draw, week_chats.channel_id
         ) as window_rank
     from week_chats
+    where exists (
+        select 1 from crowded_weeks
+        where
+            crowded_weeks.day = week_chats.day
+            and crowded_weeks.window_days = week_chats.window_days
+            and crowded_weeks.signal = week_chats.signal
+            and crowded_weeks.viewer = week_chats.viewer
+    )
+
+    union all
+
+    -- within the bound: all her chats of the week count (rank 1 stands for that)
+    select
+        week_chats.*,
+        1 as window_rank
+    from week_chats
+    where not exists (
+        select 1 from crowded_weeks
+        where
+            crowded_weeks.day = week_chats.day
+            and crowded_weeks.window_days = week_chats.window_days
+            and crowded_weeks.signal = week_chats.signal
+            and crowded_weeks.viewer = week_chats.viewer
+    )
 
 ),
 
