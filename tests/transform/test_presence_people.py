@@ -103,10 +103,10 @@ def test_the_pass_counts_people_and_bots_as_the_sql(seed: int) -> None:
     for (signal, _, viewer), n in per_slot.items():
         peaks[(signal, viewer)] = max(peaks.get((signal, viewer), 0), n)
     bounded = [
-        (DAY, signal, viewer, channel, peaks[(signal, viewer)])
+        (DAY, signal, viewer, channel, peaks[(signal, viewer)], rank + 1)
         for (signal, viewer), seen in sorted(chats.items())
         if viewer not in bots
-        for channel in rng.sample(sorted(seen), min(2, len(seen)))
+        for rank, channel in enumerate(rng.sample(sorted(seen), min(2, len(seen))))
     ]
     con = duckdb.connect()
     try:
@@ -119,14 +119,15 @@ def test_the_pass_counts_people_and_bots_as_the_sql(seed: int) -> None:
         con.executemany("insert into stg_presence values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.execute(
             "create table bounded_sessions (day date, signal varchar, viewer bigint, "
-            "channel_id varchar, peak_chats integer)"
+            "channel_id varchar, peak_chats integer, contribution_rank integer)"
         )
-        con.executemany("insert into bounded_sessions values (?, ?, ?, ?, ?)", bounded)
+        con.executemany("insert into bounded_sessions values (?, ?, ?, ?, ?, ?)", bounded)
         con.execute("create table int_bots (day date, viewer bigint, is_bot boolean)")
         con.executemany(
             "insert into int_bots values (?, ?, ?)", [(DAY, v, v in bots) for v in VIEWERS]
         )
         con.execute("create table run_days as select cast(? as date) as day", [DAY])
+        con.execute("create table run_params as select 2 as contribution_bound")
         people = PresencePeople(passes)
         for name in MODELS:
             expected = _sql_rows(con, name)

@@ -331,6 +331,11 @@ class DayPresence:
             codes[hit] = known_codes[pos[hit]]
         return codes
 
+    def chats_per_viewer(self) -> I64:
+        """Per viewer code, the chats she was seen in that day (distinct channels)."""
+        pairs = _distinct_sorted(np.concatenate([s.key for s in (*self._closed, self._open)]))
+        return np.bincount(pairs & LOW, minlength=self._viewer_count).astype(np.int64)
+
     def viewers(self) -> I64:
         """The pseudonyms, by code."""
         return np.concatenate(self._viewer_chunks) if self._viewer_chunks else EMPTY

@@ -31,43 +31,59 @@ def _int64(column: pa.ChunkedArray) -> I64:
     return np.asarray(column.to_numpy(), dtype=np.int64)
 
 
-def _counted_chats(day: DayPresence, viewers: I64, channels: pa.Array) -> I64:
-    """Per viewer code, the codes of the chats she counts in (-1 filled): one row per code,
-    as many columns as the most chats one person counts in."""
+def _counted(day: DayPresence, viewers: I64, chats: I64) -> Bool:
+    """Per viewer code, whether she is counted in every chat she was in (`viewers`: the
+    pseudonyms counted, sorted, with the number of `chats` each counts in)."""
     codes = day.viewer_codes(viewers)
-    chats = day.channel_codes(channels)
-    known = (codes >= 0) & (chats >= 0)
-    codes, chats = codes[known], chats[known]
-    order = np.lexsort((chats, codes))
-    codes, chats = codes[order], chats[order]
-    if len(codes):
-        starts = np.ones(len(codes), dtype=np.bool_)
-        starts[1:] = codes[1:] != codes[:-1]
-        first = np.flatnonzero(starts)
-        rank = np.arange(len(codes)) - np.repeat(first, np.diff(np.append(first, len(codes))))
-        width = int(rank.max()) + 1
-    else:
-        rank, width = EMPTY, 1
-    table = np.full((len(day.viewers()), width), -1, dtype=np.int64)
-    table[codes, rank] = chats
-    return table
+    total = day.chats_per_viewer()
+    everywhere = np.zeros(len(total), dtype=np.bool_)
+    known = codes >= 0
+    everywhere[codes[known]] = chats[known] == total[codes[known]]
+    return everywhere
 
 
-def _day_people(day: DayPresence, viewers: I64, channels: pa.Array) -> tuple[pa.Table, pa.Table]:
-    """`int_presence_people` and `int_presence_shared` rows of one day and signal."""
-    counted = _counted_chats(day, viewers, channels)
+def _day_people(
+    day: DayPresence, viewers: I64, chats: I64, pairs: tuple[I64, pa.Array]
+) -> tuple[pa.Table, pa.Table]:
+    """`int_presence_people` and `int_presence_shared` rows of one day and signal.
+
+    `viewers` (sorted) are the pseudonyms counted, each in `chats` chats; `pairs` the
+    (pseudonym, channel) pairs counted of every person counted in fewer chats than she was
+    in (the bound left some out): a row counts if its viewer counts in all her chats, or
+    if its (channel, viewer) is one of those pairs.
+    """
+    everywhere = _counted(day, viewers, chats)
+    pair_codes = day.viewer_codes(pairs[0])
+    pair_chats = day.channel_codes(pairs[1])
+    found = (pair_codes >= 0) & (pair_chats >= 0)
+    partial = np.zeros(len(everywhere), dtype=np.bool_)
+    partial[pair_codes[found]] = True
+    partial &= ~everywhere
+    counted = np.zeros(len(everywhere), dtype=np.bool_)
+    codes = day.viewer_codes(viewers)
+    counted[codes[codes >= 0]] = True
+    if bool((counted & ~everywhere & ~partial).any()):
+        raise ValueError(
+            "bounded_sessions leaves a person out of some chats before contribution_bound"
+        )
+    kept_pairs = np.sort((pair_chats[found] << 32) | pair_codes[found])
     people: list[tuple[int, I64, I64]] = []
     shared: list[tuple[int, I64, I64]] = []
     for slot, keys, multi in day.snapshots:
         chat = keys >> 32
         code = keys & LOW
-        kept: Bool = (counted[code] == chat[:, None]).any(axis=1)
+        kept = everywhere[code]
+        some = partial[code]
+        if some.any():
+            candidates = keys[some]
+            at = np.minimum(np.searchsorted(kept_pairs, candidates), len(kept_pairs) - 1)
+            kept[some] = kept_pairs[at] == candidates
         counts = np.bincount(chat[kept])
         present = np.flatnonzero(counts)
         people.append((slot, present, counts[present]))
         several = kept & multi
         if several.any():
-            codes, repeats = np.unique(code[several], return_counts=True)
+            codes, repeats = np.unique(np.sort(code[several]), return_counts=True)
             again = several.copy()
             again[several] = np.isin(code[several], codes[repeats > 1])
             shared.append((slot, chat[again], code[again]))
@@ -134,16 +150,34 @@ class PresencePeople:
 
     def people(self, queries: Queries) -> dict[str, pa.Table]:
         if self._people is None:
+            # per person, the chats she counts in (her chats' contribution ranks are 1 to n);
+            # sorted, for the binary search of the pass's pseudonyms
             counted = queries.arrow(
-                "select distinct day, signal, viewer, channel_id from bounded_sessions "
-                "where day in (select day from run_days)"
+                "select day, signal, viewer, max(contribution_rank) as chats "
+                "from bounded_sessions where day in (select day from run_days) "
+                "group by day, signal, viewer order by day, signal, viewer"
+            )
+            # the chats counted of the people the bound may have left out of some chats:
+            # those counted in contribution_bound chats
+            pairs = queries.arrow(
+                "with capped as (select distinct day, signal, viewer from bounded_sessions "
+                "where day in (select day from run_days) "
+                "and contribution_rank >= (select max(contribution_bound) from run_params)) "
+                "select distinct counted.day, counted.signal, counted.viewer, "
+                "counted.channel_id from bounded_sessions as counted inner join capped "
+                "on counted.day = capped.day and counted.signal = capped.signal "
+                "and counted.viewer = capped.viewer"
             )
             people: list[pa.Table] = []
             shared: list[pa.Table] = []
             for day in self.days:
                 part = self._part(counted, day)
+                listed = self._part(pairs, day)
                 rows = _day_people(
-                    day, _int64(part.column("viewer")), part.column("channel_id").combine_chunks()
+                    day,
+                    _int64(part.column("viewer")),
+                    _int64(part.column("chats")),
+                    (_int64(listed.column("viewer")), listed.column("channel_id").combine_chunks()),
                 )
                 people.append(rows[0])
                 shared.append(rows[1])
