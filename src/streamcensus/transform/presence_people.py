@@ -48,9 +48,9 @@ def _day_people(
     """`int_presence_people` and `int_presence_shared` rows of one day and signal.
 
     `viewers` (sorted) are the pseudonyms counted, each in `chats` chats; `pairs` the
-    (pseudonym, channel) pairs counted of every person counted in fewer chats than she was
-    in (the bound left some out): a row counts if its viewer counts in all her chats, or
-    if its (channel, viewer) is one of those pairs.
+    (pseudonym, channel) pairs counted of every person counted in contribution_bound
+    chats (the only people the bound can leave out of a chat): a row counts if its viewer
+    counts in all the chats she was in, or if its (channel, viewer) is one of those pairs.
     """
     everywhere = _counted(day, viewers, chats)
     pair_codes = day.viewer_codes(pairs[0])
