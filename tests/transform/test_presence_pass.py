@@ -1,8 +1,9 @@
 """The loader's presence pass gives exactly the rows of the SQL definitions.
 
-`viewing_sessions`, `int_presence_channels`, `int_presence_snapshots` and
-`int_presence_games` are computed while the loader reads each chatters file
-(`transform/presence.py`); with `presence_pass=False` the runner runs their SQL instead.
+`viewing_sessions`, `int_presence_channels` and `int_presence_snapshots` are computed while
+the loader reads each chatters file, and `int_presence_people`, `int_presence_shared` and
+`int_bot_presence` from the snapshots it keeps (`transform/presence.py`,
+`transform/presence_people.py`); with `presence_pass=False` the runner runs their SQL instead.
 Both loads of the same lake must leave identical warehouses and curated files, over days
 with missed observations, collection gaps, bots in many chats, a midnight boundary and a
 pseudonym key rotation.
@@ -185,15 +186,15 @@ def _chatters(moment: dt.datetime, rows: list[tuple[str, int]]) -> pa.Table:
 
 def test_the_pass_declines_a_viewer_listed_twice_in_one_chat() -> None:
     day = DayPresence(DAY, bot_min_chats=20, interval_minutes=5)
-    day.add(at(DAY, "10:00"), _chatters(at(DAY, "10:00"), [(A, V1), (A, V1), (B, V2)]), None)
+    day.add(at(DAY, "10:00"), _chatters(at(DAY, "10:00"), [(A, V1), (A, V1), (B, V2)]))
     assert day.finish() is None
     assert day.declined is not None
 
 
 def test_the_pass_declines_snapshots_out_of_order() -> None:
     day = DayPresence(DAY, bot_min_chats=20, interval_minutes=5)
-    day.add(at(DAY, "10:05"), _chatters(at(DAY, "10:05"), [(A, V1)]), None)
-    day.add(at(DAY, "10:00"), _chatters(at(DAY, "10:00"), [(A, V1)]), None)
+    day.add(at(DAY, "10:05"), _chatters(at(DAY, "10:05"), [(A, V1)]))
+    day.add(at(DAY, "10:00"), _chatters(at(DAY, "10:00"), [(A, V1)]))
     assert day.finish() is None
 
 

@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -67,6 +68,8 @@ from streamcensus.transform.context import ModelRun, Progress, RunContext, RunPa
 from streamcensus.transform.engines import Engine
 from streamcensus.transform.engines.spark import LOCAL_MASTER
 from streamcensus.transform.presence import SIGNAL_KINDS, DayPresence, combine_days
+from streamcensus.transform.presence_people import MODELS as PEOPLE_MODELS
+from streamcensus.transform.presence_people import PresencePeople
 from streamcensus.transform.runner import run_models
 from streamcensus.warehouse import curated, ddl
 from streamcensus.warehouse.connection import (
@@ -220,7 +223,6 @@ def _read_day(
         (f for f in files if f.kind != MANIFEST),
         key=lambda f: (DATA_KINDS[f.kind].presence, f.snapshot_id, f.kind),
     )
-    streams: dict[str, pa.Table] = {}
     for raw, outcome in _read_ahead(ordered, manifests):
         kind = DATA_KINDS[raw.kind]
         if outcome is None:
@@ -243,13 +245,12 @@ def _read_day(
             if sessioniser is not None:
                 began = time.perf_counter()
                 moment = snapshot_time(raw.snapshot_id)
-                sessioniser.add(moment, table, streams.get(raw.snapshot_id))
+                sessioniser.add(moment, table)
                 data.pass_seconds += time.perf_counter() - began
         else:
             data.tables.setdefault(kind.name, []).append(table)
             if kind.name == STREAMS.name:
                 report.stream_facts += table.num_rows
-                streams[raw.snapshot_id] = table
         del table
     data.manifests = list(manifests.values())
     report.files = len(data.files)
@@ -391,6 +392,8 @@ def _load_group(
         report.presence_pass_seconds += sum(d.pass_seconds for d in datas)
         if precomputed is not None:
             ctx.precomputed.update(precomputed)
+            people = PresencePeople([s for p in passes for s in p.values()])
+            ctx.deferred.update({name: partial(people.rows, name) for name in PEOPLE_MODELS})
         report.models += run_models(con, ctx, known, engine=engine, spark_master=spark_master)
         checks_started = time.perf_counter()
         checks.assert_checks(con, ", ".join(d.isoformat() for d in group))

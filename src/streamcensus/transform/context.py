@@ -61,6 +61,9 @@ class RunContext:
     # rows of models computed ahead of the run (the loader's presence pass), by model name;
     # the runner uses them instead of the model's query (same columns, same rows)
     precomputed: dict[str, pa.Table] = field(default_factory=dict)
+    # rows of models the runner asks for when it reaches them (from data kept by the presence
+    # pass, with inputs built earlier in the run), by model name; same columns, same rows
+    deferred: dict[str, Callable[[Queries], pa.Table]] = field(default_factory=dict)
 
 
 PythonBuild = Callable[[Queries, RunContext], pa.Table]

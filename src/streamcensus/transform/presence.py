@@ -1,13 +1,17 @@
 """Presence sessionised snapshot by snapshot, as the loader reads each presence file.
 
-The SQL models `viewing_sessions`, `int_presence_channels`, `int_presence_snapshots` and
-`int_presence_games` define what is computed from presence; on DuckDB they would sort or
-hash a whole day of observations (26 M rows at `fr`) several times. The loader reads and
-decodes every chatters file anyway (to check it), so this pass computes the same rows
-while the file is in memory, one snapshot at a time, and the runner uses them instead of
-running those four queries (`RunContext.precomputed`). Engines without the pass (Spark,
-or a run without the loader) run the SQL; `tests/transform/test_presence_pass.py` checks
-that both give identical tables.
+The SQL models `viewing_sessions`, `int_presence_channels` and `int_presence_snapshots`
+define what is computed from presence; on DuckDB they would sort or hash a whole day of
+observations (26 M rows at `fr`) several times. The loader reads and decodes every
+chatters file anyway (to check it), so this pass computes the same rows while the file is
+in memory, one snapshot at a time, and the runner uses them instead of running those
+queries (`RunContext.precomputed`). It keeps each snapshot's (channel, viewer) keys, so
+the models that count people and bots per snapshot (`int_presence_people`,
+`int_presence_shared`, `int_bot_presence`), which need the day's bots and bounded chats
+first, are computed from them when the runner reaches them (`transform/presence_people.py`,
+`RunContext.deferred`) instead of reading the day's presence again. Engines without the
+pass (Spark, or a run without the loader) run the SQL; `tests/transform/test_presence_pass.py`
+checks that both give identical tables.
 
 A viewing session is open while its (channel, viewer) pair is seen again within two grid
 slots (one missed snapshot); a snapshot that finds the pair after a longer gap closes the
@@ -15,9 +19,8 @@ session and opens another, exactly as the SQL's `slot - previous_slot > 2`. Sess
 cross midnight, nor signals: one `DayPresence` per UTC day and signal (`chat_list` fed the
 chatters files, `chat_activity` the chat-activity files, whose window ending at a grid time
 is that grid time's slot), and every row it yields carries its signal. Snapshots must
-arrive in time order. If a presence file holds the same (channel, viewer) twice, or the
-stream facts name a channel twice, the pass declines (`finish` returns None) and the SQL
-runs instead.
+arrive in time order. If a presence file holds the same (channel, viewer) twice, the pass
+declines (`finish` returns None) and the SQL runs instead.
 
 The work per snapshot is a few vectorised numpy steps over its rows and the open sessions
 (sorted keys, binary search), never over the whole day.
@@ -44,13 +47,12 @@ MODELS = (
     "viewing_sessions",
     "int_presence_channels",
     "int_presence_snapshots",
-    "int_presence_games",
 )
 # the presence kind each signal is read from
 SIGNAL_KINDS = {lake_schema.CHATTERS.name: CHAT_LIST, lake_schema.CHAT_ACTIVITY.name: CHAT_ACTIVITY}
-_LOW = np.int64(0xFFFFFFFF)
+LOW = np.int64(0xFFFFFFFF)
 COMPACT_EVERY = 12  # steps between removals of ended sessions from the open set
-_EMPTY = np.zeros(0, dtype=np.int64)
+EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def _codes(values: pa.ChunkedArray, codes: dict[str | None, int]) -> I64:
@@ -62,7 +64,7 @@ def _codes(values: pa.ChunkedArray, codes: dict[str | None, int]) -> I64:
     column = values.combine_chunks()
     size = len(column)
     if size == 0:
-        return _EMPTY
+        return EMPTY
     change = np.ones(size, dtype=np.bool_)
     if size > 1:
         differs = pc.not_equal(column.slice(1), column.slice(0, size - 1))
@@ -87,10 +89,10 @@ def _distinct_sorted(values: I64) -> I64:
 class _Open:
     """Open viewing sessions, sorted by key (channel code << 32 | viewer code)."""
 
-    key: I64 = field(default_factory=lambda: _EMPTY.copy())
-    first: I64 = field(default_factory=lambda: _EMPTY.copy())
-    last: I64 = field(default_factory=lambda: _EMPTY.copy())
-    obs: I64 = field(default_factory=lambda: _EMPTY.copy())
+    key: I64 = field(default_factory=lambda: EMPTY.copy())
+    first: I64 = field(default_factory=lambda: EMPTY.copy())
+    last: I64 = field(default_factory=lambda: EMPTY.copy())
+    obs: I64 = field(default_factory=lambda: EMPTY.copy())
     bot: Bool = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def take(self, mask: Bool) -> _Open:
@@ -112,21 +114,22 @@ class DayPresence:
         self.interval_minutes = interval_minutes
         self.declined: str | None = None
         self._channels: dict[str | None, int] = {}
-        self._games: dict[str | None, int] = {}
-        self._viewers_sorted = _EMPTY.copy()  # known pseudonyms, sorted
-        self._codes_sorted = _EMPTY.copy()  # their codes, in the same order
-        self._recent_sorted = _EMPTY.copy()  # pseudonyms first seen lately, sorted
-        self._recent_codes = _EMPTY.copy()
+        self._viewers_sorted = EMPTY.copy()  # known pseudonyms, sorted
+        self._codes_sorted = EMPTY.copy()  # their codes, in the same order
+        self._recent_sorted = EMPTY.copy()  # pseudonyms first seen lately, sorted
+        self._recent_codes = EMPTY.copy()
         self._viewer_chunks: list[I64] = []  # pseudonyms in code order
         self._viewer_count = 0
-        self._peak = _EMPTY.copy()  # most chats at one snapshot, by viewer code
+        self._peak = EMPTY.copy()  # most chats at one snapshot, by viewer code
         self._open = _Open()
         self._closed: list[_Open] = []
         self._last_slot: int | None = None
         self._steps = 0
         self._channel_rows: list[tuple[int, I64, I64, I64, I64]] = []
         self._snapshot_rows: list[tuple[int, int]] = []
-        self._game_rows: list[tuple[int, I64, I64]] = []
+        # each snapshot's presence: slot, keys (channel code << 32 | viewer code, sorted) and
+        # whether the row's viewer is in more than one chat at that snapshot
+        self.snapshots: list[tuple[int, I64, Bool]] = []
 
     def decline(self, reason: str) -> None:
         """Give up: the SQL models compute this day."""
@@ -175,13 +178,13 @@ class DayPresence:
                 at = np.searchsorted(self._viewers_sorted, self._recent_sorted)
                 self._viewers_sorted = np.insert(self._viewers_sorted, at, self._recent_sorted)
                 self._codes_sorted = np.insert(self._codes_sorted, at, self._recent_codes)
-                self._recent_sorted = _EMPTY.copy()
-                self._recent_codes = _EMPTY.copy()
+                self._recent_sorted = EMPTY.copy()
+                self._recent_codes = EMPTY.copy()
         return codes[inverse], counts[inverse], codes, counts
 
-    def add(self, moment: dt.datetime, chatters: pa.Table, streams: pa.Table | None) -> None:
+    def add(self, moment: dt.datetime, chatters: pa.Table) -> None:
         """One snapshot: its checked presence rows (chatters, or chat activity: the columns
-        `channel_id`, `viewer` and `is_bot` are read) and (if loaded) its stream facts."""
+        `channel_id`, `viewer` and `is_bot` are read)."""
         if self.declined is not None:
             return
         slot = int(moment.timestamp()) // GRID_SECONDS
@@ -207,8 +210,7 @@ class DayPresence:
         self._count_channels(slot, channels, bots, chats)
         if len(present):
             self._snapshot_rows.append((slot, len(present)))
-        if streams is not None:
-            self._count_games(slot, streams, channels, codes, chats)
+        self.snapshots.append((slot, keys, chats[order] > 1))
         self._step(slot, keys, bots[order])
 
     def _count_channels(self, slot: int, channels: I64, bots: Bool, chats: I64) -> None:
@@ -221,26 +223,6 @@ class DayPresence:
         self._channel_rows.append(
             (slot, present, chatters[present], known[present], multi_chat[present])
         )
-
-    def _count_games(
-        self, slot: int, streams: pa.Table, channels: I64, codes: I64, chats: I64
-    ) -> None:
-        listed = _codes(streams.column("channel_id"), self._channels)
-        if len(_distinct_sorted(listed)) != len(listed):
-            self.decline("the stream facts list a channel twice in one snapshot")
-            return
-        games = _codes(streams.column("game_id"), self._games)
-        game_of = np.full(len(self._channels), -1, dtype=np.int64)
-        game_of[listed] = games
-        row_games = game_of[channels] if len(channels) else _EMPTY
-        # a viewer in one chat counts once for its game; others may repeat a game
-        single = (row_games >= 0) & (chats == 1)
-        per_game = np.bincount(row_games[single], minlength=len(self._games))
-        several = (row_games >= 0) & (chats > 1)
-        pairs = _distinct_sorted((row_games[several] << 32) | codes[several])
-        per_game += np.bincount(pairs >> 32, minlength=len(self._games))
-        present = np.flatnonzero(per_game)
-        self._game_rows.append((slot, present, per_game[present]))
 
     def _step(self, slot: int, keys: I64, bots: Bool) -> None:
         state = self._open
@@ -294,10 +276,9 @@ class DayPresence:
         key = np.concatenate([s.key for s in done])
         first = np.concatenate([s.first for s in done])
         last = np.concatenate([s.last for s in done])
-        codes = key & _LOW
-        viewers = np.concatenate(self._viewer_chunks) if self._viewer_chunks else _EMPTY
-        channel_names = pa.array(list(self._channels), pa.string())
-        game_names = pa.array(list(self._games), pa.string())
+        codes = key & LOW
+        viewers = self.viewers()
+        channel_names = self.channel_names()
         day = pa.scalar(self.day, pa.date32())
         stamp = pa.timestamp("s", tz="UTC")
         sessions = pa.table(
@@ -325,43 +306,60 @@ class DayPresence:
                     "chatters": pa.array([n for _, n in self._snapshot_rows], pa.int64()),
                 }
             ),
-            "int_presence_games": self._game_table(game_names),
         }
+
+    def channel_names(self) -> pa.Array:
+        """The channel ids, by code."""
+        return pa.array(list(self._channels), pa.string())
+
+    def channel_codes(self, channel_ids: pa.Array | pa.ChunkedArray) -> I64:
+        """The codes of channel ids (-1 for a channel the day's presence never named)."""
+        found = pc.index_in(channel_ids, value_set=self.channel_names())
+        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    def viewer_codes(self, viewers: I64) -> I64:
+        """The codes of pseudonyms (-1 for one the day's presence never named)."""
+        codes = np.full(len(viewers), -1, dtype=np.int64)
+        for known, known_codes in (
+            (self._viewers_sorted, self._codes_sorted),
+            (self._recent_sorted, self._recent_codes),
+        ):
+            if len(known) == 0 or len(viewers) == 0:
+                continue
+            pos = np.minimum(np.searchsorted(known, viewers), len(known) - 1)
+            hit = known[pos] == viewers
+            codes[hit] = known_codes[pos[hit]]
+        return codes
+
+    def chats_per_viewer(self) -> I64:
+        """Per viewer code, the chats she was seen in that day (distinct channels)."""
+        pairs = _distinct_sorted(np.concatenate([s.key for s in (*self._closed, self._open)]))
+        return np.bincount(pairs & LOW, minlength=self._viewer_count).astype(np.int64)
+
+    def viewers(self) -> I64:
+        """The pseudonyms, by code."""
+        return np.concatenate(self._viewer_chunks) if self._viewer_chunks else EMPTY
 
     def _signals(self, rows: int) -> pa.Array:
         return pa.repeat(pa.scalar(self.signal, pa.string()), rows)
 
     def _channel_table(self, names: pa.Array) -> pa.Table:
         rows = self._channel_rows
-        slots = np.concatenate([np.full(len(r[1]), r[0], dtype=np.int64) for r in rows] or [_EMPTY])
-        present = np.concatenate([r[1] for r in rows] or [_EMPTY])
+        slots = np.concatenate([np.full(len(r[1]), r[0], dtype=np.int64) for r in rows] or [EMPTY])
+        present = np.concatenate([r[1] for r in rows] or [EMPTY])
         return pa.table(
             {
                 "day": pa.repeat(pa.scalar(self.day, pa.date32()), len(slots)),
                 "signal": self._signals(len(slots)),
                 "slot": pa.array(slots, pa.int64()),
                 "channel_id": names.take(pa.array(present)),
-                "chatters": pa.array(np.concatenate([r[2] for r in rows] or [_EMPTY]), pa.int64()),
+                "chatters": pa.array(np.concatenate([r[2] for r in rows] or [EMPTY]), pa.int64()),
                 "known_bot_chatters": pa.array(
-                    np.concatenate([r[3] for r in rows] or [_EMPTY]), pa.int64()
+                    np.concatenate([r[3] for r in rows] or [EMPTY]), pa.int64()
                 ),
                 "multi_chat_chatters": pa.array(
-                    np.concatenate([r[4] for r in rows] or [_EMPTY]), pa.int64()
+                    np.concatenate([r[4] for r in rows] or [EMPTY]), pa.int64()
                 ),
-            }
-        )
-
-    def _game_table(self, names: pa.Array) -> pa.Table:
-        rows = self._game_rows
-        slots = np.concatenate([np.full(len(r[1]), r[0], dtype=np.int64) for r in rows] or [_EMPTY])
-        present = np.concatenate([r[1] for r in rows] or [_EMPTY])
-        return pa.table(
-            {
-                "day": pa.repeat(pa.scalar(self.day, pa.date32()), len(slots)),
-                "signal": self._signals(len(slots)),
-                "slot": pa.array(slots, pa.int64()),
-                "game_id": names.take(pa.array(present)),
-                "chatters": pa.array(np.concatenate([r[2] for r in rows] or [_EMPTY]), pa.int64()),
             }
         )
 

@@ -33,7 +33,8 @@ the Python models ask whichever engine runs through `Queries`.
 
 A model whose rows the run already has (`RunContext.precomputed`, from the loader's presence
 pass) is not queried: its rows are inserted into a table shaped by its query, so the types
-are the query's own, and materialised as usual.
+are the query's own, and materialised as usual. So is a model in `RunContext.deferred`,
+whose rows are computed (from the warehouse's tables) when the runner reaches it.
 """
 
 from __future__ import annotations
@@ -263,6 +264,9 @@ def _shaped(con: Connection, model: Model, rows: pa.Table) -> pa.Table:
 def _stage(con: Connection, model: Model, ctx: RunContext, spark: SparkRun | None) -> None:
     """Compute the model's new rows into the temporary table `_model_rows`."""
     rows = ctx.precomputed.get(model.name)
+    deferred = ctx.deferred.get(model.name)
+    if rows is None and deferred is not None:
+        rows = deferred(DuckQueries(con))
     if rows is not None:
         _stage_rows(con, model, rows)
     elif model.build is not None:

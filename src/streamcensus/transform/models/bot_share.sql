@@ -30,6 +30,7 @@ params as (
 bots as (
 
     select * from int_bots
+    where is_bot and day in (select day from run_days)
 
 ),
 
@@ -48,6 +49,12 @@ people_counts as (
 
 ),
 
+chats as (
+
+    select distinct day, signal, channel_id from sessions
+
+),
+
 accounts as (
 
     select
@@ -63,7 +70,7 @@ accounts as (
 
 ),
 
-counts as (
+bot_counts as (
 
     select
         day,
@@ -73,6 +80,23 @@ counts as (
         sum(multi_chat) as multi_chat_accounts
     from accounts
     group by day, signal, channel_id
+
+),
+
+counts as (
+
+    select
+        chats.day,
+        chats.signal,
+        chats.channel_id,
+        coalesce(bot_counts.known_bots, 0) as known_bots,
+        coalesce(bot_counts.multi_chat_accounts, 0) as multi_chat_accounts
+    from chats
+    left join bot_counts
+        on
+            chats.day = bot_counts.day
+            and chats.signal = bot_counts.signal
+            and chats.channel_id = bot_counts.channel_id
 
 ),
 

@@ -9,7 +9,9 @@
 -- units: as people_sessions; contribution_draw (md5 of the run's secret salt, derived from
 --   the noise key, the channel and the pseudonym: a keyed, deterministic order of a
 --   person's chats, the same every day, so a window of days re-ranks on it and keeps the
---   same chats as each of its days); contribution_rank (1 = her first chat that day)
+--   same chats as each of its days); contribution_rank (1 = her first chat that day: the
+--   rank of the chat among her chats of the day and signal, the same on each of her
+--   sessions in it, so her highest rank is the number of chats she counts in)
 -- materialized: temp
 
 with people as (
@@ -24,57 +26,39 @@ params as (
 
 ),
 
-chats as (
+drawn as (
 
     select
-        people.day,
-        people.signal,
-        people.viewer,
-        people.channel_id,
+        people.*,
         md5(
             concat(params.contribution_salt, '|', people.channel_id, '|',
                 cast(people.viewer as varchar))
         ) as contribution_draw
     from people
     cross join params
-    group by people.day, people.signal, people.viewer, people.channel_id, params.contribution_salt
 
 ),
 
 ranked as (
 
     select
-        chats.*,
-        row_number() over (
-            partition by chats.day, chats.signal, chats.viewer
-            order by chats.contribution_draw, chats.channel_id
+        drawn.*,
+        cast(
+            dense_rank() over (
+                partition by drawn.day, drawn.signal, drawn.viewer
+                order by drawn.contribution_draw, drawn.channel_id
+            ) as integer
         ) as contribution_rank
-    from chats
-
-),
-
-kept as (
-
-    select ranked.*
-    from ranked
-    cross join params
-    where ranked.contribution_rank <= params.contribution_bound
+    from drawn
 
 ),
 
 final as (
 
-    select
-        people.*,
-        kept.contribution_draw,
-        cast(kept.contribution_rank as integer) as contribution_rank
-    from people
-    inner join kept
-        on
-            people.day = kept.day
-            and people.signal = kept.signal
-            and people.viewer = kept.viewer
-            and people.channel_id = kept.channel_id
+    select ranked.*
+    from ranked
+    cross join params
+    where ranked.contribution_rank <= params.contribution_bound
 
 )
 

@@ -42,9 +42,8 @@ params as (
 
 bot_totals as (
 
-    select signal, slot, count(distinct viewer) as bots
+    select signal, slot, bots
     from bot_presence
-    group by signal, slot
 
 ),
 

@@ -1,5 +1,5 @@
 -- model: community_chatters_by_game
--- inputs: int_snapshot_channels, int_presence_people, run_days
+-- inputs: int_snapshot_channels, int_presence_people, int_presence_shared, run_days
 -- output: table community_chatters_by_game (serving)
 -- grain: one row per snapshot, signal and game whose chats were read in that signal at
 --   that snapshot (snapshot_id, signal, game_id): which rows exist depends on what was
@@ -10,7 +10,8 @@
 --   in at most contribution_bound games). Published as the hour's average per snapshot,
 --   noisy and null under k (transform/protect.py: one figure per game, hour and signal, the
 --   same value on every snapshot of the hour): this query gives the exact count per
---   snapshot
+--   snapshot: the people of the game's chats summed (int_presence_people), less a person's
+--   extra chats of the same game (int_presence_shared)
 -- materialized: incremental
 
 with snapshots as (
@@ -23,6 +24,18 @@ with snapshots as (
 people as (
 
     select * from int_presence_people
+
+),
+
+shared as (
+
+    select * from int_presence_shared
+
+),
+
+chats as (
+
+    select distinct signal, slot, channel_id, game_id from snapshots
 
 ),
 
@@ -41,17 +54,53 @@ games as (
 
 ),
 
+game_sums as (
+
+    select chats.signal, chats.slot, chats.game_id, sum(people.people) as people
+    from people
+    inner join chats
+        on
+            people.slot = chats.slot
+            and people.channel_id = chats.channel_id
+            and people.signal = chats.signal
+    group by chats.signal, chats.slot, chats.game_id
+
+),
+
+repeats as (
+
+    select shared.signal, shared.slot, chats.game_id, shared.viewer, count(*) - 1 as extra
+    from shared
+    inner join chats
+        on
+            shared.slot = chats.slot
+            and shared.channel_id = chats.channel_id
+            and shared.signal = chats.signal
+    group by shared.signal, shared.slot, chats.game_id, shared.viewer
+
+),
+
+game_repeats as (
+
+    select signal, slot, game_id, sum(extra) as extra
+    from repeats
+    group by signal, slot, game_id
+
+),
+
 game_people as (
 
-    select people.signal, people.slot, snapshots.game_id,
-        count(distinct people.viewer) as chatters
-    from people
-    inner join snapshots
+    select
+        game_sums.signal,
+        game_sums.slot,
+        game_sums.game_id,
+        game_sums.people - coalesce(game_repeats.extra, 0) as chatters
+    from game_sums
+    left join game_repeats
         on
-            people.slot = snapshots.slot
-            and people.channel_id = snapshots.channel_id
-            and people.signal = snapshots.signal
-    group by people.signal, people.slot, snapshots.game_id
+            game_sums.signal = game_repeats.signal
+            and game_sums.slot = game_repeats.slot
+            and game_sums.game_id = game_repeats.game_id
 
 ),
 

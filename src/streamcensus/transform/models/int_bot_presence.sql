@@ -1,11 +1,11 @@
 -- model: int_bot_presence
 -- inputs: stg_presence, int_bots, run_days
--- output: temporary table int_bot_presence (internal, pseudonymous, the run's days only):
---   where the accounts int_bots flags as bots were, snapshot by snapshot, so the community
---   and game series count people as every other figure does (bots are not people, P6)
--- grain: one row per signal, snapshot, channel and bot account present (signal, slot,
---   channel_id, viewer)
--- units: slot (5-minute grid index since 1970-01-01)
+-- output: temporary table int_bot_presence (internal, the run's days only): how many of the
+--   accounts int_bots flags as bots were present, snapshot by snapshot, so the community
+--   series counts people as every other figure does (bots are not people, P6); computed by
+--   the loader's presence pass when it ran (transform/presence.py)
+-- grain: one row per signal and snapshot with a bot present (signal, slot)
+-- units: bots (distinct bot accounts in any chat read at that snapshot)
 -- materialized: temp
 
 with presence as (
@@ -24,9 +24,14 @@ bots as (
 
 final as (
 
-    select presence.day, presence.signal, presence.slot, presence.channel_id, presence.viewer
+    select
+        presence.day,
+        presence.signal,
+        presence.slot,
+        cast(count(distinct presence.viewer) as bigint) as bots
     from presence
     inner join bots on presence.day = bots.day and presence.viewer = bots.viewer
+    group by presence.day, presence.signal, presence.slot
 
 )
 

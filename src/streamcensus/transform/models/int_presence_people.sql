@@ -1,15 +1,17 @@
 -- model: int_presence_people
 -- inputs: stg_presence, bounded_sessions, run_days
--- output: temporary view int_presence_people (pseudonymous: never published, never
---   persisted): the presence the per-snapshot series count, so a chat's curve, a game's
---   series and a broadcast's figures count the same people, in the same chats, as the
---   day's figures (docs/privacy.md)
--- grain: one row per signal, snapshot, channel and person present (signal, slot,
---   channel_id, viewer), the run's days only: a presence observation of a person
---   (people_sessions: accounts int_bots flags that day left out) in one of the chats she
---   counts in that day and signal (bounded_sessions: at most contribution_bound chats)
--- units: slot (5-minute grid index since 1970-01-01)
--- materialized: view
+-- output: temporary table int_presence_people (internal, the run's days only): the people
+--   the per-snapshot series count, so a chat's curve, a game's series and a broadcast's
+--   figures count the same people, in the same chats, as the day's figures
+--   (docs/privacy.md); computed by the loader's presence pass when it ran
+--   (transform/presence.py)
+-- grain: one row per signal, snapshot and channel with people present (signal, slot,
+--   channel_id)
+-- units: people (persons present: people_sessions' accounts, those int_bots flags that day
+--   left out, each counted only in the chats she counts in that day and signal,
+--   bounded_sessions: at most contribution_bound chats)
+-- Presence is unique per snapshot, channel and viewer (the collector drops duplicates).
+-- materialized: temp
 
 with presence as (
 
@@ -27,7 +29,12 @@ counted as (
 
 final as (
 
-    select presence.day, presence.signal, presence.slot, presence.channel_id, presence.viewer
+    select
+        presence.day,
+        presence.signal,
+        presence.slot,
+        presence.channel_id,
+        cast(count(*) as bigint) as people
     from presence
     inner join counted
         on
@@ -35,6 +42,7 @@ final as (
             and presence.signal = counted.signal
             and presence.viewer = counted.viewer
             and presence.channel_id = counted.channel_id
+    group by presence.day, presence.signal, presence.slot, presence.channel_id
 
 )
 

@@ -52,9 +52,8 @@ chat_counts as (
 
 people as (
 
-    select signal, slot, channel_id, count(*) as people
+    select signal, slot, channel_id, people
     from int_presence_people
-    group by signal, slot, channel_id
 
 ),
 

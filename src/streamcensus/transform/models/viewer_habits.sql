@@ -25,7 +25,7 @@
 --   bucket_min, bucket_max (the bucket's range in the metric's unit; null max = open)
 -- materialized: incremental
 
-with people as (
+with people as not materialized (
 
     select * from people_sessions
 
@@ -69,29 +69,33 @@ minute_buckets as (
 
 ),
 
-today_sessions as (
+today_sessions as not materialized (
 
     select * from people
     where day in (select day from run_days)
 
 ),
 
-day_people as (
 
-    select day, signal, count(distinct viewer) as people
+
+session_hours as (
+
+    select distinct
+        day,
+        signal,
+        viewer,
+        extract(hour from first_seen) as first_hour,
+        extract(hour from last_seen) as last_hour
     from today_sessions
-    group by day, signal
 
 ),
 
 active_hours as (
 
-    select distinct today_sessions.day, today_sessions.signal, hours.hour, today_sessions.viewer
-    from today_sessions
+    select distinct session_hours.day, session_hours.signal, hours.hour, session_hours.viewer
+    from session_hours
     inner join hours
-        on
-            hours.hour >= extract(hour from today_sessions.first_seen)
-            and hours.hour <= extract(hour from today_sessions.last_seen)
+        on hours.hour >= session_hours.first_hour and hours.hour <= session_hours.last_hour
 
 ),
 
@@ -108,18 +112,6 @@ hour_counts as (
 
 ),
 
-counted_sessions as (
-
-    select
-        today_sessions.*,
-        row_number() over (
-            partition by today_sessions.day, today_sessions.signal, today_sessions.viewer
-            order by today_sessions.first_seen, today_sessions.channel_id
-        ) as session_rank
-    from today_sessions
-
-),
-
 per_viewer as (
 
     select
@@ -130,6 +122,63 @@ per_viewer as (
         count(distinct channel_id) as channel_count
     from today_sessions
     group by day, signal, viewer
+
+),
+
+day_people as (
+
+    select day, signal, count(*) as people
+    from per_viewer
+    group by day, signal
+
+),
+
+tagged_sessions as (
+
+    select
+        today_sessions.day,
+        today_sessions.signal,
+        today_sessions.viewer,
+        today_sessions.channel_id,
+        today_sessions.first_seen,
+        today_sessions.minutes,
+        per_viewer.session_count
+    from today_sessions
+    inner join per_viewer
+        on
+            today_sessions.day = per_viewer.day
+            and today_sessions.signal = per_viewer.signal
+            and today_sessions.viewer = per_viewer.viewer
+
+),
+
+ranked_sessions as (
+
+    select
+        tagged_sessions.*,
+        row_number() over (
+            partition by tagged_sessions.day, tagged_sessions.signal, tagged_sessions.viewer
+            order by tagged_sessions.first_seen, tagged_sessions.channel_id
+        ) as session_rank
+    from tagged_sessions
+    cross join params
+    where tagged_sessions.session_count > params.contribution_bound
+
+),
+
+counted_sessions as (
+
+    select tagged_sessions.day, tagged_sessions.signal, tagged_sessions.minutes
+    from tagged_sessions
+    cross join params
+    where tagged_sessions.session_count <= params.contribution_bound
+
+    union all
+
+    select ranked_sessions.day, ranked_sessions.signal, ranked_sessions.minutes
+    from ranked_sessions
+    cross join params
+    where ranked_sessions.session_rank <= params.contribution_bound
 
 ),
 
@@ -145,16 +194,22 @@ week_days as (
 
 ),
 
+viewer_days as (
+
+    select distinct day, signal, viewer from people
+
+),
+
 week_activity as (
 
     select
         week_days.day,
-        people.signal,
-        people.viewer,
-        count(distinct people.day) as days_active
-    from people
-    inner join week_days on people.day = week_days.member_day
-    group by week_days.day, people.signal, people.viewer
+        viewer_days.signal,
+        viewer_days.viewer,
+        count(*) as days_active
+    from viewer_days
+    inner join week_days on viewer_days.day = week_days.member_day
+    group by week_days.day, viewer_days.signal, viewer_days.viewer
 
 ),
 
@@ -229,8 +284,6 @@ distributions as (
                 minute_buckets.bucket_max is null
                 or counted_sessions.minutes <= minute_buckets.bucket_max
             )
-    cross join params
-    where counted_sessions.session_rank <= params.contribution_bound
     group by
         counted_sessions.day,
         counted_sessions.signal,
