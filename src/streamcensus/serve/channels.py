@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from streamcensus.serve import models as m
+from streamcensus.serve.channelstore import is_store
 from streamcensus.serve.communities import map_communities, map_groups
 from streamcensus.serve.community import (
     BROADCAST_COLUMNS,
@@ -31,10 +33,15 @@ def search(reader: Reader, q: str, limit: int) -> m.ChannelSearch:
     prefix = q.strip().lower()
     if not reader.has("channel_day") or not prefix:
         return m.ChannelSearch(q=q, channels=[])
-    rows = reader.rows(
-        "with channels as (select channel_id, arg_max(channel_login, day) as channel_login, "
+    channels = (  # one row per channel: prebuilt in the store
+        "select * from channel_names"
+        if is_store(reader)
+        else "select channel_id, arg_max(channel_login, day) as channel_login, "
         "arg_max(channel_name, day) as channel_name, max(day) as last_day, "
-        "sum(viewer_hours) as viewer_hours from channel_day group by channel_id) "
+        "sum(viewer_hours) as viewer_hours from channel_day group by channel_id"
+    )
+    rows = reader.rows(
+        f"with channels as ({channels}) "
         "select * from channels where starts_with(lower(channel_login), ?) "
         "or starts_with(lower(channel_name), ?) "
         "order by lower(channel_login) = ? desc, viewer_hours desc, channel_login limit ?",
@@ -80,10 +87,15 @@ def find_channel(reader: Reader, login: str) -> m.ChannelIdentity | None:
     """The channel with this login (the most recent one if a login changed hands)."""
     if not reader.has("channel_day"):
         return None
+    source = (  # the store's copy is sorted by the lower-cased login
+        "channel_logins where login_key = ?"
+        if is_store(reader)
+        else "channel_day where lower(channel_login) = ?"
+    )
     rows = reader.rows(
         "select channel_id, arg_max(channel_login, day) as channel_login, "
         "arg_max(channel_name, day) as channel_name, min(day) as first_day, "
-        "max(day) as last_day from channel_day where lower(channel_login) = ? "
+        f"max(day) as last_day from {source} "
         "group by channel_id order by last_day desc, channel_id limit 1",
         [login.lower()],
     )
@@ -166,6 +178,18 @@ def _channel_days(
 
 def _neighbours_signal(reader: Reader, channel_id: str, day: dt.date) -> m.Signal | None:
     """The chat list where the channel has overlaps from it, else chat activity."""
+    if is_store(reader):
+        return next(
+            iter(
+                signals_of(
+                    reader,
+                    "channel_overlap",
+                    "channel_id = ? and day = ? and window_days = ?",
+                    [channel_id, day, NEIGHBOURS_WINDOW],
+                )
+            ),
+            None,
+        )
     found = signals_of(
         reader,
         "audience_overlap",
@@ -178,7 +202,17 @@ def _neighbours_signal(reader: Reader, channel_id: str, day: dt.date) -> m.Signa
 def _neighbours(
     reader: Reader, channel_id: str, day: dt.date, signal: m.Signal | None
 ) -> list[m.Neighbour]:
-    if signal is None or not reader.has("audience_overlap"):
+    if signal is None:
+        return []
+    if is_store(reader):  # each pair once per side, sorted by channel
+        rows = reader.rows(
+            "select other, shared_chatters, share_of_this, share_of_other, jaccard "
+            "from channel_overlap where channel_id = ? and day = ? and window_days = ? "
+            "and signal = ? order by jaccard desc, shared_chatters desc, other limit ?",
+            [channel_id, day, NEIGHBOURS_WINDOW, signal, NEIGHBOURS],
+        )
+        return [_neighbour(r) for r in rows]
+    if not reader.has("audience_overlap"):
         return []
     rows = reader.rows(
         "select case when channel_a = ? then coalesce(channel_login_b, channel_b) "
@@ -190,16 +224,17 @@ def _neighbours(
         "order by jaccard desc, shared_chatters desc, other limit ?",
         [channel_id] * 3 + [day, NEIGHBOURS_WINDOW, signal, channel_id, channel_id, NEIGHBOURS],
     )
-    return [
-        m.Neighbour(
-            channel_login=r["other"],
-            shared_chatters=int(r["shared_chatters"]),
-            share_of_this=num(r["share_of_this"]),
-            share_of_other=num(r["share_of_other"]),
-            jaccard=num(r["jaccard"]),
-        )
-        for r in rows
-    ]
+    return [_neighbour(r) for r in rows]
+
+
+def _neighbour(r: dict[str, Any]) -> m.Neighbour:
+    return m.Neighbour(
+        channel_login=r["other"],
+        shared_chatters=int(r["shared_chatters"]),
+        share_of_this=num(r["share_of_this"]),
+        share_of_other=num(r["share_of_other"]),
+        jaccard=num(r["jaccard"]),
+    )
 
 
 def channel_view(
@@ -220,7 +255,7 @@ def channel_view(
             "and s.started_at < ? and s.ended_at >= ? order by s.started_at limit ?",
             [channel.channel_id, end, start, MAX_BROADCASTS],
         )
-        played = broadcast_games(reader, rows)
+        played = broadcast_games(reader, rows, channel.channel_id if is_store(reader) else None)
         broadcasts = [broadcast(r, played) for r in rows]
         totals: dict[str, tuple[int, int]] = {}
         for item in played.values():

@@ -1,0 +1,162 @@
+"""The per-channel tables (serve/channelstore.py): the same answers as the warehouse's
+queries, byte for byte, for every channel and day, errors included."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import duckdb
+import httpx
+from fastapi import FastAPI
+
+from streamcensus.config import Settings
+from streamcensus.serve import channels
+from streamcensus.serve.app import create_app
+from streamcensus.serve.channelstore import STORE_TABLES, ChannelStore, is_store
+from streamcensus.serve.reader import ReaderPool
+
+
+@asynccontextmanager
+async def app_client(settings: Settings, *, store: bool) -> AsyncIterator[httpx.AsyncClient]:
+    """A fresh app (no kept answers), its channel tables built or not."""
+    app = create_app(settings, idle_seconds=60)
+    if store:
+        assert app.state.serve.channels.build(app.state.serve.pool) is not None
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            c.app = app  # type: ignore[attr-defined]
+            yield c
+    finally:
+        app.state.serve.pool.close()
+
+
+def _urls(settings: Settings) -> list[str]:
+    """Every channel's page on every loaded day and week count, searches, and bad requests."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        logins = [
+            str(r[0])
+            for r in con.execute(
+                "select distinct channel_login from channel_day order by 1"
+            ).fetchall()
+        ]
+        days = [
+            r[0] for r in con.execute("select distinct day from channel_day order by 1").fetchall()
+        ]
+    assert len(logins) >= 4 and len(days) >= 2
+    urls = []
+    for login in logins:
+        urls.append(f"/api/channels/{login.upper()}")
+        urls += [f"/api/channels/{login}?day={day}&weeks={w}" for day in days for w in (1, 4)]
+        urls += [f"/api/channels?q={login[:n]}" for n in (1, 2, len(login))]
+        urls.append(f"/channels/{login}")  # the HTML page resolves the login too
+    urls += [
+        "/api/channels/nobody_at_all",  # well-formed, unknown: 404 with a message
+        "/api/channels/bad-login!",  # malformed: 400
+        f"/api/channels/{logins[0]}?weeks=0",
+        f"/api/channels/{logins[0]}?day=2020-01-01",  # not loaded: 404
+        f"/api/channels/{logins[0]}?day=yesterday",
+        "/api/channels?q=",
+        "/api/channels?q=zzzzqqq",  # no match: an empty list
+        "/api/channels?q=a&limit=0",
+        "/api/channels?q=" + "x" * 51,
+        "/channels?q=a",
+        "/channels/nobody_at_all",
+    ]
+    return urls
+
+
+async def _answers(settings: Settings, *, store: bool) -> tuple[dict[str, tuple[int, bytes]], int]:
+    async with app_client(settings, store=store) as client:
+        answers = {}
+        for url in _urls(settings):
+            response = await client.get(url, headers={"accept-encoding": "identity"})
+            answers[url] = (response.status_code, response.content)
+        app: FastAPI = client.app  # type: ignore[attr-defined]
+        return answers, app.state.serve.channels.stats.served
+
+
+async def test_the_store_answers_as_the_warehouse_byte_for_byte(census: Settings) -> None:
+    plain, served_plain = await _answers(census, store=False)
+    fast, served_fast = await _answers(census, store=True)
+    assert served_plain == 0  # no tables built: every request read the warehouse
+    assert served_fast >= len([u for u in fast if u.startswith("/api/channels")]) - 8
+    assert fast.keys() == plain.keys()
+    for url, answer in plain.items():
+        assert fast[url] == answer, url
+    statuses = {url: status for url, (status, _) in plain.items()}
+    assert statuses["/api/channels/nobody_at_all"] == 404
+    assert b"unknown channel" in plain["/api/channels/nobody_at_all"][1]
+    assert statuses["/api/channels/bad-login!"] == 400
+    assert statuses["/api/channels/ALICE"] == 200
+    assert statuses["/api/channels?q=" + "x" * 51] == 400
+    assert statuses["/api/channels?q=a&limit=0"] == 400
+    assert statuses["/api/channels/alice?day=2020-01-01"] == 404
+    assert statuses["/channels/nobody_at_all"] == 404
+    ok = [u for u, s in statuses.items() if s == 200 and u.startswith("/api/channels/")]
+    assert len(ok) >= 20
+    # the answers hold what the page shows: broadcasts, curve, neighbours, followers
+    alice = plain["/api/channels/alice?day=2026-11-27&weeks=4"][1]
+    for part in (b'"broadcasts":[{', b'"neighbours":[{', b'"followers":{"ts":["'):
+        assert part in alice
+
+
+async def test_the_store_answers_as_the_warehouse_on_sixty_channels(
+    synthetic: Settings,
+) -> None:
+    plain, _ = await _answers(synthetic, store=False)
+    fast, served = await _answers(synthetic, store=True)
+    assert served > 60
+    assert sum(1 for status, _ in plain.values() if status == 200) > 200
+    for url, answer in plain.items():
+        assert fast[url] == answer, url
+
+
+def test_the_store_holds_only_serving_tables_sorted_by_channel(census: Settings) -> None:
+    pool = ReaderPool(census.warehouse_path, idle_seconds=0)
+    store = ChannelStore()
+    version = store.build(pool)
+    assert version is not None and store.version == version
+    assert store.build(pool) == version and store.stats.builds == 1  # built once per version
+    with store.reader(version) as reader:
+        assert reader is not None and is_store(reader)
+        assert reader.tables == set(STORE_TABLES)
+        for table in STORE_TABLES:
+            names = {str(r["column_name"]) for r in reader.rows(f'describe "{table}"')}
+            assert not names & {"user_id", "viewer_id", "pseudonym", "login"}, table
+        ids = [r["channel_id"] for r in reader.rows("select channel_id from int_snapshot_channels")]
+        assert ids == sorted(ids) and len(set(ids)) >= 3
+        pairs = reader.rows(
+            "select channel_id, other, share_of_this, share_of_other from channel_overlap "
+            "where window_days = 7 order by all"
+        )
+        with pool.reader() as warehouse:
+            total = warehouse.value("select count(*) from audience_overlap where window_days = 7")
+            assert total and len(pairs) == 2 * int(total)  # each pair once per side
+            found = channels.find_channel(reader, "ALICE")
+            assert found is not None and found.channel_login == "alice"
+            assert found == channels.find_channel(warehouse, "alice")
+            assert channels.find_channel(reader, "nobody") is None
+    # a store built at another version is never read
+    with store.reader((*version, 1)) as stale:
+        assert stale is None
+    with store.reader(None) as none:
+        assert none is None
+
+
+def test_no_warehouse_builds_nothing(empty: Settings) -> None:
+    store = ChannelStore()
+    assert store.build(ReaderPool(empty.warehouse_path)) is None
+    assert store.version is None and store.stats.builds == 0
+
+
+def test_dates_of_the_store_are_the_warehouse_days(census: Settings) -> None:
+    store = ChannelStore()
+    pool = ReaderPool(census.warehouse_path, idle_seconds=0)
+    version = store.build(pool)
+    with store.reader(version) as reader, pool.reader() as warehouse:
+        assert reader is not None
+        assert reader.loaded_days() == warehouse.loaded_days()
+        assert reader.loaded_days()[-1] == dt.date(2026, 11, 27)
