@@ -3,6 +3,7 @@ queries, byte for byte, for every channel and day, errors included."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -120,25 +121,46 @@ def test_the_store_holds_only_serving_tables_sorted_by_channel(census: Settings)
     version = store.build(pool)
     assert version is not None and store.version == version
     assert store.build(pool) == version and store.stats.builds == 1  # built once per version
-    with store.reader(version) as reader:
-        assert reader is not None and is_store(reader)
-        assert reader.tables == set(STORE_TABLES)
-        for table in STORE_TABLES:
-            names = {str(r["column_name"]) for r in reader.rows(f'describe "{table}"')}
-            assert not names & {"user_id", "viewer_id", "pseudonym", "login"}, table
-        ids = [r["channel_id"] for r in reader.rows("select channel_id from int_snapshot_channels")]
-        assert ids == sorted(ids) and len(set(ids)) >= 3
-        pairs = reader.rows(
-            "select channel_id, other, share_of_this, share_of_other from channel_overlap "
-            "where window_days = 7 order by all"
-        )
-        with pool.reader() as warehouse:
-            total = warehouse.value("select count(*) from audience_overlap where window_days = 7")
-            assert total and len(pairs) == 2 * int(total)  # each pair once per side
+    with pool.reader() as warehouse:
+        ids = [
+            str(r["channel_id"])
+            for r in warehouse.rows("select distinct channel_id from channel_day")
+        ]
+        assert len(ids) >= 4
+        pairs = 0
+        for channel_id in ids:
+            with store.reader(version, channel_id=channel_id) as reader:
+                assert reader is not None and is_store(reader)
+                assert reader.tables == set(STORE_TABLES)
+                for table in ("channel_day", "int_snapshot_channels", "channel_overlap"):
+                    names = {str(r["column_name"]) for r in reader.rows(f'describe "{table}"')}
+                    assert not names & {"user_id", "viewer_id", "pseudonym", "login"}, table
+                    mine = reader.value(f"select count(*) from {table}")
+                    assert (
+                        reader.value(
+                            f"select count(*) from {table} where channel_id = ?", [channel_id]
+                        )
+                        == mine
+                    )
+                days = reader.rows("select day from channel_day")
+                assert days == warehouse.rows(
+                    "select day from channel_day where channel_id = ? order by day", [channel_id]
+                )
+                pairs += int(
+                    reader.value("select count(*) from channel_overlap where window_days = 7")
+                )
+        total = warehouse.value("select count(*) from audience_overlap where window_days = 7")
+        assert total and pairs == 2 * int(total)  # each pair once per side
+        with store.reader(version, login="ALICE") as reader:
+            assert reader is not None
             found = channels.find_channel(reader, "ALICE")
             assert found is not None and found.channel_login == "alice"
             assert found == channels.find_channel(warehouse, "alice")
-            assert channels.find_channel(reader, "nobody") is None
+        with store.reader(version, login="nobody") as reader:
+            assert reader is not None and channels.find_channel(reader, "nobody") is None
+        with store.reader(version) as reader:
+            assert reader is not None
+            assert reader.value("select count(*) from channel_names") == len(ids)
     # a store built at another version is never read
     with store.reader((*version, 1)) as stale:
         assert stale is None
@@ -160,3 +182,30 @@ def test_dates_of_the_store_are_the_warehouse_days(census: Settings) -> None:
         assert reader is not None
         assert reader.loaded_days() == warehouse.loaded_days()
         assert reader.loaded_days()[-1] == dt.date(2026, 11, 27)
+
+
+async def test_the_warm_up_builds_the_tables_and_requests_read_them(census: Settings) -> None:
+    app = create_app(census, idle_seconds=60, warm=True)
+    channel_tables: ChannelStore = app.state.serve.channels
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            assert (await client.get("/api/days")).status_code == 200  # starts the warm-up
+            for _ in range(600):  # bounded: the warm-up ends on its own
+                if not app.state.answers.stats.warming:
+                    break
+                await asyncio.sleep(0.05)
+            assert channel_tables.stats.builds == 1 and channel_tables.stats.rows > 0
+            assert channel_tables.version == app.state.serve.pool.current_version()
+            served = channel_tables.stats.served
+            response = await client.get("/api/channels/alice?day=2026-11-27")
+            assert (
+                response.status_code == 200 and response.json()["channel"]["channel_id"] == "1001"
+            )
+            assert channel_tables.stats.served == served + 2  # the login, then the channel
+            metrics = (await client.get("/metrics")).text
+            rows = f"streamcensus_api_channel_tables_rows {float(channel_tables.stats.rows)}"
+            assert rows in metrics
+            assert f"streamcensus_api_channel_tables_served {float(served + 2)}" in metrics
+    finally:
+        app.state.serve.pool.close()

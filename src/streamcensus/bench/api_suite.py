@@ -25,8 +25,10 @@ every per-day table and every per-snapshot table has a month's rows.
 The server keeps answers until the warehouse changes (`serve/cache.py`) and, as
 `streamcensus serve` does after every load, warms the answers of each page's default view
 of every loaded day (`serve/warm.py`); the suite waits for that warm-up to end
-(`server_warm_up_s`, `answers_warmed`) before measuring. Channel pages and searches are
-not warmed: the first request for such a URL costs its queries, the next ones do not. So
+(`server_warm_up_s`, `answers_warmed`) before measuring; the warm-up first builds the
+per-channel tables (`serve/channelstore.py`; rows, bytes and build seconds in
+`channel_tables`). Channel pages and searches are not warmed: the first request for such a
+URL costs its queries (over those tables), the next ones do not. So
 besides p50/p90/p99/max over all requests, each endpoint reports `first_requests` (URLs
 it was asked for the first time in the run, after the suite's warm-up of 45 requests) and
 their latencies (`first_p50`, `first_max`): for the warmed endpoints these are already
@@ -224,6 +226,11 @@ def wait_for_warm_answers(base_url: str) -> dict[str, float]:
                 return {
                     "seconds": time.monotonic() - began,
                     "answers_warmed": gauges.get("streamcensus_api_answers_warmed", 0.0),
+                    **{  # the per-channel tables, built first (serve/channelstore.py)
+                        name.removeprefix("streamcensus_api_"): value
+                        for name, value in gauges.items()
+                        if name.startswith("streamcensus_api_channel_tables_")
+                    },
                 }
             time.sleep(0.5)
     raise RuntimeError("streamcensus serve did not finish warming its answers in time")
@@ -376,6 +383,9 @@ def run_api_suite(
         "load_average_during": {"start": load_start, "end": load_end},
         "server_warm_up_s": warmed["seconds"],
         "answers_warmed": int(warmed["answers_warmed"]),
+        "channel_tables": {  # serve/channelstore.py's last build, as /metrics says
+            k: v for k, v in warmed.items() if k.startswith("channel_tables_")
+        },
         "endpoints": endpoints,
         "p99_max_ms": max(e["p99"] or 0.0 for e in endpoints.values()),
         "pages": weights,

@@ -220,7 +220,7 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0, warm: bool = Fa
     app.include_router(router)
     app.include_router(rankings_router)
     app.state.probes = install_probes(app, app.state.serve.pool)  # /metrics, /healthz, /readyz
-    install_warm_metrics(app.state.probes.registry, app.state.answers)
+    install_warm_metrics(app.state.probes.registry, app.state.answers, app.state.serve.channels)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_asset(request: Request) -> Response:

@@ -143,10 +143,8 @@ class KeyedTable:
                 begin = int(end)
         return cls(data, runs)
 
-    def rows_of(self, key: str | None) -> pa.Table:
-        """The rows of `key` (none for an unknown key); with None, every row."""
-        if key is None:
-            return self.data
+    def rows_of(self, key: str) -> pa.Table:
+        """The rows of `key` (none for an unknown key)."""
         offset, length = self.runs.get(key, (0, 0))
         return self.data.slice(offset, length)
 
@@ -169,6 +167,7 @@ class ChannelStore:
         self._build_lock = threading.Lock()  # one build at a time
         self._built: Built | None = None
         self._con = duckdb.connect(":memory:")  # holds no data: requests register slices
+        self._con.execute("set global TimeZone = 'UTC'")  # for every request's cursor
 
     @property
     def version(self) -> Version | None:
@@ -221,9 +220,10 @@ class ChannelStore:
         self, version: Version | None, login: str | None = None, channel_id: str | None = None
     ) -> Iterator[Reader | None]:
         """A `Reader` over the store if it was built at `version` (the version the
-        request's warehouse connection reads), else None. Its tables hold the rows of
-        `channel_id` (keyed by channel) and of `login` (`channel_logins`, lower-cased);
-        `channel_names` holds every channel."""
+        request's warehouse connection reads), else None. Only the tables one kind of
+        request reads are there (each costs a registration): with `channel_id`, the
+        channel's rows of the tables keyed by channel; with `login`, its rows of
+        `channel_logins` (lower-cased); with neither, `channel_names` (search)."""
         with self._lock:
             built = self._built
             if built is None or version is None or version != built.version:
@@ -237,8 +237,10 @@ class ChannelStore:
             keys = {"channel_id": channel_id, "login_key": None if login is None else login.lower()}
             for name, table in built.tables.items():
                 key = STORE_TABLES[name].key
-                cursor.register(name, table.rows_of(None if key is None else keys[key]))
-            cursor.execute("set TimeZone = 'UTC'")
+                if key is None and login is None and channel_id is None:
+                    cursor.register(name, table.data)  # search: every channel
+                elif key is not None and (wanted := keys[key]) is not None:
+                    cursor.register(name, table.rows_of(wanted))
             self.stats.served += 1
             yield Reader(cursor, set(built.tables), version, dict(built.memo))
         finally:

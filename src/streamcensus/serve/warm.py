@@ -53,8 +53,11 @@ def warm_paths(
     return paths
 
 
-def install_warm_metrics(registry: CollectorRegistry, store: AnswerStore) -> None:
-    """`/metrics` gauges of the kept answers: warm-ups running, answers warmed, kept."""
+def install_warm_metrics(
+    registry: CollectorRegistry, store: AnswerStore, channels: ChannelStore | None = None
+) -> None:
+    """`/metrics` gauges of the kept answers (warm-ups running, answers warmed, kept) and of
+    the per-channel tables (rows, bytes and seconds of the last build, requests served)."""
     running = Gauge(
         "streamcensus_api_warming",
         "Warm-ups of the API's kept answers running (after the warehouse changed)",
@@ -69,3 +72,19 @@ def install_warm_metrics(registry: CollectorRegistry, store: AnswerStore) -> Non
     warmed.set_function(lambda: float(store.stats.warmed))
     kept = Gauge("streamcensus_api_answers_kept", "API answers kept now", registry=registry)
     kept.set_function(lambda: float(len(store)))
+    if channels is None:
+        return
+    stats = channels.stats
+    figures: tuple[tuple[str, str, Callable[[], float]], ...] = (
+        ("rows", "Rows of the per-channel tables built last", lambda: float(stats.rows)),
+        ("bytes", "Bytes of the per-channel tables built last", lambda: float(stats.bytes)),
+        (
+            "build_seconds",
+            "Seconds the last build of the per-channel tables took",
+            lambda: stats.build_seconds,
+        ),
+        ("served", "Requests answered from the per-channel tables", lambda: float(stats.served)),
+    )
+    for name, what, read in figures:
+        gauge = Gauge(f"streamcensus_api_channel_tables_{name}", what, registry=registry)
+        gauge.set_function(read)
