@@ -11,10 +11,9 @@ a request's rows are a zero-copy slice. The overlap pairs are kept once per side
 neighbours are one slice instead of an `a = ? or b = ?` scan. Search reads one row per
 channel (`channel_names`).
 
-A request gets a `Reader` over a DuckDB cursor in which each table's name is the slice of
-its key (`register`), so the page's queries (the same SQL as over the warehouse, save the
-neighbours, the login lookup and search, which read the tables above) scan tens of rows
-instead of millions.
+A request gets a `SliceReader`: its channel's (or login's) rows of each table, as Python
+values, and `channelrows.py` runs the page's queries over them in Python (tens to hundreds
+of rows: cheaper than planning a SQL query), with the same rows as the warehouse's SQL.
 
 The copy holds serving tables only (P3): aggregates per channel and per channel pair,
 public broadcaster names, never a viewer. It is built from the warehouse's read-only
@@ -33,8 +32,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, TypeGuard
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -66,9 +65,10 @@ STORE_TABLES: dict[str, Source] = {
     ),
     "channel_names": Source(
         ("channel_day",),
-        "select channel_id, arg_max(channel_login, day) as channel_login, "
+        "select *, lower(channel_login) as login_lower, lower(channel_name) as name_lower "
+        "from (select channel_id, arg_max(channel_login, day) as channel_login, "
         "arg_max(channel_name, day) as channel_name, max(day) as last_day, "
-        "sum(viewer_hours) as viewer_hours from channel_day group by channel_id "
+        "sum(viewer_hours) as viewer_hours from channel_day group by channel_id) "
         "order by channel_id",
         key=None,
     ),
@@ -128,6 +128,7 @@ class KeyedTable:
 
     data: pa.Table
     runs: dict[str, tuple[int, int]]  # key: (offset, length)
+    everything: list[dict[str, Any]]  # the rows of a table without a key, as Python values
 
     @classmethod
     def of(cls, data: pa.Table, key: str | None) -> KeyedTable:
@@ -141,7 +142,7 @@ class KeyedTable:
             ):
                 runs[str(value)] = (begin, int(end) - begin)
                 begin = int(end)
-        return cls(data, runs)
+        return cls(data, runs, data.to_pylist() if key is None else [])
 
     def rows_of(self, key: str) -> pa.Table:
         """The rows of `key` (none for an unknown key)."""
@@ -166,8 +167,6 @@ class ChannelStore:
         self._lock = threading.Lock()  # guards `_built`
         self._build_lock = threading.Lock()  # one build at a time
         self._built: Built | None = None
-        self._con = duckdb.connect(":memory:")  # holds no data: requests register slices
-        self._con.execute("set global TimeZone = 'UTC'")  # for every request's cursor
 
     @property
     def version(self) -> Version | None:
@@ -218,35 +217,53 @@ class ChannelStore:
     @contextlib.contextmanager
     def reader(
         self, version: Version | None, login: str | None = None, channel_id: str | None = None
-    ) -> Iterator[Reader | None]:
-        """A `Reader` over the store if it was built at `version` (the version the
-        request's warehouse connection reads), else None. Only the tables one kind of
-        request reads are there (each costs a registration): with `channel_id`, the
-        channel's rows of the tables keyed by channel; with `login`, its rows of
-        `channel_logins` (lower-cased); with neither, `channel_names` (search)."""
+    ) -> Iterator[SliceReader | None]:
+        """A `SliceReader` over the store if it was built at `version` (the version the
+        request's warehouse connection reads), else None: the rows of `channel_id` (tables
+        keyed by channel), of `login` (`channel_logins`, lower-cased) and every channel
+        (`channel_names`)."""
         with self._lock:
             built = self._built
-            if built is None or version is None or version != built.version:
-                cursor = None
-            else:
-                cursor = self._con.cursor()
-        if cursor is None or built is None:
+        if built is None or version is None or version != built.version:
             yield None
             return
-        try:
-            keys = {"channel_id": channel_id, "login_key": None if login is None else login.lower()}
-            for name, table in built.tables.items():
-                key = STORE_TABLES[name].key
-                if key is None and login is None and channel_id is None:
-                    cursor.register(name, table.data)  # search: every channel
-                elif key is not None and (wanted := keys[key]) is not None:
-                    cursor.register(name, table.rows_of(wanted))
-            self.stats.served += 1
-            yield Reader(cursor, set(built.tables), version, dict(built.memo))
-        finally:
-            cursor.close()
+        self.stats.served += 1
+        keys = {"channel_id": channel_id, "login_key": None if login is None else login.lower()}
+        yield SliceReader(built, keys)
 
 
-def is_store(reader: Reader) -> bool:
-    """True for a `ChannelStore` reader (its tables are slices sorted by channel)."""
-    return reader.has("channel_overlap")
+class SliceReader(Reader):
+    """The store's rows of one request's keys, as the warehouse's queries return them
+    (column names and Python values alike); `rows` and `value` read nothing (no SQL)."""
+
+    def __init__(self, built: Built, keys: dict[str, str | None]) -> None:
+        super().__init__(None, set(built.tables), built.version, dict(built.memo))
+        self._built = built
+        self._keys = keys
+
+    def table(self, name: str, **equal: Any) -> list[dict[str, Any]]:
+        """The rows of the request's key in table `name` (every row of an unkeyed one),
+        in the table's order, where each column of `equal` has that value."""
+        table = self._built.tables.get(name)
+        if table is None:
+            return []
+        key = STORE_TABLES[name].key
+        if key is None:
+            if not equal:
+                return table.everything
+            data = table.data
+        else:
+            wanted = self._keys.get(key)
+            if wanted is None:
+                return []
+            data = table.rows_of(wanted)
+        for column, value in equal.items():
+            if data.num_rows:
+                data = data.filter(pc.equal(data[column], value))
+        rows: list[dict[str, Any]] = data.to_pylist()
+        return rows
+
+
+def is_store(reader: Reader) -> TypeGuard[SliceReader]:
+    """True for a `ChannelStore` reader."""
+    return isinstance(reader, SliceReader)
