@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import duckdb
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from streamcensus.bench import api_suite
 from streamcensus.config import Settings
 from streamcensus.serve import channels
 from streamcensus.serve.app import create_app
@@ -218,3 +222,12 @@ async def test_the_store_answers_as_the_warehouse_with_hostile_names(hostile: Se
     fast, served = await _answers(hostile, store=True)
     assert served > 0
     assert fast == plain
+
+
+def test_the_side_by_side_command_needs_a_warehouse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        api_suite.main([str(tmp_path), "--baseline-python", sys.executable])
+    assert exited.value.code == 2
+    assert "no warehouse.duckdb in" in capsys.readouterr().err
