@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import shutil
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -19,7 +22,7 @@ from streamcensus.bench import api_suite
 from streamcensus.config import Settings
 from streamcensus.serve import channels
 from streamcensus.serve.app import create_app
-from streamcensus.serve.channelstore import STORE_TABLES, ChannelStore, is_store
+from streamcensus.serve.channelstore import STORE_TABLES, ChannelStore, KeyedTable, is_store
 from streamcensus.serve.reader import ReaderPool
 
 
@@ -231,3 +234,25 @@ def test_the_side_by_side_command_needs_a_warehouse(
         api_suite.main([str(tmp_path), "--baseline-python", sys.executable])
     assert exited.value.code == 2
     assert "no warehouse.duckdb in" in capsys.readouterr().err
+
+
+def test_a_build_that_sees_the_warehouse_change_stops(
+    census: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(census.data_dir, tmp_path / "data")
+    path = tmp_path / "data" / census.warehouse_path.name
+    pool = ReaderPool(path, idle_seconds=0)  # each table's request opens the file anew
+    store = ChannelStore()
+    original = KeyedTable.of.__func__  # type: ignore[attr-defined]
+
+    def changed_after_one_table(cls: type[KeyedTable], data: Any, key: str | None) -> KeyedTable:
+        stat = path.stat()  # as a load's commit would: the file's version changes
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        return original(cls, data, key)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(KeyedTable, "of", classmethod(changed_after_one_table))
+    assert store.build(pool) is None
+    assert store.version is None and store.stats.builds == 0
+    monkeypatch.undo()
+    version = store.build(pool)
+    assert version is not None and version == pool.current_version() and store.stats.builds == 1

@@ -176,21 +176,30 @@ class ChannelStore:
 
     def build(self, pool: ReaderPool) -> Version | None:
         """Build the tables from the warehouse's version now, unless they already are: the
-        version built (None without a warehouse)."""
-        with self._build_lock, pool.reader() as source:
-            version = source.version
-            if version is None or version == self.version or source.con is None:
-                return version
+        version built (None without a warehouse, or when the warehouse changed meanwhile).
+
+        Each table is read under its own request of the pool, so a load in this process
+        (`ReaderPool.paused`) waits for one table's query at most; a build that sees a new
+        version, or a paused pool (`WarehouseBusy`), stops (the next warm-up builds)."""
+        with self._build_lock:
+            with pool.reader() as source:
+                version = source.version
+                if version is None or version == self.version or source.con is None:
+                    return version
+                memo: dict[str, object] = {
+                    "loaded_days": source.loaded_days(),
+                    "partial_days": source.partial_days(),
+                }
+                wanted = [name for name, spec in STORE_TABLES.items() if source.has(*spec.needs)]
             began = time.perf_counter()
-            tables = {
-                name: KeyedTable.of(source.con.sql(spec.sql).to_arrow_table(), spec.key)
-                for name, spec in STORE_TABLES.items()
-                if source.has(*spec.needs)
-            }
-            memo: dict[str, object] = {
-                "loaded_days": source.loaded_days(),
-                "partial_days": source.partial_days(),
-            }
+            tables: dict[str, KeyedTable] = {}
+            for name in wanted:
+                with pool.reader() as source:
+                    if source.version != version or source.con is None:
+                        log.info("the warehouse changed while its channel tables were built")
+                        return None
+                    data = source.con.sql(STORE_TABLES[name].sql).to_arrow_table()
+                tables[name] = KeyedTable.of(data, STORE_TABLES[name].key)
         built = Built(version, tables, memo)
         with self._lock:
             self._built = built  # the previous tables go with their last request
