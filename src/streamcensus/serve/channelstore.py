@@ -55,7 +55,10 @@ class Source:
 STORE_TABLES: dict[str, Source] = {
     "channel_day": Source(
         ("channel_day",),
-        "select * from channel_day order by channel_id, day",
+        "select channel_id, day, airtime_hours, peak_viewers, avg_viewers, viewer_hours, "
+        "main_game, unique_chatters, returning_chatters, chatters_per_viewer, bot_share, "
+        "complete, chat_snapshots_missed, signal, has_chat_list, has_chat_activity "
+        "from channel_day order by channel_id, day",
     ),
     "channel_logins": Source(
         ("channel_day",),
@@ -74,11 +77,14 @@ STORE_TABLES: dict[str, Source] = {
     ),
     "stream_sessions": Source(
         ("stream_sessions",),
-        "select * from stream_sessions order by channel_id, started_at",
+        "select stream_id, day, channel_id, started_at, ended_at, duration_minutes, "
+        "peak_viewers, avg_viewers, viewer_hours, main_game, last_title, complete, coverage "
+        "from stream_sessions order by channel_id, started_at",
     ),
     "stream_session_games": Source(
         ("stream_session_games",),
-        "select * from stream_session_games order by channel_id, day, stream_id",
+        "select channel_id, day, stream_id, game_id, game_name, first_seen, minutes "
+        "from stream_session_games order by channel_id, day, stream_id",
     ),
     "int_snapshot_channels": Source(
         ("int_snapshot_channels",),
@@ -100,7 +106,8 @@ STORE_TABLES: dict[str, Source] = {
     ),
     "channel_followers": Source(
         ("channel_followers",),
-        "select * from channel_followers order by channel_id, day",
+        "select channel_id, day, followers, gained_day, gained_7d from channel_followers "
+        "order by channel_id, day",
     ),
     "channel_followers_hourly": Source(
         ("channel_followers_hourly",),
