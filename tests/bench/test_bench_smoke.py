@@ -314,6 +314,14 @@ def test_api_figures(result: dict[str, Any]) -> None:
     assert api["p99_max_ms"] == max(e["p99"] for e in endpoints.values())
     assert api["loaded_days"] == 2 and api["replica_days"] == 0 and api["replicated_to"] is None
     assert api["answers_warmed"] >= 2 * 10  # each page's default answer of both days
+    tables = api["channel_tables"]  # built by the warm-up, read by the channel requests
+    assert tables["channel_tables_rows"] > 0 and tables["channel_tables_bytes"] > 0
+    assert tables["channel_tables_build_seconds"] > 0
+    assert set(tables) == {
+        "channel_tables_rows",
+        "channel_tables_bytes",
+        "channel_tables_build_seconds",
+    }
     for name, e in endpoints.items():
         assert 0 <= e["first_requests"] <= e["requests"], name
         assert (e["first_p50"] is None) == (e["first_requests"] == 0), name

@@ -25,8 +25,10 @@ every per-day table and every per-snapshot table has a month's rows.
 The server keeps answers until the warehouse changes (`serve/cache.py`) and, as
 `streamcensus serve` does after every load, warms the answers of each page's default view
 of every loaded day (`serve/warm.py`); the suite waits for that warm-up to end
-(`server_warm_up_s`, `answers_warmed`) before measuring. Channel pages and searches are
-not warmed: the first request for such a URL costs its queries, the next ones do not. So
+(`server_warm_up_s`, `answers_warmed`) before measuring; the warm-up first builds the
+per-channel tables (`serve/channelstore.py`; rows, bytes and build seconds in
+`channel_tables`). Channel pages and searches are not warmed: the first request for such a
+URL costs its queries (over those tables), the next ones do not. So
 besides p50/p90/p99/max over all requests, each endpoint reports `first_requests` (URLs
 it was asked for the first time in the run, after the suite's warm-up of 45 requests) and
 their latencies (`first_p50`, `first_max`): for the warmed endpoints these are already
@@ -167,8 +169,9 @@ def build_warehouse(
 class ServerProcess:
     """`streamcensus serve` in a child process on 127.0.0.1."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, python: str | None = None) -> None:
         self.data_dir = data_dir
+        self.python = python or sys.executable  # another checkout's, for a side-by-side run
         self.port = free_port()
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -178,7 +181,7 @@ class ServerProcess:
 
     def __enter__(self) -> ServerProcess:
         env = {**os.environ, "STREAMCENSUS_DATA_DIR": str(self.data_dir)}
-        command = [sys.executable, "-m", "streamcensus", "serve", "--host", "127.0.0.1"]
+        command = [self.python, "-m", "streamcensus", "serve", "--host", "127.0.0.1"]
         self._proc = subprocess.Popen(
             [*command, "--port", str(self.port)],
             stdin=subprocess.DEVNULL,
@@ -209,6 +212,7 @@ class ServerProcess:
 
 
 WARM_TIMEOUT_S = 900.0
+WARM_UP = 9 * 5  # requests of the plan sent before the measured run
 _GAUGE = re.compile(r"^(streamcensus_api_\w+) ([0-9.e+-]+)$", re.M)
 
 
@@ -224,6 +228,12 @@ def wait_for_warm_answers(base_url: str) -> dict[str, float]:
                 return {
                     "seconds": time.monotonic() - began,
                     "answers_warmed": gauges.get("streamcensus_api_answers_warmed", 0.0),
+                    **{  # the per-channel tables, built first (serve/channelstore.py)
+                        name.removeprefix("streamcensus_api_"): value
+                        for name, value in gauges.items()
+                        if name.startswith("streamcensus_api_channel_tables_")
+                        and not name.endswith("_served")  # none yet: before the requests
+                    },
                 }
             time.sleep(0.5)
     raise RuntimeError("streamcensus serve did not finish warming its answers in time")
@@ -326,6 +336,82 @@ def endpoint_figures(plan: list[Any], result: dict[str, Any], warm_up: int) -> d
     return figures
 
 
+def measure_served(
+    data_dir: Path,
+    *,
+    python: str | None = None,
+    requests: int = REQUESTS_PER_ENDPOINT,
+    concurrency: int = CONCURRENCY,
+    progress: Progress = _quiet,
+) -> dict[str, Any]:
+    """Serve `data_dir` (with `python`: another checkout's interpreter), wait for its
+    warm-up, send the plan after a warm-up of `WARM_UP` requests: the raw figures."""
+    with ServerProcess(data_dir, python) as server:
+        progress("api: wait for the server to warm the pages' answers of every day")
+        warmed = wait_for_warm_answers(server.base_url)
+        plan = plan_requests(server.base_url, requests)
+        progress(f"api: {len(plan)} requests, {concurrency} in flight")
+        load_start = [round(x, 2) for x in os.getloadavg()]
+        run_client(server.base_url, plan[: min(len(plan), WARM_UP)], concurrency)
+        result = run_client(server.base_url, plan, concurrency)
+        load_end = [round(x, 2) for x in os.getloadavg()]
+        weights = page_weight(server.base_url)
+    return {
+        "warmed": warmed,
+        "plan": plan,
+        "result": result,
+        "load_start": load_start,
+        "load_end": load_end,
+        "weights": weights,
+    }
+
+
+def compare_served(
+    data_dir: Path, baseline_python: str, *, progress: Progress = _quiet
+) -> dict[str, Any]:
+    """The same data served by another checkout (`baseline_python`) then by this one,
+    back to back: per endpoint figures of each, the load average around each."""
+    figures: dict[str, Any] = {}
+    for name, python in (("baseline", baseline_python), ("this", None)):
+        progress(f"api: measure {name} ({python or sys.executable})")
+        served = measure_served(data_dir, python=python, progress=progress)
+        figures[name] = {
+            "python": python or sys.executable,
+            "server_warm_up_s": served["warmed"]["seconds"],
+            "warmed": served["warmed"],
+            "load_average_during": {"start": served["load_start"], "end": served["load_end"]},
+            "wall_s": served["result"]["wall_s"],
+            "endpoints": endpoint_figures(served["plan"], served["result"], WARM_UP),
+        }
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m streamcensus.bench.api_suite DATA_DIR --baseline-python PY [--out F]`:
+    the API of an existing data directory measured side by side (another checkout's
+    server, then this one's), as the api suite measures it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m streamcensus.bench.api_suite")
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--baseline-python", required=True)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    if not (args.data_dir / "warehouse.duckdb").is_file():
+        parser.error(f"no warehouse.duckdb in {args.data_dir}: load data there first")
+    figures = compare_served(args.data_dir, args.baseline_python, progress=print)
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=2, default=str))
+    for name, side in figures.items():
+        print(f"{name}: load average {side['load_average_during']}")
+        for endpoint, e in side["endpoints"].items():
+            print(
+                f"  {endpoint:20s} p50 {e['p50']:7.1f} p99 {e['p99']:7.1f} max {e['max']:7.1f} "
+                f"first {e['first_requests']:3d} p50 {e['first_p50'] or 0:7.1f} "
+                f"max {e['first_max'] or 0:7.1f} {e['statuses']}"
+            )
+
+
 def run_api_suite(
     scale: str,
     *,
@@ -340,7 +426,7 @@ def run_api_suite(
     """Build the warehouse (and copy its days up to `replicate_to` days), serve it, load it:
     every figure in one dict."""
     served_days = max(days, replicate_to or days)
-    warm_up = 9 * 5
+    warm_up = WARM_UP
     with tempfile.TemporaryDirectory(prefix="streamcensus-bench-api-") as tmp:
         settings = Settings.model_validate({"data_dir": Path(tmp)})
         built = build_warehouse(settings, first_day, days, scale, seed, progress)
@@ -349,16 +435,11 @@ def run_api_suite(
             progress(f"api: copy the {days} loaded days' rows to {served_days} days of volume")
             loaded = [first_day + dt.timedelta(days=n) for n in range(days)]
             replicated = replicate_days(settings.warehouse_path, loaded, served_days)
-        with ServerProcess(settings.data_dir) as server:
-            progress("api: wait for the server to warm the pages' answers of every day")
-            warmed = wait_for_warm_answers(server.base_url)
-            plan = plan_requests(server.base_url, requests)
-            progress(f"api: {len(plan)} requests, {concurrency} in flight")
-            load_start = [round(x, 2) for x in os.getloadavg()]
-            run_client(server.base_url, plan[: min(len(plan), warm_up)], concurrency)
-            result = run_client(server.base_url, plan, concurrency)
-            load_end = [round(x, 2) for x in os.getloadavg()]
-            weights = page_weight(server.base_url)
+        served = measure_served(
+            settings.data_dir, requests=requests, concurrency=concurrency, progress=progress
+        )
+    warmed, plan, result = served["warmed"], served["plan"], served["result"]
+    load_start, load_end, weights = served["load_start"], served["load_end"], served["weights"]
     endpoints = endpoint_figures(plan, result, warm_up)
     return {
         "scale": scale,
@@ -376,6 +457,9 @@ def run_api_suite(
         "load_average_during": {"start": load_start, "end": load_end},
         "server_warm_up_s": warmed["seconds"],
         "answers_warmed": int(warmed["answers_warmed"]),
+        "channel_tables": {  # serve/channelstore.py's last build, as /metrics says
+            k: v for k, v in warmed.items() if k.startswith("channel_tables_")
+        },
         "endpoints": endpoints,
         "p99_max_ms": max(e["p99"] or 0.0 for e in endpoints.values()),
         "pages": weights,
@@ -385,3 +469,7 @@ def run_api_suite(
             "load_s_last": built["load_s"][-1],
         },
     }
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -24,6 +24,7 @@ from streamcensus.errors import UserError
 from streamcensus.serve import channels, chatlists, communities, community, followers, health
 from streamcensus.serve import models as m
 from streamcensus.serve.cache import mark_cacheable
+from streamcensus.serve.channelstore import ChannelStore
 from streamcensus.serve.community import ViewContext
 from streamcensus.serve.params import (
     ParamError,
@@ -58,11 +59,13 @@ SignalParam = Annotated[
 
 @dataclass(frozen=True)
 class ServeState:
-    """What the endpoints need: settings, view parameters, and the warehouse readers."""
+    """What the endpoints need: settings, view parameters, the warehouse readers, and the
+    per-channel tables (`channelstore.py`, built in the background with the warm-up)."""
 
     settings: Settings
     ctx: ViewContext
     pool: ReaderPool
+    channels: ChannelStore = field(default_factory=ChannelStore)
 
 
 def view_context(settings: Settings) -> ViewContext:
@@ -144,8 +147,9 @@ def search_endpoint(
 ) -> Response:
     """Channels whose login or display name starts with `q` (case-insensitive)."""
     text = check_query(q)
-    with reading(request) as (reader, _):
-        return as_json(channels.search(reader, text, limit))
+    state: ServeState = request.app.state.serve
+    with reading(request) as (reader, _), state.channels.reader(reader.version) as store:
+        return as_json(channels.search(store or reader, text, limit))
 
 
 @router.get("/channels/{channel}", summary="One channel", response_model=m.ChannelView)
@@ -157,9 +161,19 @@ def channel_endpoint(
 ) -> Response:
     """A channel's broadcasts over recent weeks, its viewer curve of the day, games,
     audience-overlap neighbours, bot share and returning chatters. `channel` is its login."""
+    state: ServeState = request.app.state.serve
     with reading(request) as (reader, ctx):
-        found = resolve_channel(reader, channel)
-        return as_json(channels.channel_view(reader, found, resolve_day(reader, day), weeks, ctx))
+        found = find_channel(state.channels, reader, channel)
+        chosen = resolve_day(reader, day)
+        with state.channels.reader(reader.version, channel_id=found.channel_id) as store:
+            return as_json(channels.channel_view(store or reader, found, chosen, weeks, ctx))
+
+
+def find_channel(store: ChannelStore, reader: Reader, channel: str) -> m.ChannelIdentity:
+    """`resolve_channel` over the store's logins when they were built at the version
+    `reader` reads, else over the warehouse."""
+    with store.reader(reader.version, login=channel) as logins:
+        return resolve_channel(logins or reader, channel)
 
 
 @router.get("/map", summary="Audience-overlap map", response_model=m.OverlapMap)

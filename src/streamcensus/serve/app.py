@@ -26,7 +26,7 @@ from starlette.types import ASGIApp
 from streamcensus import __version__
 from streamcensus.config import Settings
 from streamcensus.serve import channels
-from streamcensus.serve.api import ServeState, router, view_context
+from streamcensus.serve.api import ServeState, find_channel, router, view_context
 from streamcensus.serve.cache import AnswerStore, ResponseCache
 from streamcensus.serve.metrics import install_probes
 from streamcensus.serve.pages import PAGES, Page, PageContext, render_error, render_page
@@ -34,7 +34,6 @@ from streamcensus.serve.params import (
     ParamError,
     check_query,
     parse_day,
-    resolve_channel,
     resolve_day,
 )
 from streamcensus.serve.rankings_api import router as rankings_router
@@ -154,8 +153,11 @@ def _install_pages(app: FastAPI) -> None:
         ctx.query = q
         if q.strip():
             text = check_query(q)
-            with state.pool.reader() as reader:
-                ctx.matches = channels.search(reader, text, 50).channels
+            with (
+                state.pool.reader() as reader,
+                state.channels.reader(reader.version) as store,
+            ):
+                ctx.matches = channels.search(store or reader, text, 50).channels
             exact = [c for c in ctx.matches if c.channel_login.lower() == text.lower()]
             if len(ctx.matches) == 1 or exact:
                 target = (exact or ctx.matches)[0].channel_login
@@ -168,7 +170,7 @@ def _install_pages(app: FastAPI) -> None:
     def channel_page(request: Request, channel: str, day: str | None = None) -> HTMLResponse:
         state: ServeState = request.app.state.serve
         with state.pool.reader() as reader:
-            found = resolve_channel(reader, channel)
+            found = find_channel(state.channels, reader, channel)
             days = reader.loaded_days()
             chosen = resolve_day(reader, day)
         ctx = PageContext(
@@ -212,13 +214,13 @@ def create_app(settings: Settings, *, idle_seconds: float = 1.0, warm: bool = Fa
         pool=app.state.serve.pool,
         store=app.state.answers,
         routes=app.router.routes,
-        warm_paths=warm_paths(app.state.serve.pool) if warm else None,
+        warm_paths=warm_paths(app.state.serve.pool, app.state.serve.channels) if warm else None,
     )
     _install_handlers(app)
     app.include_router(router)
     app.include_router(rankings_router)
     app.state.probes = install_probes(app, app.state.serve.pool)  # /metrics, /healthz, /readyz
-    install_warm_metrics(app.state.probes.registry, app.state.answers)
+    install_warm_metrics(app.state.probes.registry, app.state.answers, app.state.serve.channels)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_asset(request: Request) -> Response:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from streamcensus.serve import channelrows
 from streamcensus.serve import models as m
+from streamcensus.serve.channelstore import is_store
 from streamcensus.serve.communities import map_communities, map_groups
 from streamcensus.serve.community import (
     BROADCAST_COLUMNS,
@@ -31,15 +34,18 @@ def search(reader: Reader, q: str, limit: int) -> m.ChannelSearch:
     prefix = q.strip().lower()
     if not reader.has("channel_day") or not prefix:
         return m.ChannelSearch(q=q, channels=[])
-    rows = reader.rows(
-        "with channels as (select channel_id, arg_max(channel_login, day) as channel_login, "
-        "arg_max(channel_name, day) as channel_name, max(day) as last_day, "
-        "sum(viewer_hours) as viewer_hours from channel_day group by channel_id) "
-        "select * from channels where starts_with(lower(channel_login), ?) "
-        "or starts_with(lower(channel_name), ?) "
-        "order by lower(channel_login) = ? desc, viewer_hours desc, channel_login limit ?",
-        [prefix, prefix, prefix, limit],
-    )
+    if is_store(reader):  # one row per channel, prebuilt
+        rows = channelrows.search(reader, prefix, limit)
+    else:
+        rows = reader.rows(
+            "with channels as (select channel_id, arg_max(channel_login, day) as channel_login, "
+            "arg_max(channel_name, day) as channel_name, max(day) as last_day, "
+            "sum(viewer_hours) as viewer_hours from channel_day group by channel_id) "
+            "select * from channels where starts_with(lower(channel_login), ?) "
+            "or starts_with(lower(channel_name), ?) "
+            "order by lower(channel_login) = ? desc, viewer_hours desc, channel_login limit ?",
+            [prefix, prefix, prefix, limit],
+        )
     return m.ChannelSearch(
         q=q,
         channels=[
@@ -80,13 +86,16 @@ def find_channel(reader: Reader, login: str) -> m.ChannelIdentity | None:
     """The channel with this login (the most recent one if a login changed hands)."""
     if not reader.has("channel_day"):
         return None
-    rows = reader.rows(
-        "select channel_id, arg_max(channel_login, day) as channel_login, "
-        "arg_max(channel_name, day) as channel_name, min(day) as first_day, "
-        "max(day) as last_day from channel_day where lower(channel_login) = ? "
-        "group by channel_id order by last_day desc, channel_id limit 1",
-        [login.lower()],
-    )
+    if is_store(reader):  # the reader's rows are those of the lower-cased login
+        rows = channelrows.find_channel(reader)
+    else:
+        rows = reader.rows(
+            "select channel_id, arg_max(channel_login, day) as channel_login, "
+            "arg_max(channel_name, day) as channel_name, min(day) as first_day, "
+            "max(day) as last_day from channel_day where lower(channel_login) = ? "
+            "group by channel_id order by last_day desc, channel_id limit 1",
+            [login.lower()],
+        )
     if not rows:
         return None
     r = rows[0]
@@ -103,20 +112,30 @@ def _channel_curve(reader: Reader, channel_id: str, day: dt.date, k: int) -> m.C
     if not reader.has("int_snapshot_channels"):
         return m.ChannelCurve(ts=[], viewers=[], chatters=[], game=[])
     where = "day = ? and channel_id = ? and presence_read"
-    rows = reader.rows(
-        "select snapshot_ts, viewer_count, game_name from int_snapshot_channels "
-        "where day = ? and channel_id = ? and signal = 'chat_list' order by snapshot_ts",
-        [day, channel_id],
-    )
-    chatters = signal_series(
-        reader,
-        "int_snapshot_channels",
-        "snapshot_ts",
-        "published_chatters",
-        where,
-        [day, channel_id],
-        k,
-    )
+    if is_store(reader):
+        snapshots = channelrows.snapshots(reader, day)
+        rows = [r for r in snapshots if r["signal"] == "chat_list"]
+        chatters: dict[str, dict[Any, int | None]] = {}
+        for r in snapshots:
+            if r["presence_read"] is True:
+                chatters.setdefault(r["signal"], {})[r["snapshot_ts"]] = people(
+                    r["published_chatters"], k
+                )
+    else:
+        rows = reader.rows(
+            "select snapshot_ts, viewer_count, game_name from int_snapshot_channels "
+            "where day = ? and channel_id = ? and signal = 'chat_list' order by snapshot_ts",
+            [day, channel_id],
+        )
+        chatters = signal_series(
+            reader,
+            "int_snapshot_channels",
+            "snapshot_ts",
+            "published_chatters",
+            where,
+            [day, channel_id],
+            k,
+        )
     return m.ChannelCurve(
         ts=[ts(r["snapshot_ts"]) for r in rows],
         viewers=[int(r["viewer_count"]) for r in rows],
@@ -132,12 +151,16 @@ def _channel_curve(reader: Reader, channel_id: str, day: dt.date, k: int) -> m.C
 def _channel_days(
     reader: Reader, channel_id: str, first: dt.date, last: dt.date, k: int
 ) -> list[m.ChannelDay]:
-    rows = reader.rows(
-        "select day, airtime_hours, peak_viewers, avg_viewers, viewer_hours, main_game, "
-        "unique_chatters, returning_chatters, chatters_per_viewer, bot_share, complete, "
-        "chat_snapshots_missed, signal, has_chat_list, has_chat_activity from channel_day "
-        "where channel_id = ? and day between ? and ? order by day",
-        [channel_id, first, last],
+    rows = (
+        channelrows.days(reader, first, last)
+        if is_store(reader)
+        else reader.rows(
+            "select day, airtime_hours, peak_viewers, avg_viewers, viewer_hours, main_game, "
+            "unique_chatters, returning_chatters, chatters_per_viewer, bot_share, complete, "
+            "chat_snapshots_missed, signal, has_chat_list, has_chat_activity from channel_day "
+            "where channel_id = ? and day between ? and ? order by day",
+            [channel_id, first, last],
+        )
     )
     days: list[m.ChannelDay] = []
     for r in rows:
@@ -166,6 +189,9 @@ def _channel_days(
 
 def _neighbours_signal(reader: Reader, channel_id: str, day: dt.date) -> m.Signal | None:
     """The chat list where the channel has overlaps from it, else chat activity."""
+    if is_store(reader):
+        present = {r["signal"] for r in channelrows.overlaps(reader, day, NEIGHBOURS_WINDOW)}
+        return next((s for s in SIGNALS if s in present), None)
     found = signals_of(
         reader,
         "audience_overlap",
@@ -178,7 +204,12 @@ def _neighbours_signal(reader: Reader, channel_id: str, day: dt.date) -> m.Signa
 def _neighbours(
     reader: Reader, channel_id: str, day: dt.date, signal: m.Signal | None
 ) -> list[m.Neighbour]:
-    if signal is None or not reader.has("audience_overlap"):
+    if signal is None:
+        return []
+    if is_store(reader):  # each pair once per side, sorted by channel
+        pairs = channelrows.overlaps(reader, day, NEIGHBOURS_WINDOW)
+        return [_neighbour(r) for r in channelrows.neighbours(pairs, signal, NEIGHBOURS)]
+    if not reader.has("audience_overlap"):
         return []
     rows = reader.rows(
         "select case when channel_a = ? then coalesce(channel_login_b, channel_b) "
@@ -190,16 +221,17 @@ def _neighbours(
         "order by jaccard desc, shared_chatters desc, other limit ?",
         [channel_id] * 3 + [day, NEIGHBOURS_WINDOW, signal, channel_id, channel_id, NEIGHBOURS],
     )
-    return [
-        m.Neighbour(
-            channel_login=r["other"],
-            shared_chatters=int(r["shared_chatters"]),
-            share_of_this=num(r["share_of_this"]),
-            share_of_other=num(r["share_of_other"]),
-            jaccard=num(r["jaccard"]),
-        )
-        for r in rows
-    ]
+    return [_neighbour(r) for r in rows]
+
+
+def _neighbour(r: dict[str, Any]) -> m.Neighbour:
+    return m.Neighbour(
+        channel_login=r["other"],
+        shared_chatters=int(r["shared_chatters"]),
+        share_of_this=num(r["share_of_this"]),
+        share_of_other=num(r["share_of_other"]),
+        jaccard=num(r["jaccard"]),
+    )
 
 
 def channel_view(
@@ -215,10 +247,14 @@ def channel_view(
     broadcasts: list[m.Broadcast] = []
     games: list[m.ChannelGame] = []
     if reader.has("stream_sessions"):
-        rows = reader.rows(
-            f"select {BROADCAST_COLUMNS} from stream_sessions as s where s.channel_id = ? "
-            "and s.started_at < ? and s.ended_at >= ? order by s.started_at limit ?",
-            [channel.channel_id, end, start, MAX_BROADCASTS],
+        rows = (
+            channelrows.broadcasts(reader, start, end, MAX_BROADCASTS)
+            if is_store(reader)
+            else reader.rows(
+                f"select {BROADCAST_COLUMNS} from stream_sessions as s where s.channel_id = ? "
+                "and s.started_at < ? and s.ended_at >= ? order by s.started_at limit ?",
+                [channel.channel_id, end, start, MAX_BROADCASTS],
+            )
         )
         played = broadcast_games(reader, rows)
         broadcasts = [broadcast(r, played) for r in rows]

@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from streamcensus.serve import channelrows
 from streamcensus.serve import models as m
+from streamcensus.serve.channelstore import is_store
 from streamcensus.serve.reader import Reader, day_bounds, num, opt, people, ts
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -199,16 +201,20 @@ def broadcast_games(
     """Games of each broadcast (`stream_sessions` rows), in the order they were played.
 
     A broadcast's games have its `day` (the UTC day it started), so the query reads only
-    the days of `broadcasts`."""
+    the days of `broadcasts` (one channel's rows, with the per-channel tables)."""
     if not broadcasts or not reader.has("stream_session_games"):
         return {}
     days = [r["day"] for r in broadcasts]
-    rows = reader.rows(
-        "select stream_id, game_name, minutes from stream_session_games "
-        "where day between ? and ? and list_contains(?, stream_id) "
-        "order by stream_id, first_seen, game_id",
-        [min(days), max(days), [r["stream_id"] for r in broadcasts]],
-    )
+    ids = [r["stream_id"] for r in broadcasts]
+    if is_store(reader):
+        rows = channelrows.broadcast_games(reader, min(days), max(days), ids)
+    else:
+        rows = reader.rows(
+            "select stream_id, game_name, minutes from stream_session_games "
+            "where day between ? and ? and list_contains(?, stream_id) "
+            "order by stream_id, first_seen, game_id",
+            [min(days), max(days), ids],
+        )
     games: dict[str, list[m.GameMinutes]] = {}
     for r in rows:
         games.setdefault(r["stream_id"], []).append(

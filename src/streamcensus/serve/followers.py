@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from streamcensus.serve import channelrows
 from streamcensus.serve import models as m
+from streamcensus.serve.channelstore import is_store
 from streamcensus.serve.reader import Reader, ts
 
 
@@ -19,16 +21,19 @@ def channel_followers(
     """The hourly follower curve of `last`, and the growth per day from `first` on."""
     if not reader.has("channel_followers", "channel_followers_hourly"):
         return m.ChannelFollowers(ts=[], followers=[], days=[])
-    curve = reader.rows(
-        "select snapshot_ts, followers_total from channel_followers_hourly "
-        "where channel_id = ? and day between ? and ? order by snapshot_ts",
-        [channel_id, first, last],
-    )
-    days = reader.rows(
-        "select day, followers, gained_day, gained_7d from channel_followers "
-        "where channel_id = ? and day between ? and ? order by day",
-        [channel_id, first, last],
-    )
+    if is_store(reader):
+        curve, days = channelrows.followers(reader, first, last)
+    else:
+        curve = reader.rows(
+            "select snapshot_ts, followers_total from channel_followers_hourly "
+            "where channel_id = ? and day between ? and ? order by snapshot_ts",
+            [channel_id, first, last],
+        )
+        days = reader.rows(
+            "select day, followers, gained_day, gained_7d from channel_followers "
+            "where channel_id = ? and day between ? and ? order by day",
+            [channel_id, first, last],
+        )
     return m.ChannelFollowers(
         ts=[ts(r["snapshot_ts"]) for r in curve],
         followers=[int(r["followers_total"]) for r in curve],
