@@ -32,18 +32,17 @@ from streamcensus.transform.exposure import wilson
 from streamcensus.transform.noise import SENSITIVITY, FigureNoise, accuracy, figure_id
 from streamcensus.transform.pairs import PAIR_ALPHA, ratio
 from streamcensus.transform.pairs import audience_overlap as overlap_pairs
+from streamcensus.transform.series import HELPER_PREFIX, bucket_text
+from streamcensus.transform.series import SERIES_MINUTES as SERIES_MINUTES
+from streamcensus.transform.series import community_chatters_by_game as game_series
+from streamcensus.transform.series import snapshot_channels as chat_series
 from streamcensus.warehouse.connection import Connection
 
 Columns = dict[str, list[Any]]
 Key = tuple[Any, ...]
 Protector = Callable[[Columns, FigureNoise, int], tuple[Columns, list[bool]]]
-HELPER_PREFIX = "raw_"
 # Models whose `raw_*` columns are published figures, not helpers (bytes of the raw lake).
 KEEPS_RAW = {"pipeline_health"}
-# The per-snapshot people series (a chat's curve, the community's and a game's people) are
-# published per bucket of this many minutes: a person moves a bucket by at most 1, so a
-# day of them by at most 24 per chat she counts in (docs/privacy.md, transform/budget.py)
-SERIES_MINUTES = 60
 # A sampled unicity row is published only where its noise's 95% bound is under this share
 # of its sample (wider, its share would be noise)
 UNICITY_NOISE_SHARE = 0.5
@@ -63,7 +62,7 @@ def series_bucket(moment: dt.datetime) -> str:
     width = SERIES_MINUTES * 60
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     start = int(aware.timestamp()) // width * width
-    return dt.datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M")
+    return bucket_text(start)
 
 
 def _bucket_means(cols: Columns, value: str, keys: tuple[str, ...]) -> dict[Key, float]:
@@ -100,15 +99,6 @@ def _series(
         None if v is None else published[(series_bucket(t), *(cols[c][i] for c in keys))]
         for i, (v, t) in enumerate(zip(cols[value], cols["snapshot_ts"], strict=True))
     ]
-
-
-def snapshot_channels(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
-    """A chat's people per snapshot read, by hour (the channel page's curve, and what a
-    broadcast's peak and average are computed from): `published_chatters`."""
-    cols["published_chatters"] = _series(
-        cols, noise, k, "chat_hour_people", "raw_people", ("channel_id", "signal")
-    )
-    return cols, [True] * len(cols["raw_people"])
 
 
 def bot_share(cols: Columns, noise: FigureNoise, k: int) -> tuple[Columns, list[bool]]:
@@ -162,16 +152,6 @@ def community_chatters(cols: Columns, noise: FigureNoise, k: int) -> tuple[Colum
         for c, t, sig in zip(chatters, cols["snapshot_ts"], cols["signal"], strict=True)
     ]
     return cols, [True] * len(chatters)
-
-
-def community_chatters_by_game(
-    cols: Columns, noise: FigureNoise, k: int
-) -> tuple[Columns, list[bool]]:
-    """A game's people per snapshot, by hour."""
-    cols["chatters"] = _series(
-        cols, noise, k, "game_hour_people", "chatters", ("signal", "game_id")
-    )
-    return cols, [True] * len(cols["chatters"])
 
 
 def merge_groups(values: list[int], k: int) -> list[list[int]]:
@@ -350,11 +330,9 @@ SENSITIVITIES: dict[str, Callable[[RunParams], int]] = {
 }
 
 PROTECTED: dict[str, Protector] = {
-    "int_snapshot_channels": snapshot_channels,
     "bot_share": bot_share,
     "channel_day_presence": channel_day_presence,
     "community_chatters": community_chatters,
-    "community_chatters_by_game": community_chatters_by_game,
     "viewer_habits": viewer_habits,
     "exposure": exposure,
     "pipeline_health": pipeline_health,
@@ -363,11 +341,8 @@ PROTECTED: dict[str, Protector] = {
 # Models published from Arrow columns (millions of rows: never turned into Python objects)
 ARROW_PROTECTED: dict[str, Callable[[pa.Table, FigureNoise, int], pa.Table]] = {
     "audience_overlap": overlap_pairs,
-}
-
-# Columns a protector adds to its model's rows, with their type.
-ADDED: dict[str, dict[str, pa.DataType]] = {
-    "int_snapshot_channels": {"published_chatters": pa.int64()},
+    "int_snapshot_channels": chat_series,
+    "community_chatters_by_game": game_series,
 }
 
 
@@ -378,7 +353,6 @@ def protect_table(name: str, table: pa.Table, noise: FigureNoise, k: int) -> pa.
     cols: Columns = table.to_pydict()
     cols, keep = PROTECTED[name](cols, noise, k)
     fields = [f for f in table.schema if name in KEEPS_RAW or not f.name.startswith(HELPER_PREFIX)]
-    fields += [pa.field(n, t) for n, t in ADDED.get(name, {}).items()]
     schema = pa.schema(fields)
     kept = {f.name: [v for v, ok in zip(cols[f.name], keep, strict=True) if ok] for f in fields}
     return pa.Table.from_pydict(kept, schema=schema)
