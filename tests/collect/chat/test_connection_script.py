@@ -49,6 +49,23 @@ async def read_until(reader: asyncio.StreamReader, received: list[str], word: st
             return line
 
 
+async def welcome_and_join(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, received: list[str]
+) -> tuple[bytes, str]:
+    """Register the client and read its first JOIN and PING: the JOIN's echo, and the
+    PING's token."""
+    await read_until(reader, received, "NICK")
+    writer.write(WELCOME)
+    join = await read_until(reader, received, "JOIN")
+    nick = next(r for r in received if r.startswith("NICK")).split()[1]
+    ping = await read_until(reader, received, "PING")
+    return f":{nick}!{nick}@{nick}.tmi.twitch.tv {join}\r\n".encode(), ping.split(":")[-1]
+
+
+def pong(token: str) -> bytes:
+    return f":tmi.twitch.tv PONG tmi.twitch.tv :{token}\r\n".encode()
+
+
 def listener(port: int, tmp_path: Path, clock: SimClock) -> ChatListener:
     return ChatListener(
         f"127.0.0.1:{port}",
@@ -62,19 +79,15 @@ async def test_odd_lines_are_counted_and_server_pings_answered(tmp_path: Path) -
     async def script(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, received: list[str]
     ) -> None:
-        await read_until(reader, received, "NICK")
-        writer.write(WELCOME)
-        join = await read_until(reader, received, "JOIN")
-        nick = next(r for r in received if r.startswith("NICK")).split()[1]
-        ping = await read_until(reader, received, "PING")
+        echo, token = await welcome_and_join(reader, writer, received)
         writer.write(
-            f":{nick}!{nick}@{nick}.tmi.twitch.tv {join}\r\n".encode()
+            echo
             + b"@room-id=42;tmi-sent-ts=1 :tmi.twitch.tv ROOMSTATE #chan\r\n"
             + b":tmi.twitch.tv WHATEVER #chan :a command nobody documents\r\n"
             + b"@badges=;room-id=42;tmi-sent-ts=1795810201000 :a!a@a.tmi.twitch.tv PRIVMS\r\n"
             + b"@badges=;room-id=42;tmi-sent-ts=1795810201000;user-id=1;display-na\r\n"
             + b"PING :tmi.twitch.tv\r\n"
-            + f":tmi.twitch.tv PONG tmi.twitch.tv :{ping.split(':')[-1]}\r\n".encode()
+            + pong(token)
         )
         await writer.drain()
         received.append(await read_until(reader, received, "PONG"))

@@ -19,7 +19,7 @@ from streamcensus.collect.chat.listener import DEFAULT_GRACE
 from streamcensus.keys import KeyStore
 
 from .helpers import EVENING, until
-from .test_connection_script import WELCOME, read_until, scripted
+from .test_connection_script import pong, read_until, scripted, welcome_and_join
 
 LINES = 50
 HOUR = 3600.0
@@ -48,15 +48,8 @@ async def test_lines_gather_while_resting_and_a_ping_ends_the_rest(
     async def script(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, received: list[str]
     ) -> None:
-        await read_until(reader, received, "NICK")
-        writer.write(WELCOME)
-        join = await read_until(reader, received, "JOIN")
-        nick = next(r for r in received if r.startswith("NICK")).split()[1]
-        ping = await read_until(reader, received, "PING")
-        writer.write(
-            f":{nick}!{nick}@{nick}.tmi.twitch.tv {join}\r\n".encode()
-            + f":tmi.twitch.tv PONG tmi.twitch.tv :{ping.split(':')[-1]}\r\n".encode()
-        )
+        echo, token = await welcome_and_join(reader, writer, received)
+        writer.write(echo + pong(token))
         await writer.drain()
         await asyncio.sleep(0.2)  # the client has read the echo and rests
         for i in range(LINES):  # one line at a time, as chat arrives
@@ -64,7 +57,7 @@ async def test_lines_gather_while_resting_and_a_ping_ends_the_rest(
             await writer.drain()
         written.set()
         ping = await read_until(reader, received, "PING")
-        writer.write(f":tmi.twitch.tv PONG tmi.twitch.tv :{ping.split(':')[-1]}\r\n".encode())
+        writer.write(pong(ping.split(":")[-1]))
         await writer.drain()
         await reader.read()  # until the client leaves
 
